@@ -1,0 +1,106 @@
+# Makefile - builds libserialcmd, its tools and tests; see README.md.
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+PCDIR   ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+VERSION := 1.0.0
+SOMAJOR := 1
+
+CC      ?= cc
+PY      ?= /usr/bin/python3
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CFLAGS)
+LIBS    := -lserialport -lpthread
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_PIC := $(LIB_SRC:lib/%.c=build/pic/%.o)
+LIB_OBJ := $(LIB_SRC:lib/%.c=build/obj/%.o)
+
+SONAME  := libserialcmd.so.$(SOMAJOR)
+SO      := lib/$(SONAME)
+AR_LIB  := lib/libserialcmd.a
+
+TOOLS   := devices/serialcmd-sim
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback
+
+.PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo
+all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS)
+
+build/pic/%.o: lib/%.c lib/*.h include/serialcmd.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+build/obj/%.o: lib/%.c lib/*.h include/serialcmd.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
+
+$(SO): $(LIB_PIC)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LIBS) $(LDFLAGS)
+
+lib/libserialcmd.so: $(SO)
+	ln -sf $(SONAME) $@
+
+$(AR_LIB): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+serialcmd.pc: Makefile
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: serialcmd\nDescription: ASCII command/reply over serial lines\nVersion: %s\nRequires.private: libserialport\nLibs: -L$${libdir} -lserialcmd\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' > $@
+
+# Tools and tests link the static archive: tests reach internal seams and
+# wrap libserialport's calls, which only works on objects being linked.
+devices/serialcmd-sim: devices/serialcmd-sim.c devices/faults.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) -Idevices $< $(AR_LIB) -o $@ $(LIBS) -lutil
+
+tests/%: tests/%.c tests/*.h devices/faults.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) -Idevices -Itests $< tests/sim-helper.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
+
+WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_port sp_get_port_handle \
+	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \
+	sp_blocking_read_next sp_nonblocking_read sp_blocking_write,-Wl,--wrap=$(f))
+
+deps:
+	@sh .ci/install-deps
+
+check: deps
+	$(MAKE) all $(TESTS)
+	$(MAKE) check-c check-python
+
+check-c: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
+
+check-python: all
+	$(PY) -m pytest -q tests
+
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all --track-fds=yes
+check-valgrind: all $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
+		CMOCKA_TEST_ABORT=1 $(VALGRIND) --log-file=build/valgrind-$$(basename $$t).log ./$$t; \
+		if grep -q . build/valgrind-$$(basename $$t).log; then cat build/valgrind-$$(basename $$t).log; exit 1; fi; done
+	@echo "valgrind: no errors, no leaks"
+
+check-hw: tests/test-loopback
+	@if [ -z "$(PORT)" ]; then echo "check-hw: needs PORT=/dev/ttyUSBn, a real port with a TX-RX jumper; skipped"; exit 0; fi; \
+	case "$(PORT)" in /dev/ttyS0) echo "check-hw: refusing /dev/ttyS0 (the console)"; exit 2;; esac; \
+	SERIALCMD_HW_PORT="$(PORT)" ./tests/test-loopback
+
+demo: deps
+	$(MAKE) all
+	sh devices/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libserialcmd.so
+	install -m 0644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/serialcmd.h $(DESTDIR)$(INCDIR)/
+	install -m 0644 serialcmd.pc $(DESTDIR)$(PCDIR)/
+	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+
+clean:
+	rm -rf build lib/*.so* lib/*.a serialcmd.pc $(TOOLS) $(TESTS)

@@ -1,0 +1,384 @@
+/* serialcmd.h - the public API of libserialcmd: ASCII command/reply over serial lines. */
+#ifndef SERIALCMD_H
+#define SERIALCMD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @mainpage libserialcmd
+ *
+ * libserialcmd talks to lab instruments and other line-oriented devices over
+ * serial lines. A handle is opened from one spec string, commands are written
+ * with a write terminator, and each reply is read up to a read terminator into
+ * a length-tagged, binary-safe buffer.
+ *
+ * Naming
+ * ------
+ * Every public name starts with `client_` (functions, types) or `CLIENT_`
+ * (constants). The four calls made for Python ctypes are client_init_py(),
+ * client_send_cmd_reply(), client_free_ret() and client_destroy(); the rest
+ * serve C callers and error reporting.
+ *
+ * Return codes
+ * ------------
+ * Functions returning `int` give 0 (CLIENT_OK) on success, a positive count
+ * where documented, or a negative #client_err code. Functions returning a
+ * pointer give NULL on failure. After any failure the calling thread can
+ * read the code with client_last_error() and a message that names the port
+ * and the cause with client_last_message(); this works when client_init_py()
+ * failed and there is no handle. Every call that can fail resets the
+ * thread's last error to CLIENT_OK when it succeeds.
+ *
+ * Thread safety
+ * -------------
+ * A handle may be shared between threads: each command (write and the read of
+ * its reply) holds the handle's lock for the whole transaction, so replies of
+ * different threads never interleave. Different handles are independent. The
+ * last error is thread-local. client_destroy() waits for a command that is in
+ * progress on another thread (at most that command's deadline) and must not
+ * be followed by any other use of the handle.
+ *
+ * Timeouts
+ * --------
+ * Each command has ONE monotonic deadline, timeout_ms after it starts, that
+ * covers writing the command and reading the whole reply. A device that
+ * trickles bytes cannot extend it. A timeout is always an error
+ * (CLIENT_ERR_TIMEOUT), never a short reply; its message says how many bytes
+ * arrived, shows their tail escaped, and names the terminator expected.
+ *
+ * Debugging
+ * ---------
+ * Set the environment variable SERIALCMD_TRACE=1 before opening a handle to
+ * log every byte sent, received and discarded (escaped) on stderr, or install
+ * a callback with client_set_trace().
+ */
+
+/** Version of this header; compare with client_version() at run time. */
+#define SERIALCMD_VERSION_MAJOR 1
+#define SERIALCMD_VERSION_MINOR 0
+#define SERIALCMD_VERSION_MICRO 0
+#define SERIALCMD_VERSION_STRING "1.0.0"
+
+#if defined(__GNUC__)
+#define SERIALCMD_API __attribute__((visibility("default")))
+#else
+#define SERIALCMD_API
+#endif
+
+/** Opaque handle for one open port. */
+struct client;
+
+/** One reply: ret_data holds len bytes (NUL bytes kept) plus one NUL after them.
+ *  The terminator is not included. Release with client_free_ret(). */
+struct client_ret {
+	char *ret_data;
+	size_t len;
+};
+
+/**
+ * Error codes. Each is negative; a message naming the port and the cause is
+ * available from client_last_message() after a call fails.
+ */
+enum client_err {
+	CLIENT_OK = 0,
+	/** An argument was invalid (NULL handle, NULL command...). */
+	CLIENT_ERR_ARG = -1,
+	/** The spec string or config has an unknown key, a bad value or an empty port. */
+	CLIENT_ERR_OPTION = -2,
+	/** The port does not exist, or is not a serial port or terminal. */
+	CLIENT_ERR_NOPORT = -3,
+	/** Permission denied opening the port (the user may need the dialout group). */
+	CLIENT_ERR_PERM = -4,
+	/** Another process holds the port (the message names it when the system tells). */
+	CLIENT_ERR_BUSY = -5,
+	/** The command holds a NUL, the write terminator, or bytes outside printable ASCII and TAB; nothing was sent. */
+	CLIENT_ERR_COMMAND = -6,
+	/** The deadline passed before the reply's terminator arrived (or before the command was written). */
+	CLIENT_ERR_TIMEOUT = -7,
+	/** The reply grew past max_reply bytes without a terminator. */
+	CLIENT_ERR_TOOLONG = -8,
+	/** The device went away (USB unplugged, pty closed, hang-up). The handle fails fast with this code until destroyed. */
+	CLIENT_ERR_GONE = -9,
+	/** Any other operating-system failure; the message carries the system's text. */
+	CLIENT_ERR_IO = -10,
+	/** Out of memory. */
+	CLIENT_ERR_NOMEM = -11,
+};
+
+/** Parity settings. */
+enum client_parity {
+	CLIENT_PARITY_NONE = 0,
+	CLIENT_PARITY_ODD,
+	CLIENT_PARITY_EVEN,
+	CLIENT_PARITY_MARK,
+	CLIENT_PARITY_SPACE,
+};
+
+/** Flow-control settings. */
+enum client_flow {
+	CLIENT_FLOW_NONE = 0,
+	CLIENT_FLOW_XONXOFF,
+	CLIENT_FLOW_RTSCTS,
+	CLIENT_FLOW_DTRDSR,
+};
+
+/** Longest port string (path) accepted, including its NUL. */
+#define CLIENT_PORT_MAX 4096
+/** Longest terminator accepted, in bytes. */
+#define CLIENT_EOL_MAX 16
+
+/**
+ * Everything a handle is opened with. Fill it from a spec string with
+ * client_config_parse() (which sets defaults first), then change fields
+ * directly if you like, and open with client_open(). Fields are only ever
+ * added at the end of the struct; allocate it with client_config_new() to
+ * stay compatible with later library versions.
+ *
+ * Defaults: 9600 baud, 8 data bits, no parity, 1 stop bit, no flow control,
+ * "\n" written after each command, replies end at "\n", 2000 ms per command,
+ * replies up to 64 MiB, exclusive access.
+ */
+struct client_config {
+	char port[CLIENT_PORT_MAX];      /**< Port path, e.g. "/dev/ttyUSB0". */
+	int baud;                        /**< Bits per second, > 0. */
+	int bits;                        /**< Data bits, 5 to 8. */
+	enum client_parity parity;       /**< Parity. */
+	int stop;                        /**< Stop bits, 1 or 2. */
+	enum client_flow flow;           /**< Flow control. */
+	char write_eol[CLIENT_EOL_MAX];  /**< Bytes written after each command. */
+	size_t write_eol_len;            /**< Their count, 0 to CLIENT_EOL_MAX. */
+	char read_eol[CLIENT_EOL_MAX];   /**< Bytes that end each reply. */
+	size_t read_eol_len;             /**< Their count, 1 to CLIENT_EOL_MAX. */
+	unsigned int timeout_ms;         /**< Deadline per command, 1 to 86400000 ms. */
+	size_t max_reply;                /**< Longest reply accepted, in bytes. */
+	int exclusive;                   /**< Non-zero: lock the port against other processes. */
+};
+
+/**
+ * @defgroup abi The ctypes ABI
+ * @{
+ */
+
+/**
+ * Open a port from a spec string.
+ *
+ * The spec is a port path, optionally followed by `?key=value&key=value`:
+ * `/dev/ttyUSB0?baud=115200&parity=even&eol=CRLF&timeout_ms=500`.
+ * Keys: baud, bits (5-8), parity (none/odd/even/mark/space), stop (1/2),
+ * flow (none/xonxoff/rtscts/dtrdsr), eol (both terminators), write_eol,
+ * read_eol, timeout_ms, max_reply, exclusive (0/1). Terminators accept the
+ * names CR, LF, CRLF and the escapes \\r \\n \\t \\\\ \\xHH; other bytes stand for
+ * themselves (write `&` as \\x26).
+ *
+ * Serial ports that libserialport knows are opened through it; any other
+ * terminal (pseudo-terminals, for example) through termios. With exclusive
+ * on (the default) the port is locked with flock() and TIOCEXCL.
+ *
+ * @param spec The spec string. Must not be NULL.
+ * @return A new handle, to be released with client_destroy(); NULL on
+ *         failure (CLIENT_ERR_ARG, _OPTION, _NOPORT, _PERM, _BUSY, _GONE,
+ *         _IO, _NOMEM; see client_last_error()).
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client *client_init_py(const char *spec);
+
+/**
+ * Send a command and read its reply.
+ *
+ * Stale input (bytes left from earlier replies or sent unasked) is discarded
+ * first; then the command and the write terminator are written, and the reply
+ * is read up to the read terminator, all before one deadline. Bytes that
+ * follow the terminator stay in the handle for client_read_reply().
+ *
+ * @param c The handle. Must not be NULL.
+ * @param cmd The command, printable ASCII and TAB only, without terminator.
+ * @return The reply, owned by the caller, to be released with
+ *         client_free_ret(); NULL on failure (CLIENT_ERR_ARG, _COMMAND,
+ *         _TIMEOUT, _TOOLONG, _GONE, _IO, _NOMEM).
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_ret *client_send_cmd_reply(struct client *c, const char *cmd);
+
+/**
+ * Release a reply. Accepts NULL.
+ * @param ret A reply from client_send_cmd_reply() or client_read_reply().
+ * @since 1.0.0
+ */
+SERIALCMD_API void client_free_ret(struct client_ret *ret);
+
+/**
+ * Close the port and release the handle. Accepts NULL. Waits for a command
+ * in progress on another thread to end first.
+ * @param c The handle.
+ * @since 1.0.0
+ */
+SERIALCMD_API void client_destroy(struct client *c);
+
+/** @} */
+
+/**
+ * @defgroup commands More commands
+ * @{
+ */
+
+/**
+ * Send a command that has no reply (many set-commands answer nothing).
+ * Stale input is discarded first, as in client_send_cmd_reply().
+ * @param c The handle. Must not be NULL.
+ * @param cmd The command, printable ASCII and TAB only.
+ * @return CLIENT_OK, or CLIENT_ERR_ARG, _COMMAND, _TIMEOUT (the device did
+ *         not take the bytes in time), _GONE, _IO, _NOMEM.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd);
+
+/**
+ * Read one more reply without sending anything (multi-line answers), from
+ * bytes left in the handle and then from the port, under a fresh deadline.
+ * @param c The handle. Must not be NULL.
+ * @return As client_send_cmd_reply().
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_ret *client_read_reply(struct client *c);
+
+/**
+ * Change the deadline used for each later command.
+ * @param c The handle. Must not be NULL.
+ * @param timeout_ms 1 to 86400000.
+ * @return CLIENT_OK, CLIENT_ERR_ARG.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms);
+
+/**
+ * The deadline used for each command.
+ * @param c The handle. Must not be NULL.
+ * @return The timeout in milliseconds (positive), or CLIENT_ERR_ARG.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_get_timeout(struct client *c);
+
+/**
+ * The port this handle was opened on, as given in the spec.
+ * @param c The handle.
+ * @return A string owned by the handle, valid until client_destroy(); NULL if c is NULL.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_port(const struct client *c);
+
+/**
+ * A trace callback: receives one line (no newline at its end) per event, with
+ * bytes escaped. The line is only valid during the call.
+ */
+typedef void (*client_trace_fn)(void *user, const char *line);
+
+/**
+ * Install a trace callback (NULL removes it). Called with the handle's lock
+ * held: the callback must not use the handle.
+ * @param c The handle. Must not be NULL.
+ * @param fn The callback or NULL.
+ * @param user Passed to fn unchanged.
+ * @return CLIENT_OK, CLIENT_ERR_ARG.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_set_trace(struct client *c, client_trace_fn fn, void *user);
+
+/** @} */
+
+/**
+ * @defgroup config Configuration for C callers
+ * @{
+ */
+
+/**
+ * Fill a config with the defaults, then apply a spec string.
+ * @param cfg The config to fill. Must not be NULL.
+ * @param spec The spec string, as for client_init_py(). Must not be NULL.
+ * @return CLIENT_OK, CLIENT_ERR_ARG, CLIENT_ERR_OPTION (the message names the
+ *         key and the accepted values).
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spec);
+
+/**
+ * Allocate a config, filled from a spec string or, if spec is NULL, with the
+ * defaults and an empty port.
+ * @param spec The spec string or NULL.
+ * @return A config owned by the caller, released with client_config_free();
+ *         NULL on failure (CLIENT_ERR_OPTION, CLIENT_ERR_NOMEM).
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_config *client_config_new(const char *spec);
+
+/**
+ * Release a config from client_config_new(). Accepts NULL.
+ * @since 1.0.0
+ */
+SERIALCMD_API void client_config_free(struct client_config *cfg);
+
+/**
+ * Open a port from a config. The config is copied; the caller keeps it.
+ * @param cfg The config. Must not be NULL.
+ * @return As client_init_py().
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client *client_open(const struct client_config *cfg);
+
+/** @} */
+
+/**
+ * @defgroup errors Errors and version
+ * @{
+ */
+
+/**
+ * The code of the calling thread's last failure.
+ * @return A #client_err value; CLIENT_OK if the thread's last call succeeded.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_last_error(void);
+
+/**
+ * The message of the calling thread's last failure, naming the port and the
+ * cause, e.g. "/dev/ttyUSB0: permission denied (add the user to the dialout
+ * group)".
+ * @return A thread-local string, valid until this thread's next call into the
+ *         library; "" if the last call succeeded. Never NULL.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_last_message(void);
+
+/**
+ * A short, fixed description of an error code.
+ * @param code A #client_err value.
+ * @return A static string; "unknown error" for codes the library does not define.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_strerror(int code);
+
+/**
+ * The symbolic name of an error code, e.g. "CLIENT_ERR_TIMEOUT".
+ * @param code A #client_err value.
+ * @return A static string; "CLIENT_ERR_UNKNOWN" for codes the library does not define.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_error_name(int code);
+
+/**
+ * The library's version, e.g. "1.0.0".
+ * @return A static string.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_version(void);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SERIALCMD_H */

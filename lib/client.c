@@ -1,0 +1,413 @@
+/* client.c - handle life cycle, the per-handle lock, and the command/reply
+ * transaction: drain stale input, write, read up to the terminator. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Stale input is drained in bounded steps so a flooding device cannot
+ * hold a command forever. */
+#define DRAIN_CHUNK 4096
+#define DRAIN_MAX_READS 256
+/* Longest escaped excerpt of data shown in a trace line. */
+#define TRACE_BYTES 256
+
+struct client {
+	struct client_config cfg;
+	struct transport *tp;
+	pthread_mutex_t lock;
+	struct rxbuf rx;
+	char *tx;
+	size_t tx_cap;
+	int gone; /* set once the device went away: later calls fail fast */
+	client_trace_fn trace;
+	void *trace_user;
+};
+
+static void trace_stderr(void *user, const char *line)
+{
+	(void)user;
+	fprintf(stderr, "serialcmd: %s\n", line);
+}
+
+static void trace_bytes(struct client *c, const char *what, const void *data, size_t len)
+{
+	char esc[TRACE_BYTES * 4 + 1];
+	char line[sizeof(esc) + CLIENT_PORT_MAX + 64];
+	size_t shown = len > TRACE_BYTES ? TRACE_BYTES : len;
+
+	if (!c->trace)
+		return;
+	escape_bytes(esc, sizeof(esc), data, shown);
+	snprintf(line, sizeof(line), "%s: %s %zu bytes \"%s\"%s", c->cfg.port, what, len, esc,
+		 shown < len ? "..." : "");
+	c->trace(c->trace_user, line);
+}
+
+/* Check what a C caller may have filled in by hand. */
+static int config_check(const struct client_config *cfg)
+{
+	const char *port = cfg->port;
+
+	if (!memchr(cfg->port, '\0', sizeof(cfg->port)) || !cfg->port[0])
+		return err_set(CLIENT_ERR_OPTION, "config: empty or unterminated port");
+	if (cfg->baud <= 0)
+		return err_set(CLIENT_ERR_OPTION, "%s: bad baud %d (accepted: a positive rate)", port, cfg->baud);
+	if (cfg->bits < 5 || cfg->bits > 8)
+		return err_set(CLIENT_ERR_OPTION, "%s: bad bits %d (accepted: 5 to 8)", port, cfg->bits);
+	if ((unsigned)cfg->parity > CLIENT_PARITY_SPACE)
+		return err_set(CLIENT_ERR_OPTION, "%s: bad parity %d", port, (int)cfg->parity);
+	if (cfg->stop != 1 && cfg->stop != 2)
+		return err_set(CLIENT_ERR_OPTION, "%s: bad stop %d (accepted: 1 or 2)", port, cfg->stop);
+	if ((unsigned)cfg->flow > CLIENT_FLOW_DTRDSR)
+		return err_set(CLIENT_ERR_OPTION, "%s: bad flow %d", port, (int)cfg->flow);
+	if (cfg->read_eol_len < 1 || cfg->read_eol_len > CLIENT_EOL_MAX)
+		return err_set(CLIENT_ERR_OPTION, "%s: read_eol must be 1 to %d bytes", port, CLIENT_EOL_MAX);
+	if (cfg->write_eol_len > CLIENT_EOL_MAX)
+		return err_set(CLIENT_ERR_OPTION, "%s: write_eol must be 0 to %d bytes", port, CLIENT_EOL_MAX);
+	if (cfg->timeout_ms < 1 || cfg->timeout_ms > 86400000u)
+		return err_set(CLIENT_ERR_OPTION, "%s: bad timeout_ms %u (accepted: 1 to 86400000)", port,
+			       cfg->timeout_ms);
+	if (cfg->max_reply < 1 || cfg->max_reply > ((size_t)1 << 30))
+		return err_set(CLIENT_ERR_OPTION, "%s: bad max_reply %zu (accepted: 1 to 1073741824)", port,
+			       cfg->max_reply);
+	return CLIENT_OK;
+}
+
+struct client *client_open_transport(const struct client_config *cfg, struct transport *tp)
+{
+	struct client *c;
+	const char *env;
+
+	if (!cfg) {
+		err_set(CLIENT_ERR_ARG, "client_open: cfg is NULL");
+		goto err_tp;
+	}
+	if (config_check(cfg))
+		goto err_tp;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		err_set(CLIENT_ERR_NOMEM, "%s: out of memory", cfg->port);
+		goto err_tp;
+	}
+	c->cfg = *cfg;
+	rxbuf_init(&c->rx);
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
+		goto err_free;
+	}
+	if (tp) {
+		tp->port = c->cfg.port;
+		c->tp = tp;
+	} else if (transport_open(&c->cfg, &c->tp) != CLIENT_OK) {
+		goto err_mutex;
+	}
+	env = getenv("SERIALCMD_TRACE");
+	if (env && env[0] && strcmp(env, "0") != 0)
+		c->trace = trace_stderr;
+	err_clear();
+	return c;
+
+err_mutex:
+	pthread_mutex_destroy(&c->lock);
+err_free:
+	free(c);
+	return NULL;
+err_tp:
+	if (tp)
+		tp->ops->close(tp);
+	return NULL;
+}
+
+SERIALCMD_API struct client *client_open(const struct client_config *cfg)
+{
+	return client_open_transport(cfg, NULL);
+}
+
+SERIALCMD_API struct client *client_init_py(const char *spec)
+{
+	struct client_config cfg;
+
+	if (!spec) {
+		err_set(CLIENT_ERR_ARG, "client_init_py: spec is NULL");
+		return NULL;
+	}
+	if (client_config_parse(&cfg, spec) != CLIENT_OK)
+		return NULL;
+	return client_open_transport(&cfg, NULL);
+}
+
+SERIALCMD_API void client_destroy(struct client *c)
+{
+	if (!c)
+		return;
+	/* Wait for a command another thread has in progress. */
+	pthread_mutex_lock(&c->lock);
+	c->tp->ops->close(c->tp);
+	rxbuf_free(&c->rx);
+	free(c->tx);
+	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* Remember a hang-up so that later calls fail at once. */
+static int fail(struct client *c, int code)
+{
+	if (code == CLIENT_ERR_GONE)
+		c->gone = 1;
+	return code;
+}
+
+static int check_command(const struct client *c, const char *cmd)
+{
+	size_t len = strlen(cmd);
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)cmd[i];
+
+		if (ch != '\t' && (ch < 0x20 || ch > 0x7e)) {
+			char esc[8];
+
+			escape_bytes(esc, sizeof(esc), &ch, 1);
+			return err_set(CLIENT_ERR_COMMAND,
+				       "%s: bad command: byte %zu is \"%s\" (only printable ASCII and TAB"
+				       " may be sent; nothing was written)", c->cfg.port, i, esc);
+		}
+	}
+	if (c->cfg.write_eol_len && memmem(cmd, len, c->cfg.write_eol, c->cfg.write_eol_len)) {
+		char esc[CLIENT_EOL_MAX * 4 + 1];
+
+		escape_bytes(esc, sizeof(esc), c->cfg.write_eol, c->cfg.write_eol_len);
+		return err_set(CLIENT_ERR_COMMAND,
+			       "%s: bad command: it holds the write terminator \"%s\" (nothing was written)",
+			       c->cfg.port, esc);
+	}
+	return CLIENT_OK;
+}
+
+/* Drop bytes nobody asked for: what is left of earlier replies and what
+ * the device sent unasked. Non-blocking reads, no tcflush: cheaper, and the
+ * trace shows what was dropped. */
+static int drain_stale(struct client *c)
+{
+	char buf[DRAIN_CHUNK];
+
+	if (c->rx.len) {
+		trace_bytes(c, "dropped stale", c->rx.data, c->rx.len);
+		rxbuf_clear(&c->rx);
+	}
+	for (int i = 0; i < DRAIN_MAX_READS; i++) {
+		ssize_t n = c->tp->ops->read_now(c->tp, buf, sizeof(buf));
+
+		if (n < 0)
+			return fail(c, (int)n);
+		if (n == 0)
+			break;
+		trace_bytes(c, "dropped stale", buf, (size_t)n);
+	}
+	return CLIENT_OK;
+}
+
+static int write_command(struct client *c, const char *cmd, int64_t deadline)
+{
+	size_t len = strlen(cmd), total;
+	int ret;
+
+	if (len > SIZE_MAX - CLIENT_EOL_MAX)
+		return err_set(CLIENT_ERR_COMMAND, "%s: bad command: too long", c->cfg.port);
+	total = len + c->cfg.write_eol_len;
+	if (total > c->tx_cap) {
+		char *p = realloc(c->tx, total);
+
+		if (!p)
+			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte command", c->cfg.port,
+				       len);
+		c->tx = p;
+		c->tx_cap = total;
+	}
+	/* One buffer, one write: command and terminator leave together. */
+	memcpy(c->tx, cmd, len);
+	memcpy(c->tx + len, c->cfg.write_eol, c->cfg.write_eol_len);
+	trace_bytes(c, "sent", c->tx, total);
+	ret = c->tp->ops->write(c->tp, c->tx, total, deadline);
+	if (ret == CLIENT_ERR_TIMEOUT)
+		return err_set(CLIENT_ERR_TIMEOUT,
+			       "%s: timeout after %u ms writing the command: the device is not taking"
+			       " input (flow control, or a full buffer)", c->cfg.port, c->cfg.timeout_ms);
+	return fail(c, ret);
+}
+
+static int timeout_error(struct client *c, unsigned int timeout_ms)
+{
+	char tail[16 * 4 + 1], eol[CLIENT_EOL_MAX * 4 + 1];
+	size_t n = c->rx.len, show = n > 16 ? 16 : n;
+
+	escape_bytes(eol, sizeof(eol), c->cfg.read_eol, c->cfg.read_eol_len);
+	if (n == 0)
+		return err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: no reply (expected terminator \"%s\")",
+			       c->cfg.port, timeout_ms, eol);
+	escape_bytes(tail, sizeof(tail), c->rx.data + n - show, show);
+	return err_set(CLIENT_ERR_TIMEOUT,
+		       "%s: timeout after %u ms: %zu bytes received, ending %s\"%s\", but not the expected"
+		       " terminator \"%s\" (check eol/read_eol)", c->cfg.port, timeout_ms, n,
+		       show < n ? "..." : "", tail, eol);
+}
+
+static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigned int timeout_ms)
+{
+	const size_t eol_len = c->cfg.read_eol_len;
+	const size_t limit = c->cfg.max_reply + eol_len;
+	struct client_ret *ret;
+
+	for (;;) {
+		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
+		ssize_t room, n;
+
+		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
+			ret = rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
+			if (ret)
+				trace_bytes(c, "received", ret->ret_data, ret->len);
+			return ret;
+		}
+		if (pos >= 0 || c->rx.len >= limit) {
+			trace_bytes(c, "dropped too long", c->rx.data, c->rx.len);
+			rxbuf_clear(&c->rx);
+			err_set(CLIENT_ERR_TOOLONG,
+				"%s: reply longer than max_reply=%zu bytes; discarded (raise max_reply, or"
+				" check the terminator)", c->cfg.port, c->cfg.max_reply);
+			return NULL;
+		}
+		room = rxbuf_reserve(&c->rx, limit);
+		if (room < 0) {
+			err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port, c->rx.len);
+			return NULL;
+		}
+		n = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
+		if (n > 0) {
+			c->rx.len += (size_t)n;
+			continue;
+		}
+		/* A timeout never returns part of a reply: what came is dropped
+		 * so it cannot be taken for the answer to the next command. */
+		if (n == CLIENT_ERR_TIMEOUT)
+			timeout_error(c, timeout_ms);
+		else
+			fail(c, (int)n);
+		if (c->rx.len)
+			trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
+		rxbuf_clear(&c->rx);
+		return NULL;
+	}
+}
+
+/* The one transaction behind every command call. cmd NULL: read only. */
+static struct client_ret *transact(struct client *c, const char *cmd, int want_reply, int *code)
+{
+	struct client_ret *ret = NULL;
+	unsigned int timeout_ms;
+	int64_t deadline;
+
+	*code = CLIENT_OK;
+	if (!c) {
+		*code = err_set(CLIENT_ERR_ARG, "serialcmd: handle is NULL");
+		return NULL;
+	}
+	if (cmd && check_command(c, cmd)) {
+		*code = client_last_error();
+		return NULL;
+	}
+	pthread_mutex_lock(&c->lock);
+	timeout_ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
+	deadline = clock_deadline_ns(timeout_ms);
+	if (c->gone) {
+		*code = err_set(CLIENT_ERR_GONE, "%s: device gone earlier; destroy the handle and open the port again",
+				c->cfg.port);
+		goto out;
+	}
+	if (cmd) {
+		*code = drain_stale(c);
+		if (*code)
+			goto out;
+		*code = write_command(c, cmd, deadline);
+		if (*code)
+			goto out;
+	}
+	if (want_reply) {
+		ret = read_reply(c, deadline, timeout_ms);
+		if (!ret)
+			*code = client_last_error();
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+	if (*code == CLIENT_OK)
+		err_clear();
+	return ret;
+}
+
+SERIALCMD_API struct client_ret *client_send_cmd_reply(struct client *c, const char *cmd)
+{
+	int code;
+
+	if (!cmd) {
+		err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
+		return NULL;
+	}
+	return transact(c, cmd, 1, &code);
+}
+
+SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd)
+{
+	int code;
+
+	if (!cmd)
+		return err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
+	transact(c, cmd, 0, &code);
+	return code;
+}
+
+SERIALCMD_API struct client_ret *client_read_reply(struct client *c)
+{
+	int code;
+
+	return transact(c, NULL, 1, &code);
+}
+
+SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)
+{
+	if (!c)
+		return err_set(CLIENT_ERR_ARG, "client_set_timeout: handle is NULL");
+	if (timeout_ms < 1 || timeout_ms > 86400000u)
+		return err_set(CLIENT_ERR_ARG, "%s: bad timeout %u ms (accepted: 1 to 86400000)", c->cfg.port,
+			       timeout_ms);
+	/* Atomic, not locked: a setter must not wait for a running command. */
+	__atomic_store_n(&c->cfg.timeout_ms, timeout_ms, __ATOMIC_RELAXED);
+	err_clear();
+	return CLIENT_OK;
+}
+
+SERIALCMD_API int client_get_timeout(struct client *c)
+{
+	if (!c)
+		return err_set(CLIENT_ERR_ARG, "client_get_timeout: handle is NULL");
+	err_clear();
+	return (int)__atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
+}
+
+SERIALCMD_API const char *client_port(const struct client *c)
+{
+	return c ? c->cfg.port : NULL;
+}
+
+SERIALCMD_API int client_set_trace(struct client *c, client_trace_fn fn, void *user)
+{
+	if (!c)
+		return err_set(CLIENT_ERR_ARG, "client_set_trace: handle is NULL");
+	pthread_mutex_lock(&c->lock);
+	c->trace = fn;
+	c->trace_user = user;
+	pthread_mutex_unlock(&c->lock);
+	err_clear();
+	return CLIENT_OK;
+}

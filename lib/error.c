@@ -1,0 +1,108 @@
+/* error.c - error codes, their texts, and the thread-local last error. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The only mutable state the library has outside handles: one record per
+ * thread, so ctypes callers can read it after a NULL return. */
+static __thread struct {
+	int code;
+	char message[1024];
+} last;
+
+static const struct {
+	int code;
+	const char *name;
+	const char *text;
+} codes[] = {
+	{ CLIENT_OK, "CLIENT_OK", "success" },
+	{ CLIENT_ERR_ARG, "CLIENT_ERR_ARG", "invalid argument" },
+	{ CLIENT_ERR_OPTION, "CLIENT_ERR_OPTION", "bad option" },
+	{ CLIENT_ERR_NOPORT, "CLIENT_ERR_NOPORT", "no such port" },
+	{ CLIENT_ERR_PERM, "CLIENT_ERR_PERM", "permission denied" },
+	{ CLIENT_ERR_BUSY, "CLIENT_ERR_BUSY", "port busy" },
+	{ CLIENT_ERR_COMMAND, "CLIENT_ERR_COMMAND", "bad command" },
+	{ CLIENT_ERR_TIMEOUT, "CLIENT_ERR_TIMEOUT", "timeout" },
+	{ CLIENT_ERR_TOOLONG, "CLIENT_ERR_TOOLONG", "reply too long" },
+	{ CLIENT_ERR_GONE, "CLIENT_ERR_GONE", "device gone" },
+	{ CLIENT_ERR_IO, "CLIENT_ERR_IO", "input/output error" },
+	{ CLIENT_ERR_NOMEM, "CLIENT_ERR_NOMEM", "out of memory" },
+};
+
+int err_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	last.code = code;
+	va_start(ap, fmt);
+	vsnprintf(last.message, sizeof(last.message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void err_clear(void)
+{
+	last.code = CLIENT_OK;
+	last.message[0] = '\0';
+}
+
+/* Map an errno from open/read/write to our codes, with advice where the
+ * usual cause is known. */
+int err_from_errno(int errnum, const char *port, const char *what)
+{
+	switch (errnum) {
+	case ENOENT:
+	case ENOTDIR:
+		return err_set(CLIENT_ERR_NOPORT, "%s: %s: no such port", port, what);
+	case EACCES:
+	case EPERM:
+		return err_set(CLIENT_ERR_PERM,
+			       "%s: %s: permission denied (the user may need to be in the dialout group,"
+			       " or a udev rule granting access)", port, what);
+	case EBUSY:
+		return port_busy_error(port, strerror(errnum));
+	case EIO:
+	case ENXIO:
+	case ENODEV:
+	case EPIPE:
+		return err_set(CLIENT_ERR_GONE, "%s: %s: device gone (%s)", port, what, strerror(errnum));
+	case ENOMEM:
+		return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
+	default:
+		return err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
+	}
+}
+
+SERIALCMD_API int client_last_error(void)
+{
+	return last.code;
+}
+
+SERIALCMD_API const char *client_last_message(void)
+{
+	return last.message;
+}
+
+SERIALCMD_API const char *client_strerror(int code)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		if (codes[i].code == code)
+			return codes[i].text;
+	return "unknown error";
+}
+
+SERIALCMD_API const char *client_error_name(int code)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		if (codes[i].code == code)
+			return codes[i].name;
+	return "CLIENT_ERR_UNKNOWN";
+}
+
+SERIALCMD_API const char *client_version(void)
+{
+	return SERIALCMD_VERSION_STRING;
+}

@@ -1,0 +1,72 @@
+/* internal.h - what the files of lib/ share; nothing here is public. */
+#ifndef SERIALCMD_INTERNAL_H
+#define SERIALCMD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "serialcmd.h"
+#include "transport.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* error.c: the thread-local last error. err_set() returns code so that
+ * "return err_set(...)" reads as one step. */
+int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int err_from_errno(int errnum, const char *port, const char *what);
+void err_clear(void);
+
+/* escape.c: bytes made printable for messages and traces. Writes at most
+ * size-1 characters plus a NUL into out; returns the number written. */
+size_t escape_bytes(char *out, size_t size, const void *data, size_t len);
+
+/* clock.c: one monotonic clock for every deadline. */
+int64_t clock_now_ns(void);
+int64_t clock_deadline_ns(unsigned int timeout_ms);
+/* Milliseconds left until deadline, rounded up; 0 once it has passed. */
+int clock_remaining_ms(int64_t deadline_ns);
+
+/* reply.c: the receive buffer, terminator scan and leftovers. The buffer
+ * never holds more than limit bytes, so memory stays bounded by max_reply. */
+struct rxbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t scanned; /* bytes already searched for the terminator */
+};
+
+void rxbuf_init(struct rxbuf *b);
+void rxbuf_free(struct rxbuf *b);
+void rxbuf_clear(struct rxbuf *b);
+/* Make room for at least one more byte, up to limit bytes in total. Returns
+ * the number of free bytes (>0), or CLIENT_ERR_NOMEM. */
+ssize_t rxbuf_reserve(struct rxbuf *b, size_t limit);
+/* Offset of the first terminator, scanning only bytes not scanned before;
+ * -1 if there is none yet. */
+ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len);
+/* Turn the first n bytes into a reply, drop the terminator after them and
+ * keep what follows. NULL (CLIENT_ERR_NOMEM set) on failure, buffer unchanged. */
+struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port);
+
+/* spec.c */
+void config_defaults(struct client_config *cfg);
+/* Parse one terminator value (name or escapes) into out; returns its length
+ * or -1. Exposed for profiles and tests. */
+int eol_parse(const char *text, char *out, size_t size);
+
+/* port-lock.c: exclusive use of a local port. port_flock() keeps out other
+ * serialcmd handles and flock users; port_exclusive() sets TIOCEXCL, which
+ * refuses any further open() by non-root. port_busy_error() names the holder. */
+int port_flock(int fd, const char *port);
+int port_exclusive(int fd, const char *port);
+void port_release(int fd);
+int port_busy_error(const char *port, const char *cause);
+
+/* transport.c: pick a backend for the config and open it. */
+int transport_open(const struct client_config *cfg, struct transport **out);
+
+/* client.c: open with a transport the caller made (tests use a fake one). */
+struct client *client_open_transport(const struct client_config *cfg, struct transport *tp);
+
+#endif

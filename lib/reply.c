@@ -1,0 +1,134 @@
+/* reply.c - the receive buffer: geometric growth up to a limit, a
+ * terminator scan that looks at each byte once, replies and leftovers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define RX_MIN_CAP 4096
+/* Replies at least this long hand their buffer over instead of being copied. */
+#define RX_HANDOVER 65536
+
+void rxbuf_init(struct rxbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void rxbuf_free(struct rxbuf *b)
+{
+	free(b->data);
+	rxbuf_init(b);
+}
+
+void rxbuf_clear(struct rxbuf *b)
+{
+	b->len = 0;
+	b->scanned = 0;
+}
+
+ssize_t rxbuf_reserve(struct rxbuf *b, size_t limit)
+{
+	size_t room;
+
+	if (b->len >= limit)
+		return 0;
+	/* Grow geometrically once less than a quarter is free, so reads stay
+	 * large and a long reply costs O(log n) reallocations. */
+	if (b->cap - b->len < b->cap / 4 || b->cap == b->len) {
+		size_t want = b->cap ? b->cap * 2 : RX_MIN_CAP;
+		char *p;
+
+		if (b->cap > SIZE_MAX / 2 || want > limit)
+			want = limit;
+		if (want > b->cap) {
+			p = realloc(b->data, want);
+			if (!p)
+				return CLIENT_ERR_NOMEM;
+			b->data = p;
+			b->cap = want;
+		}
+	}
+	room = b->cap - b->len;
+	if (room > limit - b->len)
+		room = limit - b->len;
+	return (ssize_t)room;
+}
+
+ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len)
+{
+	size_t from, span;
+	const char *hit;
+
+	if (b->len < eol_len)
+		return -1;
+	/* A terminator may straddle old and new bytes: back up eol_len-1. */
+	from = b->scanned >= eol_len - 1 ? b->scanned - (eol_len - 1) : 0;
+	span = b->len - from;
+	if (eol_len == 1)
+		hit = memchr(b->data + from, eol[0], span);
+	else
+		hit = memmem(b->data + from, span, eol, eol_len);
+	if (!hit) {
+		b->scanned = b->len;
+		return -1;
+	}
+	return hit - b->data;
+}
+
+struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port)
+{
+	size_t rest = b->len - n - eol_len;
+	struct client_ret *ret;
+
+	if (n >= RX_HANDOVER) {
+		/* Zero-copy: the reply keeps the buffer; the few bytes after
+		 * the terminator move to a fresh one. */
+		char *fresh = NULL;
+		size_t cap = 0;
+
+		ret = malloc(sizeof(*ret));
+		if (rest && ret) {
+			cap = rest + 1 > RX_MIN_CAP ? rest + 1 : RX_MIN_CAP;
+			fresh = malloc(cap);
+		}
+		if (!ret || (rest && !fresh)) {
+			free(ret);
+			free(fresh);
+			err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
+			return NULL;
+		}
+		if (rest)
+			memcpy(fresh, b->data + n + eol_len, rest);
+		ret->ret_data = b->data;
+		ret->len = n;
+		ret->ret_data[n] = '\0';
+		b->data = fresh;
+		b->cap = cap;
+		b->len = rest;
+		b->scanned = 0;
+		return ret;
+	}
+	/* Small replies: header and bytes in one block, the buffer is reused. */
+	ret = malloc(sizeof(*ret) + n + 1);
+	if (!ret) {
+		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
+		return NULL;
+	}
+	ret->ret_data = (char *)(ret + 1);
+	ret->len = n;
+	memcpy(ret->ret_data, b->data, n);
+	ret->ret_data[n] = '\0';
+	memmove(b->data, b->data + n + eol_len, rest);
+	b->len = rest;
+	b->scanned = 0;
+	return ret;
+}
+
+SERIALCMD_API void client_free_ret(struct client_ret *ret)
+{
+	if (!ret)
+		return;
+	if (ret->ret_data != (char *)(ret + 1))
+		free(ret->ret_data);
+	free(ret);
+}

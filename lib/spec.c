@@ -1,0 +1,349 @@
+/* spec.c - spec string -> struct client_config, with errors that name the
+ * key and the accepted values. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFAULT_MAX_REPLY ((size_t)64 << 20)
+#define MAX_MAX_REPLY ((size_t)1 << 30)
+#define MAX_TIMEOUT_MS 86400000u
+
+void config_defaults(struct client_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->baud = 9600;
+	cfg->bits = 8;
+	cfg->parity = CLIENT_PARITY_NONE;
+	cfg->stop = 1;
+	cfg->flow = CLIENT_FLOW_NONE;
+	cfg->write_eol[0] = '\n';
+	cfg->write_eol_len = 1;
+	cfg->read_eol[0] = '\n';
+	cfg->read_eol_len = 1;
+	cfg->timeout_ms = 2000;
+	cfg->max_reply = DEFAULT_MAX_REPLY;
+	cfg->exclusive = 1;
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+int eol_parse(const char *text, char *out, size_t size)
+{
+	static const struct {
+		const char *name;
+		const char *bytes;
+	} names[] = { { "CR", "\r" }, { "LF", "\n" }, { "CRLF", "\r\n" }, { "LFCR", "\n\r" } };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strcasecmp(text, names[i].name) == 0) {
+			n = strlen(names[i].bytes);
+			memcpy(out, names[i].bytes, n);
+			return (int)n;
+		}
+	}
+	for (const char *p = text; *p; p++) {
+		int ch = (unsigned char)*p;
+
+		if (ch == '\\') {
+			switch (*++p) {
+			case 'r': ch = '\r'; break;
+			case 'n': ch = '\n'; break;
+			case 't': ch = '\t'; break;
+			case '\\': ch = '\\'; break;
+			case 'x': {
+				int hi = p[1] ? hexval(p[1]) : -1;
+				int lo = hi >= 0 && p[2] ? hexval(p[2]) : -1;
+
+				if (lo < 0)
+					return -1;
+				ch = hi * 16 + lo;
+				p += 2;
+				break;
+			}
+			default:
+				return -1;
+			}
+		}
+		if (n >= size)
+			return -1;
+		out[n++] = (char)ch;
+	}
+	return (int)n;
+}
+
+/* One option: a key, a handler, and the accepted values for messages. */
+struct option {
+	const char *key;
+	const char *accepted;
+	int (*apply)(struct client_config *cfg, const char *value);
+};
+
+/* A strict unsigned parse: digits only, no sign, no trailing junk. */
+static int parse_ulong(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long x;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int word_index(const char *v, const char *const *words, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcasecmp(v, words[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int set_baud(struct client_config *cfg, const char *v)
+{
+	unsigned long x;
+
+	if (parse_ulong(v, 1, 20000000, &x))
+		return -1;
+	cfg->baud = (int)x;
+	return 0;
+}
+
+static int set_bits(struct client_config *cfg, const char *v)
+{
+	unsigned long x;
+
+	if (parse_ulong(v, 5, 8, &x))
+		return -1;
+	cfg->bits = (int)x;
+	return 0;
+}
+
+static int set_parity(struct client_config *cfg, const char *v)
+{
+	static const char *const w[] = { "none", "odd", "even", "mark", "space" };
+	int i = word_index(v, w, ARRAY_SIZE(w));
+
+	if (i < 0)
+		return -1;
+	cfg->parity = (enum client_parity)i;
+	return 0;
+}
+
+static int set_stop(struct client_config *cfg, const char *v)
+{
+	unsigned long x;
+
+	if (parse_ulong(v, 1, 2, &x))
+		return -1;
+	cfg->stop = (int)x;
+	return 0;
+}
+
+static int set_flow(struct client_config *cfg, const char *v)
+{
+	static const char *const w[] = { "none", "xonxoff", "rtscts", "dtrdsr" };
+	int i = word_index(v, w, ARRAY_SIZE(w));
+
+	if (i < 0)
+		return -1;
+	cfg->flow = (enum client_flow)i;
+	return 0;
+}
+
+static int set_write_eol(struct client_config *cfg, const char *v)
+{
+	int n = eol_parse(v, cfg->write_eol, sizeof(cfg->write_eol));
+
+	if (n < 0)
+		return -1;
+	cfg->write_eol_len = (size_t)n;
+	return 0;
+}
+
+static int set_read_eol(struct client_config *cfg, const char *v)
+{
+	char tmp[CLIENT_EOL_MAX];
+	int n = eol_parse(v, tmp, sizeof(tmp));
+
+	if (n <= 0)
+		return -1;
+	memcpy(cfg->read_eol, tmp, (size_t)n);
+	cfg->read_eol_len = (size_t)n;
+	return 0;
+}
+
+static int set_eol(struct client_config *cfg, const char *v)
+{
+	if (set_read_eol(cfg, v))
+		return -1;
+	return set_write_eol(cfg, v);
+}
+
+static int set_timeout(struct client_config *cfg, const char *v)
+{
+	unsigned long x;
+
+	if (parse_ulong(v, 1, MAX_TIMEOUT_MS, &x))
+		return -1;
+	cfg->timeout_ms = (unsigned int)x;
+	return 0;
+}
+
+static int set_max_reply(struct client_config *cfg, const char *v)
+{
+	unsigned long x;
+
+	if (parse_ulong(v, 1, MAX_MAX_REPLY, &x))
+		return -1;
+	cfg->max_reply = x;
+	return 0;
+}
+
+static int set_exclusive(struct client_config *cfg, const char *v)
+{
+	static const char *const w[] = { "0", "1", "false", "true", "no", "yes", "off", "on" };
+	int i = word_index(v, w, ARRAY_SIZE(w));
+
+	if (i < 0)
+		return -1;
+	cfg->exclusive = i % 2;
+	return 0;
+}
+
+#define EOL_VALUES "CR, LF, CRLF, LFCR, or up to 16 bytes with escapes \\r \\n \\t \\\\ \\xHH"
+
+static const struct option options[] = {
+	{ "baud", "a rate in bits per second such as 9600 or 115200", set_baud },
+	{ "bits", "5, 6, 7 or 8", set_bits },
+	{ "parity", "none, odd, even, mark or space", set_parity },
+	{ "stop", "1 or 2", set_stop },
+	{ "flow", "none, xonxoff, rtscts or dtrdsr", set_flow },
+	{ "eol", EOL_VALUES " (not empty)", set_eol },
+	{ "write_eol", EOL_VALUES ", or empty", set_write_eol },
+	{ "read_eol", EOL_VALUES " (not empty)", set_read_eol },
+	{ "timeout_ms", "1 to 86400000", set_timeout },
+	{ "max_reply", "1 to 1073741824 bytes", set_max_reply },
+	{ "exclusive", "0 or 1 (also true/false, yes/no, on/off)", set_exclusive },
+};
+
+/* The key list for messages, from the table so the two never drift. */
+static const char *accepted_keys(char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(options) && o < size; i++)
+		o += (size_t)snprintf(out + o, size - o, "%s%s", i ? ", " : "", options[i].key);
+	return out;
+}
+
+/* Apply one "key=value" pair (not NUL-terminated: len bytes at pair). */
+static int apply_pair(struct client_config *cfg, const char *pair, size_t len, unsigned *seen)
+{
+	char buf[512], keys[256];
+	const char *eq;
+	char *value;
+
+	if (len >= sizeof(buf))
+		return err_set(CLIENT_ERR_OPTION, "%s: option too long (%zu bytes)", cfg->port, len);
+	memcpy(buf, pair, len);
+	buf[len] = '\0';
+	eq = strchr(buf, '=');
+	if (!eq)
+		return err_set(CLIENT_ERR_OPTION, "%s: option '%s' has no '=value' (accepted keys: %s)",
+			       cfg->port, buf, accepted_keys(keys, sizeof(keys)));
+	buf[eq - buf] = '\0';
+	value = buf + (eq - buf) + 1;
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+		if (strcmp(buf, options[i].key) != 0)
+			continue;
+		if (*seen & (1u << i))
+			return err_set(CLIENT_ERR_OPTION, "%s: option '%s' given twice", cfg->port, buf);
+		*seen |= 1u << i;
+		if (options[i].apply(cfg, value) != 0)
+			return err_set(CLIENT_ERR_OPTION, "%s: bad value '%s' for '%s' (accepted: %s)",
+				       cfg->port, value, buf, options[i].accepted);
+		return CLIENT_OK;
+	}
+	return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: %s)", cfg->port, buf,
+		       accepted_keys(keys, sizeof(keys)));
+}
+
+SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spec)
+{
+	const char *q, *p;
+	size_t plen;
+	unsigned seen = 0;
+
+	if (!cfg || !spec)
+		return err_set(CLIENT_ERR_ARG, "client_config_parse: %s is NULL", cfg ? "spec" : "cfg");
+	err_clear();
+	config_defaults(cfg);
+	q = strchr(spec, '?');
+	plen = q ? (size_t)(q - spec) : strlen(spec);
+	if (plen == 0)
+		return err_set(CLIENT_ERR_OPTION, "spec '%.200s': empty port (expected e.g. /dev/ttyUSB0?baud=115200)",
+			       spec);
+	if (plen >= sizeof(cfg->port))
+		return err_set(CLIENT_ERR_OPTION, "spec: port name too long (%zu bytes, at most %d)", plen,
+			       CLIENT_PORT_MAX - 1);
+	memcpy(cfg->port, spec, plen);
+	cfg->port[plen] = '\0';
+	if (!q)
+		return CLIENT_OK;
+	for (p = q + 1; *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		int ret;
+
+		/* Tolerate "?" at the end and "&&", which editing leaves behind. */
+		if (len) {
+			ret = apply_pair(cfg, p, len, &seen);
+			if (ret)
+				return ret;
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return CLIENT_OK;
+}
+
+SERIALCMD_API struct client_config *client_config_new(const char *spec)
+{
+	struct client_config *cfg = malloc(sizeof(*cfg));
+
+	if (!cfg) {
+		err_set(CLIENT_ERR_NOMEM, "client_config_new: out of memory");
+		return NULL;
+	}
+	config_defaults(cfg);
+	if (spec && client_config_parse(cfg, spec) != CLIENT_OK) {
+		free(cfg);
+		return NULL;
+	}
+	err_clear();
+	return cfg;
+}
+
+SERIALCMD_API void client_config_free(struct client_config *cfg)
+{
+	free(cfg);
+}

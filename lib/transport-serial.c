@@ -1,0 +1,222 @@
+/* transport-serial.c - libserialport backend for real serial ports (USB
+ * CDC-ACM, FTDI and friends, UARTs, RFCOMM). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libserialport.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct serial {
+	struct transport base;
+	struct sp_port *sp;
+	int fd;      /* libserialport's own descriptor, for hang-up checks */
+	int lock_fd; /* holds the flock (taken before sp_open touches the port); -1 if none */
+	int exclusive;
+};
+
+/* libserialport reports OS failures as SP_ERR_FAIL with errno behind it. */
+static int sp_error(enum sp_return r, const char *port, const char *what)
+{
+	if (r == SP_ERR_FAIL)
+		return err_from_errno(sp_last_error_code(), port, what);
+	if (r == SP_ERR_MEM)
+		return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
+	if (r == SP_ERR_SUPP)
+		return err_set(CLIENT_ERR_OPTION, "%s: %s: not supported by this port", port, what);
+	return err_set(CLIENT_ERR_IO, "%s: %s: libserialport error %d", port, what, (int)r);
+}
+
+/* sp_blocking_read_next() returns 0 both on timeout and on hang-up (read()
+ * giving 0); poll tells the two apart. */
+static int hung_up(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+static ssize_t serial_read(struct transport *t, void *buf, size_t size, int64_t deadline_ns)
+{
+	struct serial *s = (struct serial *)t;
+
+	for (;;) {
+		/* libserialport takes 0 to mean "wait forever": never pass it. */
+		int ms = clock_remaining_ms(deadline_ns);
+		enum sp_return r;
+
+		if (ms == 0)
+			return CLIENT_ERR_TIMEOUT;
+		r = sp_blocking_read_next(s->sp, buf, size, (unsigned int)ms);
+		if (r > 0)
+			return r;
+		if (r == SP_OK) {
+			if (hung_up(s->fd))
+				return err_set(CLIENT_ERR_GONE, "%s: read: device gone (hang-up)", t->port);
+			continue;
+		}
+		if (r == SP_ERR_FAIL && (sp_last_error_code() == EINTR || sp_last_error_code() == EAGAIN))
+			continue;
+		return sp_error(r, t->port, "read");
+	}
+}
+
+static ssize_t serial_read_now(struct transport *t, void *buf, size_t size)
+{
+	struct serial *s = (struct serial *)t;
+
+	for (;;) {
+		enum sp_return r = sp_nonblocking_read(s->sp, buf, size);
+
+		if (r >= 0)
+			return r;
+		if (r == SP_ERR_FAIL && sp_last_error_code() == EAGAIN)
+			return 0;
+		if (r != SP_ERR_FAIL || sp_last_error_code() != EINTR)
+			return sp_error(r, t->port, "read");
+	}
+}
+
+static int serial_write(struct transport *t, const void *buf, size_t len, int64_t deadline_ns)
+{
+	struct serial *s = (struct serial *)t;
+	const char *p = buf;
+	size_t off = 0;
+
+	while (off < len) {
+		int ms = clock_remaining_ms(deadline_ns);
+		enum sp_return r;
+
+		if (ms == 0)
+			return CLIENT_ERR_TIMEOUT;
+		r = sp_blocking_write(s->sp, p + off, len - off, (unsigned int)ms);
+		if (r >= 0) {
+			off += (size_t)r;
+			continue;
+		}
+		if (r == SP_ERR_FAIL && (sp_last_error_code() == EINTR || sp_last_error_code() == EAGAIN))
+			continue;
+		return sp_error(r, t->port, "write");
+	}
+	return CLIENT_OK;
+}
+
+static void serial_close(struct transport *t)
+{
+	struct serial *s = (struct serial *)t;
+
+	if (s->exclusive)
+		port_release(s->fd);
+	sp_close(s->sp);
+	sp_free_port(s->sp);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s);
+}
+
+static const struct transport_ops serial_ops = {
+	.name = "libserialport",
+	.read = serial_read,
+	.read_now = serial_read_now,
+	.write = serial_write,
+	.close = serial_close,
+};
+
+static int serial_configure(struct sp_port *sp, const struct client_config *cfg, const char *port)
+{
+	static const enum sp_parity parity[] = {
+		[CLIENT_PARITY_NONE] = SP_PARITY_NONE, [CLIENT_PARITY_ODD] = SP_PARITY_ODD,
+		[CLIENT_PARITY_EVEN] = SP_PARITY_EVEN, [CLIENT_PARITY_MARK] = SP_PARITY_MARK,
+		[CLIENT_PARITY_SPACE] = SP_PARITY_SPACE,
+	};
+	static const enum sp_flowcontrol flow[] = {
+		[CLIENT_FLOW_NONE] = SP_FLOWCONTROL_NONE, [CLIENT_FLOW_XONXOFF] = SP_FLOWCONTROL_XONXOFF,
+		[CLIENT_FLOW_RTSCTS] = SP_FLOWCONTROL_RTSCTS, [CLIENT_FLOW_DTRDSR] = SP_FLOWCONTROL_DTRDSR,
+	};
+	enum sp_return r;
+
+	if ((r = sp_set_baudrate(sp, cfg->baud)) != SP_OK)
+		return sp_error(r, port, "setting baud");
+	if ((r = sp_set_bits(sp, cfg->bits)) != SP_OK)
+		return sp_error(r, port, "setting data bits");
+	if ((r = sp_set_parity(sp, parity[cfg->parity])) != SP_OK)
+		return sp_error(r, port, "setting parity");
+	if ((r = sp_set_stopbits(sp, cfg->stop)) != SP_OK)
+		return sp_error(r, port, "setting stop bits");
+	if ((r = sp_set_flowcontrol(sp, flow[cfg->flow])) != SP_OK)
+		return sp_error(r, port, "setting flow control");
+	return CLIENT_OK;
+}
+
+int transport_serial_open(const struct client_config *cfg, const char *port, struct transport **out)
+{
+	char real[PATH_MAX];
+	struct sp_port *sp = NULL;
+	struct serial *s;
+	enum sp_return r;
+	int ret, fd = -1, lock_fd = -1;
+
+	/* libserialport looks ports up by their /dev name: resolve symlinks
+	 * such as /dev/serial/by-id/... first. */
+	if (!realpath(port, real))
+		return err_from_errno(errno, port, "open");
+	if (sp_get_port_by_name(real, &sp) != SP_OK)
+		return TRANSPORT_DECLINED;
+	if (cfg->exclusive) {
+		/* sp_open() reconfigures the port: lock before it runs. */
+		lock_fd = open(real, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (lock_fd < 0) {
+			ret = err_from_errno(errno, port, "open");
+			goto err_free;
+		}
+		ret = port_flock(lock_fd, port);
+		if (ret)
+			goto err_free;
+	}
+	r = sp_open(sp, SP_MODE_READ_WRITE);
+	if (r != SP_OK) {
+		ret = sp_error(r, port, "open");
+		goto err_free;
+	}
+	if (sp_get_port_handle(sp, &fd) != SP_OK || fd < 0) {
+		ret = err_set(CLIENT_ERR_IO, "%s: open: libserialport gave no descriptor", port);
+		goto err_close;
+	}
+	/* libserialport 0.1.1 opens without O_CLOEXEC. */
+	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	if (cfg->exclusive) {
+		ret = port_exclusive(fd, port);
+		if (ret)
+			goto err_close;
+	}
+	ret = serial_configure(sp, cfg, port);
+	if (ret)
+		goto err_release;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ret = err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
+		goto err_release;
+	}
+	s->base.ops = &serial_ops;
+	s->base.port = port;
+	s->sp = sp;
+	s->fd = fd;
+	s->lock_fd = lock_fd;
+	s->exclusive = cfg->exclusive;
+	*out = &s->base;
+	return CLIENT_OK;
+
+err_release:
+	if (cfg->exclusive)
+		port_release(fd);
+err_close:
+	sp_close(sp);
+err_free:
+	sp_free_port(sp);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return ret;
+}

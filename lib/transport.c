@@ -1,0 +1,24 @@
+/* transport.c - choose the backend for a port and open it. */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+int transport_open(const struct client_config *cfg, struct transport **out)
+{
+	const char *port = cfg->port;
+	struct stat st;
+	int ret;
+
+	if (stat(port, &st) != 0)
+		return err_from_errno(errno, port, "open");
+	if (!S_ISCHR(st.st_mode))
+		return err_set(CLIENT_ERR_NOPORT, "%s: not a serial port or terminal (not a character device)",
+			       port);
+	/* Ports libserialport knows go through it; it declines other
+	 * terminals (pseudo-terminals), which termios handles. */
+	ret = transport_serial_open(cfg, port, out);
+	if (ret != TRANSPORT_DECLINED)
+		return ret;
+	return transport_tty_open(cfg, port, out);
+}

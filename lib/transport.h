@@ -1,0 +1,42 @@
+/* transport.h - the table every backend fills: the command/reply code in
+ * client.c talks to a port only through these calls. */
+#ifndef SERIALCMD_TRANSPORT_H
+#define SERIALCMD_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct transport;
+
+/* Each call returns a negative client_err code on failure and then has set
+ * the thread's last error message, except for CLIENT_ERR_TIMEOUT, whose
+ * message the caller writes because only it knows what had arrived. */
+struct transport_ops {
+	const char *name;
+	/* Wait until at least one byte is there or the deadline (CLOCK_MONOTONIC
+	 * ns) passes; return the count read (> 0). */
+	ssize_t (*read)(struct transport *t, void *buf, size_t size, int64_t deadline_ns);
+	/* Read what is there now without waiting; 0 when nothing is. */
+	ssize_t (*read_now)(struct transport *t, void *buf, size_t size);
+	/* Write all len bytes before the deadline; return CLIENT_OK. */
+	int (*write)(struct transport *t, const void *buf, size_t len, int64_t deadline_ns);
+	/* Release everything; t itself too. */
+	void (*close)(struct transport *t);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+	const char *port; /* for messages; owned by the client */
+};
+
+/* The backends' constructors, tried by transport_open(). Each returns
+ * CLIENT_OK with *out set, or a negative code with the message set, or
+ * TRANSPORT_DECLINED (no message) when the port is not its kind, so that the
+ * next one can try. */
+#define TRANSPORT_DECLINED 1
+struct client_config;
+int transport_serial_open(const struct client_config *cfg, const char *port, struct transport **out);
+int transport_tty_open(const struct client_config *cfg, const char *port, struct transport **out);
+
+#endif
