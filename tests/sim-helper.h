@@ -1,0 +1,18 @@
+/* sim-helper.h - start and stop devices/serialcmd-sim from C tests. */
+#ifndef SERIALCMD_SIM_HELPER_H
+#define SERIALCMD_SIM_HELPER_H
+
+#include <sys/types.h>
+
+struct sim_proc {
+	pid_t pid;
+	char path[256]; /* the pty the simulator serves */
+};
+
+/* Start the simulator with the given arguments (NULL-terminated, without
+ * the program name) and wait for it to print its pty path. 0 on success. */
+int sim_start(struct sim_proc *sim, const char *const *args);
+/* Stop it by its PID (SIGTERM, then SIGKILL after a bounded wait). */
+void sim_stop(struct sim_proc *sim);
+
+#endif

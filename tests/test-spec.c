@@ -1,0 +1,221 @@
+/* test-spec.c - the spec string parser: defaults, every key, and errors
+ * that name the key and the accepted values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+static void test_defaults(void **state)
+{
+	struct client_config cfg;
+
+	(void)state;
+	assert_int_equal(client_config_parse(&cfg, "/dev/ttyUSB0"), CLIENT_OK);
+	assert_string_equal(cfg.port, "/dev/ttyUSB0");
+	assert_int_equal(cfg.baud, 9600);
+	assert_int_equal(cfg.bits, 8);
+	assert_int_equal(cfg.parity, CLIENT_PARITY_NONE);
+	assert_int_equal(cfg.stop, 1);
+	assert_int_equal(cfg.flow, CLIENT_FLOW_NONE);
+	assert_int_equal(cfg.write_eol_len, 1);
+	assert_memory_equal(cfg.write_eol, "\n", 1);
+	assert_int_equal(cfg.read_eol_len, 1);
+	assert_memory_equal(cfg.read_eol, "\n", 1);
+	assert_int_equal(cfg.timeout_ms, 2000);
+	assert_int_equal(cfg.max_reply, 64u << 20);
+	assert_int_equal(cfg.exclusive, 1);
+}
+
+static void test_all_keys(void **state)
+{
+	struct client_config cfg;
+
+	(void)state;
+	assert_int_equal(client_config_parse(&cfg, "/dev/ttyACM1?baud=115200&bits=7&parity=even&stop=2"
+						   "&flow=rtscts&write_eol=CRLF&read_eol=\\r\\n>\\x20"
+						   "&timeout_ms=500&max_reply=100&exclusive=0"),
+			 CLIENT_OK);
+	assert_string_equal(cfg.port, "/dev/ttyACM1");
+	assert_int_equal(cfg.baud, 115200);
+	assert_int_equal(cfg.bits, 7);
+	assert_int_equal(cfg.parity, CLIENT_PARITY_EVEN);
+	assert_int_equal(cfg.stop, 2);
+	assert_int_equal(cfg.flow, CLIENT_FLOW_RTSCTS);
+	assert_int_equal(cfg.write_eol_len, 2);
+	assert_memory_equal(cfg.write_eol, "\r\n", 2);
+	assert_int_equal(cfg.read_eol_len, 4);
+	assert_memory_equal(cfg.read_eol, "\r\n> ", 4);
+	assert_int_equal(cfg.timeout_ms, 500);
+	assert_int_equal(cfg.max_reply, 100);
+	assert_int_equal(cfg.exclusive, 0);
+}
+
+static void test_eol_forms(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *bytes;
+		int len;
+	} cases[] = {
+		{ "CR", "\r", 1 },      { "lf", "\n", 1 },       { "CRLF", "\r\n", 2 },  { "LFCR", "\n\r", 2 },
+		{ "\\t", "\t", 1 },     { "\\x00", "\0", 1 },    { "\\xff\\x0A", "\xff\n", 2 },
+		{ "ok>", "ok>", 3 },    { "\\\\", "\\", 1 },     { "", "", 0 },
+		{ "\\q", NULL, -1 },    { "\\x4", NULL, -1 },    { "\\xZZ", NULL, -1 },  { "\\", NULL, -1 },
+		{ "0123456789abcdefg", NULL, -1 },
+	};
+	char out[CLIENT_EOL_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = eol_parse(cases[i].text, out, sizeof(out));
+
+		assert_int_equal(n, cases[i].len);
+		if (n > 0)
+			assert_memory_equal(out, cases[i].bytes, (size_t)n);
+	}
+}
+
+static void test_eol_sets_both(void **state)
+{
+	struct client_config cfg;
+
+	(void)state;
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?eol=CR"), CLIENT_OK);
+	assert_memory_equal(cfg.read_eol, "\r", 1);
+	assert_memory_equal(cfg.write_eol, "\r", 1);
+	/* An empty write terminator is allowed, an empty read one is not. */
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?write_eol="), CLIENT_OK);
+	assert_int_equal(cfg.write_eol_len, 0);
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?read_eol="), CLIENT_ERR_OPTION);
+}
+
+/* Each bad spec fails with OPTION and a message holding every fragment given. */
+static void test_errors(void **state)
+{
+	static const struct {
+		const char *spec;
+		const char *want[3];
+	} cases[] = {
+		{ "", { "empty port", NULL } },
+		{ "?baud=9600", { "empty port", NULL } },
+		{ "/dev/x?bauds=9600", { "/dev/x", "unknown option 'bauds'", "baud, bits, parity" } },
+		{ "/dev/x?baud=fast", { "/dev/x", "'baud'", "9600 or 115200" } },
+		{ "/dev/x?baud=-5", { "'baud'", NULL } },
+		{ "/dev/x?baud=0", { "'baud'", NULL } },
+		{ "/dev/x?bits=9", { "'bits'", "5, 6, 7 or 8" } },
+		{ "/dev/x?parity=evn", { "'parity'", "none, odd, even, mark or space" } },
+		{ "/dev/x?stop=3", { "'stop'", "1 or 2" } },
+		{ "/dev/x?flow=hw", { "'flow'", "xonxoff" } },
+		{ "/dev/x?eol=\\q", { "'eol'", "CRLF" } },
+		{ "/dev/x?timeout_ms=0", { "'timeout_ms'", "1 to 86400000" } },
+		{ "/dev/x?timeout_ms=99999999999999999999", { "'timeout_ms'", NULL } },
+		{ "/dev/x?max_reply=0", { "'max_reply'", NULL } },
+		{ "/dev/x?exclusive=maybe", { "'exclusive'", "0 or 1" } },
+		{ "/dev/x?baud", { "has no '=value'", NULL } },
+		{ "/dev/x?baud=9600&baud=19200", { "given twice", NULL } },
+		{ "/dev/x?baud=9600 ", { "'baud'", NULL } },
+	};
+	struct client_config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = client_config_parse(&cfg, cases[i].spec);
+
+		if (ret != CLIENT_ERR_OPTION)
+			fail_msg("spec '%s': got %d, want CLIENT_ERR_OPTION", cases[i].spec, ret);
+		assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
+		for (int k = 0; k < 3 && cases[i].want[k]; k++)
+			if (!strstr(client_last_message(), cases[i].want[k]))
+				fail_msg("spec '%s': message '%s' lacks '%s'", cases[i].spec,
+					 client_last_message(), cases[i].want[k]);
+	}
+}
+
+/* init fails the same way, before touching any port, and leaves no handle. */
+static void test_init_errors(void **state)
+{
+	(void)state;
+	assert_null(client_init_py("/dev/x?parity=evn"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
+	assert_null(client_init_py(NULL));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+	assert_null(client_init_py("/nonexistent/tty"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_NOPORT);
+	assert_non_null(strstr(client_last_message(), "/nonexistent/tty"));
+	assert_null(client_init_py("/dev/null"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_NOPORT);
+	assert_non_null(strstr(client_last_message(), "not a serial port"));
+	assert_null(client_init_py("/etc/hostname"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_NOPORT);
+}
+
+static void test_tolerated_separators(void **state)
+{
+	struct client_config cfg;
+
+	(void)state;
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?&baud=19200&&bits=7&"), CLIENT_OK);
+	assert_int_equal(cfg.baud, 19200);
+	assert_int_equal(cfg.bits, 7);
+	assert_int_equal(client_last_error(), CLIENT_OK);
+	assert_string_equal(client_last_message(), "");
+}
+
+static void test_config_new(void **state)
+{
+	struct client_config *cfg;
+
+	(void)state;
+	cfg = client_config_new(NULL);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->port, "");
+	assert_int_equal(cfg->baud, 9600);
+	client_config_free(cfg);
+	cfg = client_config_new("/dev/x?baud=57600");
+	assert_non_null(cfg);
+	assert_int_equal(cfg->baud, 57600);
+	client_config_free(cfg);
+	assert_null(client_config_new("/dev/x?baud=x"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
+	client_config_free(NULL);
+	/* A config with no port cannot be opened. */
+	cfg = client_config_new(NULL);
+	assert_null(client_open(cfg));
+	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
+	client_config_free(cfg);
+	assert_null(client_open(NULL));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+}
+
+static void test_error_names(void **state)
+{
+	(void)state;
+	assert_string_equal(client_error_name(CLIENT_ERR_TIMEOUT), "CLIENT_ERR_TIMEOUT");
+	assert_string_equal(client_error_name(CLIENT_ERR_NOMEM), "CLIENT_ERR_NOMEM");
+	assert_string_equal(client_error_name(-999), "CLIENT_ERR_UNKNOWN");
+	assert_string_equal(client_strerror(CLIENT_ERR_BUSY), "port busy");
+	assert_string_equal(client_strerror(12345), "unknown error");
+	assert_string_equal(client_version(), SERIALCMD_VERSION_STRING);
+	for (int code = CLIENT_OK; code >= CLIENT_ERR_NOMEM; code--)
+		assert_string_not_equal(client_error_name(code), "CLIENT_ERR_UNKNOWN");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),        cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_eol_forms),       cmocka_unit_test(test_eol_sets_both),
+		cmocka_unit_test(test_errors),          cmocka_unit_test(test_init_errors),
+		cmocka_unit_test(test_tolerated_separators), cmocka_unit_test(test_config_new),
+		cmocka_unit_test(test_error_names),
+	};
+
+	return cmocka_run_group_tests_name("spec parsing", tests, NULL, NULL);
+}
