@@ -24,7 +24,7 @@ SONAME  := libserialcmd.so.$(SOMAJOR)
 SO      := lib/$(SONAME)
 AR_LIB  := lib/libserialcmd.a
 
-TOOLS   := devices/serialcmd-sim
+TOOLS   := devices/serialcmd-sim devices/serialcmd-query
 TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo
@@ -57,6 +57,10 @@ serialcmd.pc: Makefile
 devices/serialcmd-sim: devices/serialcmd-sim.c devices/faults.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) -Idevices $< $(AR_LIB) -o $@ $(LIBS) -lutil
 
+# The example links the shared library, as a user's program would.
+devices/serialcmd-query: devices/serialcmd-query.c $(SO) lib/libserialcmd.so
+	$(CC) $(ALL_CFLAGS) $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
+
 tests/%: tests/%.c tests/*.h devices/faults.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) -Idevices -Itests $< tests/sim-helper.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
 
@@ -77,12 +81,8 @@ check-c: $(TESTS)
 check-python: all
 	$(PY) -m pytest -q tests
 
-VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all --track-fds=yes
 check-valgrind: all $(TESTS)
-	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
-		CMOCKA_TEST_ABORT=1 $(VALGRIND) --log-file=build/valgrind-$$(basename $$t).log ./$$t; \
-		if grep -q . build/valgrind-$$(basename $$t).log; then cat build/valgrind-$$(basename $$t).log; exit 1; fi; done
-	@echo "valgrind: no errors, no leaks"
+	sh tests/run-valgrind.sh $(TESTS)
 
 check-hw: tests/test-loopback
 	@if [ -z "$(PORT)" ]; then echo "check-hw: needs PORT=/dev/ttyUSBn, a real port with a TX-RX jumper; skipped"; exit 0; fi; \

@@ -107,6 +107,14 @@ enum client_err {
 	CLIENT_ERR_IO = -10,
 	/** Out of memory. */
 	CLIENT_ERR_NOMEM = -11,
+	/** Network ports: the server refused the connection (nothing listens there). */
+	CLIENT_ERR_REFUSED = -12,
+	/** Network ports: the host name could not be resolved. */
+	CLIENT_ERR_NOHOST = -13,
+	/** Network ports: the server closed the connection while idle or before it was set up. */
+	CLIENT_ERR_CLOSED = -14,
+	/** Network ports: the server broke or refused the protocol (e.g. RFC 2217 COM-PORT-OPTION). */
+	CLIENT_ERR_PROTOCOL = -15,
 };
 
 /** Parity settings. */
@@ -140,7 +148,7 @@ enum client_flow {
  *
  * Defaults: 9600 baud, 8 data bits, no parity, 1 stop bit, no flow control,
  * "\n" written after each command, replies end at "\n", 2000 ms per command,
- * replies up to 64 MiB, exclusive access.
+ * replies up to 64 MiB, exclusive access, no echo, no pauses.
  */
 struct client_config {
 	char port[CLIENT_PORT_MAX];      /**< Port path, e.g. "/dev/ttyUSB0". */
@@ -156,6 +164,12 @@ struct client_config {
 	unsigned int timeout_ms;         /**< Deadline per command, 1 to 86400000 ms. */
 	size_t max_reply;                /**< Longest reply accepted, in bytes. */
 	int exclusive;                   /**< Non-zero: lock the port against other processes. */
+	/* Since 1.0.0, from device profiles and the spec keys of the same names: */
+	int echo;                        /**< Non-zero: the device echoes each command line; check and drop it. */
+	unsigned int query_delay_ms;     /**< Pause after writing a command before reading its reply. */
+	unsigned int min_gap_ms;         /**< Least time between the end of one command and the next. */
+	unsigned int open_delay_ms;      /**< Pause after opening (boards that reset when the port opens). */
+	char profile[64];                /**< Name of the profile applied, "" if none. */
 };
 
 /**
@@ -170,7 +184,11 @@ struct client_config {
  * `/dev/ttyUSB0?baud=115200&parity=even&eol=CRLF&timeout_ms=500`.
  * Keys: baud, bits (5-8), parity (none/odd/even/mark/space), stop (1/2),
  * flow (none/xonxoff/rtscts/dtrdsr), eol (both terminators), write_eol,
- * read_eol, timeout_ms, max_reply, exclusive (0/1). Terminators accept the
+ * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
+ * min_gap_ms, open_delay_ms, and profile=NAME, which applies a device profile
+ * (devices/profiles/NAME.profile, found on $SERIALCMD_DEVICES, the installed
+ * data dir, then the source tree) before the other keys, whatever their
+ * order, so explicit options override it. Terminators accept the
  * names CR, LF, CRLF and the escapes \\r \\n \\t \\\\ \\xHH; other bytes stand for
  * themselves (write `&` as \\x26).
  *

@@ -30,6 +30,10 @@ static const struct {
 	{ CLIENT_ERR_GONE, "CLIENT_ERR_GONE", "device gone" },
 	{ CLIENT_ERR_IO, "CLIENT_ERR_IO", "input/output error" },
 	{ CLIENT_ERR_NOMEM, "CLIENT_ERR_NOMEM", "out of memory" },
+	{ CLIENT_ERR_REFUSED, "CLIENT_ERR_REFUSED", "connection refused" },
+	{ CLIENT_ERR_NOHOST, "CLIENT_ERR_NOHOST", "host not found" },
+	{ CLIENT_ERR_CLOSED, "CLIENT_ERR_CLOSED", "connection closed by the server" },
+	{ CLIENT_ERR_PROTOCOL, "CLIENT_ERR_PROTOCOL", "protocol error" },
 };
 
 int err_set(int code, const char *fmt, ...)

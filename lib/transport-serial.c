@@ -5,6 +5,7 @@
 #include <libserialport.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -125,6 +126,17 @@ static const struct transport_ops serial_ops = {
 	.close = serial_close,
 };
 
+/* A setting the port refuses is the user's option, not an I/O failure. */
+static int setting_error(enum sp_return r, const char *port, const char *key, int value)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "setting %s (%d)", key, value);
+	if (r == SP_ERR_ARG || r == SP_ERR_SUPP)
+		return err_set(CLIENT_ERR_OPTION, "%s: %s: the port does not accept it", port, what);
+	return sp_error(r, port, what);
+}
+
 static int serial_configure(struct sp_port *sp, const struct client_config *cfg, const char *port)
 {
 	static const enum sp_parity parity[] = {
@@ -139,15 +151,15 @@ static int serial_configure(struct sp_port *sp, const struct client_config *cfg,
 	enum sp_return r;
 
 	if ((r = sp_set_baudrate(sp, cfg->baud)) != SP_OK)
-		return sp_error(r, port, "setting baud");
+		return setting_error(r, port, "baud", cfg->baud);
 	if ((r = sp_set_bits(sp, cfg->bits)) != SP_OK)
-		return sp_error(r, port, "setting data bits");
+		return setting_error(r, port, "bits", cfg->bits);
 	if ((r = sp_set_parity(sp, parity[cfg->parity])) != SP_OK)
-		return sp_error(r, port, "setting parity");
+		return setting_error(r, port, "parity", (int)cfg->parity);
 	if ((r = sp_set_stopbits(sp, cfg->stop)) != SP_OK)
-		return sp_error(r, port, "setting stop bits");
+		return setting_error(r, port, "stop", cfg->stop);
 	if ((r = sp_set_flowcontrol(sp, flow[cfg->flow])) != SP_OK)
-		return sp_error(r, port, "setting flow control");
+		return setting_error(r, port, "flow", (int)cfg->flow);
 	return CLIENT_OK;
 }
 
@@ -178,6 +190,14 @@ int transport_serial_open(const struct client_config *cfg, const char *port, str
 	}
 	r = sp_open(sp, SP_MODE_READ_WRITE);
 	if (r != SP_OK) {
+		/* Let go of our own lock first, or a busy error would name us. */
+		int errnum = sp_last_error_code();
+
+		if (lock_fd >= 0)
+			close(lock_fd);
+		lock_fd = -1;
+		if (r == SP_ERR_FAIL)
+			errno = errnum;
 		ret = sp_error(r, port, "open");
 		goto err_free;
 	}
