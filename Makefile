@@ -4,6 +4,7 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
 PCDIR   ?= $(LIBDIR)/pkgconfig
+DATADIR ?= $(PREFIX)/share/serialcmd
 DESTDIR ?=
 
 VERSION := 1.0.0
@@ -14,6 +15,8 @@ PY      ?= /usr/bin/python3
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CFLAGS)
+# Profiles are looked up in the installed data dir, then in this tree.
+PATH_DEFS = -DSERIALCMD_DATADIR='"$(DATADIR)"' -DSERIALCMD_SRCDIR='"$(CURDIR)"'
 LIBS    := -lserialport -lpthread
 
 LIB_SRC := $(wildcard lib/*.c)
@@ -32,11 +35,11 @@ all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS)
 
 build/pic/%.o: lib/%.c lib/*.h include/serialcmd.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(PATH_DEFS) -fPIC -fvisibility=hidden -c $< -o $@
 
 build/obj/%.o: lib/%.c lib/*.h include/serialcmd.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(PATH_DEFS) -fvisibility=hidden -c $< -o $@
 
 $(SO): $(LIB_PIC)
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LIBS) $(LDFLAGS)
@@ -54,8 +57,9 @@ serialcmd.pc: Makefile
 
 # Tools and tests link the static archive: tests reach internal seams and
 # wrap libserialport's calls, which only works on objects being linked.
-devices/serialcmd-sim: devices/serialcmd-sim.c devices/faults.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Idevices $< $(AR_LIB) -o $@ $(LIBS) -lutil
+SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c
+devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/faults.h lib/profile.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) -Idevices $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil
 
 # The example links the shared library, as a user's program would.
 devices/serialcmd-query: devices/serialcmd-query.c $(SO) lib/libserialcmd.so
@@ -100,6 +104,8 @@ install: all
 	install -m 0644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/serialcmd.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 serialcmd.pc $(DESTDIR)$(PCDIR)/
+	install -d $(DESTDIR)$(DATADIR)/profiles
+	install -m 0644 devices/profiles/*.profile $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 
 clean:

@@ -115,6 +115,8 @@ enum client_err {
 	CLIENT_ERR_CLOSED = -14,
 	/** Network ports: the server broke or refused the protocol (e.g. RFC 2217 COM-PORT-OPTION). */
 	CLIENT_ERR_PROTOCOL = -15,
+	/** With echo on, the device echoed something other than the command. */
+	CLIENT_ERR_ECHO = -16,
 };
 
 /** Parity settings. */

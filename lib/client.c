@@ -1,8 +1,10 @@
 /* client.c - handle life cycle, the per-handle lock, and the command/reply
  * transaction: drain stale input, write, read up to the terminator. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -21,9 +23,19 @@ struct client {
 	char *tx;
 	size_t tx_cap;
 	int gone; /* set once the device went away: later calls fail fast */
+	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
 	client_trace_fn trace;
 	void *trace_user;
 };
+
+/* Sleep until an absolute CLOCK_MONOTONIC time; signals do not cut it short. */
+static void sleep_until_ns(int64_t when)
+{
+	struct timespec ts = { .tv_sec = when / 1000000000, .tv_nsec = when % 1000000000 };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
 
 static void trace_stderr(void *user, const char *line)
 {
@@ -103,6 +115,9 @@ struct client *client_open_transport(const struct client_config *cfg, struct tra
 	} else if (transport_open(&c->cfg, &c->tp) != CLIENT_OK) {
 		goto err_mutex;
 	}
+	/* Boards that reset when the port opens (Arduino) need time to boot. */
+	if (c->cfg.open_delay_ms)
+		sleep_until_ns(clock_deadline_ns(c->cfg.open_delay_ms));
 	env = getenv("SERIALCMD_TRACE");
 	if (env && env[0] && strcmp(env, "0") != 0)
 		c->trace = trace_stderr;
@@ -255,6 +270,57 @@ static int timeout_error(struct client *c, unsigned int timeout_ms)
 		       show < n ? "..." : "", tail, eol);
 }
 
+/* The reply outgrew max_reply: drop it up to its terminator (the device is
+ * most likely still sending it), so the next command starts clean. Memory
+ * stays bounded; the deadline still holds. */
+static struct client_ret *too_long(struct client *c, int64_t deadline)
+{
+	const size_t eol_len = c->cfg.read_eol_len;
+	const size_t limit = c->cfg.max_reply + eol_len;
+	size_t dropped = 0;
+	int found = 0;
+
+	trace_bytes(c, "dropped too long", c->rx.data, c->rx.len);
+	for (;;) {
+		/* Keep a possible start of the terminator. */
+		size_t keep = c->rx.len < eol_len - 1 ? c->rx.len : eol_len - 1;
+		ssize_t pos, room, n;
+
+		dropped += c->rx.len - keep;
+		memmove(c->rx.data, c->rx.data + c->rx.len - keep, keep);
+		c->rx.len = keep;
+		c->rx.scanned = 0;
+		room = rxbuf_reserve(&c->rx, limit);
+		if (room <= 0)
+			break;
+		n = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
+		if (n <= 0) {
+			if (n == CLIENT_ERR_GONE)
+				fail(c, (int)n);
+			break;
+		}
+		c->rx.len += (size_t)n;
+		pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
+		if (pos >= 0) {
+			dropped += (size_t)pos;
+			c->rx.len -= (size_t)pos + eol_len;
+			memmove(c->rx.data, c->rx.data + pos + eol_len, c->rx.len);
+			c->rx.scanned = 0;
+			found = 1;
+			break;
+		}
+	}
+	if (!found) {
+		dropped += c->rx.len;
+		rxbuf_clear(&c->rx);
+	}
+	err_set(CLIENT_ERR_TOOLONG,
+		"%s: reply longer than max_reply=%zu bytes; %zu bytes discarded%s (raise max_reply, or check"
+		" the terminator)", c->cfg.port, c->cfg.max_reply, dropped,
+		found ? " up to its terminator" : " until the deadline");
+	return NULL;
+}
+
 static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigned int timeout_ms)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
@@ -271,14 +337,8 @@ static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigne
 				trace_bytes(c, "received", ret->ret_data, ret->len);
 			return ret;
 		}
-		if (pos >= 0 || c->rx.len >= limit) {
-			trace_bytes(c, "dropped too long", c->rx.data, c->rx.len);
-			rxbuf_clear(&c->rx);
-			err_set(CLIENT_ERR_TOOLONG,
-				"%s: reply longer than max_reply=%zu bytes; discarded (raise max_reply, or"
-				" check the terminator)", c->cfg.port, c->cfg.max_reply);
-			return NULL;
-		}
+		if (pos >= 0 || c->rx.len >= limit)
+			return too_long(c, deadline);
 		room = rxbuf_reserve(&c->rx, limit);
 		if (room < 0) {
 			err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port, c->rx.len);
@@ -302,6 +362,31 @@ static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigne
 	}
 }
 
+/* A device that echoes sends the command line back first: check it and
+ * drop it, so it is never taken for the reply. */
+static int check_echo(struct client *c, const char *cmd, int64_t deadline, unsigned int timeout_ms)
+{
+	struct client_ret *echo = read_reply(c, deadline, timeout_ms);
+	size_t len = strlen(cmd);
+	int ret = CLIENT_OK;
+
+	if (!echo)
+		return client_last_error();
+	/* Devices echo with their own line ending: ignore trailing CR/LF. */
+	while (echo->len && (echo->ret_data[echo->len - 1] == '\r' || echo->ret_data[echo->len - 1] == '\n'))
+		echo->len--;
+	if (echo->len != len || memcmp(echo->ret_data, cmd, len) != 0) {
+		char got[128], want[128];
+
+		escape_bytes(got, sizeof(got), echo->ret_data, echo->len);
+		escape_bytes(want, sizeof(want), cmd, len);
+		ret = err_set(CLIENT_ERR_ECHO, "%s: echo mismatch: sent \"%s\", the device echoed \"%s\"",
+			      c->cfg.port, want, got);
+	}
+	client_free_ret(echo);
+	return ret;
+}
+
 /* The one transaction behind every command call. cmd NULL: read only. */
 static struct client_ret *transact(struct client *c, const char *cmd, int want_reply, int *code)
 {
@@ -319,6 +404,10 @@ static struct client_ret *transact(struct client *c, const char *cmd, int want_r
 		return NULL;
 	}
 	pthread_mutex_lock(&c->lock);
+	/* Instruments that drop a command sent too soon get their gap; the
+	 * deadline starts after it. */
+	if (cmd && c->cfg.min_gap_ms && c->last_end_ns)
+		sleep_until_ns(c->last_end_ns + (int64_t)c->cfg.min_gap_ms * 1000000);
 	timeout_ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
 	deadline = clock_deadline_ns(timeout_ms);
 	if (c->gone) {
@@ -333,6 +422,15 @@ static struct client_ret *transact(struct client *c, const char *cmd, int want_r
 		*code = write_command(c, cmd, deadline);
 		if (*code)
 			goto out;
+		if (c->cfg.echo) {
+			*code = check_echo(c, cmd, deadline, timeout_ms);
+			if (*code)
+				goto out;
+		}
+		/* A pause the device needs before its reply can be read;
+		 * it counts against the deadline. */
+		if (want_reply && c->cfg.query_delay_ms)
+			sleep_until_ns(clock_deadline_ns(c->cfg.query_delay_ms));
 	}
 	if (want_reply) {
 		ret = read_reply(c, deadline, timeout_ms);
@@ -340,6 +438,7 @@ static struct client_ret *transact(struct client *c, const char *cmd, int want_r
 			*code = client_last_error();
 	}
 out:
+	c->last_end_ns = clock_now_ns();
 	pthread_mutex_unlock(&c->lock);
 	if (*code == CLIENT_OK)
 		err_clear();

@@ -34,6 +34,7 @@ static const struct {
 	{ CLIENT_ERR_NOHOST, "CLIENT_ERR_NOHOST", "host not found" },
 	{ CLIENT_ERR_CLOSED, "CLIENT_ERR_CLOSED", "connection closed by the server" },
 	{ CLIENT_ERR_PROTOCOL, "CLIENT_ERR_PROTOCOL", "protocol error" },
+	{ CLIENT_ERR_ECHO, "CLIENT_ERR_ECHO", "echo mismatch" },
 };
 
 int err_set(int code, const char *fmt, ...)

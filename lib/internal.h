@@ -51,6 +51,9 @@ struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const c
 
 /* spec.c */
 void config_defaults(struct client_config *cfg);
+/* Would key=value be accepted in a spec? 0 if so; else -1 with *accepted
+ * set to the accepted values. For profiles, which hold spec options. */
+int config_check_option(const char *key, const char *value, const char **accepted);
 /* Parse one terminator value (name or escapes) into out; returns its length
  * or -1. Exposed for profiles and tests. */
 int eol_parse(const char *text, char *out, size_t size);

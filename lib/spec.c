@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "profile.h"
 
 #define DEFAULT_MAX_REPLY ((size_t)64 << 20)
 #define MAX_MAX_REPLY ((size_t)1 << 30)
@@ -227,6 +228,48 @@ static int set_exclusive(struct client_config *cfg, const char *v)
 	return 0;
 }
 
+static int set_echo(struct client_config *cfg, const char *v)
+{
+	int saved = cfg->exclusive, ret = set_exclusive(cfg, v);
+
+	cfg->echo = cfg->exclusive;
+	cfg->exclusive = saved;
+	return ret;
+}
+
+static int set_ms(unsigned int *field, const char *v)
+{
+	unsigned long x;
+
+	if (parse_ulong(v, 0, 600000, &x))
+		return -1;
+	*field = (unsigned int)x;
+	return 0;
+}
+
+static int set_query_delay(struct client_config *cfg, const char *v)
+{
+	return set_ms(&cfg->query_delay_ms, v);
+}
+
+static int set_min_gap(struct client_config *cfg, const char *v)
+{
+	return set_ms(&cfg->min_gap_ms, v);
+}
+
+static int set_open_delay(struct client_config *cfg, const char *v)
+{
+	return set_ms(&cfg->open_delay_ms, v);
+}
+
+/* Applied before the others by client_config_parse(); never called. */
+static int set_profile(struct client_config *cfg, const char *v)
+{
+	(void)cfg;
+	(void)v;
+	return -1;
+}
+
 #define EOL_VALUES "CR, LF, CRLF, LFCR, or up to 16 bytes with escapes \\r \\n \\t \\\\ \\xHH"
 
 static const struct option options[] = {
@@ -241,7 +284,37 @@ static const struct option options[] = {
 	{ "timeout_ms", "1 to 86400000", set_timeout },
 	{ "max_reply", "1 to 1073741824 bytes", set_max_reply },
 	{ "exclusive", "0 or 1 (also true/false, yes/no, on/off)", set_exclusive },
+	{ "echo", "0 or 1 (also true/false, yes/no, on/off)", set_echo },
+	{ "query_delay_ms", "0 to 600000", set_query_delay },
+	{ "min_gap_ms", "0 to 600000", set_min_gap },
+	{ "open_delay_ms", "0 to 600000", set_open_delay },
+	{ "profile", "a profile name such as keithley2000", set_profile },
 };
+
+#define PROFILE_OPTION (ARRAY_SIZE(options) - 1)
+
+static const struct option *find_option(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (strcmp(key, options[i].key) == 0)
+			return &options[i];
+	return NULL;
+}
+
+int config_check_option(const char *key, const char *value, const char **accepted)
+{
+	const struct option *o = find_option(key);
+	struct client_config scratch;
+
+	if (!o || o == &options[PROFILE_OPTION]) {
+		*accepted = "a spec option: baud, bits, parity, stop, flow, eol, write_eol, read_eol,"
+			    " timeout_ms, max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms";
+		return -1;
+	}
+	*accepted = o->accepted;
+	config_defaults(&scratch);
+	return o->apply(&scratch, value);
+}
 
 /* The key list for messages, from the table so the two never drift. */
 static const char *accepted_keys(char *out, size_t size)
@@ -254,14 +327,14 @@ static const char *accepted_keys(char *out, size_t size)
 	return out;
 }
 
-/* Apply one "key=value" pair (not NUL-terminated: len bytes at pair). */
-static int apply_pair(struct client_config *cfg, const char *pair, size_t len, unsigned *seen)
+/* Split one "key=value" pair (len bytes at pair) into buf. */
+static int split_pair(const struct client_config *cfg, const char *pair, size_t len, char *buf, size_t size,
+		      char **value)
 {
-	char buf[512], keys[256];
-	const char *eq;
-	char *value;
+	char keys[512];
+	char *eq;
 
-	if (len >= sizeof(buf))
+	if (len >= size)
 		return err_set(CLIENT_ERR_OPTION, "%s: option too long (%zu bytes)", cfg->port, len);
 	memcpy(buf, pair, len);
 	buf[len] = '\0';
@@ -269,28 +342,94 @@ static int apply_pair(struct client_config *cfg, const char *pair, size_t len, u
 	if (!eq)
 		return err_set(CLIENT_ERR_OPTION, "%s: option '%s' has no '=value' (accepted keys: %s)",
 			       cfg->port, buf, accepted_keys(keys, sizeof(keys)));
-	buf[eq - buf] = '\0';
-	value = buf + (eq - buf) + 1;
-	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
-		if (strcmp(buf, options[i].key) != 0)
-			continue;
-		if (*seen & (1u << i))
-			return err_set(CLIENT_ERR_OPTION, "%s: option '%s' given twice", cfg->port, buf);
-		*seen |= 1u << i;
-		if (options[i].apply(cfg, value) != 0)
-			return err_set(CLIENT_ERR_OPTION, "%s: bad value '%s' for '%s' (accepted: %s)",
-				       cfg->port, value, buf, options[i].accepted);
+	*eq = '\0';
+	*value = eq + 1;
+	return CLIENT_OK;
+}
+
+/* Apply one pair; the profile pair is skipped (applied first). */
+static int apply_pair(struct client_config *cfg, const char *pair, size_t len, unsigned *seen)
+{
+	char buf[512], keys[512];
+	const struct option *o;
+	char *value;
+	unsigned bit;
+
+	if (split_pair(cfg, pair, len, buf, sizeof(buf), &value))
+		return client_last_error();
+	o = find_option(buf);
+	if (!o)
+		return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: %s)", cfg->port, buf,
+			       accepted_keys(keys, sizeof(keys)));
+	bit = 1u << (o - options);
+	if (*seen & bit)
+		return err_set(CLIENT_ERR_OPTION, "%s: option '%s' given twice", cfg->port, buf);
+	*seen |= bit;
+	if (o == &options[PROFILE_OPTION])
 		return CLIENT_OK;
+	if (o->apply(cfg, value) != 0)
+		return err_set(CLIENT_ERR_OPTION, "%s: bad value '%s' for '%s' (accepted: %s)", cfg->port, value,
+			       buf, o->accepted);
+	return CLIENT_OK;
+}
+
+/* A profile's options come first, so the spec's own override them. */
+static int apply_profile(struct client_config *cfg, const char *name)
+{
+	struct profile p;
+	int ret;
+
+	ret = profile_load(name, &p);
+	if (ret)
+		return err_set(ret, "%s: %s", cfg->port, client_last_message());
+	for (size_t i = 0; i < p.noptions && ret == CLIENT_OK; i++) {
+		const struct option *o = find_option(p.options[i].key);
+
+		/* Checked when the profile was loaded; this cannot fail. */
+		if (!o || o->apply(cfg, p.options[i].value) != 0)
+			ret = err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port, p.path,
+				      p.options[i].line, p.options[i].key);
 	}
-	return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: %s)", cfg->port, buf,
-		       accepted_keys(keys, sizeof(keys)));
+	if (ret == CLIENT_OK)
+		snprintf(cfg->profile, sizeof(cfg->profile), "%s", p.name);
+	profile_free(&p);
+	return ret;
+}
+
+/* Walk the pairs after '?'; with only_profile, apply just profile=. */
+static int walk_pairs(struct client_config *cfg, const char *q, int only_profile)
+{
+	unsigned seen = 0;
+
+	for (const char *p = q; *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		int ret = CLIENT_OK;
+
+		/* Tolerate "?" at the end and "&&", which editing leaves behind. */
+		if (len && only_profile && strncmp(p, "profile=", 8) == 0) {
+			char buf[PROFILE_NAME_MAX + 16], *value;
+
+			ret = split_pair(cfg, p, len, buf, sizeof(buf), &value);
+			if (!ret)
+				ret = apply_profile(cfg, value);
+		} else if (len && !only_profile) {
+			ret = apply_pair(cfg, p, len, &seen);
+		}
+		if (ret)
+			return ret;
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return CLIENT_OK;
 }
 
 SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spec)
 {
-	const char *q, *p;
+	const char *q;
 	size_t plen;
-	unsigned seen = 0;
+	int ret;
 
 	if (!cfg || !spec)
 		return err_set(CLIENT_ERR_ARG, "client_config_parse: %s is NULL", cfg ? "spec" : "cfg");
@@ -308,22 +447,11 @@ SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spe
 	cfg->port[plen] = '\0';
 	if (!q)
 		return CLIENT_OK;
-	for (p = q + 1; *p;) {
-		const char *amp = strchr(p, '&');
-		size_t len = amp ? (size_t)(amp - p) : strlen(p);
-		int ret;
-
-		/* Tolerate "?" at the end and "&&", which editing leaves behind. */
-		if (len) {
-			ret = apply_pair(cfg, p, len, &seen);
-			if (ret)
-				return ret;
-		}
-		p += len;
-		if (*p == '&')
-			p++;
-	}
-	return CLIENT_OK;
+	/* Duplicates are caught by the second walk, which sees every pair. */
+	ret = walk_pairs(cfg, q + 1, 1);
+	if (ret)
+		return ret;
+	return walk_pairs(cfg, q + 1, 0);
 }
 
 SERIALCMD_API struct client_config *client_config_new(const char *spec)

@@ -1,0 +1,8 @@
+# The misbehaving device of the tests: it answers the fault commands of
+# devices/faults.h (late, split, twice, never, hang-up...).
+description = Test device that misbehaves on command (devices/faults.h)
+eol = LF
+timeout_ms = 2000
+
+[sim]
+mode = faulty

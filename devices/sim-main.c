@@ -1,0 +1,298 @@
+/* sim-main.c - serialcmd-sim: a simulated instrument on a real pseudo-
+ * terminal. It prints the pty's path and answers like the device in a
+ * profile until SIGTERM/SIGINT, with faults on request. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+#define LINE_MAX_BYTES 65536
+#define SPLIT_GAP_US 200
+#define GARBAGE_DELAY_MS 20
+#define GARBAGE "\xff\xfe#junk\r\n\x01?\n"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int sim_stopping(void)
+{
+	return stop;
+}
+
+void sim_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop)
+		;
+}
+
+void sim_put(struct sim *s, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	/* A client that went away is not our problem: errors end quietly. */
+	while (len > 0 && !stop && s->master >= 0) {
+		ssize_t n = write(s->master, p, s->split ? 1 : len);
+
+		if (n < 0) {
+			struct pollfd pfd = { .fd = s->master, .events = POLLOUT };
+
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return;
+			poll(&pfd, 1, 100);
+			continue;
+		}
+		p += n;
+		len -= (size_t)n;
+		if (s->split)
+			usleep(SPLIT_GAP_US);
+	}
+}
+
+void sim_reply(struct sim *s, const char *text, size_t len)
+{
+	if (s->drop_every && s->commands % s->drop_every == 0)
+		return;
+	sim_put(s, text, len);
+	sim_put(s, s->out_eol, s->out_eol_len);
+}
+
+void sim_reply_str(struct sim *s, const char *text)
+{
+	sim_reply(s, text, strlen(text));
+}
+
+void sim_hang_up(struct sim *s)
+{
+	if (s->master >= 0)
+		close(s->master);
+	if (s->slave >= 0)
+		close(s->slave);
+	s->master = s->slave = -1;
+}
+
+static void serve_line(struct sim *s, const char *line, size_t len)
+{
+	s->commands++;
+	if (s->echo) {
+		sim_put(s, line, len);
+		sim_put(s, s->out_eol, s->out_eol_len);
+	}
+	if (s->latency_ms)
+		sim_sleep_ms(s->latency_ms);
+	if (s->prof.sim_delay_ms)
+		sim_sleep_ms(s->prof.sim_delay_ms);
+	if (strcmp(s->prof.sim_mode, "loopback") == 0)
+		sim_reply(s, line, len); /* what a TX-RX jumper does */
+	else if (strcmp(s->prof.sim_mode, "faulty") == 0)
+		sim_faulty_answer(s, line);
+	else
+		sim_scpi_answer(s, line);
+	if (s->garbage && s->master >= 0) {
+		/* Unasked bytes that arrive after the reply: stale input that a
+		 * careful client drops before its next command. */
+		sim_sleep_ms(GARBAGE_DELAY_MS);
+		sim_put(s, GARBAGE, sizeof(GARBAGE) - 1);
+	}
+	if (s->hangup_after && s->commands >= s->hangup_after)
+		sim_hang_up(s);
+}
+
+static int serve(struct sim *s)
+{
+	static char buf[LINE_MAX_BYTES + 4096];
+	size_t len = 0;
+
+	while (!stop && s->master >= 0) {
+		struct pollfd pfd = { .fd = s->master, .events = POLLIN };
+		ssize_t n;
+		char *end;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = read(s->master, buf + len, sizeof(buf) - len - 1);
+		if (n <= 0) {
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			return 1;
+		}
+		len += (size_t)n;
+		while (s->master >= 0 && (end = memmem(buf, len, s->in_eol, s->in_eol_len))) {
+			size_t l = (size_t)(end - buf);
+
+			buf[l] = '\0';
+			serve_line(s, buf, l);
+			memmove(buf, end + s->in_eol_len, len - l - s->in_eol_len);
+			len -= l + s->in_eol_len;
+		}
+		if (len >= LINE_MAX_BYTES)
+			len = 0; /* a line that long is noise: forget it */
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: serialcmd-sim [options] PROFILE\n"
+		   "Serve the instrument described by PROFILE (a name from devices/profiles, or a\n"
+		   "path) on a new pseudo-terminal; print its path on the first line of stdout.\n"
+		   "  --link PATH         also make PATH a symlink to the pty (removed on exit)\n"
+		   "  --eol EOL           terminator for commands and replies (CR, LF, CRLF, escapes)\n"
+		   "  --latency MS        wait MS before each reply\n"
+		   "  --split             write replies one byte at a time\n"
+		   "  --garbage           send junk lines after each reply\n"
+		   "  --drop-every N      leave every Nth command unanswered\n"
+		   "  --hangup-after N    hang up (close the pty) after N commands\n"
+		   "Stops on SIGTERM or SIGINT.\n");
+}
+
+static int set_eol(struct sim *s, const char *text)
+{
+	int n = eol_parse(text, s->in_eol, sizeof(s->in_eol));
+
+	if (n <= 0)
+		return -1;
+	s->in_eol_len = (size_t)n;
+	memcpy(s->out_eol, s->in_eol, (size_t)n);
+	s->out_eol_len = (size_t)n;
+	return 0;
+}
+
+/* Terminators and echo as the profile gives them to clients: the device
+ * reads what clients write and writes what they read. */
+static int load_profile(struct sim *s, const char *name)
+{
+	struct client_config cfg;
+	char spec[4200];
+
+	if (profile_load(name, &s->prof) != CLIENT_OK) {
+		fprintf(stderr, "serialcmd-sim: %s\n", client_last_message());
+		return -1;
+	}
+	snprintf(spec, sizeof(spec), "sim?profile=%s", strchr(name, '/') ? s->prof.path : name);
+	if (client_config_parse(&cfg, spec) != CLIENT_OK) {
+		fprintf(stderr, "serialcmd-sim: %s\n", client_last_message());
+		return -1;
+	}
+	memcpy(s->in_eol, cfg.write_eol, cfg.write_eol_len);
+	s->in_eol_len = cfg.write_eol_len ? cfg.write_eol_len : 1;
+	if (!cfg.write_eol_len)
+		s->in_eol[0] = '\n';
+	memcpy(s->out_eol, cfg.read_eol, cfg.read_eol_len);
+	s->out_eol_len = cfg.read_eol_len;
+	s->echo = cfg.echo;
+	return 0;
+}
+
+static int open_pty(struct sim *s, char *name, size_t size)
+{
+	struct termios t;
+	char path[256];
+
+	if (openpty(&s->master, &s->slave, path, NULL, NULL) != 0) {
+		perror("serialcmd-sim: openpty");
+		return -1;
+	}
+	snprintf(name, size, "%s", path);
+	fcntl(s->master, F_SETFD, FD_CLOEXEC);
+	fcntl(s->slave, F_SETFD, FD_CLOEXEC);
+	fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
+	/* Raw from the start, so nothing is cooked before a client sets it. */
+	tcgetattr(s->slave, &t);
+	cfmakeraw(&t);
+	tcsetattr(s->slave, TCSANOW, &t);
+	return 0;
+}
+
+static long number_arg(const char *opt, const char *v, long max)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*end || n < 0 || n > max) {
+		fprintf(stderr, "serialcmd-sim: %s takes a number from 0 to %ld\n", opt, max);
+		exit(2);
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "link", required_argument, NULL, 'l' },      { "eol", required_argument, NULL, 'e' },
+		{ "latency", required_argument, NULL, 'L' },   { "split", no_argument, NULL, 's' },
+		{ "garbage", no_argument, NULL, 'g' },         { "drop-every", required_argument, NULL, 'd' },
+		{ "hangup-after", required_argument, NULL, 'H' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sim s = { .master = -1, .slave = -1 };
+	const char *link_path = NULL, *eol = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	char name[256];
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': link_path = optarg; break;
+		case 'e': eol = optarg; break;
+		case 'L': s.latency_ms = (unsigned)number_arg("--latency", optarg, 600000); break;
+		case 's': s.split = 1; break;
+		case 'g': s.garbage = 1; break;
+		case 'd': s.drop_every = number_arg("--drop-every", optarg, 1000000); break;
+		case 'H': s.hangup_after = number_arg("--hangup-after", optarg, 1000000000); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (load_profile(&s, argv[optind]) != 0)
+		return 2;
+	if (eol && set_eol(&s, eol) != 0) {
+		fprintf(stderr, "serialcmd-sim: bad --eol '%s'\n", eol);
+		profile_free(&s.prof);
+		return 2;
+	}
+	s.rng = (unsigned long long)getpid() * 2654435761ull + 1;
+	if (open_pty(&s, name, sizeof(name)) != 0)
+		return 1;
+	if (link_path) {
+		unlink(link_path);
+		if (symlink(name, link_path) != 0) {
+			fprintf(stderr, "serialcmd-sim: symlink %s: %s\n", link_path, strerror(errno));
+			return 1;
+		}
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	printf("%s\n", name);
+	fflush(stdout);
+	ret = serve(&s);
+	if (link_path)
+		unlink(link_path);
+	sim_hang_up(&s);
+	sim_scpi_free(&s);
+	profile_free(&s.prof);
+	return ret;
+}

@@ -1,0 +1,53 @@
+/* sim.h - what the parts of serialcmd-sim share: the pty, the output side and
+ * the two responders (a profile's dialogue, and the fault commands). */
+#ifndef SERIALCMD_SIM_H
+#define SERIALCMD_SIM_H
+
+#include <stddef.h>
+
+#include "internal.h"
+#include "profile.h"
+
+#define SIM_ERRQ_MAX 32
+
+struct sim {
+	int master;
+	int slave; /* kept open so the master never sees a hang-up between clients */
+	struct profile prof;
+	char in_eol[CLIENT_EOL_MAX];  /* ends each command (what clients write) */
+	size_t in_eol_len;
+	char out_eol[CLIENT_EOL_MAX]; /* ends each reply */
+	size_t out_eol_len;
+	int echo;             /* echo each command line before answering */
+	/* fault options */
+	unsigned latency_ms;  /* added before each reply */
+	int split;            /* one byte per write */
+	int garbage;          /* junk lines after each reply, stale for the next command */
+	long drop_every;      /* drop every Nth reply; 0: never */
+	long hangup_after;    /* hang up after N commands; 0: never */
+	long commands;
+	/* state of the dialogue responder */
+	char *errq[SIM_ERRQ_MAX];
+	int nerr;
+	unsigned esr;         /* IEEE 488.2 event status register */
+	unsigned long long rng;
+};
+
+/* sim-main.c: output. put() writes raw bytes; reply() adds the terminator
+ * (and honours drop_every/latency); hang_up() closes the pty. */
+void sim_put(struct sim *s, const void *buf, size_t len);
+void sim_reply(struct sim *s, const char *text, size_t len);
+void sim_reply_str(struct sim *s, const char *text);
+void sim_hang_up(struct sim *s);
+void sim_sleep_ms(unsigned ms);
+int sim_stopping(void);
+
+/* sim-scpi.c: answer one command line from the profile's dialogue,
+ * properties and error queue. */
+void sim_scpi_answer(struct sim *s, const char *line);
+void sim_scpi_free(struct sim *s);
+
+/* sim-faulty.c: answer one of devices/faults.h's commands. */
+void sim_faulty_answer(struct sim *s, const char *line);
+
+#endif
