@@ -351,6 +351,57 @@ SERIALCMD_API struct client *client_open(const struct client_config *cfg);
 /** @} */
 
 /**
+ * @defgroup ports Finding ports
+ * @{
+ */
+
+/** Where a port's hardware sits. */
+enum client_port_transport {
+	CLIENT_PORT_NATIVE = 0,    /**< an on-board or PCI UART */
+	CLIENT_PORT_USB = 1,       /**< a USB adapter or instrument (CDC-ACM, FTDI, CP210x...) */
+	CLIENT_PORT_BLUETOOTH = 2, /**< Bluetooth RFCOMM */
+};
+
+/** One serial port found on the system. Strings are "" when unknown. */
+struct client_port_info {
+	char name[256];              /**< device path, e.g. "/dev/ttyUSB0" */
+	char description[256];       /**< the product string, or the driver name */
+	char driver[64];             /**< kernel driver, e.g. "ftdi_sio" */
+	int transport;               /**< a #client_port_transport value */
+	int usb_vid;                 /**< USB vendor id, -1 if not USB */
+	int usb_pid;                 /**< USB product id, -1 if not USB */
+	char usb_serial[128];        /**< USB serial number string */
+	char usb_manufacturer[128];  /**< USB manufacturer string */
+	char usb_product[128];       /**< USB product string */
+	int usb_interface;           /**< USB interface number, -1 if unknown */
+	int console;                 /**< non-zero: the kernel console is on this port */
+};
+
+/** client_list_ports() flag: also list on-board UARTs that report no hardware
+ * (the phantom ttyS0-ttyS31 of the 8250 driver). */
+#define CLIENT_LIST_ALL 1
+
+/**
+ * List the serial ports of this system from sysfs, without opening any of
+ * them (opening a port toggles DTR, which resets some boards; libserialport's
+ * own enumeration opens 8250 UARTs to probe them, so it is not used).
+ * @param list Receives an array of the ports found, sorted by name, owned by
+ *        the caller and released with client_free_ports(); NULL when none.
+ * @param flags 0, or CLIENT_LIST_ALL.
+ * @return The number of ports (>= 0), or CLIENT_ERR_ARG, _IO, _NOMEM.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags);
+
+/**
+ * Release a list from client_list_ports(). Accepts NULL.
+ * @since 1.0.0
+ */
+SERIALCMD_API void client_free_ports(struct client_port_info *list);
+
+/** @} */
+
+/**
  * @defgroup errors Errors and version
  * @{
  */

@@ -1,0 +1,175 @@
+/* ports.c - list serial ports from sysfs without opening any of them. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_PORTS 4096
+#define USB_LEVELS 6 /* how far up from a tty the USB device may sit */
+
+/* The sysfs root: tests point it at a fake tree. */
+static const char *sysfs_root(void)
+{
+	const char *root = getenv("SERIALCMD_SYSFS_ROOT");
+
+	return root && root[0] ? root : "/sys";
+}
+
+/* out = a/b; -1 if it does not fit. */
+static int join(char *out, size_t size, const char *a, const char *b)
+{
+	int n = snprintf(out, size, "%s/%s", a, b);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* First line of a sysfs attribute, without its newline; "" if absent. */
+static void read_attr(const char *dir, const char *attr, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	out[0] = '\0';
+	if (join(path, sizeof(path), dir, attr))
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(out, (int)size, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+/* USB attributes from the nearest ancestor of dev that has idVendor. */
+static void read_usb(const char *dev, struct client_port_info *info)
+{
+	char dir[PATH_MAX], text[16];
+
+	if (!realpath(dev, dir))
+		return;
+	for (int level = 0; level < USB_LEVELS; level++) {
+		char *slash;
+
+		read_attr(dir, "idVendor", text, sizeof(text));
+		if (text[0]) {
+			info->transport = CLIENT_PORT_USB;
+			info->usb_vid = (int)strtol(text, NULL, 16);
+			read_attr(dir, "idProduct", text, sizeof(text));
+			info->usb_pid = (int)strtol(text, NULL, 16);
+			read_attr(dir, "serial", info->usb_serial, sizeof(info->usb_serial));
+			read_attr(dir, "manufacturer", info->usb_manufacturer, sizeof(info->usb_manufacturer));
+			read_attr(dir, "product", info->usb_product, sizeof(info->usb_product));
+			return;
+		}
+		/* The interface sits just below the device. */
+		read_attr(dir, "bInterfaceNumber", text, sizeof(text));
+		if (text[0])
+			info->usb_interface = (int)strtol(text, NULL, 16);
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			return;
+		*slash = '\0';
+	}
+}
+
+/* Fill info for /sys/class/tty/NAME; 0 to list it, -1 to leave it out. */
+static int describe(const char *classdir, const char *name, int flags, struct client_port_info *info)
+{
+	char dir[PATH_MAX], dev[PATH_MAX], link[PATH_MAX], text[32];
+	char path_driver[PATH_MAX], text_driver[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	if (strlen(name) > 200 || join(dir, sizeof(dir), classdir, name) || join(dev, sizeof(dev), dir, "device"))
+		return -1;
+	n = readlink(dir, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	/* Virtual terminals, ptys, the console alias: no hardware behind them. */
+	if (strstr(link, "/virtual/"))
+		return -1;
+	if (access(dev, F_OK) != 0)
+		return -1;
+	memset(info, 0, sizeof(*info));
+	info->usb_vid = info->usb_pid = info->usb_interface = -1;
+	snprintf(info->name, sizeof(info->name), "/dev/%.200s", name);
+	if (join(path_driver, sizeof(path_driver), dev, "driver") == 0 &&
+	    (n = readlink(path_driver, text_driver, sizeof(text_driver) - 1)) > 0) {
+		text_driver[n] = '\0';
+		base = strrchr(text_driver, '/');
+		snprintf(info->driver, sizeof(info->driver), "%.63s", base ? base + 1 : text_driver);
+	}
+	read_attr(dir, "console", text, sizeof(text));
+	info->console = text[0] == 'Y';
+	if (strstr(link, "bluetooth") || strncmp(name, "rfcomm", 6) == 0)
+		info->transport = CLIENT_PORT_BLUETOOTH;
+	read_usb(dev, info);
+	if (info->transport == CLIENT_PORT_NATIVE) {
+		/* 8250-style UARTs expose "type": 0 means no UART answered. */
+		read_attr(dir, "type", text, sizeof(text));
+		if (text[0] == '0' && text[1] == '\0' && !(flags & CLIENT_LIST_ALL))
+			return -1;
+	}
+	snprintf(info->description, sizeof(info->description), "%.127s",
+		 info->usb_product[0] ? info->usb_product
+		 : info->transport == CLIENT_PORT_BLUETOOTH ? "Bluetooth serial"
+		 : "on-board UART");
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct client_port_info *)a)->name, ((const struct client_port_info *)b)->name);
+}
+
+SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags)
+{
+	char classdir[PATH_MAX];
+	struct client_port_info *out = NULL, info;
+	size_t count = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!list)
+		return err_set(CLIENT_ERR_ARG, "client_list_ports: list is NULL");
+	*list = NULL;
+	if (join(classdir, sizeof(classdir), sysfs_root(), "class/tty"))
+		return err_set(CLIENT_ERR_ARG, "client_list_ports: sysfs root too long");
+	d = opendir(classdir);
+	if (!d)
+		return err_set(CLIENT_ERR_IO, "%s: %s", classdir, strerror(errno));
+	while ((de = readdir(d)) && count < MAX_PORTS) {
+		if (de->d_name[0] == '.' || describe(classdir, de->d_name, flags, &info) != 0)
+			continue;
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct client_port_info *p = realloc(out, ncap * sizeof(*p));
+
+			if (!p) {
+				closedir(d);
+				free(out);
+				return err_set(CLIENT_ERR_NOMEM, "client_list_ports: out of memory");
+			}
+			out = p;
+			cap = ncap;
+		}
+		out[count++] = info;
+	}
+	closedir(d);
+	if (count)
+		qsort(out, count, sizeof(*out), by_name);
+	*list = out;
+	err_clear();
+	return (int)count;
+}
+
+SERIALCMD_API void client_free_ports(struct client_port_info *list)
+{
+	free(list);
+}
