@@ -5,6 +5,7 @@ INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
 PCDIR   ?= $(LIBDIR)/pkgconfig
 DATADIR ?= $(PREFIX)/share/serialcmd
+MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 VERSION := 1.0.0
@@ -27,7 +28,7 @@ SONAME  := libserialcmd.so.$(SOMAJOR)
 SO      := lib/$(SONAME)
 AR_LIB  := lib/libserialcmd.a
 
-TOOLS   := devices/serialcmd-sim devices/serialcmd-query
+TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
 TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo
@@ -61,8 +62,8 @@ SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c
 devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/faults.h lib/profile.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) -Idevices $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil
 
-# The example links the shared library, as a user's program would.
-devices/serialcmd-query: devices/serialcmd-query.c $(SO) lib/libserialcmd.so
+# Programs link the shared library, as a user's program would.
+devices/serialcmd-query devices/serialcmd: %: %.c $(SO) lib/libserialcmd.so
 	$(CC) $(ALL_CFLAGS) $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
 
 tests/%: tests/%.c tests/*.h devices/faults.h $(AR_LIB)
@@ -107,6 +108,8 @@ install: all
 	install -d $(DESTDIR)$(DATADIR)/profiles
 	install -m 0644 devices/profiles/*.profile $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 devices/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
 
 clean:
 	rm -rf build lib/*.so* lib/*.a serialcmd.pc $(TOOLS) $(TESTS)
