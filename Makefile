@@ -29,7 +29,7 @@ SO      := lib/$(SONAME)
 AR_LIB  := lib/libserialcmd.a
 
 TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS)

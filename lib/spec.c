@@ -380,8 +380,13 @@ static int apply_profile(struct client_config *cfg, const char *name)
 	int ret;
 
 	ret = profile_load(name, &p);
-	if (ret)
-		return err_set(ret, "%s: %s", cfg->port, client_last_message());
+	if (ret) {
+		/* The message is rewritten in place: copy it out first. */
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", client_last_message());
+		return err_set(ret, "%s: %s", cfg->port, why);
+	}
 	for (size_t i = 0; i < p.noptions && ret == CLIENT_OK; i++) {
 		const struct option *o = find_option(p.options[i].key);
 
