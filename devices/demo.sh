@@ -1,11 +1,13 @@
 #!/bin/sh
 # demo.sh - the main job on a machine with no hardware: start a simulated
-# instrument on a pseudo-terminal, query it from C and from Python, stop it.
+# instrument on a pseudo-terminal, query it with the serialcmd command line,
+# from C and from Python, then stop it.
 set -eu
 cd "$(dirname "$0")/.."
+profile=${1:-keithley2000}
 
 out=$(mktemp)
-devices/serialcmd-sim faulty >"$out" &
+devices/serialcmd-sim "$profile" >"$out" &
 sim=$!
 trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; rm -f "$out"' EXIT INT TERM
 for _ in $(seq 50); do
@@ -14,9 +16,12 @@ for _ in $(seq 50); do
 done
 port=$(head -n 1 "$out")
 [ -n "$port" ] || { echo "demo: the simulator did not start" >&2; exit 1; }
-echo "simulated instrument on $port"
+spec="$port?profile=$profile"
+echo "simulated $profile on $port"
 
-echo "--- from C (devices/serialcmd-query):"
-devices/serialcmd-query "$port?baud=115200&timeout_ms=1000" '*IDN?'
-echo "--- from Python (python/examples/query.py):"
-PYTHONPATH=python /usr/bin/python3 python/examples/query.py "$port?baud=115200&timeout_ms=1000"
+echo "\$ serialcmd '$spec' '*IDN?'"
+devices/serialcmd "$spec" '*IDN?'
+echo "\$ devices/serialcmd-query '$spec' '*IDN?'      # the README's C example"
+devices/serialcmd-query "$spec" '*IDN?'
+echo "\$ python3 python/examples/query.py '$spec'"
+PYTHONPATH=python /usr/bin/python3 python/examples/query.py "$spec"

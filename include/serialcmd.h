@@ -38,9 +38,11 @@ extern "C" {
  * A handle may be shared between threads: each command (write and the read of
  * its reply) holds the handle's lock for the whole transaction, so replies of
  * different threads never interleave. Different handles are independent. The
- * last error is thread-local. client_destroy() waits for a command that is in
- * progress on another thread (at most that command's deadline) and must not
- * be followed by any other use of the handle.
+ * last error is thread-local. client_destroy() must not
+ * be followed by any other use of the handle: it marks the handle closing (a
+ * call that starts then fails with CLIENT_ERR_ARG), waits until every call
+ * already inside the handle, running or waiting for the lock, has ended
+ * (each within its own deadline), then frees it.
  *
  * Timeouts
  * --------
@@ -257,6 +259,26 @@ SERIALCMD_API void client_destroy(struct client *c);
 SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd);
 
 /**
+ * Like client_send_cmd_reply(), with the command's length given, so that a
+ * NUL byte inside it is seen and refused (CLIENT_ERR_COMMAND) rather than
+ * silently ending the command. For bindings that hold counted strings.
+ * @param c The handle. Must not be NULL.
+ * @param cmd len bytes of command. Must not be NULL.
+ * @param len The command's length.
+ * @return As client_send_cmd_reply().
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const char *cmd, size_t len);
+
+/**
+ * Like client_send_cmd(), with the command's length given (see
+ * client_send_cmd_reply_n()).
+ * @return As client_send_cmd().
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_send_cmd_n(struct client *c, const char *cmd, size_t len);
+
+/**
  * Read one more reply without sending anything (multi-line answers), from
  * bytes left in the handle and then from the port, under a fresh deadline.
  * @param c The handle. Must not be NULL.
@@ -269,7 +291,7 @@ SERIALCMD_API struct client_ret *client_read_reply(struct client *c);
  * Change the deadline used for each later command.
  * @param c The handle. Must not be NULL.
  * @param timeout_ms 1 to 86400000.
- * @return CLIENT_OK, CLIENT_ERR_ARG.
+ * @return CLIENT_OK, CLIENT_ERR_ARG (c is NULL), CLIENT_ERR_OPTION (out of range).
  * @since 1.0.0
  */
 SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms);
@@ -438,6 +460,14 @@ SERIALCMD_API const char *client_strerror(int code);
  * @since 1.0.0
  */
 SERIALCMD_API const char *client_error_name(int code);
+
+/**
+ * The keys a spec string accepts, comma-separated, e.g. "baud,bits,...".
+ * Bindings use it to check keyword options before opening anything.
+ * @return A static string.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_spec_keys(void);
 
 /**
  * The library's version, e.g. "1.0.0".

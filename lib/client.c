@@ -18,7 +18,13 @@
 struct client {
 	struct client_config cfg;
 	struct transport *tp;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* held for a whole command */
+	/* Calls inside the handle, so destroy can wait for every one of them,
+	 * including those still queued on the lock. */
+	pthread_mutex_t users_lock;
+	pthread_cond_t users_done;
+	int users;
+	int closing;
 	struct rxbuf rx;
 	char *tx;
 	size_t tx_cap;
@@ -109,6 +115,14 @@ struct client *client_open_transport(const struct client_config *cfg, struct tra
 		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
 		goto err_free;
 	}
+	if (pthread_mutex_init(&c->users_lock, NULL) != 0) {
+		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
+		goto err_lock;
+	}
+	if (pthread_cond_init(&c->users_done, NULL) != 0) {
+		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's condition", cfg->port);
+		goto err_users;
+	}
 	if (tp) {
 		tp->port = c->cfg.port;
 		c->tp = tp;
@@ -125,6 +139,10 @@ struct client *client_open_transport(const struct client_config *cfg, struct tra
 	return c;
 
 err_mutex:
+	pthread_cond_destroy(&c->users_done);
+err_users:
+	pthread_mutex_destroy(&c->users_lock);
+err_lock:
 	pthread_mutex_destroy(&c->lock);
 err_free:
 	free(c);
@@ -153,16 +171,45 @@ SERIALCMD_API struct client *client_init_py(const char *spec)
 	return client_open_transport(&cfg, NULL);
 }
 
+/* Enter the handle for one call; fails once destroy has begun. */
+static int enter(struct client *c)
+{
+	int ok;
+
+	pthread_mutex_lock(&c->users_lock);
+	ok = !c->closing;
+	if (ok)
+		c->users++;
+	pthread_mutex_unlock(&c->users_lock);
+	if (!ok)
+		return err_set(CLIENT_ERR_ARG, "%s: the handle is being destroyed", c->cfg.port);
+	return CLIENT_OK;
+}
+
+static void leave(struct client *c)
+{
+	pthread_mutex_lock(&c->users_lock);
+	if (--c->users == 0 && c->closing)
+		pthread_cond_broadcast(&c->users_done);
+	pthread_mutex_unlock(&c->users_lock);
+}
+
 SERIALCMD_API void client_destroy(struct client *c)
 {
 	if (!c)
 		return;
-	/* Wait for a command another thread has in progress. */
-	pthread_mutex_lock(&c->lock);
+	/* New calls now fail; calls already inside, running or queued on the
+	 * lock, finish first (each within its own deadline). */
+	pthread_mutex_lock(&c->users_lock);
+	c->closing = 1;
+	while (c->users > 0)
+		pthread_cond_wait(&c->users_done, &c->users_lock);
+	pthread_mutex_unlock(&c->users_lock);
 	c->tp->ops->close(c->tp);
 	rxbuf_free(&c->rx);
 	free(c->tx);
-	pthread_mutex_unlock(&c->lock);
+	pthread_cond_destroy(&c->users_done);
+	pthread_mutex_destroy(&c->users_lock);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -175,10 +222,8 @@ static int fail(struct client *c, int code)
 	return code;
 }
 
-static int check_command(const struct client *c, const char *cmd)
+static int check_command(const struct client *c, const char *cmd, size_t len)
 {
-	size_t len = strlen(cmd);
-
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)cmd[i];
 
@@ -225,9 +270,9 @@ static int drain_stale(struct client *c)
 	return CLIENT_OK;
 }
 
-static int write_command(struct client *c, const char *cmd, int64_t deadline)
+static int write_command(struct client *c, const char *cmd, size_t len, int64_t deadline)
 {
-	size_t len = strlen(cmd), total;
+	size_t total;
 	int ret;
 
 	if (len > SIZE_MAX - CLIENT_EOL_MAX)
@@ -364,10 +409,9 @@ static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigne
 
 /* A device that echoes sends the command line back first: check it and
  * drop it, so it is never taken for the reply. */
-static int check_echo(struct client *c, const char *cmd, int64_t deadline, unsigned int timeout_ms)
+static int check_echo(struct client *c, const char *cmd, size_t len, int64_t deadline, unsigned int timeout_ms)
 {
 	struct client_ret *echo = read_reply(c, deadline, timeout_ms);
-	size_t len = strlen(cmd);
 	int ret = CLIENT_OK;
 
 	if (!echo)
@@ -388,21 +432,23 @@ static int check_echo(struct client *c, const char *cmd, int64_t deadline, unsig
 }
 
 /* The one transaction behind every command call. cmd NULL: read only. */
-static struct client_ret *transact(struct client *c, const char *cmd, int want_reply, int *code)
+static struct client_ret *transact(struct client *c, const char *cmd, size_t len, int want_reply, int *code)
 {
 	struct client_ret *ret = NULL;
 	unsigned int timeout_ms;
 	int64_t deadline;
 
-	*code = CLIENT_OK;
 	if (!c) {
 		*code = err_set(CLIENT_ERR_ARG, "serialcmd: handle is NULL");
 		return NULL;
 	}
-	if (cmd && check_command(c, cmd)) {
+	if (cmd && check_command(c, cmd, len)) {
 		*code = client_last_error();
 		return NULL;
 	}
+	*code = enter(c);
+	if (*code)
+		return NULL;
 	pthread_mutex_lock(&c->lock);
 	/* Instruments that drop a command sent too soon get their gap; the
 	 * deadline starts after it. */
@@ -419,11 +465,11 @@ static struct client_ret *transact(struct client *c, const char *cmd, int want_r
 		*code = drain_stale(c);
 		if (*code)
 			goto out;
-		*code = write_command(c, cmd, deadline);
+		*code = write_command(c, cmd, len, deadline);
 		if (*code)
 			goto out;
 		if (c->cfg.echo) {
-			*code = check_echo(c, cmd, deadline, timeout_ms);
+			*code = check_echo(c, cmd, len, deadline, timeout_ms);
 			if (*code)
 				goto out;
 		}
@@ -440,9 +486,15 @@ static struct client_ret *transact(struct client *c, const char *cmd, int want_r
 out:
 	c->last_end_ns = clock_now_ns();
 	pthread_mutex_unlock(&c->lock);
+	leave(c);
 	if (*code == CLIENT_OK)
 		err_clear();
 	return ret;
+}
+
+static int null_command(const struct client *c)
+{
+	return err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
 }
 
 SERIALCMD_API struct client_ret *client_send_cmd_reply(struct client *c, const char *cmd)
@@ -450,10 +502,21 @@ SERIALCMD_API struct client_ret *client_send_cmd_reply(struct client *c, const c
 	int code;
 
 	if (!cmd) {
-		err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
+		null_command(c);
 		return NULL;
 	}
-	return transact(c, cmd, 1, &code);
+	return transact(c, cmd, strlen(cmd), 1, &code);
+}
+
+SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const char *cmd, size_t len)
+{
+	int code;
+
+	if (!cmd) {
+		null_command(c);
+		return NULL;
+	}
+	return transact(c, cmd, len, 1, &code);
 }
 
 SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd)
@@ -461,8 +524,18 @@ SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd)
 	int code;
 
 	if (!cmd)
-		return err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
-	transact(c, cmd, 0, &code);
+		return null_command(c);
+	transact(c, cmd, strlen(cmd), 0, &code);
+	return code;
+}
+
+SERIALCMD_API int client_send_cmd_n(struct client *c, const char *cmd, size_t len)
+{
+	int code;
+
+	if (!cmd)
+		return null_command(c);
+	transact(c, cmd, len, 0, &code);
 	return code;
 }
 
@@ -470,7 +543,7 @@ SERIALCMD_API struct client_ret *client_read_reply(struct client *c)
 {
 	int code;
 
-	return transact(c, NULL, 1, &code);
+	return transact(c, NULL, 0, 1, &code);
 }
 
 SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)
@@ -478,8 +551,8 @@ SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)
 	if (!c)
 		return err_set(CLIENT_ERR_ARG, "client_set_timeout: handle is NULL");
 	if (timeout_ms < 1 || timeout_ms > 86400000u)
-		return err_set(CLIENT_ERR_ARG, "%s: bad timeout %u ms (accepted: 1 to 86400000)", c->cfg.port,
-			       timeout_ms);
+		return err_set(CLIENT_ERR_OPTION, "%s: bad value %u for 'timeout_ms' (accepted: 1 to 86400000)",
+			       c->cfg.port, timeout_ms);
 	/* Atomic, not locked: a setter must not wait for a running command. */
 	__atomic_store_n(&c->cfg.timeout_ms, timeout_ms, __ATOMIC_RELAXED);
 	err_clear();

@@ -1,6 +1,7 @@
 /* spec.c - spec string -> struct client_config, with errors that name the
  * key and the accepted values. */
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,15 +317,27 @@ int config_check_option(const char *key, const char *value, const char **accepte
 	return o->apply(&scratch, value);
 }
 
-/* The key list for messages, from the table so the two never drift. */
-static const char *accepted_keys(char *out, size_t size)
+/* The key list, from the table so the two never drift. */
+static const char *join_keys(char *out, size_t size, const char *sep)
 {
 	size_t o = 0;
 
 	out[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(options) && o < size; i++)
-		o += (size_t)snprintf(out + o, size - o, "%s%s", i ? ", " : "", options[i].key);
+		o += (size_t)snprintf(out + o, size - o, "%s%s", i ? sep : "", options[i].key);
 	return out;
+}
+
+static const char *accepted_keys(char *out, size_t size)
+{
+	return join_keys(out, size, ", ");
+}
+
+static char spec_keys[512];
+
+static void fill_spec_keys(void)
+{
+	join_keys(spec_keys, sizeof(spec_keys), ",");
 }
 
 /* Split one "key=value" pair (len bytes at pair) into buf. */
@@ -428,6 +441,14 @@ static int walk_pairs(struct client_config *cfg, const char *q, int only_profile
 			p++;
 	}
 	return CLIENT_OK;
+}
+
+SERIALCMD_API const char *client_spec_keys(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, fill_spec_keys);
+	return spec_keys;
 }
 
 SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spec)

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -29,11 +31,20 @@ static const struct {
 	{ 3500000, B3500000 }, { 4000000, B4000000 },
 };
 
+/* UNIX 98 pseudo-terminal slaves have majors 136 to 143. */
+static int is_pty(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143;
+}
+
 static int tty_configure(int fd, const struct client_config *cfg, const char *port)
 {
 	struct termios t;
 	speed_t speed = 0;
 	size_t i;
+	int pty = is_pty(fd);
 
 	for (i = 0; i < ARRAY_SIZE(speeds); i++)
 		if (speeds[i].baud == cfg->baud)
@@ -42,7 +53,9 @@ static int tty_configure(int fd, const struct client_config *cfg, const char *po
 		return err_set(CLIENT_ERR_OPTION,
 			       "%s: baud %d is not a standard termios rate (use e.g. 9600, 115200, 1000000)",
 			       port, cfg->baud);
-	if (cfg->flow == CLIENT_FLOW_DTRDSR)
+	/* A pseudo-terminal has no modem lines: hardware flow control means
+	 * nothing there, so a profile that asks for it still works on one. */
+	if (cfg->flow == CLIENT_FLOW_DTRDSR && !pty)
 		return err_set(CLIENT_ERR_OPTION,
 			       "%s: flow=dtrdsr is not available on this terminal (termios has no DTR/DSR"
 			       " flow control; accepted here: none, xonxoff, rtscts)", port);
@@ -64,7 +77,7 @@ static int tty_configure(int fd, const struct client_config *cfg, const char *po
 	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
 	if (cfg->flow == CLIENT_FLOW_XONXOFF)
 		t.c_iflag |= IXON | IXOFF;
-	if (cfg->flow == CLIENT_FLOW_RTSCTS)
+	if (cfg->flow == CLIENT_FLOW_RTSCTS && !pty)
 		t.c_cflag |= CRTSCTS;
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;

@@ -397,8 +397,8 @@ static void test_timeout_setting(void **state)
 	(void)state;
 	c = open_fake(f, "fake?timeout_ms=1234");
 	assert_int_equal(client_get_timeout(c), 1234);
-	assert_int_equal(client_set_timeout(c, 0), CLIENT_ERR_ARG);
-	assert_int_equal(client_set_timeout(c, 86400001), CLIENT_ERR_ARG);
+	assert_int_equal(client_set_timeout(c, 0), CLIENT_ERR_OPTION);
+	assert_int_equal(client_set_timeout(c, 86400001), CLIENT_ERR_OPTION);
 	assert_int_equal(client_set_timeout(c, 77), CLIENT_OK);
 	assert_int_equal(client_get_timeout(c), 77);
 	assert_int_equal(client_set_timeout(NULL, 5), CLIENT_ERR_ARG);

@@ -1,0 +1,203 @@
+"""Building spec strings from keyword options (pure Python, no library).
+
+A spec is a port path, optionally followed by ``?key=value&key=value``.
+Keyword options are appended to the spec after the options it already has;
+terminator values are escaped into the spec syntax (``\\r \\n \\t \\\\
+\\xHH``), with ``&``, ``?`` and ``=`` written as ``\\xHH`` so they cannot
+end a value or start another option.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Dict, List, Mapping, Tuple, Union
+
+from .errors import OptionError
+
+__all__ = ["SPEC_KEYS", "KEYWORDS", "PYTHON_OPTIONS", "escape_eol", "make_spec", "seconds_to_ms"]
+
+#: Keys of the spec syntax (client_config_parse()).
+SPEC_KEYS = (
+    "baud",
+    "bits",
+    "parity",
+    "stop",
+    "flow",
+    "eol",
+    "write_eol",
+    "read_eol",
+    "timeout_ms",
+    "max_reply",
+    "exclusive",
+    "echo",
+    "query_delay_ms",
+    "min_gap_ms",
+    "open_delay_ms",
+    "profile",
+)
+#: Keys that take a bool (written 1 or 0).
+BOOL_KEYS = ("exclusive", "echo")
+#: Keys whose values are terminators.
+EOL_KEYS = ("eol", "write_eol", "read_eol")
+#: Keyword options that go into the spec: its keys, and ``timeout`` in seconds.
+KEYWORDS = SPEC_KEYS + ("timeout",)
+#: Keyword options handled in Python and never put into the spec.
+PYTHON_OPTIONS = ("encoding", "errors")
+
+# Terminator names of the spec syntax; a value equal to one of these (in
+# any case) stands for the name's bytes.
+_EOL_NAMES = ("CR", "LF", "CRLF", "LFCR")
+_SPECIAL = {ord("\r"): "\\r", ord("\n"): "\\n", ord("\t"): "\\t", ord("\\"): "\\\\"}
+# Bytes that would end a value or start another option in a spec.
+_SEPARATORS = b"&?="
+# Longest timeout the library accepts, and the largest value an unsigned int holds.
+MAX_TIMEOUT_MS = 86400000
+UINT_MAX = 0xFFFFFFFF
+
+
+def _escape_byte(b: int) -> str:
+    if b in _SPECIAL:
+        return _SPECIAL[b]
+    if b < 0x20 or b >= 0x7F or b in _SEPARATORS:
+        return f"\\x{b:02X}"
+    return chr(b)
+
+
+def escape_eol(value: Union[str, bytes]) -> str:
+    """Write a terminator in the spec syntax.
+
+    A ``str`` equal to one of the names CR, LF, CRLF, LFCR (any case) is
+    kept as that name.  Any other ``str`` stands for its characters, each of
+    which must be below U+0100 (one byte each); ``bytes`` always stand for
+    themselves, so ``b"CR"`` means the two letters.
+
+    >>> escape_eol("\\r\\n")
+    '\\\\r\\\\n'
+    >>> escape_eol("a&b")
+    'a\\\\x26b'
+    """
+    if isinstance(value, str):
+        if value.upper() in _EOL_NAMES:
+            return value
+        try:
+            data = value.encode("latin-1")
+        except UnicodeEncodeError as e:
+            raise OptionError(
+                f"terminator {value!r}: character {value[e.start]!r} is not a single byte "
+                "(use bytes or \\xHH escapes)"
+            ) from None
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+    else:
+        raise OptionError(f"terminator {value!r}: expected str or bytes, not {type(value).__name__}")
+    text = "".join(_escape_byte(b) for b in data)
+    if text.upper() in _EOL_NAMES:
+        # Literal letters that spell a name: escape the first one.
+        text = f"\\x{data[0]:02X}" + text[1:]
+    return text
+
+
+def seconds_to_ms(value: Any, what: str = "timeout") -> int:
+    """Seconds (int or float) to whole milliseconds, rounded to nearest.
+
+    Raises OptionError for a value that is not a finite number >= 0 or
+    does not fit an unsigned int; the range 1 to 86400000 ms is left for
+    the library to check, so its message tells the accepted values.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise OptionError(f"{what}: expected seconds as int or float, not {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise OptionError(f"{what}: bad value {value!r} s (accepted: 0.001 to 86400 s)")
+    ms = round(value * 1000)
+    if ms > UINT_MAX:
+        raise OptionError(f"{what}: bad value {value!r} s (accepted: 0.001 to 86400 s)")
+    return int(ms)
+
+
+def _plain_value(key: str, value: Any) -> str:
+    """A non-terminator value as spec text."""
+    if isinstance(value, bool):
+        if key in BOOL_KEYS:
+            return "1" if value else "0"
+        raise OptionError(f"option '{key}': expected a number or a word, not a bool")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        bad = [c for c in value if not (0x20 < ord(c) < 0x7F) or c in "&?="]
+        if bad:
+            raise OptionError(f"option '{key}': bad character {bad[0]!r} in value {value!r}")
+        return value
+    raise OptionError(f"option '{key}': expected int or str, not {type(value).__name__} ({value!r})")
+
+
+def _spec_keys(spec: str) -> List[str]:
+    """Keys the spec already sets."""
+    if "?" not in spec:
+        return []
+    query = spec.split("?", 1)[1]
+    return [pair.split("=", 1)[0] for pair in query.split("&") if pair]
+
+
+def split_options(options: Mapping[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Split keyword options into (spec options, Python-side options);
+    an unknown keyword raises OptionError naming it."""
+    spec_opts: Dict[str, Any] = {}
+    py_opts: Dict[str, Any] = {}
+    for key, value in options.items():
+        if key in PYTHON_OPTIONS:
+            py_opts[key] = value
+        elif key in KEYWORDS:
+            spec_opts[key] = value
+        else:
+            raise OptionError(
+                f"unknown option '{key}' (accepted: {', '.join(KEYWORDS + PYTHON_OPTIONS)})"
+            )
+    return spec_opts, py_opts
+
+
+def make_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
+    """Merge keyword options into a spec string.
+
+    ``make_spec("/dev/ttyUSB0", baud=115200, eol="\\r\\n", timeout=0.5)``
+    gives ``"/dev/ttyUSB0?baud=115200&eol=\\r\\n&timeout_ms=500"``.
+
+    Options set to None are left out.  ``timeout`` is in seconds and becomes
+    ``timeout_ms``; ``exclusive`` takes a bool; eol, read_eol and write_eol
+    take str or bytes and are escaped; exclusive and echo take a bool.  A keyword for a key the spec already
+    has, an unknown keyword, or a value that cannot be written raise
+    :class:`OptionError` (a ValueError).  The result is not checked by the
+    library here: see :func:`serialcmd.check_spec`.
+    """
+    text = os.fspath(spec)
+    if not isinstance(text, str):
+        raise OptionError(f"spec: expected str, not {type(text).__name__}")
+    spec_opts, py_opts = split_options(options)
+    if py_opts:
+        raise OptionError(f"option '{next(iter(py_opts))}' is not part of a spec (pass it to Client)")
+    present = _spec_keys(text)
+    pairs: List[str] = []
+    given: List[str] = []
+    for key, value in spec_opts.items():
+        if value is None:
+            continue
+        if key == "timeout":
+            key, value = "timeout_ms", seconds_to_ms(value)
+        if key in present:
+            raise OptionError(f"option '{key}' given both in the spec and as a keyword")
+        if key in given:
+            raise OptionError("options 'timeout' and 'timeout_ms' given together; use one")
+        given.append(key)
+        if key in EOL_KEYS:
+            pairs.append(f"{key}={escape_eol(value)}")
+        else:
+            pairs.append(f"{key}={_plain_value(key, value)}")
+    if not pairs:
+        return text
+    if "?" not in text:
+        sep = "?"
+    elif text.endswith(("?", "&")):
+        sep = ""
+    else:
+        sep = "&"
+    return text + sep + "&".join(pairs)

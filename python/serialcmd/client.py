@@ -1,0 +1,288 @@
+"""serialcmd.Client: one open port, commands in, replies out."""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import threading
+import warnings
+from typing import Any, Optional, Type, Union
+
+from ._lib import Library, get_library
+from ._spec import make_spec, seconds_to_ms, split_options
+from .errors import ArgumentError, ClosedError, CommandError, OptionError
+
+__all__ = ["Client", "check_spec"]
+
+Command = Union[str, bytes, bytearray]
+
+
+def check_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
+    """Merge keyword options into a spec and have the library check the
+    result (client_config_new(), then client_config_free()), without
+    opening the port.  Returns the merged spec.
+
+    Raises:
+        OptionError: an unknown keyword, a value that cannot be written, or
+            a spec the library refuses (its message names the key and the
+            accepted values).
+    """
+    merged = make_spec(spec, **options)
+    get_library().validate_spec(merged)
+    return merged
+
+
+class Client:
+    """An open port: send commands, read replies.
+
+    ``Client(spec, **options)`` opens the port named by ``spec``, a port
+    path optionally followed by ``?key=value&...``; keyword options are
+    merged into it::
+
+        with serialcmd.Client("/dev/ttyUSB0", baud=115200, eol="\\r\\n", timeout=0.5) as dev:
+            print(dev.query("*IDN?"))
+
+    Options: baud, bits, parity, stop, flow, eol, read_eol, write_eol,
+    max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,
+    profile, timeout (seconds) or timeout_ms -- see
+    :func:`serialcmd.make_spec` -- and, on the Python side only, encoding
+    (how replies are decoded and str commands encoded; default ``"ascii"``)
+    and errors (the codec error handler; default ``"strict"``).  The
+    merged spec is checked by the library before anything is opened.
+
+    A client may be shared between threads: each command and its reply is
+    one transaction, and the GIL is released while the library waits.
+    Close it with :meth:`close` or a ``with`` block; a client that is
+    garbage-collected unclosed releases its port too.
+
+    Raises:
+        OptionError: bad options or spec (nothing was opened).
+        PortNotFoundError, PermissionDeniedError, PortBusyError,
+        DeviceGoneError, PortIOError, OutOfMemoryError: opening failed.
+        LibraryNotFoundError: libserialcmd could not be loaded.
+    """
+
+    # Class-level defaults, so that __del__ and __repr__ work on an object
+    # whose __init__ failed part way.
+    _handle: Any = None
+    _lib: Optional[Library] = None
+    _port: str = "?"
+
+    def __init__(self, spec: Union[str, "os.PathLike[str]"], **options: Any) -> None:
+        spec_opts, py_opts = split_options(options)
+        encoding = py_opts.get("encoding") or "ascii"
+        errors = py_opts.get("errors") or "strict"
+        try:
+            codecs.lookup(encoding)
+            codecs.lookup_error(errors)
+        except LookupError as e:
+            raise OptionError(f"option 'encoding'/'errors': {e}") from None
+        merged = make_spec(spec, **spec_opts)
+        lib = get_library()
+        lib.validate_spec(merged)
+
+        #: The codec replies are decoded with (and str commands encoded with).
+        self.encoding: str = encoding
+        #: The codec error handler ("strict" raises UnicodeDecodeError).
+        self.errors: str = errors
+        #: The full spec the port was opened with.
+        self.spec: str = merged
+        self._cond = threading.Condition(threading.Lock())
+        self._active = 0
+        self._lib = lib
+        self._handle = lib.client_init_py(merged.encode("utf-8", "surrogateescape"))
+        port = lib.client_port(self._handle)
+        self._port = (port or b"").decode("utf-8", "backslashreplace")
+
+    # -- life cycle ----------------------------------------------------
+
+    def __enter__(self) -> "Client":
+        self._check_open()
+        return self
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Any) -> None:
+        self.close()
+        # Returning None: an exception from the with-block goes on.
+
+    def close(self) -> None:
+        """Close the port and release the handle.  Waits for commands that
+        other threads have in progress (each at most its timeout).  Calling
+        it again does nothing."""
+        cond = self._cond
+        with cond:
+            handle = self._handle
+            if handle is None:
+                return
+            self._handle = None  # no new command starts from here on
+            while self._active:
+                cond.wait()
+        lib = self._lib
+        if lib is not None:
+            lib.client_destroy(handle)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._handle is None
+
+    def __del__(self) -> None:
+        # May run at interpreter shutdown, when module globals are already
+        # gone: touch only what the instance holds.
+        if self._handle is None:
+            return
+        try:
+            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=2, source=self)
+        except Exception:
+            pass
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._handle is None else "open"
+        return f"<serialcmd.Client {self._port!r} {state}>"
+
+    # -- properties ----------------------------------------------------
+
+    @property
+    def port(self) -> str:
+        """The port path, as given in the spec (client_port())."""
+        return self._port
+
+    @property
+    def library(self) -> Library:
+        """The loaded libserialcmd this client uses."""
+        assert self._lib is not None
+        return self._lib
+
+    @property
+    def timeout(self) -> float:
+        """The deadline of each command, in seconds (client_get_timeout());
+        setting it (client_set_timeout()) affects the commands after it.
+        The library accepts 0.001 to 86400 s; others raise OptionError."""
+        handle = self._enter()
+        try:
+            ms = self._lib_().client_get_timeout(handle)
+        finally:
+            self._leave()
+        return ms / 1000.0
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        try:
+            ms = seconds_to_ms(seconds)
+        except OptionError as e:
+            raise OptionError(f"{self._port}: {e}") from None
+        handle = self._enter()
+        try:
+            self._lib_().client_set_timeout(handle, ms)
+        finally:
+            self._leave()
+
+    # -- commands ------------------------------------------------------
+
+    def query(self, cmd: Command) -> str:
+        """Send a command and return its reply, decoded.
+
+        Stale input is discarded first; the reply is read up to the read
+        terminator (not included).  Lines that follow stay for :meth:`read`.
+
+        Raises:
+            CommandError: the command holds bytes that may not be sent.
+            TimeoutError, ReplyTooLongError, DeviceGoneError, PortIOError.
+            UnicodeDecodeError: the reply does not decode (with
+                errors="strict"); it was freed all the same.
+        """
+        return self._decode(self.query_bytes(cmd))
+
+    def query_bytes(self, cmd: Command) -> bytes:
+        """Like :meth:`query`, but return the reply's raw bytes (NUL bytes
+        kept)."""
+        data = self._encode(cmd)
+        handle = self._enter()
+        try:
+            # Counted: a NUL inside reaches the library, which refuses it.
+            ret = self._lib_().client_send_cmd_reply_n(handle, data, len(data))
+        finally:
+            self._leave()
+        return self._take(ret)
+
+    def write(self, cmd: Command) -> None:
+        """Send a command that has no reply (client_send_cmd_n()).  Stale
+        input is discarded first."""
+        data = self._encode(cmd)
+        handle = self._enter()
+        try:
+            self._lib_().client_send_cmd_n(handle, data, len(data))
+        finally:
+            self._leave()
+
+    def read(self) -> str:
+        """Read one more reply without sending anything (the next line of a
+        multi-line answer), decoded; under a fresh timeout."""
+        return self._decode(self.read_bytes())
+
+    def read_bytes(self) -> bytes:
+        """Like :meth:`read`, but return raw bytes."""
+        handle = self._enter()
+        try:
+            ret = self._lib_().client_read_reply(handle)
+        finally:
+            self._leave()
+        return self._take(ret)
+
+    # -- helpers -------------------------------------------------------
+
+    def _lib_(self) -> Library:
+        lib = self._lib
+        assert lib is not None
+        return lib
+
+    def _check_open(self) -> None:
+        if self._handle is None:
+            raise ClosedError(f"{self._port}: the client is closed")
+
+    def _enter(self) -> Any:
+        """Count one call in progress and return the handle; close() waits
+        until no call is in progress before it destroys the handle."""
+        with self._cond:
+            handle = self._handle
+            if handle is None:
+                raise ClosedError(f"{self._port}: the client is closed")
+            self._active += 1
+            return handle
+
+    def _leave(self) -> None:
+        with self._cond:
+            self._active -= 1
+            if not self._active:
+                self._cond.notify_all()
+
+    def _take(self, ret: Any) -> bytes:
+        """Copy a reply out and free it, whatever happens."""
+        try:
+            reply = ret.contents
+            return ctypes.string_at(reply.ret_data, reply.len)
+        finally:
+            self._lib_().client_free_ret(ret)
+
+    def _decode(self, data: bytes) -> str:
+        return data.decode(self.encoding, self.errors)
+
+    def _encode(self, cmd: Command) -> bytes:
+        if isinstance(cmd, str):
+            try:
+                data = cmd.encode(self.encoding, "strict")
+            except UnicodeEncodeError as e:
+                raise CommandError(
+                    f"{self._port}: bad command: character {e.start} is {cmd[e.start]!r}, which "
+                    f"{self.encoding} cannot encode (only printable ASCII and TAB may be sent; "
+                    "nothing was written)"
+                ) from None
+        elif isinstance(cmd, (bytes, bytearray)):
+            data = bytes(cmd)
+        else:
+            raise TypeError(f"command must be str or bytes, not {type(cmd).__name__}")
+        return data

@@ -1,0 +1,103 @@
+"""Helpers shared by the Python tests: paths, constants, simulators.
+
+:class:`Sim` starts devices/serialcmd-sim on a real pseudo-terminal
+in a chosen mode, reads the pty path from the first line of its stdout, and
+stops it by PID at teardown (SIGTERM, then wait with a timeout; SIGKILL only
+if it did not stop).  Tests only ever open the ptys these simulators made.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON_DIR = ROOT / "python"
+SIM_BIN = ROOT / "devices" / "serialcmd-sim"
+LIBRARY = ROOT / "lib" / "libserialcmd.so.1"
+HEADER = ROOT / "include" / "serialcmd.h"
+FAULTS_H = ROOT / "devices" / "faults.h"
+EXAMPLES = PYTHON_DIR / "examples"
+
+# The package under test is the one in the source tree.
+sys.path.insert(0, str(PYTHON_DIR))
+
+
+def _define(name: str) -> str:
+    m = re.search(rf'#define {name}\s+"([^"]*)"', FAULTS_H.read_text())
+    assert m, f"{name} not found in {FAULTS_H}"
+    return m.group(1)
+
+
+SIM_IDN = _define("SIM_IDN")
+SIM_UNKNOWN = _define("SIM_UNKNOWN")
+
+START_TIMEOUT = 5.0
+STOP_TIMEOUT = 5.0
+
+
+class Sim:
+    """One running serialcmd-sim."""
+
+    def __init__(self, mode: str, *args: str) -> None:
+        self.mode = mode
+        self.proc = subprocess.Popen(
+            [str(SIM_BIN), *args, mode],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+        )
+        try:
+            self.path = self._read_path()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _read_path(self) -> str:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + START_TIMEOUT
+        buf = b""
+        while b"\n" not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(f"serialcmd-sim {self.mode}: no pty path within {START_TIMEOUT} s")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RuntimeError(f"serialcmd-sim {self.mode}: exited with {self.proc.wait()} before printing its pty")
+            buf += chunk
+        path = buf.split(b"\n", 1)[0].decode()
+        # Never anything but the pseudo-terminal the simulator made.
+        assert path.startswith("/dev/pts/"), path
+        return path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def python_env(**extra: str) -> Dict[str, str]:
+    """An environment for child interpreters, without our SERIALCMD_LIBRARY."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SERIALCMD_LIBRARY", "PYTHONPATH")}
+    env.update(extra)
+    return env

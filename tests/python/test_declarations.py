@@ -1,0 +1,165 @@
+"""Each foreign function's declaration matches the header, and is used.
+
+serialcmd/_lib.py writes the C prototype in a comment above each
+declaration.  These tests check that every such comment is the header's
+prototype word for word, that argtypes and restype are the ctypes types of
+that prototype, that failing functions (and only they) carry the errcheck,
+and that the package calls every function it declares.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+
+import pytest
+
+import serialcmd
+from serialcmd import _lib
+from serialcmd_testlib import HEADER, SIM_IDN
+
+DECL_RE = re.compile(r"^\s*# ((?:const )?[\w ]+?\s*\*?\s*(client_\w+)\((.*)\));\s*$")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("*", " * ")).replace("( ", "(").replace(" )", ")").strip()
+
+
+def header_prototypes() -> dict:
+    protos = {}
+    for m in re.finditer(r"^SERIALCMD_API (.+?\b(client_\w+)\(.*?\));", HEADER.read_text(), re.M):
+        protos[m.group(2)] = _norm(m.group(1))
+    return protos
+
+
+def comment_prototypes() -> dict:
+    protos = {}
+    lines = open(_lib.__file__).read().splitlines()
+    for i, line in enumerate(lines):
+        m = DECL_RE.match(line)
+        if m:
+            # The declaration itself is the next line.
+            assert f'fn("{m.group(2)}",' in lines[i + 1], (line, lines[i + 1])
+            protos[m.group(2)] = _norm(m.group(1))
+    return protos
+
+
+# C type -> ctypes type, for the types the ABI uses.
+C_TYPES = {
+    "void": None,
+    "int": ctypes.c_int,
+    "unsigned int": ctypes.c_uint,
+    "size_t": ctypes.c_size_t,
+    "const char *": ctypes.c_char_p,
+    "struct client *": _lib.ClientHandle,
+    "const struct client *": _lib.ClientHandle,
+    "struct client_ret *": _lib.ClientRetPointer,
+    "struct client_config *": _lib.ConfigHandle,
+}
+C_TYPES = {_norm(k): v for k, v in C_TYPES.items()}
+
+
+def split_prototype(proto: str):
+    m = re.match(r"^(.*?)\s*\b(client_\w+)\((.*)\)$", proto)
+    assert m, proto
+    ret, name, args = m.groups()
+    params = [] if args.strip() == "void" else [a.strip() for a in args.split(",")]
+    # Drop each parameter's name: "const char * spec" -> "const char *".
+    types = [_norm(re.sub(r"\s*\b\w+$", "", p)) for p in params]
+    return _norm(ret), name, types
+
+
+def test_every_comment_is_the_header_prototype():
+    header = header_prototypes()
+    comments = comment_prototypes()
+    assert comments, "no prototype comments found"
+    for name, proto in comments.items():
+        assert name in header, f"{name} is not in {HEADER}"
+        assert proto == header[name], name
+
+
+def test_declared_functions_are_exactly_the_commented_ones(lib):
+    assert set(lib.functions) == set(comment_prototypes())
+
+
+def test_argtypes_and_restype_match_the_prototypes(lib):
+    for name, proto in comment_prototypes().items():
+        ret, _, args = split_prototype(proto)
+        f = lib.functions[name]
+        assert f.restype is C_TYPES[ret], name
+        assert f.argtypes == [C_TYPES[a] for a in args], name
+        # The declared object is the one the library object calls.
+        assert getattr(lib, name) is f
+        assert getattr(lib.dll, name) is f
+
+
+# Functions that report failure by their return value (header: "NULL on
+# failure", or a negative code).
+FAILING = {
+    "client_init_py", "client_read_reply", "client_send_cmd_reply_n", "client_send_cmd_n",
+    "client_set_timeout", "client_get_timeout", "client_config_new",
+}
+
+
+def test_errcheck_on_failing_functions_only(lib):
+    for name, f in lib.functions.items():
+        if name in FAILING:
+            assert f.errcheck is _lib._errcheck, name
+        else:
+            assert getattr(f, "errcheck", None) is None, name
+
+
+def test_ctypes_struct_layout():
+    assert [f[0] for f in _lib.ClientRet._fields_] == ["ret_data", "len"]
+    assert _lib.ClientRet.ret_data.offset == 0
+    assert _lib.ClientRet.len.offset == ctypes.sizeof(ctypes.c_void_p)
+    assert ctypes.sizeof(_lib.ClientRet) == 2 * ctypes.sizeof(ctypes.c_void_p)
+    # Not c_char_p, which would cut binary replies at the first NUL.
+    assert _lib.ClientRet._fields_[0][1] is ctypes.POINTER(ctypes.c_char)
+
+
+def test_cdll_releases_the_gil(lib):
+    # CDLL (not PyDLL): every call drops the GIL while the library waits.
+    assert type(lib.dll) is ctypes.CDLL
+    for f in lib.functions.values():
+        assert not f._flags_ & ctypes._FUNCFLAG_PYTHONAPI
+
+
+def test_every_declared_function_is_used(faulty, monkeypatch):
+    """Run the package's whole API on a fresh Library whose functions count
+    their calls: every declared function must be called by the package."""
+    fresh = _lib.Library(ctypes.CDLL(str(serialcmd.get_library().path)), serialcmd.get_library().path)
+    counts = dict.fromkeys(fresh.functions, 0)
+    for name, f in fresh.functions.items():
+        def counted(*args, _f=f, _name=name):
+            counts[_name] += 1
+            return _f(*args)
+
+        monkeypatch.setattr(fresh, name, counted)
+    monkeypatch.setattr(_lib, "_default", fresh)
+
+    assert serialcmd.library_version() == fresh.version
+    assert serialcmd.check_spec(faulty, timeout=1) == f"{faulty}?timeout_ms=1000"
+    with serialcmd.Client(faulty, timeout=1) as dev:
+        assert dev.library is fresh
+        assert dev.query("*IDN?") == SIM_IDN
+        dev.write("LINES 2")
+        assert dev.read() == "line1"
+        assert dev.read_bytes() == b"line2"
+        dev.timeout = 0.3
+        assert dev.timeout == 0.3
+        with pytest.raises(serialcmd.TimeoutError):
+            dev.query("SILENT")
+    unused = sorted(name for name, n in counts.items() if n == 0)
+    assert unused == []
+
+
+def test_spec_keys_match_the_library(lib):
+    """The package's keyword list is the library's, key for key, so a key
+    added to the C parser cannot be forgotten here."""
+    from serialcmd import _spec
+
+    # const char *client_spec_keys(void);
+    keys = lib.dll.client_spec_keys
+    keys.restype, keys.argtypes = ctypes.c_char_p, []
+    assert tuple(keys().decode().split(",")) == _spec.SPEC_KEYS

@@ -1,0 +1,260 @@
+"""Every exception type, with the library's code, name and message."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import pickle
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import serialcmd
+from serialcmd_testlib import PYTHON_DIR, python_env
+
+NO_PORT = "/dev/serialcmd-test-no-such-port"
+
+# class, code, name, builtin bases it must also be
+CLASSES = [
+    (serialcmd.ArgumentError, -1, "CLIENT_ERR_ARG", (ValueError,)),
+    (serialcmd.OptionError, -2, "CLIENT_ERR_OPTION", (ValueError,)),
+    (serialcmd.PortNotFoundError, -3, "CLIENT_ERR_NOPORT", (FileNotFoundError, OSError)),
+    (serialcmd.PermissionDeniedError, -4, "CLIENT_ERR_PERM", (PermissionError, OSError)),
+    (serialcmd.PortBusyError, -5, "CLIENT_ERR_BUSY", (OSError,)),
+    (serialcmd.CommandError, -6, "CLIENT_ERR_COMMAND", (ValueError,)),
+    (serialcmd.TimeoutError, -7, "CLIENT_ERR_TIMEOUT", (builtins.TimeoutError, OSError)),
+    (serialcmd.ReplyTooLongError, -8, "CLIENT_ERR_TOOLONG", ()),
+    (serialcmd.DeviceGoneError, -9, "CLIENT_ERR_GONE", (ConnectionError, OSError)),
+    (serialcmd.PortIOError, -10, "CLIENT_ERR_IO", (OSError,)),
+    (serialcmd.OutOfMemoryError, -11, "CLIENT_ERR_NOMEM", (MemoryError,)),
+    (serialcmd.ConnectionRefusedByServerError, -12, "CLIENT_ERR_REFUSED", (ConnectionRefusedError,)),
+    (serialcmd.HostNotFoundError, -13, "CLIENT_ERR_NOHOST", (OSError,)),
+    (serialcmd.ConnectionClosedError, -14, "CLIENT_ERR_CLOSED", (ConnectionError,)),
+    (serialcmd.ProtocolError, -15, "CLIENT_ERR_PROTOCOL", (OSError,)),
+    (serialcmd.EchoMismatchError, -16, "CLIENT_ERR_ECHO", ()),
+]
+
+
+@pytest.mark.parametrize("cls,code,name,bases", CLASSES, ids=[c[2] for c in CLASSES])
+def test_code_mapping(lib, cls, code, name, bases):
+    exc = lib.error(code, "/dev/x: something went wrong")
+    assert type(exc) is cls
+    assert isinstance(exc, serialcmd.Error)
+    for base in bases:
+        assert isinstance(exc, base)
+    assert exc.code == code
+    assert exc.name == name
+    assert str(exc) == "/dev/x: something went wrong"
+    assert exc.message == "/dev/x: something went wrong"
+    assert exc.description == lib.client_strerror(code).decode()
+    # Survives pickling with code and name (multiprocessing, logging).
+    back = pickle.loads(pickle.dumps(exc))
+    assert (type(back), back.code, back.name, str(back)) == (cls, code, name, str(exc))
+
+
+def test_unknown_code_is_base_error(lib):
+    exc = lib.error(-1000, "")
+    assert type(exc) is serialcmd.Error
+    assert exc.code == -1000
+    assert exc.name == "CLIENT_ERR_UNKNOWN"
+    assert str(exc) == "unknown error"  # client_strerror() stands in for no message
+    assert serialcmd.errors.error_class(-17) is serialcmd.Error
+
+
+def test_timeout_alias():
+    assert serialcmd.Timeout is serialcmd.TimeoutError
+    assert issubclass(serialcmd.Timeout, builtins.TimeoutError)
+    assert serialcmd.TimeoutError is not builtins.TimeoutError
+
+
+def test_no_such_port():
+    with pytest.raises(serialcmd.PortNotFoundError) as info:
+        serialcmd.Client(NO_PORT)
+    exc = info.value
+    assert isinstance(exc, FileNotFoundError)
+    assert (exc.code, exc.name) == (-3, "CLIENT_ERR_NOPORT")
+    assert str(exc) == f"{NO_PORT}: open: no such port"
+
+
+def test_not_a_terminal(tmp_path):
+    plain = tmp_path / "plain-file"
+    plain.write_text("")
+    with pytest.raises(serialcmd.PortNotFoundError) as info:
+        serialcmd.Client(str(plain))
+    assert str(info.value) == f"{plain}: not a serial port or terminal (not a character device)"
+
+
+def test_bad_option(loopback):
+    with pytest.raises(serialcmd.OptionError) as info:
+        serialcmd.Client(loopback, parity="evn")
+    exc = info.value
+    assert isinstance(exc, ValueError)
+    assert (exc.code, exc.name) == (-2, "CLIENT_ERR_OPTION")
+    assert str(exc) == f"{loopback}: bad value 'evn' for 'parity' (accepted: none, odd, even, mark or space)"
+    with pytest.raises(serialcmd.OptionError, match=r"unknown option 'speed' \(accepted keys: baud"):
+        serialcmd.Client(loopback + "?speed=9600")
+
+
+def test_option_refused_when_opening(loopback):
+    # Valid for the parser, refused by the termios backend at open.
+    with pytest.raises(serialcmd.OptionError) as info:
+        serialcmd.Client(loopback, baud=12345)
+    assert str(info.value) == (
+        f"{loopback}: baud 12345 is not a standard termios rate (use e.g. 9600, 115200, 1000000)"
+    )
+    serialcmd.Client(loopback).close()  # nothing stayed open
+
+
+def test_bad_command(loopback):
+    with serialcmd.Client(loopback) as dev:
+        with pytest.raises(serialcmd.CommandError) as info:
+            dev.query("a\x01b")
+        exc = info.value
+        assert isinstance(exc, ValueError)
+        assert (exc.code, exc.name) == (-6, "CLIENT_ERR_COMMAND")
+        assert str(exc) == (
+            f'{loopback}: bad command: byte 1 is "\\x01" (only printable ASCII and TAB may be sent;'
+            " nothing was written)"
+        )
+        with pytest.raises(serialcmd.CommandError) as info:
+            dev.write("two\nlines")
+        assert 'byte 3 is "\\n"' in str(info.value)
+        assert dev.query("still fine") == "still fine"
+
+
+def test_command_with_write_terminator(sim):
+    path = sim("loopback", "--eol", "CRLF").path
+    with serialcmd.Client(path, write_eol=";", read_eol="\r\n") as dev:
+        with pytest.raises(serialcmd.CommandError) as info:
+            dev.query("a;b")
+        assert str(info.value) == (
+            f'{path}: bad command: it holds the write terminator ";" (nothing was written)'
+        )
+
+
+def test_nul_in_command_is_refused(loopback):
+    # Sent counted (client_send_cmd_reply_n), so the library sees the NUL and refuses it.
+    with serialcmd.Client(loopback) as dev:
+        with pytest.raises(serialcmd.CommandError) as info:
+            dev.query("ab\0cd")
+        assert (info.value.code, info.value.name) == (-6, "CLIENT_ERR_COMMAND")
+        assert str(info.value) == (
+            f'{loopback}: bad command: byte 2 is "\\x00" (only printable ASCII and TAB may be sent;'
+            " nothing was written)"
+        )
+        with pytest.raises(serialcmd.CommandError):
+            dev.write(b"\0")
+        assert dev.query("ab") == "ab"
+
+
+def test_timeout(faulty):
+    with serialcmd.Client(faulty, timeout=0.2) as dev:
+        start = time.monotonic()
+        with pytest.raises(serialcmd.TimeoutError) as info:
+            dev.query("SILENT")
+        elapsed = time.monotonic() - start
+        exc = info.value
+        assert isinstance(exc, builtins.TimeoutError)
+        assert (exc.code, exc.name) == (-7, "CLIENT_ERR_TIMEOUT")
+        assert str(exc) == f'{faulty}: timeout after 200 ms: no reply (expected terminator "\\n")'
+        assert 0.15 < elapsed < 1.5
+        # The handle still works afterwards.
+        assert dev.query("LATE 10 ok") == "ok"
+
+
+def test_timeout_with_partial_reply(faulty):
+    with serialcmd.Client(faulty, timeout=0.3) as dev:
+        with pytest.raises(serialcmd.Timeout) as info:
+            dev.query("TRICKLE 10")
+        msg = str(info.value)
+        assert msg.startswith(f"{faulty}: timeout after 300 ms: ")
+        assert 'bytes received, ending ..."tttttttttttttttt", but not the expected terminator "\\n"' in msg
+
+
+def test_reply_too_long(faulty):
+    with serialcmd.Client(faulty, max_reply=10, timeout=2) as dev:
+        with pytest.raises(serialcmd.ReplyTooLongError) as info:
+            dev.query("SIZE 100")
+        exc = info.value
+        assert (exc.code, exc.name) == (-8, "CLIENT_ERR_TOOLONG")
+        assert str(exc).startswith(f"{faulty}: reply longer than max_reply=10 bytes; ")
+        assert str(exc).endswith(" (raise max_reply, or check the terminator)")
+        assert dev.query("SIZE 10") == "x" * 10
+
+
+def test_device_gone(faulty):
+    with serialcmd.Client(faulty, timeout=2) as dev:
+        with pytest.raises(serialcmd.DeviceGoneError) as info:
+            dev.query("HANGUP bye")
+        exc = info.value
+        assert isinstance(exc, ConnectionError)
+        assert (exc.code, exc.name) == (-9, "CLIENT_ERR_GONE")
+        assert str(exc).startswith(f"{faulty}: read: device gone")
+        # Fails fast from now on.
+        start = time.monotonic()
+        with pytest.raises(serialcmd.DeviceGoneError) as info:
+            dev.query("*IDN?")
+        assert time.monotonic() - start < 0.5
+        assert str(info.value) == (
+            f"{faulty}: device gone earlier; destroy the handle and open the port again"
+        )
+        with pytest.raises(serialcmd.DeviceGoneError):
+            dev.write("x")
+        with pytest.raises(serialcmd.DeviceGoneError):
+            dev.read()
+
+
+def test_port_busy_names_the_holder(loopback):
+    with serialcmd.Client(loopback):
+        with pytest.raises(serialcmd.PortBusyError) as info:
+            serialcmd.Client(loopback)
+        exc = info.value
+        assert isinstance(exc, OSError)
+        assert (exc.code, exc.name) == (-5, "CLIENT_ERR_BUSY")
+        with open(f"/proc/{os.getpid()}/comm") as f:
+            comm = f.read().strip()
+        assert str(exc).startswith(f"{loopback}: port busy ")
+        assert f"held by process {os.getpid()} ({comm})" in str(exc)
+    serialcmd.Client(loopback).close()
+
+
+def test_permission_denied(sim):
+    path = sim("loopback").path
+    if os.geteuid() != 0:
+        # Our own pty: take the permission away from ourselves.
+        os.chmod(path, 0)
+        with pytest.raises(serialcmd.PermissionDeniedError) as info:
+            serialcmd.Client(path)
+        message = str(info.value)
+        code, name = info.value.code, info.value.name
+    else:
+        # Root opens anything: ask an unprivileged user to open root's pty.
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        script = textwrap.dedent(
+            f"""
+            import sys
+            sys.path.insert(0, {str(PYTHON_DIR)!r})
+            import serialcmd
+            try:
+                serialcmd.Client({path!r})
+            except serialcmd.PermissionDeniedError as e:
+                assert isinstance(e, PermissionError)
+                print(e.code, e.name, e, sep="|")
+            """
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+            env=python_env(), user=65534, group=65534, extra_groups=[], cwd="/",
+        )
+        assert out.returncode == 0, out.stderr
+        code_text, name, message = out.stdout.rstrip("\n").split("|")
+        code = int(code_text)
+    assert (code, name) == (-4, "CLIENT_ERR_PERM")
+    assert message == (
+        f"{path}: open: permission denied (the user may need to be in the dialout group,"
+        " or a udev rule granting access)"
+    )
