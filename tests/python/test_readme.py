@@ -1,0 +1,31 @@
+"""The README's Python example runs as written, against the simulator it
+tells the reader to start."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from serialcmd_testlib import ROOT
+
+LINK = "/tmp/serialcmd-dmm"
+
+
+def python_blocks(text: str):
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def test_readme_python_example_runs(sim):
+    blocks = [b for b in python_blocks((ROOT / "README.md").read_text()) if LINK in b]
+    assert len(blocks) == 1
+    if os.path.lexists(LINK):
+        os.unlink(LINK)
+    sim("keithley2000", "--link", LINK)
+    r = subprocess.run([sys.executable, "-c", blocks[0]], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2000,")
+    assert re.fullmatch(r"1\.2\d{5} V", lines[1])
+    assert lines[2].startswith(f"no answer: {LINK}: timeout after 1500 ms: no reply")
