@@ -29,7 +29,7 @@ SO      := lib/$(SONAME)
 AR_LIB  := lib/libserialcmd.a
 
 TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS)
@@ -58,16 +58,16 @@ serialcmd.pc: Makefile
 
 # Tools and tests link the static archive: tests reach internal seams and
 # wrap libserialport's calls, which only works on objects being linked.
-SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c
+SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c devices/sim-wave.c
 devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/faults.h lib/profile.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Idevices $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil
+	$(CC) $(ALL_CFLAGS) -Idevices $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil -lm
 
 # Programs link the shared library, as a user's program would.
 devices/serialcmd-query devices/serialcmd: %: %.c $(SO) lib/libserialcmd.so
 	$(CC) $(ALL_CFLAGS) $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
 
 tests/%: tests/%.c tests/*.h devices/faults.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Idevices -Itests $< tests/sim-helper.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
+	$(CC) $(ALL_CFLAGS) -Idevices -Itests $< tests/sim-helper.c tests/fake-transport.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
 
 WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_port sp_get_port_handle \
 	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \

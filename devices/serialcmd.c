@@ -49,6 +49,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: serialcmd [--trace] SPEC [CMD | -w CMD | -r]...\n"
 		   "       serialcmd --list [--all]\n"
+		   "       serialcmd --find PROFILE [--identify]\n"
 		   "Send each CMD to the instrument at SPEC and print its reply on stdout.\n"
 		   "  SPEC            a port and options, e.g. '/dev/ttyUSB0?baud=115200&eol=CRLF'\n"
 		   "                  or '/dev/ttyUSB0?profile=keithley2000' (see serialcmd(1))\n"
@@ -57,6 +58,8 @@ static void usage(FILE *f)
 		   "  -T, --trace     show the bytes sent, received and dropped on stderr\n"
 		   "  -l, --list      list serial ports (never opening them)\n"
 		   "  -a, --all       with --list: also on-board UARTs that report no hardware\n"
+		   "  -f, --find P    list the ports whose USB ids profile P lists (opening none)\n"
+		   "  -i, --identify  with --find: ask each of them P's identify query; keep matches\n"
 		   "  -h, --help      this text;  -V, --version  the library's version\n"
 		   "Exit status: 0 ok, 1 failure, 2 usage or bad option/command, 3 timeout,\n"
 		   "4 port busy, 5 permission denied, 6 no such port/host, 7 device gone.\n");
@@ -68,10 +71,10 @@ static void trace_line(void *user, const char *line)
 	fprintf(stderr, "serialcmd: trace: %s\n", line);
 }
 
-static int list_ports(int flags)
+static int list_ports(const char *profile, int flags)
 {
 	struct client_port_info *ports;
-	int n = client_list_ports(&ports, flags);
+	int n = profile ? client_find_ports(profile, &ports, flags) : client_list_ports(&ports, flags);
 
 	if (n < 0)
 		return report();
@@ -112,15 +115,17 @@ static int print_reply(struct client_ret *r)
 int main(int argc, char **argv)
 {
 	/* '-' keeps commands and options in the order given. */
-	static const char shortopts[] = "-w:rTlahV";
+	static const char shortopts[] = "-w:rTlaf:ihV";
 	static const struct option longopts[] = {
 		{ "write", required_argument, NULL, 'w' }, { "read", no_argument, NULL, 'r' },
 		{ "trace", no_argument, NULL, 'T' },       { "list", no_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'a' },         { "help", no_argument, NULL, 'h' },
+		{ "find", required_argument, NULL, 'f' },  { "identify", no_argument, NULL, 'i' },
 		{ "version", no_argument, NULL, 'V' },     { NULL, 0, NULL, 0 },
 	};
 	struct client *c = NULL;
-	int opt, trace = 0, list = 0, all = 0, actions = 0, status = EXIT_OK;
+	const char *find = NULL;
+	int opt, trace = 0, list = 0, all = 0, identify = 0, actions = 0, status = EXIT_OK;
 
 	/* First pass: options that change how everything else runs. */
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -128,14 +133,22 @@ int main(int argc, char **argv)
 		case 'T': trace = 1; break;
 		case 'l': list = 1; break;
 		case 'a': all = 1; break;
+		case 'f': find = optarg; break;
+		case 'i': identify = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("serialcmd %s\n", client_version()); return EXIT_OK;
 		case 'w': case 'r': case 1: actions++; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (list)
-		return actions ? (usage(stderr), EXIT_USAGE) : list_ports(all ? CLIENT_LIST_ALL : 0);
+	if (list || find) {
+		if (actions || (list && find)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		return find ? list_ports(find, identify ? CLIENT_FIND_IDENTIFY : 0)
+			    : list_ports(NULL, all ? CLIENT_LIST_ALL : 0);
+	}
 	/* The spec plus at least one command. */
 	if (actions < 2) {
 		usage(stderr);

@@ -17,7 +17,7 @@
 
 #include "sim.h"
 
-#define LINE_MAX_BYTES 65536
+#define UPLOAD_MAX (16 << 20)
 #define SPLIT_GAP_US 200
 #define GARBAGE_DELAY_MS 20
 #define GARBAGE "\xff\xfe#junk\r\n\x01?\n"
@@ -105,7 +105,7 @@ static void serve_line(struct sim *s, const char *line, size_t len)
 		sim_reply(s, line, len); /* what a TX-RX jumper does */
 	else if (strcmp(s->prof.sim_mode, "faulty") == 0)
 		sim_faulty_answer(s, line);
-	else
+	else if (!sim_wave_answer(s, line, len))
 		sim_scpi_answer(s, line);
 	if (s->garbage && s->master >= 0) {
 		/* Unasked bytes that arrive after the reply: stale input that a
@@ -131,13 +131,14 @@ static void serve_line(struct sim *s, const char *line, size_t len)
 
 static int serve(struct sim *s)
 {
-	static char buf[LINE_MAX_BYTES + 4096];
+	/* Room for a waveform upload as well as for lines. */
+	static char buf[UPLOAD_MAX + 4096];
 	size_t len = 0;
 
 	while (!stop && s->master >= 0) {
 		struct pollfd pfd = { .fd = s->master, .events = POLLIN };
 		ssize_t n;
-		char *end;
+		size_t frame;
 
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
@@ -148,15 +149,15 @@ static int serve(struct sim *s)
 			return 1;
 		}
 		len += (size_t)n;
-		while (s->master >= 0 && (end = memmem(buf, len, s->in_eol, s->in_eol_len))) {
-			size_t l = (size_t)(end - buf);
+		while (s->master >= 0 && (frame = sim_wave_frame(s, buf, len)) > 0) {
+			size_t l = frame - s->in_eol_len;
 
 			buf[l] = '\0';
 			serve_line(s, buf, l);
-			memmove(buf, end + s->in_eol_len, len - l - s->in_eol_len);
-			len -= l + s->in_eol_len;
+			memmove(buf, buf + frame, len - frame);
+			len -= frame;
 		}
-		if (len >= LINE_MAX_BYTES)
+		if (len >= sizeof(buf) - 1)
 			len = 0; /* a line that long is noise: forget it */
 	}
 	return 0;
@@ -287,6 +288,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	s.rng = (unsigned long long)getpid() * 2654435761ull + 1;
+	if (sim_wave_init(&s) != 0) {
+		fprintf(stderr, "serialcmd-sim: out of memory for waveforms\n");
+		return 1;
+	}
 	if (open_pty(&s, name, sizeof(name)) != 0)
 		return 1;
 	if (link_path) {
@@ -306,6 +311,7 @@ int main(int argc, char **argv)
 		unlink(link_path);
 	sim_hang_up(&s);
 	sim_scpi_free(&s);
+	sim_wave_free(&s);
 	profile_free(&s.prof);
 	return ret;
 }

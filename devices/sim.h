@@ -26,6 +26,9 @@ struct sim {
 	long drop_every;      /* drop every Nth reply; 0: never */
 	long hangup_after;    /* hang up after N commands; 0: never */
 	long commands;
+	/* waveforms: their current bytes, one buffer per profile waveform */
+	unsigned char **wave_bytes;
+	size_t *wave_len;
 	/* state of the dialogue responder */
 	char *errq[SIM_ERRQ_MAX];
 	int nerr;
@@ -46,6 +49,16 @@ int sim_stopping(void);
  * properties and error queue. */
 void sim_scpi_answer(struct sim *s, const char *line);
 void sim_scpi_free(struct sim *s);
+
+/* sim-wave.c: waveforms as IEEE 488.2 blocks. */
+int sim_wave_init(struct sim *s);
+void sim_wave_free(struct sim *s);
+/* Answer a waveform query or upload; 0 if line is none of them. */
+int sim_wave_answer(struct sim *s, const char *line, size_t len);
+/* Length of the command frame at buf: a block upload runs past terminators
+ * inside its bytes. 0: incomplete; otherwise bytes up to and including the
+ * terminator. */
+size_t sim_wave_frame(struct sim *s, const char *buf, size_t len);
 
 /* sim-faulty.c: answer one of devices/faults.h's commands. */
 void sim_faulty_answer(struct sim *s, const char *line);

@@ -119,6 +119,11 @@ enum client_err {
 	CLIENT_ERR_PROTOCOL = -15,
 	/** With echo on, the device echoed something other than the command. */
 	CLIENT_ERR_ECHO = -16,
+	/** A reply that should hold an IEEE 488.2 block has none, or a malformed header. */
+	CLIENT_ERR_BLOCK = -17,
+	/** With check_errors on, the instrument reported an error after the command;
+	 *  client_last_instrument_error() gives its code. */
+	CLIENT_ERR_INSTRUMENT = -18,
 };
 
 /** Parity settings. */
@@ -174,6 +179,10 @@ struct client_config {
 	unsigned int min_gap_ms;         /**< Least time between the end of one command and the next. */
 	unsigned int open_delay_ms;      /**< Pause after opening (boards that reset when the port opens). */
 	char profile[64];                /**< Name of the profile applied, "" if none. */
+	int check_errors;                /**< Non-zero: after each command, read the instrument's error queue. */
+	char error_query[64];            /**< The query that reads it, e.g. "SYST:ERR?". */
+	char error_none[64];             /**< fnmatch pattern of "no error"; "" means a leading 0, as "0,\"No error\"". */
+	int reconnect;                   /**< Non-zero: after "device gone", the next command reopens the port. */
 };
 
 /**
@@ -189,7 +198,8 @@ struct client_config {
  * Keys: baud, bits (5-8), parity (none/odd/even/mark/space), stop (1/2),
  * flow (none/xonxoff/rtscts/dtrdsr), eol (both terminators), write_eol,
  * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
- * min_gap_ms, open_delay_ms, and profile=NAME, which applies a device profile
+ * min_gap_ms, open_delay_ms, check_errors (0/1), error_query, error_none,
+ * reconnect (0/1), and profile=NAME, which applies a device profile
  * (devices/profiles/NAME.profile, found on $SERIALCMD_DEVICES, the installed
  * data dir, then the source tree) before the other keys, whatever their
  * order, so explicit options override it. Terminators accept the
@@ -277,6 +287,72 @@ SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const
  * @since 1.0.0
  */
 SERIALCMD_API int client_send_cmd_n(struct client *c, const char *cmd, size_t len);
+
+/**
+ * @defgroup blocks Binary blocks and numeric values
+ * IEEE 488.2 definite-length blocks (`#<n><n digits: length><bytes>`) and the
+ * indefinite form (`#0<bytes>` ended by the terminator), as oscilloscopes and
+ * waveform generators send them. Block bytes may hold the terminator.
+ * @{
+ */
+
+/**
+ * Send a command and read a block reply: text before the `#` (e.g.
+ * ":WAV:DATA ") is skipped, the header parsed, exactly that many bytes read
+ * whatever they hold, then the trailing terminator consumed. All under one
+ * deadline and max_reply; the bytes land in the returned buffer directly.
+ * @param c The handle. Must not be NULL.
+ * @param cmd The command, as for client_send_cmd_reply().
+ * @return The block's bytes (header and terminator not included), owned by
+ *         the caller, released with client_free_ret(); NULL on failure:
+ *         CLIENT_ERR_BLOCK (no block before the terminator, a malformed
+ *         header, or junk where the terminator should follow), _TOOLONG (the
+ *         header announces more than max_reply), _TIMEOUT (the message says
+ *         how many of the announced bytes came), and those of
+ *         client_send_cmd_reply().
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_ret *client_query_block(struct client *c, const char *cmd);
+
+/**
+ * Read one block reply without sending anything.
+ * @return As client_query_block().
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_ret *client_read_block(struct client *c);
+
+/**
+ * Send a command with a definite-length block after it, then the write
+ * terminator: `cmd` + `#<n><len>` + data. Upload waveforms this way.
+ * @param c The handle. Must not be NULL.
+ * @param cmd The command before the block, e.g. ":WAV:DATA " (printable ASCII).
+ * @param data len bytes, any values. May be NULL when len is 0.
+ * @param len Up to 999999999 bytes.
+ * @return As client_send_cmd().
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_write_block(struct client *c, const char *cmd, const void *data, size_t len);
+
+/**
+ * Parse a reply of separated numbers, e.g. "1.23E+00,4.5,-6", into doubles.
+ * Spaces around fields are ignored; an empty reply gives no values.
+ * @param text The text, len bytes (need not end in NUL).
+ * @param len Its length.
+ * @param separators The characters that separate fields, e.g. ",". Must not
+ *        be NULL or empty.
+ * @param values Receives an array of the numbers, owned by the caller and
+ *        released with client_free_values(); NULL when there are none.
+ * @return The number of values (>= 0), or CLIENT_ERR_ARG, CLIENT_ERR_NOMEM,
+ *         or CLIENT_ERR_BLOCK naming the field that is not a number
+ *         ("field 3 of 5 is not a number: 'abc'").
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *separators, double **values);
+
+/** Release values from client_parse_values(). Accepts NULL. @since 1.0.0 */
+SERIALCMD_API void client_free_values(double *values);
+
+/** @} */
 
 /**
  * Read one more reply without sending anything (multi-line answers), from
@@ -415,6 +491,25 @@ struct client_port_info {
  */
 SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags);
 
+/** client_find_ports() flag: also open each port whose USB ids match and
+ * keep it only if it answers the profile's identify query as expected. */
+#define CLIENT_FIND_IDENTIFY 2
+
+/**
+ * The ports whose USB vendor/product ids match one listed in a device
+ * profile (its `usb = VID:PID` lines), without opening any unless
+ * CLIENT_FIND_IDENTIFY asks to; then only those ports are opened, with the
+ * profile's settings, and kept if the answer to its `identify` query fits
+ * its `identify_match` pattern (a busy or silent port is left out).
+ * @param profile A profile name, as for profile= in a spec.
+ * @param list As for client_list_ports().
+ * @param flags 0, or CLIENT_FIND_IDENTIFY.
+ * @return The number of ports (>= 0), or CLIENT_ERR_OPTION (unknown or
+ *         malformed profile), _ARG, _IO, _NOMEM.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_find_ports(const char *profile, struct client_port_info **list, int flags);
+
 /**
  * Release a list from client_list_ports(). Accepts NULL.
  * @since 1.0.0
@@ -444,6 +539,14 @@ SERIALCMD_API int client_last_error(void);
  * @since 1.0.0
  */
 SERIALCMD_API const char *client_last_message(void);
+
+/**
+ * After CLIENT_ERR_INSTRUMENT: the error code the instrument reported (the
+ * leading number of its error-queue reply, e.g. -222), 0 otherwise.
+ * @return The calling thread's last instrument error code.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_last_instrument_error(void);
 
 /**
  * A short, fixed description of an error code.

@@ -1,6 +1,7 @@
 /* client.c - handle life cycle, the per-handle lock, and the command/reply
  * transaction: drain stale input, write, read up to the terminator. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +16,6 @@
 /* Longest escaped excerpt of data shown in a trace line. */
 #define TRACE_BYTES 256
 
-struct client {
-	struct client_config cfg;
-	struct transport *tp;
-	pthread_mutex_t lock; /* held for a whole command */
-	/* Calls inside the handle, so destroy can wait for every one of them,
-	 * including those still queued on the lock. */
-	pthread_mutex_t users_lock;
-	pthread_cond_t users_done;
-	int users;
-	int closing;
-	struct rxbuf rx;
-	char *tx;
-	size_t tx_cap;
-	int gone; /* set once the device went away: later calls fail fast */
-	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
-	client_trace_fn trace;
-	void *trace_user;
-};
 
 /* Sleep until an absolute CLOCK_MONOTONIC time; signals do not cut it short. */
 static void sleep_until_ns(int64_t when)
@@ -49,7 +32,7 @@ static void trace_stderr(void *user, const char *line)
 	fprintf(stderr, "serialcmd: %s\n", line);
 }
 
-static void trace_bytes(struct client *c, const char *what, const void *data, size_t len)
+void client_trace(struct client *c, const char *what, const void *data, size_t len)
 {
 	char esc[TRACE_BYTES * 4 + 1];
 	char line[sizeof(esc) + CLIENT_PORT_MAX + 64];
@@ -128,6 +111,9 @@ struct client *client_open_transport(const struct client_config *cfg, struct tra
 		c->tp = tp;
 	} else if (transport_open(&c->cfg, &c->tp) != CLIENT_OK) {
 		goto err_mutex;
+	} else {
+		/* Messages name the port as the user gave it. */
+		c->tp->port = c->cfg.port;
 	}
 	/* Boards that reset when the port opens (Arduino) need time to boot. */
 	if (c->cfg.open_delay_ms)
@@ -205,7 +191,8 @@ SERIALCMD_API void client_destroy(struct client *c)
 	while (c->users > 0)
 		pthread_cond_wait(&c->users_done, &c->users_lock);
 	pthread_mutex_unlock(&c->users_lock);
-	c->tp->ops->close(c->tp);
+	if (c->tp) /* NULL after a failed reconnect */
+		c->tp->ops->close(c->tp);
 	rxbuf_free(&c->rx);
 	free(c->tx);
 	pthread_cond_destroy(&c->users_done);
@@ -215,7 +202,7 @@ SERIALCMD_API void client_destroy(struct client *c)
 }
 
 /* Remember a hang-up so that later calls fail at once. */
-static int fail(struct client *c, int code)
+int client_fail(struct client *c, int code)
 {
 	if (code == CLIENT_ERR_GONE)
 		c->gone = 1;
@@ -255,29 +242,47 @@ static int drain_stale(struct client *c)
 	char buf[DRAIN_CHUNK];
 
 	if (c->rx.len) {
-		trace_bytes(c, "dropped stale", c->rx.data, c->rx.len);
+		client_trace(c, "dropped stale", c->rx.data, c->rx.len);
 		rxbuf_clear(&c->rx);
 	}
 	for (int i = 0; i < DRAIN_MAX_READS; i++) {
 		ssize_t n = c->tp->ops->read_now(c->tp, buf, sizeof(buf));
 
 		if (n < 0)
-			return fail(c, (int)n);
+			return client_fail(c, (int)n);
 		if (n == 0)
 			break;
-		trace_bytes(c, "dropped stale", buf, (size_t)n);
+		client_trace(c, "dropped stale", buf, (size_t)n);
 	}
 	return CLIENT_OK;
 }
 
-static int write_command(struct client *c, const char *cmd, size_t len, int64_t deadline)
+static int write_timeout(struct client *c)
 {
-	size_t total;
+	return err_set(CLIENT_ERR_TIMEOUT,
+		       "%s: timeout after %u ms writing the command: the device is not taking input (flow"
+		       " control, or a full buffer)", c->cfg.port, c->cfg.timeout_ms);
+}
+
+/* Write cmd, then (with a block) its #<n><len> header and bytes, then the
+ * write terminator. Text goes out in one write; a block's bytes are written
+ * from the caller's buffer, never copied. */
+static int write_command(struct client *c, const char *cmd, size_t len, const void *block, size_t block_len,
+			 int64_t deadline)
+{
+	char header[16] = "";
+	size_t hlen = 0, total;
 	int ret;
 
-	if (len > SIZE_MAX - CLIENT_EOL_MAX)
+	if (block) {
+		char digits[12];
+		int n = snprintf(digits, sizeof(digits), "%zu", block_len);
+
+		hlen = (size_t)snprintf(header, sizeof(header), "#%d%s", n, digits);
+	}
+	if (len > SIZE_MAX - CLIENT_EOL_MAX - sizeof(header))
 		return err_set(CLIENT_ERR_COMMAND, "%s: bad command: too long", c->cfg.port);
-	total = len + c->cfg.write_eol_len;
+	total = len + hlen + (block ? 0 : c->cfg.write_eol_len);
 	if (total > c->tx_cap) {
 		char *p = realloc(c->tx, total);
 
@@ -287,19 +292,24 @@ static int write_command(struct client *c, const char *cmd, size_t len, int64_t 
 		c->tx = p;
 		c->tx_cap = total;
 	}
-	/* One buffer, one write: command and terminator leave together. */
 	memcpy(c->tx, cmd, len);
-	memcpy(c->tx + len, c->cfg.write_eol, c->cfg.write_eol_len);
-	trace_bytes(c, "sent", c->tx, total);
+	memcpy(c->tx + len, header, hlen);
+	if (!block)
+		memcpy(c->tx + len, c->cfg.write_eol, c->cfg.write_eol_len);
+	client_trace(c, "sent", c->tx, total);
 	ret = c->tp->ops->write(c->tp, c->tx, total, deadline);
+	if (block && ret == CLIENT_OK && block_len) {
+		client_trace(c, "sent block", block, block_len);
+		ret = c->tp->ops->write(c->tp, block, block_len, deadline);
+	}
+	if (block && ret == CLIENT_OK && c->cfg.write_eol_len)
+		ret = c->tp->ops->write(c->tp, c->cfg.write_eol, c->cfg.write_eol_len, deadline);
 	if (ret == CLIENT_ERR_TIMEOUT)
-		return err_set(CLIENT_ERR_TIMEOUT,
-			       "%s: timeout after %u ms writing the command: the device is not taking"
-			       " input (flow control, or a full buffer)", c->cfg.port, c->cfg.timeout_ms);
-	return fail(c, ret);
+		return write_timeout(c);
+	return client_fail(c, ret);
 }
 
-static int timeout_error(struct client *c, unsigned int timeout_ms)
+int client_timeout_error(struct client *c, unsigned int timeout_ms)
 {
 	char tail[16 * 4 + 1], eol[CLIENT_EOL_MAX * 4 + 1];
 	size_t n = c->rx.len, show = n > 16 ? 16 : n;
@@ -325,7 +335,7 @@ static struct client_ret *too_long(struct client *c, int64_t deadline)
 	size_t dropped = 0;
 	int found = 0;
 
-	trace_bytes(c, "dropped too long", c->rx.data, c->rx.len);
+	client_trace(c, "dropped too long", c->rx.data, c->rx.len);
 	for (;;) {
 		/* Keep a possible start of the terminator. */
 		size_t keep = c->rx.len < eol_len - 1 ? c->rx.len : eol_len - 1;
@@ -341,7 +351,7 @@ static struct client_ret *too_long(struct client *c, int64_t deadline)
 		n = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
 		if (n <= 0) {
 			if (n == CLIENT_ERR_GONE)
-				fail(c, (int)n);
+				client_fail(c, (int)n);
 			break;
 		}
 		c->rx.len += (size_t)n;
@@ -366,7 +376,23 @@ static struct client_ret *too_long(struct client *c, int64_t deadline)
 	return NULL;
 }
 
-static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigned int timeout_ms)
+int client_fill(struct client *c, size_t n, size_t limit, int64_t deadline, unsigned int timeout_ms)
+{
+	while (c->rx.len < n) {
+		ssize_t room = rxbuf_reserve(&c->rx, limit), got;
+
+		if (room <= 0)
+			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port,
+				       c->rx.len);
+		got = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
+		if (got <= 0)
+			return got == CLIENT_ERR_TIMEOUT ? client_timeout_error(c, timeout_ms) : client_fail(c, (int)got);
+		c->rx.len += (size_t)got;
+	}
+	return CLIENT_OK;
+}
+
+struct client_ret *client_read_line(struct client *c, int64_t deadline, unsigned int timeout_ms)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
 	const size_t limit = c->cfg.max_reply + eol_len;
@@ -379,7 +405,7 @@ static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigne
 		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
 			ret = rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
 			if (ret)
-				trace_bytes(c, "received", ret->ret_data, ret->len);
+				client_trace(c, "received", ret->ret_data, ret->len);
 			return ret;
 		}
 		if (pos >= 0 || c->rx.len >= limit)
@@ -397,11 +423,11 @@ static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigne
 		/* A timeout never returns part of a reply: what came is dropped
 		 * so it cannot be taken for the answer to the next command. */
 		if (n == CLIENT_ERR_TIMEOUT)
-			timeout_error(c, timeout_ms);
+			client_timeout_error(c, timeout_ms);
 		else
-			fail(c, (int)n);
+			client_fail(c, (int)n);
 		if (c->rx.len)
-			trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
+			client_trace(c, "dropped partial", c->rx.data, c->rx.len);
 		rxbuf_clear(&c->rx);
 		return NULL;
 	}
@@ -411,7 +437,7 @@ static struct client_ret *read_reply(struct client *c, int64_t deadline, unsigne
  * drop it, so it is never taken for the reply. */
 static int check_echo(struct client *c, const char *cmd, size_t len, int64_t deadline, unsigned int timeout_ms)
 {
-	struct client_ret *echo = read_reply(c, deadline, timeout_ms);
+	struct client_ret *echo = client_read_line(c, deadline, timeout_ms);
 	int ret = CLIENT_OK;
 
 	if (!echo)
@@ -431,8 +457,87 @@ static int check_echo(struct client *c, const char *cmd, size_t len, int64_t dea
 	return ret;
 }
 
-/* The one transaction behind every command call. cmd NULL: read only. */
-static struct client_ret *transact(struct client *c, const char *cmd, size_t len, int want_reply, int *code)
+/* After "device gone", with reconnect=1: reopen the port (its path, or the
+ * USB identity it was given by) with the same settings, retrying with
+ * backoff until the deadline. Only ever between commands. */
+static int reconnect(struct client *c, int64_t deadline)
+{
+	int64_t pause_ns = 10 * 1000000LL;
+	char why[512] = "";
+
+	if (c->tp) {
+		c->tp->ops->close(c->tp);
+		c->tp = NULL;
+	}
+	rxbuf_clear(&c->rx);
+	for (int tries = 1;; tries++) {
+		int64_t now;
+
+		if (transport_open(&c->cfg, &c->tp) == CLIENT_OK) {
+			c->tp->port = c->cfg.port;
+			c->gone = 0;
+			client_trace(c, "reconnected", "", 0);
+			return CLIENT_OK;
+		}
+		c->tp = NULL;
+		snprintf(why, sizeof(why), "%s", client_last_message());
+		now = clock_now_ns();
+		if (now + pause_ns >= deadline || tries >= 1000)
+			break;
+		sleep_until_ns(now + pause_ns);
+		if (pause_ns < 200 * 1000000LL)
+			pause_ns *= 2;
+	}
+	return err_set(CLIENT_ERR_GONE, "%s: device gone; reconnecting failed before the deadline (last: %s)",
+		       c->cfg.port, why);
+}
+
+/* With check_errors=1: ask the instrument for its error queue after a
+ * command, and turn an error there into CLIENT_ERR_INSTRUMENT. */
+static int check_instrument(struct client *c, const char *cmd, size_t len, int64_t deadline,
+			    unsigned int timeout_ms)
+{
+	struct client_ret *r;
+	char *end, esc_cmd[96], esc_err[256];
+	long code;
+	int ok;
+
+	if (!c->cfg.error_query[0])
+		return err_set(CLIENT_ERR_OPTION, "%s: check_errors=1 needs error_query (or a profile with an"
+			       " [errors] query)", c->cfg.port);
+	if (write_command(c, c->cfg.error_query, strlen(c->cfg.error_query), NULL, 0, deadline))
+		return client_last_error();
+	r = client_read_line(c, deadline, timeout_ms);
+	if (!r)
+		return client_last_error();
+	code = strtol(r->ret_data, &end, 10);
+	if (c->cfg.error_none[0])
+		ok = fnmatch(c->cfg.error_none, r->ret_data, 0) == 0;
+	else
+		ok = end != r->ret_data && code == 0;
+	if (!ok) {
+		escape_bytes(esc_cmd, sizeof(esc_cmd), cmd, len);
+		escape_bytes(esc_err, sizeof(esc_err), r->ret_data, r->len);
+		err_set(CLIENT_ERR_INSTRUMENT, "%s: the instrument reports an error after \"%s\": %s", c->cfg.port,
+			esc_cmd, esc_err);
+		err_set_instrument(end != r->ret_data ? (int)code : 0);
+	}
+	client_free_ret(r);
+	return ok ? CLIENT_OK : CLIENT_ERR_INSTRUMENT;
+}
+
+/* What one call asks of the transaction. */
+struct request {
+	const char *cmd;   /* NULL: read only */
+	size_t len;
+	const void *block; /* non-NULL: a block follows the command */
+	size_t block_len;
+	/* How to read the reply; NULL: there is none. */
+	struct client_ret *(*read)(struct client *c, int64_t deadline, unsigned int timeout_ms);
+};
+
+/* The one transaction behind every command call. */
+static struct client_ret *transact(struct client *c, const struct request *rq, int *code)
 {
 	struct client_ret *ret = NULL;
 	unsigned int timeout_ms;
@@ -442,7 +547,7 @@ static struct client_ret *transact(struct client *c, const char *cmd, size_t len
 		*code = err_set(CLIENT_ERR_ARG, "serialcmd: handle is NULL");
 		return NULL;
 	}
-	if (cmd && check_command(c, cmd, len)) {
+	if (rq->cmd && check_command(c, rq->cmd, rq->len)) {
 		*code = client_last_error();
 		return NULL;
 	}
@@ -452,36 +557,65 @@ static struct client_ret *transact(struct client *c, const char *cmd, size_t len
 	pthread_mutex_lock(&c->lock);
 	/* Instruments that drop a command sent too soon get their gap; the
 	 * deadline starts after it. */
-	if (cmd && c->cfg.min_gap_ms && c->last_end_ns)
+	if (rq->cmd && c->cfg.min_gap_ms && c->last_end_ns)
 		sleep_until_ns(c->last_end_ns + (int64_t)c->cfg.min_gap_ms * 1000000);
 	timeout_ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
 	deadline = clock_deadline_ns(timeout_ms);
 	if (c->gone) {
-		*code = err_set(CLIENT_ERR_GONE, "%s: device gone earlier; destroy the handle and open the port again",
-				c->cfg.port);
-		goto out;
+		if (c->cfg.reconnect)
+			*code = reconnect(c, deadline);
+		else
+			*code = err_set(CLIENT_ERR_GONE, "%s: device gone earlier; destroy the handle and open the"
+					" port again (or use reconnect=1)", c->cfg.port);
+		if (*code)
+			goto out;
 	}
-	if (cmd) {
+	if (rq->cmd) {
 		*code = drain_stale(c);
 		if (*code)
 			goto out;
-		*code = write_command(c, cmd, len, deadline);
+		*code = write_command(c, rq->cmd, rq->len, rq->block, rq->block_len, deadline);
 		if (*code)
 			goto out;
-		if (c->cfg.echo) {
-			*code = check_echo(c, cmd, len, deadline, timeout_ms);
+		if (c->cfg.echo && !rq->block) {
+			*code = check_echo(c, rq->cmd, rq->len, deadline, timeout_ms);
 			if (*code)
 				goto out;
 		}
 		/* A pause the device needs before its reply can be read;
 		 * it counts against the deadline. */
-		if (want_reply && c->cfg.query_delay_ms)
+		if (rq->read && c->cfg.query_delay_ms)
 			sleep_until_ns(clock_deadline_ns(c->cfg.query_delay_ms));
 	}
-	if (want_reply) {
-		ret = read_reply(c, deadline, timeout_ms);
+	if (rq->read) {
+		ret = rq->read(c, deadline, timeout_ms);
 		if (!ret)
 			*code = client_last_error();
+	}
+	/* Instruments do not answer a query they refused: with check_errors,
+	 * ask the error queue why, under a fresh short deadline. */
+	if (*code == CLIENT_ERR_TIMEOUT && rq->cmd && c->cfg.check_errors && c->cfg.error_query[0]) {
+		char timeout_msg[512];
+		unsigned int ms = timeout_ms < 1000 ? timeout_ms : 1000;
+
+		snprintf(timeout_msg, sizeof(timeout_msg), "%s", client_last_message());
+		if (check_instrument(c, rq->cmd, rq->len, clock_deadline_ns(ms), ms) == CLIENT_ERR_INSTRUMENT) {
+			char why[768];
+			int icode = client_last_instrument_error();
+
+			snprintf(why, sizeof(why), "%s (and sent no reply)", client_last_message());
+			err_set(CLIENT_ERR_INSTRUMENT, "%s", why);
+			err_set_instrument(icode);
+			*code = CLIENT_ERR_INSTRUMENT;
+		} else {
+			err_set(CLIENT_ERR_TIMEOUT, "%s", timeout_msg);
+		}
+	} else if (*code == CLIENT_OK && rq->cmd && c->cfg.check_errors) {
+		*code = check_instrument(c, rq->cmd, rq->len, deadline, timeout_ms);
+		if (*code) {
+			client_free_ret(ret);
+			ret = NULL;
+		}
 	}
 out:
 	c->last_end_ns = clock_now_ns();
@@ -497,35 +631,38 @@ static int null_command(const struct client *c)
 	return err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
 }
 
+/* Send len bytes of cmd; read the reply with reader (NULL: none). */
+static struct client_ret *command(struct client *c, const char *cmd, size_t len,
+				  struct client_ret *(*reader)(struct client *, int64_t, unsigned int), int *code)
+{
+	struct request rq = { .cmd = cmd, .len = len, .read = reader };
+
+	if (!cmd) {
+		*code = null_command(c);
+		return NULL;
+	}
+	return transact(c, &rq, code);
+}
+
 SERIALCMD_API struct client_ret *client_send_cmd_reply(struct client *c, const char *cmd)
 {
 	int code;
 
-	if (!cmd) {
-		null_command(c);
-		return NULL;
-	}
-	return transact(c, cmd, strlen(cmd), 1, &code);
+	return command(c, cmd, cmd ? strlen(cmd) : 0, client_read_line, &code);
 }
 
 SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const char *cmd, size_t len)
 {
 	int code;
 
-	if (!cmd) {
-		null_command(c);
-		return NULL;
-	}
-	return transact(c, cmd, len, 1, &code);
+	return command(c, cmd, len, client_read_line, &code);
 }
 
 SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd)
 {
 	int code;
 
-	if (!cmd)
-		return null_command(c);
-	transact(c, cmd, strlen(cmd), 0, &code);
+	command(c, cmd, cmd ? strlen(cmd) : 0, NULL, &code);
 	return code;
 }
 
@@ -533,17 +670,47 @@ SERIALCMD_API int client_send_cmd_n(struct client *c, const char *cmd, size_t le
 {
 	int code;
 
-	if (!cmd)
-		return null_command(c);
-	transact(c, cmd, len, 0, &code);
+	command(c, cmd, len, NULL, &code);
 	return code;
 }
 
 SERIALCMD_API struct client_ret *client_read_reply(struct client *c)
 {
+	struct request rq = { .read = client_read_line };
 	int code;
 
-	return transact(c, NULL, 0, 1, &code);
+	return transact(c, &rq, &code);
+}
+
+SERIALCMD_API struct client_ret *client_query_block(struct client *c, const char *cmd)
+{
+	int code;
+
+	return command(c, cmd, cmd ? strlen(cmd) : 0, block_read, &code);
+}
+
+SERIALCMD_API struct client_ret *client_read_block(struct client *c)
+{
+	struct request rq = { .read = block_read };
+	int code;
+
+	return transact(c, &rq, &code);
+}
+
+SERIALCMD_API int client_write_block(struct client *c, const char *cmd, const void *data, size_t len)
+{
+	static const char nothing;
+	struct request rq = { .cmd = cmd, .len = cmd ? strlen(cmd) : 0, .block = data ? data : &nothing,
+			      .block_len = len };
+	int code;
+
+	if (!cmd)
+		return null_command(c);
+	if ((!data && len) || len > 999999999)
+		return err_set(CLIENT_ERR_ARG, "%s: block of %zu bytes: %s", c ? c->cfg.port : "serialcmd", len,
+			       data || !len ? "longer than 999999999 bytes" : "data is NULL");
+	transact(c, &rq, &code);
+	return code;
 }
 
 SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)

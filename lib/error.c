@@ -10,6 +10,7 @@
  * thread, so ctypes callers can read it after a NULL return. */
 static __thread struct {
 	int code;
+	int instrument; /* the instrument's own code, with CLIENT_ERR_INSTRUMENT */
 	char message[1024];
 } last;
 
@@ -35,6 +36,8 @@ static const struct {
 	{ CLIENT_ERR_CLOSED, "CLIENT_ERR_CLOSED", "connection closed by the server" },
 	{ CLIENT_ERR_PROTOCOL, "CLIENT_ERR_PROTOCOL", "protocol error" },
 	{ CLIENT_ERR_ECHO, "CLIENT_ERR_ECHO", "echo mismatch" },
+	{ CLIENT_ERR_BLOCK, "CLIENT_ERR_BLOCK", "malformed block or values" },
+	{ CLIENT_ERR_INSTRUMENT, "CLIENT_ERR_INSTRUMENT", "the instrument reported an error" },
 };
 
 int err_set(int code, const char *fmt, ...)
@@ -42,15 +45,27 @@ int err_set(int code, const char *fmt, ...)
 	va_list ap;
 
 	last.code = code;
+	last.instrument = 0;
 	va_start(ap, fmt);
 	vsnprintf(last.message, sizeof(last.message), fmt, ap);
 	va_end(ap);
 	return code;
 }
 
+void err_set_instrument(int code)
+{
+	last.instrument = code;
+}
+
+SERIALCMD_API int client_last_instrument_error(void)
+{
+	return last.instrument;
+}
+
 void err_clear(void)
 {
 	last.code = CLIENT_OK;
+	last.instrument = 0;
 	last.message[0] = '\0';
 }
 

@@ -19,7 +19,6 @@ size_t escape_bytes(char *out, size_t size, const void *data, size_t len)
 		case '\n': n = (size_t)snprintf(tmp, sizeof(tmp), "\\n"); break;
 		case '\t': n = (size_t)snprintf(tmp, sizeof(tmp), "\\t"); break;
 		case '\\': n = (size_t)snprintf(tmp, sizeof(tmp), "\\\\"); break;
-		case '"': n = (size_t)snprintf(tmp, sizeof(tmp), "\\\""); break;
 		default:
 			if (p[i] >= 0x20 && p[i] < 0x7f)
 				n = (size_t)snprintf(tmp, sizeof(tmp), "%c", p[i]);

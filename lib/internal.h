@@ -16,6 +16,8 @@
 int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int err_from_errno(int errnum, const char *port, const char *what);
 void err_clear(void);
+/* After err_set(CLIENT_ERR_INSTRUMENT, ...): the instrument's own code. */
+void err_set_instrument(int code);
 
 /* escape.c: bytes made printable for messages and traces. Writes at most
  * size-1 characters plus a NUL into out; returns the number written. */
@@ -66,8 +68,45 @@ int port_exclusive(int fd, const char *port);
 void port_release(int fd);
 int port_busy_error(const char *port, const char *cause);
 
-/* transport.c: pick a backend for the config and open it. */
+/* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port. */
+int ports_resolve_usb(const char *spec_port, char *path, size_t size);
+
+/* transport.c: pick a backend for the config and open it. The transport's
+ * port (for messages) is the caller's to set. */
 int transport_open(const struct client_config *cfg, struct transport **out);
+
+/* A handle. Its fields belong to client.c; block.c reads replies through
+ * them under the handle's lock. */
+struct client {
+	struct client_config cfg;
+	struct transport *tp;
+	pthread_mutex_t lock; /* held for a whole command */
+	/* Calls inside the handle, so destroy can wait for every one of them,
+	 * including those still queued on the lock. */
+	pthread_mutex_t users_lock;
+	pthread_cond_t users_done;
+	int users;
+	int closing;
+	struct rxbuf rx;
+	char *tx;
+	size_t tx_cap;
+	int gone; /* set once the device went away: later calls fail fast,
+		   * or reopen with reconnect=1 */
+	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
+	client_trace_fn trace;
+	void *trace_user;
+};
+
+/* client.c: helpers the reply readers share. */
+int client_fail(struct client *c, int code);
+void client_trace(struct client *c, const char *what, const void *data, size_t len);
+int client_timeout_error(struct client *c, unsigned int timeout_ms);
+/* Make rx hold at least n bytes (n <= limit), reading before the deadline. */
+int client_fill(struct client *c, size_t n, size_t limit, int64_t deadline, unsigned int timeout_ms);
+struct client_ret *client_read_line(struct client *c, int64_t deadline, unsigned int timeout_ms);
+
+/* block.c: an IEEE 488.2 block reply, after any text prefix. */
+struct client_ret *block_read(struct client *c, int64_t deadline, unsigned int timeout_ms);
 
 /* client.c: open with a transport the caller made (tests use a fake one). */
 struct client *client_open_transport(const struct client_config *cfg, struct transport *tp);

@@ -173,3 +173,47 @@ SERIALCMD_API void client_free_ports(struct client_port_info *list)
 {
 	free(list);
 }
+
+/* "usb:VID:PID[:SERIAL]" -> the one USB serial port with those ids now. */
+int ports_resolve_usb(const char *spec_port, char *path, size_t size)
+{
+	struct client_port_info *list;
+	unsigned vid, pid;
+	const char *serial = NULL;
+	char found[768] = "";
+	size_t fo = 0;
+	int n, matches = 0, chars = 0;
+
+	if (sscanf(spec_port, "usb:%4x:%4x%n", &vid, &pid, &chars) != 2 || chars != 13 ||
+	    (spec_port[13] && spec_port[13] != ':') || (spec_port[13] == ':' && !spec_port[14]))
+		return err_set(CLIENT_ERR_OPTION, "%s: a USB port is written usb:VID:PID or usb:VID:PID:SERIAL"
+			       " (4 hex digits each), e.g. usb:0403:6001:FT1ZQ3X9", spec_port);
+	if (spec_port[13] == ':')
+		serial = spec_port + 14;
+	n = client_list_ports(&list, 0);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		const struct client_port_info *p = &list[i];
+
+		if (p->usb_vid < 0)
+			continue;
+		if (fo < sizeof(found))
+			fo += (size_t)snprintf(found + fo, sizeof(found) - fo, "%s%s %04x:%04x serial '%s'",
+					       fo ? ", " : "", p->name, (unsigned)p->usb_vid, (unsigned)p->usb_pid,
+					       p->usb_serial);
+		if ((unsigned)p->usb_vid != vid || (unsigned)p->usb_pid != pid ||
+		    (serial && strcmp(serial, p->usb_serial) != 0))
+			continue;
+		if (matches++ == 0)
+			snprintf(path, size, "%s", p->name);
+	}
+	client_free_ports(list);
+	if (matches == 1)
+		return CLIENT_OK;
+	if (matches == 0)
+		return err_set(CLIENT_ERR_NOPORT, "%s: no USB serial port with these ids is plugged in (found: %s)",
+			       spec_port, fo ? found : "no USB serial ports");
+	return err_set(CLIENT_ERR_NOPORT, "%s: %d ports match; add the serial number to choose one (found: %s)",
+		       spec_port, matches, found);
+}

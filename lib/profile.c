@@ -18,7 +18,7 @@
 #define LINE_MAX_BYTES 1024
 #define MAX_ENTRIES 4096
 
-enum section { SEC_TOP, SEC_DIALOGUE, SEC_PROPERTY, SEC_ERRORS, SEC_SIM };
+enum section { SEC_TOP, SEC_DIALOGUE, SEC_PROPERTY, SEC_ERRORS, SEC_SIM, SEC_WAVEFORM };
 
 struct parser {
 	struct profile *p;
@@ -194,6 +194,46 @@ static int property_key(struct parser *ps, const char *key, const char *value)
 	return CLIENT_OK;
 }
 
+static int waveform_key(struct parser *ps, const char *key, const char *value)
+{
+	struct profile_waveform *w = &ps->p->waves[ps->p->nwaves - 1];
+	double d;
+
+	if (strcmp(key, "get") == 0)
+		return dup_text(ps, &w->get, value);
+	if (strcmp(key, "prefix") == 0)
+		return dup_text(ps, &w->prefix, value);
+	if (strcmp(key, "ascii_get") == 0)
+		return dup_text(ps, &w->ascii_get, value);
+	if (strcmp(key, "set") == 0)
+		return dup_text(ps, &w->set, value);
+	if (strcmp(key, "datatype") == 0) {
+		if (strlen(value) != 1 || !strchr("bBhHiIfd", value[0]))
+			return perr(ps, "datatype must be one of b B h H i I f d", value);
+		w->datatype = value[0];
+		return CLIENT_OK;
+	}
+	if (strcmp(key, "endian") == 0) {
+		if (strcmp(value, "little") && strcmp(value, "big"))
+			return perr(ps, "endian must be little or big", value);
+		w->big_endian = value[0] == 'b';
+		return CLIENT_OK;
+	}
+	if (strcmp(key, "points") && strcmp(key, "amplitude"))
+		return perr(ps, "unknown waveform key (get, prefix, ascii_get, set, points, datatype, endian,"
+				" amplitude)", key);
+	if (parse_number(value, &d) != 0)
+		return perr(ps, "not a number", value);
+	if (key[0] == 'p') {
+		if (d < 1 || d > 50000000 || d != (unsigned)d)
+			return perr(ps, "points must be 1 to 50000000", value);
+		w->points = (unsigned)d;
+	} else {
+		w->amplitude = d;
+	}
+	return CLIENT_OK;
+}
+
 static int errors_key(struct parser *ps, const char *key, const char *value)
 {
 	struct profile *p = ps->p;
@@ -255,8 +295,20 @@ static int section_line(struct parser *ps, char *line)
 		pr->digits = -1;
 		ps->sec = SEC_PROPERTY;
 		return copy_text(ps, pr->name, sizeof(pr->name), trim(name + 8));
+	} else if (strncmp(name, "waveform", 8) == 0 && isspace((unsigned char)name[8])) {
+		struct profile_waveform *w = grow(ps, ps->p->waves, &ps->p->nwaves, sizeof(*w));
+
+		if (!w)
+			return client_last_error();
+		ps->p->waves = w;
+		w += ps->p->nwaves - 1;
+		w->points = 1000;
+		w->datatype = 'B';
+		w->amplitude = 1.0;
+		ps->sec = SEC_WAVEFORM;
+		return copy_text(ps, w->name, sizeof(w->name), trim(name + 8));
 	} else {
-		return perr(ps, "unknown section (dialogue, property NAME, errors, sim)", name);
+		return perr(ps, "unknown section (dialogue, property NAME, waveform NAME, errors, sim)", name);
 	}
 	return CLIENT_OK;
 }
@@ -305,6 +357,7 @@ static int parse_line(struct parser *ps, char *raw)
 	case SEC_PROPERTY: return property_key(ps, key, value);
 	case SEC_ERRORS: return errors_key(ps, key, value);
 	case SEC_SIM: return sim_key(ps, key, value);
+	case SEC_WAVEFORM: return waveform_key(ps, key, value);
 	default: return perr(ps, "internal: bad section", NULL);
 	}
 }
@@ -414,6 +467,15 @@ void profile_free(struct profile *p)
 		free(pr->error);
 		free(pr->set_reply);
 	}
+	for (size_t i = 0; i < p->nwaves; i++) {
+		free(p->waves[i].get);
+		free(p->waves[i].prefix);
+		free(p->waves[i].ascii_get);
+		free(p->waves[i].set);
+	}
+	free(p->waves);
+	p->waves = NULL;
+	p->nwaves = 0;
 	free(p->dialogue);
 	free(p->props);
 	free(p->options);

@@ -38,6 +38,19 @@ struct profile_property {
 	int sci;         /* 1: scientific notation (1.234560E+00) */
 };
 
+/* A waveform the simulator serves as an IEEE 488.2 block (and as text). */
+struct profile_waveform {
+	char name[PROFILE_NAME_MAX];
+	char *get;       /* query answered with a block, e.g. ":WAV:DATA?" */
+	char *prefix;    /* text sent before the block, e.g. ":WAV:DATA " */
+	char *ascii_get; /* query answered with the values, comma-separated */
+	char *set;       /* command that uploads a block, e.g. ":WAV:UPLOAD" */
+	unsigned points;
+	char datatype;   /* struct-module letter: b B h H i I f d */
+	int big_endian;
+	double amplitude;
+};
+
 struct profile_usb {
 	unsigned vid, pid;
 };
@@ -63,6 +76,8 @@ struct profile {
 	size_t ndialogue;
 	struct profile_property *props;
 	size_t nprops;
+	struct profile_waveform *waves;
+	size_t nwaves;
 	char error_query[PROFILE_TEXT_MAX];   /* e.g. "SYST:ERR?" */
 	char error_none[PROFILE_TEXT_MAX];    /* e.g. 0,"No error" */
 	char error_unknown[PROFILE_TEXT_MAX]; /* queued for an unknown command */

@@ -218,24 +218,59 @@ static int set_max_reply(struct client_config *cfg, const char *v)
 	return 0;
 }
 
-static int set_exclusive(struct client_config *cfg, const char *v)
+static int parse_bool(const char *v, int *out)
 {
 	static const char *const w[] = { "0", "1", "false", "true", "no", "yes", "off", "on" };
 	int i = word_index(v, w, ARRAY_SIZE(w));
 
 	if (i < 0)
 		return -1;
-	cfg->exclusive = i % 2;
+	*out = i % 2;
 	return 0;
+}
+
+static int set_exclusive(struct client_config *cfg, const char *v)
+{
+	return parse_bool(v, &cfg->exclusive);
 }
 
 static int set_echo(struct client_config *cfg, const char *v)
 {
-	int saved = cfg->exclusive, ret = set_exclusive(cfg, v);
+	return parse_bool(v, &cfg->echo);
+}
 
-	cfg->echo = cfg->exclusive;
-	cfg->exclusive = saved;
-	return ret;
+static int set_check_errors(struct client_config *cfg, const char *v)
+{
+	return parse_bool(v, &cfg->check_errors);
+}
+
+static int set_reconnect(struct client_config *cfg, const char *v)
+{
+	return parse_bool(v, &cfg->reconnect);
+}
+
+/* A command the library sends by itself: printable ASCII, fits the field. */
+static int set_text(char *field, size_t size, const char *v, int allow_empty)
+{
+	size_t n = strlen(v);
+
+	if (n >= size || (!n && !allow_empty))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return -1;
+	memcpy(field, v, n + 1);
+	return 0;
+}
+
+static int set_error_query(struct client_config *cfg, const char *v)
+{
+	return set_text(cfg->error_query, sizeof(cfg->error_query), v, 0);
+}
+
+static int set_error_none(struct client_config *cfg, const char *v)
+{
+	return set_text(cfg->error_none, sizeof(cfg->error_none), v, 1);
 }
 
 static int set_ms(unsigned int *field, const char *v)
@@ -289,6 +324,10 @@ static const struct option options[] = {
 	{ "query_delay_ms", "0 to 600000", set_query_delay },
 	{ "min_gap_ms", "0 to 600000", set_min_gap },
 	{ "open_delay_ms", "0 to 600000", set_open_delay },
+	{ "check_errors", "0 or 1 (also true/false, yes/no, on/off)", set_check_errors },
+	{ "error_query", "a query of up to 63 printable characters, e.g. SYST:ERR?", set_error_query },
+	{ "error_none", "a pattern of up to 63 printable characters, e.g. 0,*", set_error_none },
+	{ "reconnect", "0 or 1 (also true/false, yes/no, on/off)", set_reconnect },
 	{ "profile", "a profile name such as keithley2000", set_profile },
 };
 
@@ -309,7 +348,8 @@ int config_check_option(const char *key, const char *value, const char **accepte
 
 	if (!o || o == &options[PROFILE_OPTION]) {
 		*accepted = "a spec option: baud, bits, parity, stop, flow, eol, write_eol, read_eol,"
-			    " timeout_ms, max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms";
+			    " timeout_ms, max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,"
+			    " check_errors, error_query, error_none, reconnect";
 		return -1;
 	}
 	*accepted = o->accepted;
@@ -408,6 +448,15 @@ static int apply_profile(struct client_config *cfg, const char *name)
 			ret = err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port, p.path,
 				      p.options[i].line, p.options[i].key);
 	}
+	/* The error queue the profile describes serves check_errors. */
+	if (ret == CLIENT_OK && p.error_query[0] &&
+	    set_text(cfg->error_query, sizeof(cfg->error_query), p.error_query, 0) != 0)
+		ret = err_set(CLIENT_ERR_OPTION, "%s: profile %s: [errors] query must be up to 63 printable characters",
+			      cfg->port, p.path);
+	if (ret == CLIENT_OK && p.error_none[0] &&
+	    set_text(cfg->error_none, sizeof(cfg->error_none), p.error_none, 1) != 0)
+		ret = err_set(CLIENT_ERR_OPTION, "%s: profile %s: [errors] none must be up to 63 printable characters",
+			      cfg->port, p.path);
 	if (ret == CLIENT_OK)
 		snprintf(cfg->profile, sizeof(cfg->profile), "%s", p.name);
 	profile_free(&p);

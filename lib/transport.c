@@ -1,5 +1,6 @@
 /* transport.c - choose the backend for a port and open it. */
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "internal.h"
@@ -7,9 +8,17 @@
 int transport_open(const struct client_config *cfg, struct transport **out)
 {
 	const char *port = cfg->port;
+	char resolved[CLIENT_PORT_MAX];
 	struct stat st;
 	int ret;
 
+	/* usb:VID:PID[:SERIAL]: whichever tty that adapter has now. */
+	if (strncmp(port, "usb:", 4) == 0) {
+		ret = ports_resolve_usb(port, resolved, sizeof(resolved));
+		if (ret)
+			return ret;
+		port = resolved;
+	}
 	if (stat(port, &st) != 0)
 		return err_from_errno(errno, port, "open");
 	if (!S_ISCHR(st.st_mode))

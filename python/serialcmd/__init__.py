@@ -20,8 +20,10 @@ from ._lib import Library, get_library, library_version, load_library
 from ._spec import escape_eol, make_spec
 from ._version import __version__
 from .client import Client, check_spec
+from .ports import PortInfo, find, list_ports
 from .errors import (
     ArgumentError,
+    BlockError,
     ClosedError,
     CommandError,
     ConnectionClosedError,
@@ -30,6 +32,7 @@ from .errors import (
     EchoMismatchError,
     Error,
     HostNotFoundError,
+    InstrumentError,
     LibraryNotFoundError,
     OptionError,
     OutOfMemoryError,
@@ -46,6 +49,11 @@ from .errors import (
 __all__ = [
     "__version__",
     "Client",
+    "PortInfo",
+    "find",
+    "list_ports",
+    "BlockError",
+    "InstrumentError",
     "Library",
     "check_spec",
     "escape_eol",

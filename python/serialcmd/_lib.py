@@ -20,7 +20,7 @@ from ctypes import POINTER, c_char, c_char_p, c_int, c_size_t, c_uint
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from .errors import CLIENT_OK, Error, LibraryNotFoundError, make_error
+from .errors import CLIENT_OK, Error, InstrumentError, LibraryNotFoundError, make_error
 
 __all__ = [
     "ClientRet",
@@ -66,6 +66,25 @@ class ClientRet(ctypes.Structure):
     ]
 
 
+class PortInfo(ctypes.Structure):
+    """struct client_port_info (one port from client_list_ports())."""
+
+    _fields_ = [
+        ("name", c_char * 256),
+        ("description", c_char * 256),
+        ("driver", c_char * 64),
+        ("transport", c_int),
+        ("usb_vid", c_int),
+        ("usb_pid", c_int),
+        ("usb_serial", c_char * 128),
+        ("usb_manufacturer", c_char * 128),
+        ("usb_product", c_char * 128),
+        ("usb_interface", c_int),
+        ("console", c_int),
+    ]
+
+
+PortInfoPointer = POINTER(PortInfo)
 ClientHandle = POINTER(_Client)
 ConfigHandle = POINTER(_Config)
 ClientRetPointer = POINTER(ClientRet)
@@ -118,6 +137,24 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
 
     # int client_send_cmd_n(struct client *c, const char *cmd, size_t len);
     fn("client_send_cmd_n", c_int, [ClientHandle, c_char_p, c_size_t], True)
+
+    # struct client_ret *client_query_block(struct client *c, const char *cmd);
+    fn("client_query_block", ClientRetPointer, [ClientHandle, c_char_p], True)
+
+    # int client_write_block(struct client *c, const char *cmd, const void *data, size_t len);
+    fn("client_write_block", c_int, [ClientHandle, c_char_p, c_char_p, c_size_t], True)
+
+    # int client_list_ports(struct client_port_info **list, int flags);
+    fn("client_list_ports", c_int, [POINTER(PortInfoPointer), c_int], True)
+
+    # int client_find_ports(const char *profile, struct client_port_info **list, int flags);
+    fn("client_find_ports", c_int, [c_char_p, POINTER(PortInfoPointer), c_int], True)
+
+    # void client_free_ports(struct client_port_info *list);
+    fn("client_free_ports", None, [PortInfoPointer], False)
+
+    # int client_last_instrument_error(void);
+    fn("client_last_instrument_error", c_int, [], False)
 
     # struct client_ret *client_read_reply(struct client *c);
     fn("client_read_reply", ClientRetPointer, [ClientHandle], True)
@@ -174,6 +211,12 @@ class Library:
     client_send_cmd_reply_n: Callable[..., Any]
     client_send_cmd_n: Callable[..., Any]
     client_read_reply: Callable[..., Any]
+    client_query_block: Callable[..., Any]
+    client_write_block: Callable[..., Any]
+    client_list_ports: Callable[..., Any]
+    client_find_ports: Callable[..., Any]
+    client_free_ports: Callable[..., Any]
+    client_last_instrument_error: Callable[..., Any]
     client_set_timeout: Callable[..., Any]
     client_get_timeout: Callable[..., Any]
     client_port: Callable[..., Any]
@@ -214,7 +257,10 @@ class Library:
             # Cannot happen with a correct library; say so rather than
             # raising an exception that claims success.
             return Error(f"{what} failed but the library reported no error code", None)
-        return self.error(code, message)
+        err = self.error(code, message)
+        if isinstance(err, InstrumentError):
+            err.instrument_code = self.client_last_instrument_error()
+        return err
 
     def validate_spec(self, spec: str) -> None:
         """Parse a full spec with client_config_new() and free the result,

@@ -34,10 +34,14 @@ SPEC_KEYS = (
     "query_delay_ms",
     "min_gap_ms",
     "open_delay_ms",
+    "check_errors",
+    "error_query",
+    "error_none",
+    "reconnect",
     "profile",
 )
 #: Keys that take a bool (written 1 or 0).
-BOOL_KEYS = ("exclusive", "echo")
+BOOL_KEYS = ("exclusive", "echo", "check_errors", "reconnect")
 #: Keys whose values are terminators.
 EOL_KEYS = ("eol", "write_eol", "read_eol")
 #: Keyword options that go into the spec: its keys, and ``timeout`` in seconds.

@@ -11,6 +11,7 @@ from typing import Any, Optional, Type, Union
 
 from ._lib import Library, get_library
 from ._spec import make_spec, seconds_to_ms, split_options
+from ._values import _pack, _split_values, _unpack
 from .errors import ArgumentError, ClosedError, CommandError, OptionError
 
 __all__ = ["Client", "check_spec"]
@@ -232,6 +233,91 @@ class Client:
         finally:
             self._leave()
         return self._take(ret)
+
+    # -- instrument data (PyVISA-compatible signatures) ------------------
+
+    def query_block(self, cmd: Command) -> bytes:
+        """Send a command and return the bytes of the IEEE 488.2 block it
+        answers with (client_query_block()): text before the '#' skipped,
+        exactly the announced bytes read whatever they hold, the trailing
+        terminator consumed.
+
+        Raises:
+            BlockError: no block in the reply, or a malformed header.
+            ReplyTooLongError: the header announces more than max_reply.
+            TimeoutError: the message says how many bytes of the block came.
+        """
+        data = self._encode(cmd)
+        if b"\0" in data:
+            # The block call takes a C string: refuse as the library would.
+            self._encode_nul_error(data)
+        handle = self._enter()
+        try:
+            ret = self._lib_().client_query_block(handle, data)
+        finally:
+            self._leave()
+        return self._take(ret)
+
+    def query_binary_values(self, cmd: Command, datatype: str = "f", is_big_endian: bool = False,
+                            container: Any = list, header_fmt: str = "ieee", expect_termination: bool = True,
+                            data_points: Optional[int] = None, chunk_size: Optional[int] = None) -> Any:
+        """Query a block and unpack it as values of a ``struct`` type code
+        (``datatype``: b B h H i I l L q Q f d, or s/p for raw bytes), as
+        PyVISA's method of the same name does. ``container`` is list, tuple,
+        or a numpy array type (``numpy.array``/``numpy.ndarray``, numpy being
+        optional). ``header_fmt`` must be "ieee"; ``chunk_size`` is accepted
+        and ignored (the library reads in large chunks by itself).
+
+        Raises:
+            ValueError: the block's length is not a multiple of the type's
+                size, or data_points does not match.
+        """
+        if header_fmt != "ieee":
+            raise ValueError(f"header_fmt {header_fmt!r}: only 'ieee' blocks are supported")
+        if not expect_termination:
+            raise ValueError("expect_termination=False: the library always consumes the terminator")
+        data = self.query_block(cmd)
+        return _unpack(data, datatype, is_big_endian, container, data_points)
+
+    def query_ascii_values(self, cmd: Command, converter: Any = "f", separator: Any = ",",
+                           container: Any = list) -> Any:
+        """Query and split the reply into values, as PyVISA's method of the
+        same name does: ``converter`` is a format letter (d, i, b, o, x, X,
+        e, E, f, F, g, G, s) or a callable; ``separator`` a string or a
+        callable that splits the text.
+
+        Raises:
+            ValueError: a field does not convert (its index is named).
+        """
+        return _split_values(self.query(cmd), converter, separator, container)
+
+    def write_binary_values(self, message: Command, values: Any, datatype: str = "f",
+                            is_big_endian: bool = False, termination: Optional[str] = None,
+                            encoding: Optional[str] = None, header_fmt: str = "ieee") -> int:
+        """Send ``message`` followed by the values packed as an IEEE 488.2
+        definite-length block and the write terminator
+        (client_write_block()). Returns the number of payload bytes.
+        ``termination`` and ``encoding`` are accepted for PyVISA
+        compatibility; the handle's write terminator and codec apply."""
+        if header_fmt != "ieee":
+            raise ValueError(f"header_fmt {header_fmt!r}: only 'ieee' blocks are supported")
+        payload = _pack(values, datatype, is_big_endian)
+        data = self._encode(message)
+        if b"\0" in data:
+            self._encode_nul_error(data)
+        handle = self._enter()
+        try:
+            self._lib_().client_write_block(handle, data, payload, len(payload))
+        finally:
+            self._leave()
+        return len(payload)
+
+    def _encode_nul_error(self, data: bytes) -> None:
+        at = data.find(b"\x00")
+        raise CommandError(
+            f"{self._port}: bad command: byte {at} is \"\\x00\" (only printable ASCII and"
+            " TAB may be sent; nothing was written)"
+        )
 
     # -- helpers -------------------------------------------------------
 

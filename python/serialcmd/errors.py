@@ -59,6 +59,8 @@ CLIENT_ERR_NOHOST = -13
 CLIENT_ERR_CLOSED = -14
 CLIENT_ERR_PROTOCOL = -15
 CLIENT_ERR_ECHO = -16
+CLIENT_ERR_BLOCK = -17
+CLIENT_ERR_INSTRUMENT = -18
 
 
 class Error(Exception):
@@ -231,6 +233,35 @@ class EchoMismatchError(Error):
     default_name = "CLIENT_ERR_ECHO"
 
 
+class BlockError(Error, ValueError):
+    """CLIENT_ERR_BLOCK: a reply that should hold an IEEE 488.2 block has
+    none or a malformed header, or a list of values has a field that is not
+    a number."""
+
+    default_code = CLIENT_ERR_BLOCK
+    default_name = "CLIENT_ERR_BLOCK"
+
+
+class InstrumentError(Error):
+    """CLIENT_ERR_INSTRUMENT: with check_errors on, the instrument's error
+    queue reported an error after the command.
+
+    Attributes:
+        instrument_code: the instrument's own error number (e.g. -222).
+    """
+
+    default_code = CLIENT_ERR_INSTRUMENT
+    default_name = "CLIENT_ERR_INSTRUMENT"
+
+    def __init__(self, message: str, code: Optional[int] = None, name: Optional[str] = None,
+                 instrument_code: int = 0) -> None:
+        super().__init__(message, code, name)
+        self.instrument_code: int = instrument_code
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.message, self.code, self.name, self.instrument_code))
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.default_code: cls
     for cls in (
@@ -250,6 +281,8 @@ _BY_CODE: Dict[int, Type[Error]] = {
         ConnectionClosedError,
         ProtocolError,
         EchoMismatchError,
+        BlockError,
+        InstrumentError,
     )
     if cls.default_code is not None
 }

@@ -55,6 +55,9 @@ C_TYPES = {
     "const struct client *": _lib.ClientHandle,
     "struct client_ret *": _lib.ClientRetPointer,
     "struct client_config *": _lib.ConfigHandle,
+    "const void *": ctypes.c_char_p,
+    "struct client_port_info *": _lib.PortInfoPointer,
+    "struct client_port_info **": ctypes.POINTER(_lib.PortInfoPointer),
 }
 C_TYPES = {_norm(k): v for k, v in C_TYPES.items()}
 
@@ -97,6 +100,7 @@ def test_argtypes_and_restype_match_the_prototypes(lib):
 # failure", or a negative code).
 FAILING = {
     "client_init_py", "client_read_reply", "client_send_cmd_reply_n", "client_send_cmd_n",
+    "client_query_block", "client_write_block", "client_list_ports", "client_find_ports",
     "client_set_timeout", "client_get_timeout", "client_config_new",
 }
 
@@ -125,7 +129,7 @@ def test_cdll_releases_the_gil(lib):
         assert not f._flags_ & ctypes._FUNCFLAG_PYTHONAPI
 
 
-def test_every_declared_function_is_used(faulty, monkeypatch):
+def test_every_declared_function_is_used(faulty, sim, monkeypatch):
     """Run the package's whole API on a fresh Library whose functions count
     their calls: every declared function must be called by the package."""
     fresh = _lib.Library(ctypes.CDLL(str(serialcmd.get_library().path)), serialcmd.get_library().path)
@@ -150,6 +154,15 @@ def test_every_declared_function_is_used(faulty, monkeypatch):
         assert dev.timeout == 0.3
         with pytest.raises(serialcmd.TimeoutError):
             dev.query("SILENT")
+    scope = sim("scope").path
+    with serialcmd.Client(f"{scope}?profile=scope&check_errors=1") as dev:
+        dev.write_binary_values(":WAV:UPLOAD ", [1, 2, 3], datatype="B")
+        assert dev.query_binary_values(":WAV:DATA?", datatype="B") == [1, 2, 3]
+        with pytest.raises(serialcmd.InstrumentError) as info:
+            dev.write(":TIM:SCAL 100")
+        assert info.value.instrument_code == -222
+    serialcmd.list_ports()
+    serialcmd.find("arduino")
     unused = sorted(name for name, n in counts.items() if n == 0)
     assert unused == []
 

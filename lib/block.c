@@ -1,0 +1,200 @@
+/* block.c - IEEE 488.2 block replies: skip a text prefix, parse #<n><len>,
+ * read exactly len bytes into the reply buffer whatever they hold, then the
+ * trailing terminator; or #0 bytes ended by the terminator. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Text allowed before the '#' (":WAV:DATA " and the like). */
+#define PREFIX_MAX 1024
+/* Bytes allowed between a block and its terminator (a stray CR). */
+#define TAIL_MAX 2
+
+static struct client_ret *block_error(struct client *c, const char *why, const char *data, size_t len)
+{
+	char esc[160];
+
+	escape_bytes(esc, sizeof(esc), data, len > 32 ? 32 : len);
+	err_set(CLIENT_ERR_BLOCK, "%s: %s: \"%s\"%s", c->cfg.port, why, esc, len > 32 ? "..." : "");
+	return NULL;
+}
+
+/* Drop n bytes from the front of rx. */
+static void consume(struct client *c, size_t n)
+{
+	memmove(c->rx.data, c->rx.data + n, c->rx.len - n);
+	c->rx.len -= n;
+	c->rx.scanned = 0;
+}
+
+/* Find '#' before any terminator; returns its offset, -1 on error (set). */
+static ssize_t find_hash(struct client *c, int64_t deadline, unsigned int timeout_ms)
+{
+	const size_t eol_len = c->cfg.read_eol_len;
+	size_t looked = 0;
+
+	for (;;) {
+		char *hash = c->rx.len > looked ? memchr(c->rx.data + looked, '#', c->rx.len - looked) : NULL;
+		size_t upto = hash ? (size_t)(hash - c->rx.data) : c->rx.len;
+		char *eol = upto >= eol_len ? memmem(c->rx.data, upto, c->cfg.read_eol, eol_len) : NULL;
+
+		if (eol) {
+			size_t n = (size_t)(eol - c->rx.data);
+
+			block_error(c, "the reply holds no block", c->rx.data, n);
+			consume(c, n + eol_len);
+			return -1;
+		}
+		if (hash)
+			return (ssize_t)upto;
+		if (c->rx.len > PREFIX_MAX) {
+			block_error(c, "no block within the first 1024 bytes of the reply", c->rx.data, c->rx.len);
+			rxbuf_clear(&c->rx);
+			return -1;
+		}
+		looked = c->rx.len;
+		if (client_fill(c, c->rx.len + 1, PREFIX_MAX + 1 + eol_len, deadline, timeout_ms))
+			return -1;
+	}
+}
+
+/* After the block: the terminator, with at most TAIL_MAX bytes before it. */
+static int read_tail(struct client *c, size_t got, int64_t deadline, unsigned int timeout_ms)
+{
+	const size_t eol_len = c->cfg.read_eol_len;
+
+	for (;;) {
+		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
+
+		if (pos >= 0 && pos <= TAIL_MAX) {
+			consume(c, (size_t)pos + eol_len);
+			return CLIENT_OK;
+		}
+		if (pos > TAIL_MAX || c->rx.len >= TAIL_MAX + eol_len) {
+			block_error(c, "junk after the block where its terminator should be", c->rx.data, c->rx.len);
+			rxbuf_clear(&c->rx);
+			return CLIENT_ERR_BLOCK;
+		}
+		if (client_fill(c, c->rx.len + 1, TAIL_MAX + eol_len, deadline, timeout_ms)) {
+			if (client_last_error() == CLIENT_ERR_TIMEOUT)
+				err_set(CLIENT_ERR_TIMEOUT, "%s: the block's %zu bytes came, but not its terminator"
+					" before the deadline", c->cfg.port, got);
+			return client_last_error();
+		}
+	}
+}
+
+/* Read len payload bytes: those already buffered, then straight into the
+ * reply's own buffer. */
+static struct client_ret *read_payload(struct client *c, size_t len, int64_t deadline, unsigned int timeout_ms)
+{
+	struct client_ret *ret = malloc(sizeof(*ret));
+	size_t have = c->rx.len < len ? c->rx.len : len;
+	char *data = malloc(len + 1);
+
+	if (!ret || !data) {
+		free(ret);
+		free(data);
+		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
+		return NULL;
+	}
+	memcpy(data, c->rx.data, have);
+	consume(c, have);
+	while (have < len) {
+		ssize_t n = c->tp->ops->read(c->tp, data + have, len - have, deadline);
+
+		if (n <= 0) {
+			if (n == CLIENT_ERR_TIMEOUT)
+				err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: %zu of the block's %zu bytes"
+					" received", c->cfg.port, timeout_ms, have, len);
+			else
+				client_fail(c, (int)n);
+			free(data);
+			free(ret);
+			return NULL;
+		}
+		have += (size_t)n;
+	}
+	data[len] = '\0';
+	ret->ret_data = data;
+	ret->len = len;
+	client_trace(c, "received block", data, len);
+	if (read_tail(c, len, deadline, timeout_ms) != CLIENT_OK) {
+		client_free_ret(ret);
+		return NULL;
+	}
+	return ret;
+}
+
+/* A block announced as too long: skip its bytes and terminator, within the
+ * deadline, so the next command starts clean. */
+static struct client_ret *skip_block(struct client *c, size_t len, int64_t deadline)
+{
+	size_t left = len;
+
+	while (left > 0) {
+		ssize_t room, n;
+
+		if (c->rx.len) {
+			size_t take = c->rx.len < left ? c->rx.len : left;
+
+			consume(c, take);
+			left -= take;
+			continue;
+		}
+		room = rxbuf_reserve(&c->rx, 65536);
+		if (room <= 0)
+			break;
+		n = c->tp->ops->read(c->tp, c->rx.data, (size_t)room, deadline);
+		if (n <= 0) {
+			if (n == CLIENT_ERR_GONE)
+				client_fail(c, (int)n);
+			break;
+		}
+		c->rx.len = (size_t)n;
+	}
+	err_set(CLIENT_ERR_TOOLONG, "%s: the block announces %zu bytes, more than max_reply=%zu; %s", c->cfg.port,
+		len, c->cfg.max_reply, left ? "the rest is dropped as stale input" : "skipped");
+	return NULL;
+}
+
+struct client_ret *block_read(struct client *c, int64_t deadline, unsigned int timeout_ms)
+{
+	ssize_t at = find_hash(c, deadline, timeout_ms);
+	size_t ndigits, len = 0;
+	char digit;
+
+	if (at < 0)
+		return NULL;
+	if (at > 0)
+		client_trace(c, "skipped before block", c->rx.data, (size_t)at);
+	consume(c, (size_t)at);
+	if (client_fill(c, 2, PREFIX_MAX, deadline, timeout_ms))
+		return NULL;
+	digit = c->rx.data[1];
+	if (digit < '0' || digit > '9')
+		return block_error(c, "malformed block header (no digit count after '#')", c->rx.data, c->rx.len);
+	ndigits = (size_t)(digit - '0');
+	if (ndigits == 0) {
+		/* Indefinite: the bytes up to the terminator. */
+		consume(c, 2);
+		return client_read_line(c, deadline, timeout_ms);
+	}
+	if (client_fill(c, 2 + ndigits, PREFIX_MAX, deadline, timeout_ms))
+		return NULL;
+	for (size_t i = 0; i < ndigits; i++) {
+		char d = c->rx.data[2 + i];
+
+		if (d < '0' || d > '9') {
+			block_error(c, "malformed block header (length has a non-digit)", c->rx.data, 2 + ndigits);
+			consume(c, 2 + ndigits);
+			return NULL;
+		}
+		len = len * 10 + (size_t)(d - '0'); /* 9 digits at most: no overflow */
+	}
+	consume(c, 2 + ndigits);
+	if (len > c->cfg.max_reply)
+		return skip_block(c, len, deadline);
+	return read_payload(c, len, deadline, timeout_ms);
+}

@@ -1,0 +1,89 @@
+"""Finding serial ports: every port on the system, or those a device
+profile recognises (client_list_ports(), client_find_ports())."""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from typing import List, Optional
+
+from ._lib import PortInfoPointer, get_library
+
+__all__ = ["PortInfo", "list_ports", "find"]
+
+#: client_port_transport values.
+_TRANSPORTS = {0: "native", 1: "usb", 2: "bluetooth"}
+CLIENT_LIST_ALL = 1
+CLIENT_FIND_IDENTIFY = 2
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    """One serial port. USB fields are None for ports that are not USB."""
+
+    device: str
+    description: str
+    driver: str
+    transport: str
+    vid: Optional[int]
+    pid: Optional[int]
+    serial_number: Optional[str]
+    manufacturer: Optional[str]
+    product: Optional[str]
+    interface: Optional[int]
+    console: bool
+
+    @property
+    def usb_id(self) -> Optional[str]:
+        """``"VID:PID"`` in hex, as in a ``usb:`` port spec."""
+        return None if self.vid is None else f"{self.vid:04x}:{self.pid:04x}"
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _convert(info) -> PortInfo:  # type: ignore[no-untyped-def]
+    usb = info.usb_vid >= 0
+    return PortInfo(
+        device=_text(info.name),
+        description=_text(info.description),
+        driver=_text(info.driver),
+        transport=_TRANSPORTS.get(info.transport, "native"),
+        vid=info.usb_vid if usb else None,
+        pid=info.usb_pid if usb else None,
+        serial_number=_text(info.usb_serial) if usb else None,
+        manufacturer=_text(info.usb_manufacturer) if usb else None,
+        product=_text(info.usb_product) if usb else None,
+        interface=info.usb_interface if info.usb_interface >= 0 else None,
+        console=bool(info.console),
+    )
+
+
+def _collect(count: int, array) -> List[PortInfo]:  # type: ignore[no-untyped-def]
+    lib = get_library()
+    try:
+        return [_convert(array[i]) for i in range(count)]
+    finally:
+        lib.client_free_ports(array)
+
+
+def list_ports(all: bool = False) -> List[PortInfo]:  # noqa: A002 - mirrors the CLI's --all
+    """The serial ports of this system, read from sysfs; none is opened.
+    On-board UARTs that report no hardware (phantom ttyS0-ttyS31) are left
+    out unless ``all`` is true."""
+    lib = get_library()
+    array = PortInfoPointer()
+    count = lib.client_list_ports(ctypes.byref(array), CLIENT_LIST_ALL if all else 0)
+    return _collect(count, array)
+
+
+def find(profile: str, identify: bool = False) -> List[PortInfo]:
+    """The ports whose USB ids the device profile lists, opening none; with
+    ``identify``, each of those is opened with the profile's settings and
+    kept only if it answers the profile's identify query as expected."""
+    lib = get_library()
+    array = PortInfoPointer()
+    count = lib.client_find_ports(profile.encode(), ctypes.byref(array),
+                                  CLIENT_FIND_IDENTIFY if identify else 0)
+    return _collect(count, array)
