@@ -193,8 +193,11 @@ struct client_config {
 /**
  * Open a port from a spec string.
  *
- * The spec is a port path, optionally followed by `?key=value&key=value`:
- * `/dev/ttyUSB0?baud=115200&parity=even&eol=CRLF&timeout_ms=500`.
+ * The spec is a port, optionally followed by `?key=value&key=value`:
+ * `/dev/ttyUSB0?baud=115200&parity=even&eol=CRLF&timeout_ms=500`. The port
+ * is a device path, or `usb:VID:PID[:SERIAL]` (hex ids), resolved to the one
+ * tty that USB adapter has now (CLIENT_ERR_NOPORT, listing what was found,
+ * when none or several match).
  * Keys: baud, bits (5-8), parity (none/odd/even/mark/space), stop (1/2),
  * flow (none/xonxoff/rtscts/dtrdsr), eol (both terminators), write_eol,
  * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
