@@ -507,6 +507,8 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, int64
 			       " [errors] query)", c->cfg.port);
 	if (write_command(c, c->cfg.error_query, strlen(c->cfg.error_query), NULL, 0, deadline))
 		return client_last_error();
+	if (c->cfg.echo && check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), deadline, timeout_ms))
+		return client_last_error();
 	r = client_read_line(c, deadline, timeout_ms);
 	if (!r)
 		return client_last_error();

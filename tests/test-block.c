@@ -218,6 +218,12 @@ static void test_echo(void **state)
 	expect_fail(client_send_cmd_reply(c, "MEAS?"), CLIENT_ERR_ECHO,
 		    "echo mismatch: sent \"MEAS?\", the device echoed \"MEAX?\"");
 	client_destroy(c);
+	/* The error query is echoed too. */
+	f = fake_new();
+	c = open_fake(f, "fake?echo=1&check_errors=1&error_query=ERR?");
+	fake_add(f, "V?\n7\nERR?\n0,ok\n", 16);
+	expect_block(client_send_cmd_reply(c, "V?"), "7", 1);
+	client_destroy(c);
 }
 
 int main(void)
