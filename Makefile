@@ -18,7 +18,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CFLAGS)
 # Profiles are looked up in the installed data dir, then in this tree.
 PATH_DEFS = -DSERIALCMD_DATADIR='"$(DATADIR)"' -DSERIALCMD_SRCDIR='"$(CURDIR)"'
-LIBS    := -lserialport -lpthread
+LIBS    := -lserialport -ltelnet -lpthread
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_PIC := $(LIB_SRC:lib/%.c=build/pic/%.o)
@@ -29,7 +29,7 @@ SO      := lib/$(SONAME)
 AR_LIB  := lib/libserialcmd.a
 
 TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS)
@@ -53,7 +53,7 @@ $(AR_LIB): $(LIB_OBJ)
 	ar rcs $@ $^
 
 serialcmd.pc: Makefile
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: serialcmd\nDescription: ASCII command/reply over serial lines\nVersion: %s\nRequires.private: libserialport\nLibs: -L$${libdir} -lserialcmd\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: serialcmd\nDescription: ASCII command/reply over serial lines\nVersion: %s\nRequires.private: libserialport libtelnet\nLibs: -L$${libdir} -lserialcmd\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' > $@
 
 # Tools and tests link the static archive: tests reach internal seams and

@@ -197,7 +197,12 @@ struct client_config {
  * `/dev/ttyUSB0?baud=115200&parity=even&eol=CRLF&timeout_ms=500`. The port
  * is a device path, or `usb:VID:PID[:SERIAL]` (hex ids), resolved to the one
  * tty that USB adapter has now (CLIENT_ERR_NOPORT, listing what was found,
- * when none or several match).
+ * when none or several match), or a network port: `tcp://HOST:PORT`, a raw
+ * TCP stream such as ser2net's raw accepter (the server owns the line
+ * settings; the spec's baud, bits, parity, stop and flow are ignored), or
+ * `rfc2217://HOST:PORT`, Telnet with RFC 2217, which sends the spec's line
+ * settings to the server. HOST is a name, an IPv4 address or a bracketed
+ * IPv6 address (`tcp://[::1]:4001`).
  * Keys: baud, bits (5-8), parity (none/odd/even/mark/space), stop (1/2),
  * flow (none/xonxoff/rtscts/dtrdsr), eol (both terminators), write_eol,
  * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
@@ -216,7 +221,8 @@ struct client_config {
  * @param spec The spec string. Must not be NULL.
  * @return A new handle, to be released with client_destroy(); NULL on
  *         failure (CLIENT_ERR_ARG, _OPTION, _NOPORT, _PERM, _BUSY, _GONE,
- *         _IO, _NOMEM; see client_last_error()).
+ *         _IO, _NOMEM; network ports also _REFUSED, _NOHOST, _CLOSED,
+ *         _PROTOCOL, _TIMEOUT; see client_last_error()).
  * @since 1.0.0
  */
 SERIALCMD_API struct client *client_init_py(const char *spec);

@@ -26,6 +26,26 @@ static void sleep_until_ns(int64_t when)
 		;
 }
 
+/* What a transport logs goes where the client's trace goes. */
+static void transport_trace(void *ctx, const char *line)
+{
+	struct client *c = ctx;
+	char full[CLIENT_PORT_MAX + 600];
+
+	if (!c->trace)
+		return;
+	snprintf(full, sizeof(full), "%s: %s", c->cfg.port, line);
+	c->trace(c->trace_user, full);
+}
+
+/* Point a freshly opened transport at this handle's name and trace. */
+static void adopt_transport(struct client *c)
+{
+	c->tp->port = c->cfg.port;
+	c->tp->trace = transport_trace;
+	c->tp->trace_ctx = c;
+}
+
 static void trace_stderr(void *user, const char *line)
 {
 	(void)user;
@@ -106,15 +126,12 @@ struct client *client_open_transport(const struct client_config *cfg, struct tra
 		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's condition", cfg->port);
 		goto err_users;
 	}
-	if (tp) {
-		tp->port = c->cfg.port;
+	if (tp)
 		c->tp = tp;
-	} else if (transport_open(&c->cfg, &c->tp) != CLIENT_OK) {
+	else if (transport_open(&c->cfg, &c->tp) != CLIENT_OK)
 		goto err_mutex;
-	} else {
-		/* Messages name the port as the user gave it. */
-		c->tp->port = c->cfg.port;
-	}
+	/* Messages name the port as the user gave it. */
+	adopt_transport(c);
 	/* Boards that reset when the port opens (Arduino) need time to boot. */
 	if (c->cfg.open_delay_ms)
 		sleep_until_ns(clock_deadline_ns(c->cfg.open_delay_ms));
@@ -244,6 +261,12 @@ static int drain_stale(struct client *c)
 	if (c->rx.len) {
 		client_trace(c, "dropped stale", c->rx.data, c->rx.len);
 		rxbuf_clear(&c->rx);
+	}
+	if (c->tp->ops->flush_input) {
+		int ret = c->tp->ops->flush_input(c->tp);
+
+		if (ret)
+			return client_fail(c, ret);
 	}
 	for (int i = 0; i < DRAIN_MAX_READS; i++) {
 		ssize_t n = c->tp->ops->read_now(c->tp, buf, sizeof(buf));
@@ -474,7 +497,7 @@ static int reconnect(struct client *c, int64_t deadline)
 		int64_t now;
 
 		if (transport_open(&c->cfg, &c->tp) == CLIENT_OK) {
-			c->tp->port = c->cfg.port;
+			adopt_transport(c);
 			c->gone = 0;
 			client_trace(c, "reconnected", "", 0);
 			return CLIENT_OK;

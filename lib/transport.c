@@ -12,6 +12,10 @@ int transport_open(const struct client_config *cfg, struct transport **out)
 	struct stat st;
 	int ret;
 
+	if (strncmp(port, "tcp://", 6) == 0)
+		return transport_tcp_open(cfg, port, out);
+	if (strncmp(port, "rfc2217://", 10) == 0)
+		return transport_rfc2217_open(cfg, port, out);
 	/* usb:VID:PID[:SERIAL]: whichever tty that adapter has now. */
 	if (strncmp(port, "usb:", 4) == 0) {
 		ret = ports_resolve_usb(port, resolved, sizeof(resolved));

@@ -21,6 +21,9 @@ struct transport_ops {
 	ssize_t (*read_now)(struct transport *t, void *buf, size_t size);
 	/* Write all len bytes before the deadline; return CLIENT_OK. */
 	int (*write)(struct transport *t, const void *buf, size_t len, int64_t deadline_ns);
+	/* Optional (NULL: nothing to do): discard input held on the far side,
+	 * such as a terminal server's buffer, before a command. Never waits. */
+	int (*flush_input)(struct transport *t);
 	/* Release everything; t itself too. */
 	void (*close)(struct transport *t);
 };
@@ -28,6 +31,9 @@ struct transport_ops {
 struct transport {
 	const struct transport_ops *ops;
 	const char *port; /* for messages; owned by the client */
+	/* Set by the client once open: log one line (NULL: not tracing). */
+	void (*trace)(void *ctx, const char *line);
+	void *trace_ctx;
 };
 
 /* The backends' constructors, tried by transport_open(). Each returns
@@ -38,5 +44,10 @@ struct transport {
 struct client_config;
 int transport_serial_open(const struct client_config *cfg, const char *port, struct transport **out);
 int transport_tty_open(const struct client_config *cfg, const char *port, struct transport **out);
+/* Network ports, chosen by prefix before any local path is looked at:
+ * "tcp://HOST:PORT" (raw byte stream) and "rfc2217://HOST:PORT" (Telnet
+ * with the COM-PORT-OPTION). They never decline. */
+int transport_tcp_open(const struct client_config *cfg, const char *port, struct transport **out);
+int transport_rfc2217_open(const struct client_config *cfg, const char *port, struct transport **out);
 
 #endif
