@@ -8,6 +8,18 @@
 
 #include "sim.h"
 
+/* One value of any of the struct-module types a waveform may hold. */
+union sample {
+	signed char b;
+	unsigned char B;
+	short h;
+	unsigned short H;
+	int i;
+	unsigned I;
+	float f;
+	double d;
+};
+
 static size_t type_size(char t)
 {
 	switch (t) {
@@ -34,16 +46,7 @@ static void put_bytes(unsigned char *dst, const void *src, size_t n, int big)
 static void make_point(const struct profile_waveform *w, unsigned i, unsigned char *out)
 {
 	double phase = 2 * M_PI * (double)i / (double)w->points;
-	union {
-		signed char b;
-		unsigned char B;
-		short h;
-		unsigned short H;
-		int i;
-		unsigned I;
-		float f;
-		double d;
-	} v;
+	union sample v;
 
 	switch (w->datatype) {
 	case 'b': v.b = (signed char)(i * 7); break;
@@ -95,16 +98,7 @@ void sim_wave_free(struct sim *s)
 static double get_value(const struct profile_waveform *w, const unsigned char *p)
 {
 	unsigned char host[8];
-	union {
-		signed char b;
-		unsigned char B;
-		short h;
-		unsigned short H;
-		int i;
-		unsigned I;
-		float f;
-		double d;
-	} v;
+	union sample v;
 	size_t n = type_size(w->datatype);
 
 	put_bytes(host, p, n, w->big_endian); /* the swap is its own inverse */

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "expect.h"
 #include "faults.h"
 #include "internal.h"
 #include "sim-helper.h"
@@ -109,48 +110,9 @@ static struct client *open_spec(const char *spec)
 	return c;
 }
 
-static void expect_reply(struct client *c, const char *cmd, const char *want, size_t len)
-{
-	struct client_ret *r = client_send_cmd_reply(c, cmd);
-
-	if (!r)
-		fail_msg("'%s': %s", cmd, client_last_message());
-	assert_int_equal(r->len, len);
-	assert_memory_equal(r->ret_data, want, len);
-	assert_int_equal(r->ret_data[len], '\0');
-	client_free_ret(r);
-}
-
-static void expect_error(struct client *c, const char *cmd, int code, const char *fragment)
-{
-	struct client_ret *r = client_send_cmd_reply(c, cmd);
-
-	if (r) {
-		client_free_ret(r);
-		fail_msg("'%s' succeeded, wanted %s", cmd, client_error_name(code));
-	}
-	if (client_last_error() != code)
-		fail_msg("'%s': got %s (%s), wanted %s", cmd, client_error_name(client_last_error()),
-			 client_last_message(), client_error_name(code));
-	if (fragment && !strstr(client_last_message(), fragment))
-		fail_msg("'%s': message '%s' lacks '%s'", cmd, client_last_message(), fragment);
-}
-
 static int64_t ms_since(int64_t t0)
 {
 	return (clock_now_ns() - t0) / 1000000;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* --- the echo device -------------------------------------------------- */

@@ -28,6 +28,7 @@
 
 #include "faults.h"
 #include "internal.h"
+#include "expect.h"
 #include "sim-helper.h"
 
 #define START_TIMEOUT_MS 5000
@@ -326,32 +327,6 @@ static struct client *open_retry(const char *spec)
 }
 
 /* --- client helpers ------------------------------------------------------- */
-
-static void expect_reply(struct client *c, const char *cmd, const char *want, size_t len)
-{
-	struct client_ret *r = client_send_cmd_reply(c, cmd);
-
-	if (!r)
-		fail_msg("'%s': %s", cmd, client_last_message());
-	if (r->len != len || memcmp(r->ret_data, want, len) != 0)
-		fail_msg("'%s': got %zu bytes, wanted %zu", cmd, r->len, len);
-	client_free_ret(r);
-}
-
-static void expect_error(struct client *c, const char *cmd, int code, const char *fragment)
-{
-	struct client_ret *r = client_send_cmd_reply(c, cmd);
-
-	if (r) {
-		client_free_ret(r);
-		fail_msg("'%s' succeeded, wanted %s", cmd, client_error_name(code));
-	}
-	if (client_last_error() != code)
-		fail_msg("'%s': got %s (%s), wanted %s", cmd, client_error_name(client_last_error()),
-			 client_last_message(), client_error_name(code));
-	if (fragment && !strstr(client_last_message(), fragment))
-		fail_msg("'%s': message '%s' lacks '%s'", cmd, client_last_message(), fragment);
-}
 
 static void expect_open_error(const char *spec, int code, const char *fragment)
 {

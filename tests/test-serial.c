@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <libserialport.h>
 
+#include "expect.h"
 #include "serialcmd.h"
 
 #define TIMEOUT_MS 200       /* per command, where nothing is meant to wait */
@@ -355,7 +356,7 @@ static void assert_last_error(int code)
 	assert_string_equal(client_error_name(client_last_error()), client_error_name(code));
 }
 
-static void expect_reply(struct client_ret *ret, const char *want)
+static void expect_ret(struct client_ret *ret, const char *want)
 {
 	if (!ret)
 		fail_msg("no reply: %s: %s", client_error_name(client_last_error()), client_last_message());
@@ -395,18 +396,6 @@ static void assert_fails_fast(struct client *c)
 	assert_int_equal(fx.n_reads, reads);
 	assert_int_equal(fx.n_read_nows, read_nows);
 	assert_int_equal(fx.n_writes, writes);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* 1 when a new open file could take the port's flock now. */
@@ -487,7 +476,7 @@ static void test_reply_one_byte_per_read(void **state)
 	will_read("O");
 	will_read("K");
 	will_read("\n");
-	expect_reply(client_send_cmd_reply(c, "*IDN?"), "OK");
+	expect_ret(client_send_cmd_reply(c, "*IDN?"), "OK");
 	assert_written("*IDN?\n");
 	assert_int_equal(fx.n_reads, 3);
 	client_destroy(c);
@@ -504,15 +493,15 @@ static void test_reply_crlf_split(void **state)
 	will_read("A\r");
 	will_read("B\r");
 	will_read("\n");
-	expect_reply(client_send_cmd_reply(c, "Q1"), "A\rB");
+	expect_ret(client_send_cmd_reply(c, "Q1"), "A\rB");
 	/* A second reply starts in the read that ends the first. */
 	will_send();
 	will_read("OK\r");
 	will_read("\nNE");
-	expect_reply(client_send_cmd_reply(c, "Q2"), "OK");
+	expect_ret(client_send_cmd_reply(c, "Q2"), "OK");
 	will_read("XT\r");
 	will_read("\n");
-	expect_reply(client_read_reply(c), "NEXT");
+	expect_ret(client_read_reply(c), "NEXT");
 	assert_written("Q1\r\nQ2\r\n");
 	assert_int_equal(fx.n_reads, 7);
 	client_destroy(c);
@@ -529,7 +518,7 @@ static void test_read_eintr(void **state)
 	will_read("O");
 	will_read_fail(EAGAIN);
 	will_read("K\n");
-	expect_reply(client_send_cmd_reply(c, "READ?"), "OK");
+	expect_ret(client_send_cmd_reply(c, "READ?"), "OK");
 	assert_int_equal(fx.n_reads, 4);
 	client_destroy(c);
 }
@@ -565,7 +554,7 @@ static void test_read_timeout(void **state)
 	fx.read_stall = 0;
 	will_send();
 	will_read("OK\n");
-	expect_reply(client_send_cmd_reply(c, "FAST?"), "OK");
+	expect_ret(client_send_cmd_reply(c, "FAST?"), "OK");
 	client_destroy(c);
 }
 
@@ -614,7 +603,7 @@ static void test_read_einval(void **state)
 	/* Not a hang-up: the handle keeps working. */
 	will_send();
 	will_read("OK\n");
-	expect_reply(client_send_cmd_reply(c, "*IDN?"), "OK");
+	expect_ret(client_send_cmd_reply(c, "*IDN?"), "OK");
 	client_destroy(c);
 }
 
@@ -630,7 +619,7 @@ static void test_write_one_byte_per_call(void **state)
 	will_read_now("");
 	will_return_count(__wrap_sp_blocking_write, 1, (int)strlen(cmd) + 2);
 	will_read("1.5\n");
-	expect_reply(client_send_cmd_reply(c, cmd), "1.5");
+	expect_ret(client_send_cmd_reply(c, cmd), "1.5");
 	assert_written("MEAS:VOLT?\r\n");
 	assert_int_equal(fx.n_writes, (int)strlen(cmd) + 2);
 	client_destroy(c);
@@ -648,7 +637,7 @@ static void test_write_eintr(void **state)
 	will_write(-EAGAIN);
 	will_write(WRITE_ALL);
 	will_read("OK\n");
-	expect_reply(client_send_cmd_reply(c, "RST"), "OK");
+	expect_ret(client_send_cmd_reply(c, "RST"), "OK");
 	assert_written("RST\n");
 	assert_int_equal(fx.n_writes, 4);
 	client_destroy(c);
@@ -704,12 +693,12 @@ static void test_stale_input_dropped(void **state)
 	will_read_now("");
 	will_write(WRITE_ALL);
 	will_read("A\nB");
-	expect_reply(client_send_cmd_reply(c, "Q1"), "A");
+	expect_ret(client_send_cmd_reply(c, "Q1"), "A");
 	assert_int_equal(fx.n_read_nows, 3);
 	/* "B", left over from the last reply, is stale for the next command. */
 	will_send();
 	will_read("C\n");
-	expect_reply(client_send_cmd_reply(c, "Q2"), "C");
+	expect_ret(client_send_cmd_reply(c, "Q2"), "C");
 	assert_written("Q1\nQ2\n");
 	client_destroy(c);
 }
@@ -838,7 +827,7 @@ static void test_fallback_to_termios(void **state)
 	assert_int_equal(n, 5);
 	assert_memory_equal(got, "PING\n", 5);
 	assert_int_equal(write(fx.master, "PONG\n", 5), 5);
-	expect_reply(client_read_reply(c), "PONG");
+	expect_ret(client_read_reply(c), "PONG");
 	assert_int_equal(fx.n_reads + fx.n_read_nows + fx.n_writes, 0);
 	client_destroy(c);
 	assert_int_equal(fx.n_close, 0);

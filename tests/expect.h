@@ -1,0 +1,17 @@
+/* expect.h - checks the C tests share: a command's exact reply or exact
+ * error, and the process's open descriptors. */
+#ifndef SERIALCMD_EXPECT_H
+#define SERIALCMD_EXPECT_H
+
+#include <stddef.h>
+
+#include "serialcmd.h"
+
+/* cmd's reply is exactly len bytes of want (and NUL-terminated). */
+void expect_reply(struct client *c, const char *cmd, const char *want, size_t len);
+/* cmd fails with code, and the message holds fragment (if not NULL). */
+void expect_error(struct client *c, const char *cmd, int code, const char *fragment);
+/* Entries in /proc/self/fd, the directory's own descriptor included. */
+int count_fds(void);
+
+#endif
