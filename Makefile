@@ -6,6 +6,13 @@ BINDIR  ?= $(PREFIX)/bin
 PCDIR   ?= $(LIBDIR)/pkgconfig
 DATADIR ?= $(PREFIX)/share/serialcmd
 MANDIR  ?= $(PREFIX)/share/man
+# udev/: rules, their identify helper and the unit they start (udev/README.md)
+LIBEXECDIR     ?= $(PREFIX)/lib/serialcmd
+UDEVRULESDIR   ?= $(PREFIX)/lib/udev/rules.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UDEV_HELPER    ?= $(LIBEXECDIR)/serialcmd-udev-id
+UDEV_TIMEOUT_MS ?= 3000
+UDEV_OUT := udev/gen-rules udev/serialcmd-udev-id udev/70-serialcmd.rules
 DESTDIR ?=
 
 VERSION := 1.0.0
@@ -31,8 +38,8 @@ AR_LIB  := lib/libserialcmd.a
 TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
 TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net
 
-.PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo
-all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS)
+.PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo FORCE
+all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 
 build/pic/%.o: lib/%.c lib/*.h include/serialcmd.h
 	@mkdir -p $(dir $@)
@@ -61,6 +68,22 @@ serialcmd.pc: Makefile
 SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c devices/sim-wave.c
 devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/faults.h lib/profile.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) -Idevices $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil -lm
+
+# udev: the rules are generated from the profiles; the helper links the static
+# archive, so that it needs no library path when udev runs it.
+udev/gen-rules: udev/gen-rules.c lib/profile.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) $< $(AR_LIB) -o $@ $(LIBS)
+
+udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(AR_LIB) -o $@ $(LIBS)
+
+udev/70-serialcmd.rules: udev/gen-rules devices/profiles $(wildcard devices/profiles/*.profile) udev/rules.config
+	udev/gen-rules --helper='$(UDEV_HELPER)' --timeout-ms='$(UDEV_TIMEOUT_MS)' -o $@ devices/profiles
+
+# Rewritten only when the helper's path or deadline change, so the rules follow.
+udev/rules.config: FORCE
+	@printf '%s\n' '$(UDEV_HELPER) $(UDEV_TIMEOUT_MS)' | cmp -s - $@ || printf '%s\n' '$(UDEV_HELPER) $(UDEV_TIMEOUT_MS)' > $@
+FORCE:
 
 # Programs link the shared library, as a user's program would.
 devices/serialcmd-query devices/serialcmd: %: %.c $(SO) lib/libserialcmd.so
@@ -110,6 +133,11 @@ install: all
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 devices/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -D -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
+	install -m 0644 udev/70-serialcmd.rules $(DESTDIR)$(UDEVRULESDIR)/
+	sed 's|/usr/local/bin/|$(BINDIR)/|' udev/serialcmd@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service
 
 clean:
-	rm -rf build lib/*.so* lib/*.a serialcmd.pc $(TOOLS) $(TESTS)
+	rm -rf build lib/*.so* lib/*.a serialcmd.pc $(TOOLS) $(TESTS) $(UDEV_OUT) udev/rules.config

@@ -1,0 +1,494 @@
+/* serialcmd-udev-id - tell which instrument sits behind a USB-serial port, for
+ * the udev rules (IMPORT{program}).
+ *
+ *     serialcmd-udev-id [--timeout-ms=N] [--profile-dir=DIR] [-v] DEVNODE PROFILE...
+ *
+ * The rules call it only for ports whose USB ids several profiles list, or a
+ * generic USB-serial bridge's ids, and pass the candidate profiles, most
+ * specific first. For each candidate it opens DEVNODE with the profile's
+ * settings, sends the profile's identify query and matches the answer against
+ * its identify_match pattern; the first candidate that matches is printed:
+ *
+ *     ID_SERIALCMD_MODEL=keithley2000
+ *     ID_SERIALCMD_SERIAL=1234567        (3rd field of a 4-field *IDN? answer)
+ *     ID_SERIALCMD_IDENT=KEITHLEY_INSTRUMENTS_INC._MODEL_2000_1234567_A19___A02
+ *
+ * Safe to run from udev:
+ * - one total deadline (--timeout-ms, default 3000) covers every open, pause
+ *   and query; an interval timer ends the process at the deadline whatever it
+ *   is doing, and output is written in one piece only once a model is known;
+ * - nothing is opened without candidate profiles, and, when udev says which
+ *   USB ids the port has (ID_VENDOR_ID, ID_MODEL_ID in the environment), only
+ *   profiles listing them count; the active kernel console is refused;
+ * - a busy port (another program holds it), a port that went away or any
+ *   other failure ends it quietly: exit status 0, no output;
+ * - only ID_SERIALCMD_* keys are printed, and values keep [A-Za-z0-9._-]
+ *   only (sanitize.c), so an instrument cannot set other properties;
+ * - profiles come from the installed data dir (and --profile-dir), never from
+ *   an inherited SERIALCMD_DEVICES.
+ *
+ * Exit status: 0, also when nothing was identified; 2 for bad arguments or a
+ * refused port (a message on stderr). -v explains on stderr what happened. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <serialcmd.h>
+
+#include "profile.h"
+#include "sanitize.h"
+
+#define PROG "serialcmd-udev-id"
+#define DEFAULT_TIMEOUT_MS 3000
+#define MAX_TIMEOUT_MS 60000
+#define MIN_TIMEOUT_MS 50
+/* Least time kept for writing a query and reading its answer; budgets
+ * below it end the probing. */
+#define MIN_QUERY_MS 100
+/* Kept back from each probe for opening and closing the port. */
+#define OPEN_CLOSE_MARGIN_MS 20
+#define MAX_CANDIDATES 32
+#define MAX_IDENT_REPLY 1024
+
+static int verbose;
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	fputs(PROG ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void on_deadline(int sig)
+{
+	(void)sig;
+	_exit(0); /* nothing was printed yet: a quiet end */
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* End the process at the deadline, whatever is going on then. */
+static int arm_deadline(unsigned timeout_ms)
+{
+	struct sigaction sa;
+	struct itimerval it;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_deadline;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return -1;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = timeout_ms / 1000;
+	it.it_value.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+	return setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static int usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, PROG ": %s\n", why);
+	fprintf(stderr, "usage: " PROG " [--timeout-ms=N] [--profile-dir=DIR] [-v] DEVNODE PROFILE...\n"
+			"Identify the instrument on DEVNODE among the PROFILEs; print ID_SERIALCMD_* lines.\n");
+	return 2;
+}
+
+/* Profile names as the library accepts them, and never a path. */
+static int valid_profile_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= PROFILE_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (; *s; s++)
+		if (!sanitize_keep((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* Is the port the active kernel console? Its name against
+ * /sys/class/tty/console/active ("tty0 ttyS0"). */
+static int is_console(const char *devnode)
+{
+	char real[4096], active[512];
+	const char *base;
+	FILE *f;
+	int found = 0;
+
+	if (!realpath(devnode, real))
+		return 0;
+	base = strrchr(real, '/');
+	base = base ? base + 1 : real;
+	if (strcmp(real, "/dev/console") == 0)
+		return 1;
+	f = fopen("/sys/class/tty/console/active", "re");
+	if (!f)
+		return 0;
+	if (fgets(active, sizeof(active), f)) {
+		char *save = NULL;
+
+		for (char *w = strtok_r(active, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
+			if (strcmp(w, base) == 0)
+				found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A hex id from udev's environment (ID_VENDOR_ID=0403); -1 if absent. */
+static long env_hex(const char *key)
+{
+	const char *v = getenv(key);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 16);
+	return errno || *end || n < 0 || n > 0xffff ? -1 : n;
+}
+
+/* May this profile be tried on a port with these USB ids (-1: unknown)? */
+static int profile_fits_port(const struct profile *p, long vid, long pid, long intf)
+{
+	int listed = 0;
+
+	if (vid < 0 || pid < 0)
+		return 1; /* run by hand, outside udev: the caller chose */
+	for (size_t i = 0; i < p->nusb; i++)
+		if ((long)p->usb[i].vid == vid && (long)p->usb[i].pid == pid)
+			listed = 1;
+	if (!listed)
+		return 0;
+	return p->usb_interface < 0 || intf < 0 || p->usb_interface == intf;
+}
+
+/* One query sent on one set of port settings, and what came back. */
+struct probe {
+	struct client_config *cfg;
+	const char *query;
+	int done;  /* 1: sent (reply or not) */
+	int ok;    /* 1: a reply came */
+	char reply[MAX_IDENT_REPLY + 1];
+	size_t len;
+};
+
+/* Would a and b talk to the device the same way? Then one answer serves both. */
+static int same_line(const struct client_config *a, const struct client_config *b)
+{
+	return a->baud == b->baud && a->bits == b->bits && a->parity == b->parity && a->stop == b->stop &&
+	       a->flow == b->flow && a->echo == b->echo && a->write_eol_len == b->write_eol_len &&
+	       memcmp(a->write_eol, b->write_eol, a->write_eol_len) == 0 && a->read_eol_len == b->read_eol_len &&
+	       memcmp(a->read_eol, b->read_eol, a->read_eol_len) == 0;
+}
+
+/* Append "&KEY=0" to spec when this library knows KEY: a probe sends one
+ * query and reads one answer, nothing more (no error-queue reads, no
+ * reopening after a hang-up), whatever the profile asks for. */
+static void spec_off(char *spec, size_t size, const char *key)
+{
+	const char *keys = client_spec_keys();
+	size_t n = strlen(key), used = strlen(spec);
+
+	for (const char *k = keys; (k = strstr(k, key)) != NULL; k += n) {
+		if ((k == keys || k[-1] == ',') && (k[n] == ',' || k[n] == '\0')) {
+			snprintf(spec + used, size - used, "&%s=0", key);
+			return;
+		}
+	}
+}
+
+static unsigned min_u(unsigned a, unsigned b)
+{
+	return a < b ? a : b;
+}
+
+enum probe_end { PROBE_NEXT, PROBE_STOP };
+
+/* Open, ask, close, all before the deadline. PROBE_STOP when the port
+ * cannot be used at all (busy, gone, no access): nothing more is tried. */
+static enum probe_end run_probe(struct probe *pr, int64_t deadline)
+{
+	struct client_config *cfg = pr->cfg;
+	struct client_ret *r;
+	struct client *c;
+	int64_t left = deadline - now_ms() - OPEN_CLOSE_MARGIN_MS;
+	unsigned budget, rest;
+	int code = CLIENT_OK;
+
+	pr->done = 1;
+	if (left < MIN_QUERY_MS) {
+		note("%s: no time left for %s", cfg->port, cfg->profile);
+		return PROBE_STOP;
+	}
+	budget = (unsigned)left;
+	/* The profile's pauses, cut to fit: a board that boots for 2 s after
+	 * the open (Arduino) still gets what the deadline allows. */
+	cfg->open_delay_ms = min_u(cfg->open_delay_ms, budget - MIN_QUERY_MS);
+	rest = budget - cfg->open_delay_ms;
+	cfg->query_delay_ms = min_u(cfg->query_delay_ms, rest / 2);
+	rest -= cfg->query_delay_ms;
+	cfg->timeout_ms = min_u(cfg->timeout_ms, rest);
+	if (cfg->timeout_ms < 1)
+		cfg->timeout_ms = 1;
+	cfg->min_gap_ms = 0;
+	cfg->exclusive = 1;
+	cfg->max_reply = MAX_IDENT_REPLY;
+
+	c = client_open(cfg);
+	if (!c) {
+		code = client_last_error();
+		note("%s (%s)", client_last_message(), client_error_name(code));
+		return PROBE_STOP; /* busy, gone, no access...: quietly leave it */
+	}
+	r = client_send_cmd_reply(c, pr->query);
+	if (r) {
+		pr->ok = 1;
+		pr->len = r->len < MAX_IDENT_REPLY ? r->len : MAX_IDENT_REPLY;
+		memcpy(pr->reply, r->ret_data, pr->len);
+		pr->reply[pr->len] = '\0';
+		client_free_ret(r);
+		note("%s: %s answered %zu bytes", cfg->port, pr->query, pr->len);
+	} else {
+		code = client_last_error();
+		note("%s (%s)", client_last_message(), client_error_name(code));
+	}
+	client_destroy(c);
+	return code == CLIENT_ERR_GONE ? PROBE_STOP : PROBE_NEXT;
+}
+
+/* Does the reply fit the profile's pattern? Replies with NUL bytes never do;
+ * surrounding blanks (a CR before an LF terminator) are ignored. */
+static int reply_matches(const struct probe *pr, const char *pattern)
+{
+	char text[MAX_IDENT_REPLY + 1];
+	size_t start = 0, end = pr->len;
+
+	if (!pr->ok || memchr(pr->reply, '\0', pr->len))
+		return 0;
+	while (start < end && strchr(" \t\r\n", pr->reply[start]))
+		start++;
+	while (end > start && strchr(" \t\r\n", pr->reply[end - 1]))
+		end--;
+	memcpy(text, pr->reply + start, end - start);
+	text[end - start] = '\0';
+	return fnmatch(pattern, text, 0) == 0;
+}
+
+/* The serial number of an IEEE 488.2 *IDN? answer: the third of four or
+ * more comma-separated fields ("MAKER,MODEL,SERIAL,FIRMWARE"). */
+static size_t idn_serial(const struct probe *pr, const char **start)
+{
+	const char *f = pr->reply, *end = pr->reply + pr->len, *s3 = NULL, *e3 = NULL;
+	int field = 0;
+
+	for (const char *p = f; p <= end; p++) {
+		if (p == end || *p == ',') {
+			if (field == 2) {
+				s3 = f;
+				e3 = p;
+			}
+			field++;
+			f = p + 1;
+		}
+	}
+	if (field < 4 || !s3)
+		return 0;
+	*start = s3;
+	return (size_t)(e3 - s3);
+}
+
+/* Everything printed, in one write, only ID_SERIALCMD_* keys. */
+static void print_result(const char *model, const struct probe *pr)
+{
+	char out[3 * (SANITIZE_VALUE_MAX + 32)], val[SANITIZE_VALUE_MAX + 1];
+	const char *s = NULL;
+	size_t n, o = 0, len;
+
+	n = sanitize_value(val, sizeof(val), model, strlen(model));
+	if (!n)
+		return;
+	o += (size_t)snprintf(out + o, sizeof(out) - o, "ID_SERIALCMD_MODEL=%s\n", val);
+	len = idn_serial(pr, &s);
+	if (len && sanitize_value(val, sizeof(val), s, len))
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "ID_SERIALCMD_SERIAL=%s\n", val);
+	if (sanitize_value(val, sizeof(val), pr->reply, pr->len))
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "ID_SERIALCMD_IDENT=%s\n", val);
+	for (size_t done = 0; done < o;) {
+		ssize_t w = write(STDOUT_FILENO, out + done, o - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "profile-dir", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct profile prof[MAX_CANDIDATES];
+	static struct probe probes[MAX_CANDIDATES];
+	const char *names[MAX_CANDIDATES];
+	int pidx[MAX_CANDIDATES];
+	unsigned timeout_ms = DEFAULT_TIMEOUT_MS;
+	const char *profile_dir = NULL, *devnode;
+	size_t nprof = 0, nprobes = 0;
+	long vid, pid, intf;
+	int64_t deadline;
+	struct stat st;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "t:d:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 't': {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] == '-' || n < MIN_TIMEOUT_MS || n > MAX_TIMEOUT_MS)
+				return usage("--timeout-ms must be 50 to 60000");
+			timeout_ms = (unsigned)n;
+			break;
+		}
+		case 'd':
+			profile_dir = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(NULL);
+			return 0;
+		default:
+			return usage(NULL);
+		}
+	}
+	/* The deadline starts now and covers everything below. */
+	deadline = now_ms() + timeout_ms;
+	if (arm_deadline(timeout_ms) != 0) {
+		fprintf(stderr, PROG ": cannot set the deadline timer: %s\n", strerror(errno));
+		return 2;
+	}
+	if (argc - optind < 2)
+		return usage("needs a device node and at least one candidate profile; nothing is opened without");
+	if (argc - optind - 1 > MAX_CANDIDATES)
+		return usage("too many candidate profiles (at most 32)");
+	devnode = argv[optind];
+	if (strncmp(devnode, "/dev/", 5) != 0 || strlen(devnode) >= CLIENT_PORT_MAX)
+		return usage("the device node must be a path under /dev/");
+	if (stat(devnode, &st) != 0 || !S_ISCHR(st.st_mode)) {
+		fprintf(stderr, PROG ": %s: not a character device; not opened\n", devnode);
+		return 2;
+	}
+	if (is_console(devnode)) {
+		fprintf(stderr, PROG ": %s is the kernel console; not opened\n", devnode);
+		return 2;
+	}
+	for (int i = optind + 1; i < argc; i++)
+		if (!valid_profile_name(argv[i]))
+			return usage("a profile name has only letters, digits, '.', '_' and '-'");
+
+	/* Profiles only from where the installation put them, or --profile-dir. */
+	if (profile_dir ? setenv("SERIALCMD_DEVICES", profile_dir, 1) : unsetenv("SERIALCMD_DEVICES")) {
+		fprintf(stderr, PROG ": %s\n", strerror(errno));
+		return 2;
+	}
+	vid = env_hex("ID_VENDOR_ID");
+	pid = env_hex("ID_MODEL_ID");
+	intf = env_hex("ID_USB_INTERFACE_NUM");
+
+	for (int i = optind + 1; i < argc; i++) {
+		struct profile *p = &prof[nprof];
+		char spec[PROFILE_NAME_MAX + 64];
+		struct client_config *cfg;
+		size_t k;
+
+		if (profile_load(argv[i], p) != CLIENT_OK) {
+			note("%s", client_last_message());
+			continue;
+		}
+		if (!p->identify[0] || !p->identify_match[0] || !profile_fits_port(p, vid, pid, intf)) {
+			note("profile %s: %s", argv[i],
+			     !p->identify[0] || !p->identify_match[0] ? "has no identify and identify_match"
+								       : "does not list this port's USB ids");
+			profile_free(p);
+			continue;
+		}
+		/* The port path goes in directly: a spec would read '?' and '&'. */
+		snprintf(spec, sizeof(spec), "port?profile=%s", argv[i]);
+		spec_off(spec, sizeof(spec), "check_errors");
+		spec_off(spec, sizeof(spec), "reconnect");
+		cfg = client_config_new(spec);
+		if (!cfg) {
+			note("%s", client_last_message());
+			profile_free(p);
+			continue;
+		}
+		snprintf(cfg->port, sizeof(cfg->port), "%s", devnode);
+		for (k = 0; k < nprobes; k++)
+			if (same_line(probes[k].cfg, cfg) && strcmp(probes[k].query, p->identify) == 0)
+				break;
+		if (k == nprobes) {
+			probes[k].cfg = cfg;
+			probes[k].query = p->identify;
+			nprobes++;
+		} else {
+			client_config_free(cfg);
+		}
+		names[nprof] = argv[i];
+		pidx[nprof++] = (int)k;
+	}
+	if (nprof == 0) {
+		note("%s: no candidate profile can identify it; not opened", devnode);
+		return 0;
+	}
+
+	for (size_t i = 0; i < nprof; i++) {
+		struct probe *pr = &probes[pidx[i]];
+
+		if (!pr->done && run_probe(pr, deadline) == PROBE_STOP)
+			break;
+		if (reply_matches(pr, prof[i].identify_match)) {
+			note("%s: identified as %s", devnode, names[i]);
+			print_result(names[i], pr);
+			break;
+		}
+	}
+	for (size_t k = 0; k < nprobes; k++)
+		client_config_free(probes[k].cfg);
+	for (size_t i = 0; i < nprof; i++)
+		profile_free(&prof[i]);
+	return 0;
+}
