@@ -500,6 +500,10 @@ static int reconnect(struct client *c, int64_t deadline)
 			adopt_transport(c);
 			c->gone = 0;
 			client_trace(c, "reconnected", "", 0);
+			/* A board that resets on open needs its boot time again;
+			 * it counts against this command's deadline. */
+			if (c->cfg.open_delay_ms)
+				sleep_until_ns(clock_deadline_ns(c->cfg.open_delay_ms));
 			return CLIENT_OK;
 		}
 		c->tp = NULL;
