@@ -239,11 +239,14 @@ static void ack_byte(struct rfc2217 *r, unsigned bit, const unsigned char *v, si
 /* A COM-PORT-OPTION sub-negotiation from the server. */
 static void comport_answer(struct rfc2217 *r, const unsigned char *b, size_t n)
 {
-	const unsigned char *v = b + 1;
+	const unsigned char *v;
 	size_t vn;
 
-	if (n < 1)
+	/* libtelnet passes a NULL buffer for an empty sub-negotiation: check
+	 * before any pointer arithmetic. */
+	if (!b || n < 1)
 		return;
+	v = b + 1;
 	vn = n - 1;
 	switch (b[0]) {
 	case SERVER_CODE + CPO_SIGNATURE:
