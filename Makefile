@@ -96,6 +96,29 @@ WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_por
 	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \
 	sp_blocking_read_next sp_nonblocking_read sp_blocking_write,-Wl,--wrap=$(f))
 
+# Benchmarks (bench/README.md): run by hand with `make bench`, never by check or CI.
+BENCH_PROGS := bench/bench-device bench/bench-bare bench/bench-serialcmd bench/bench-libserialport
+.PHONY: bench clean-bench
+bench: deps
+	$(MAKE) $(SO) lib/libserialcmd.so $(BENCH_PROGS)
+	$(PY) bench/run.py
+
+bench/bench-device: bench/bench-device.c
+	$(CC) $(ALL_CFLAGS) $< -o $@
+
+bench/bench-bare: bench/bench-bare.c bench/bench-client.c bench/bench-client.h
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ -lpthread
+
+bench/bench-libserialport: bench/bench-libserialport.c bench/bench-client.c bench/bench-client.h
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ -lserialport -lpthread
+
+bench/bench-serialcmd: bench/bench-serialcmd.c bench/bench-client.c bench/bench-client.h $(SO) lib/libserialcmd.so
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@ -lpthread
+
+clean: clean-bench
+clean-bench:
+	rm -f $(BENCH_PROGS)
+
 deps:
 	@sh .ci/install-deps
 
