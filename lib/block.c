@@ -89,13 +89,11 @@ static int read_tail(struct client *c, size_t got, int64_t deadline, unsigned in
  * reply's own buffer. */
 static struct client_ret *read_payload(struct client *c, size_t len, int64_t deadline, unsigned int timeout_ms)
 {
-	struct client_ret *ret = malloc(sizeof(*ret));
+	struct client_ret *ret;
 	size_t have = c->rx.len < len ? c->rx.len : len;
 	char *data = malloc(len + 1);
 
-	if (!ret || !data) {
-		free(ret);
-		free(data);
+	if (!data) {
 		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
 		return NULL;
 	}
@@ -111,14 +109,16 @@ static struct client_ret *read_payload(struct client *c, size_t len, int64_t dea
 			else
 				client_fail(c, (int)n);
 			free(data);
-			free(ret);
 			return NULL;
 		}
 		have += (size_t)n;
 	}
-	data[len] = '\0';
-	ret->ret_data = data;
-	ret->len = len;
+	ret = ret_new_adopt(data, len);
+	if (!ret) {
+		free(data);
+		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
+		return NULL;
+	}
 	client_trace(c, "received block", data, len);
 	if (read_tail(c, len, deadline, timeout_ms) != CLIENT_OK) {
 		client_free_ret(ret);
@@ -173,8 +173,18 @@ struct client_ret *block_read(struct client *c, int64_t deadline, unsigned int t
 	if (client_fill(c, 2, PREFIX_MAX, deadline, timeout_ms))
 		return NULL;
 	digit = c->rx.data[1];
-	if (digit < '0' || digit > '9')
-		return block_error(c, "malformed block header (no digit count after '#')", c->rx.data, c->rx.len);
+	if (digit < '0' || digit > '9') {
+		/* Nothing to say how long it is: drop it up to its terminator. */
+		ssize_t end = rxbuf_find(&c->rx, c->cfg.read_eol, c->cfg.read_eol_len);
+
+		block_error(c, "malformed block header (no digit count after '#')", c->rx.data,
+			    end >= 0 ? (size_t)end : c->rx.len);
+		if (end >= 0)
+			consume(c, (size_t)end + c->cfg.read_eol_len);
+		else
+			rxbuf_clear(&c->rx);
+		return NULL;
+	}
 	ndigits = (size_t)(digit - '0');
 	if (ndigits == 0) {
 		/* Indefinite: the bytes up to the terminator. */

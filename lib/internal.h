@@ -38,6 +38,11 @@ struct rxbuf {
 	size_t scanned; /* bytes already searched for the terminator */
 };
 
+/* Replies: a copy of n bytes, or one that takes over data (malloc'd, at
+ * least n+1 bytes); both NUL-terminate. NULL when out of memory. */
+struct client_ret *ret_new_copy(const void *data, size_t n);
+struct client_ret *ret_new_adopt(char *data, size_t n);
+
 void rxbuf_init(struct rxbuf *b);
 void rxbuf_free(struct rxbuf *b);
 void rxbuf_clear(struct rxbuf *b);
@@ -65,7 +70,7 @@ int eol_parse(const char *text, char *out, size_t size);
  * refuses any further open() by non-root. port_busy_error() names the holder. */
 int port_flock(int fd, const char *port);
 int port_exclusive(int fd, const char *port);
-void port_release(int fd);
+void port_release(int fd, pid_t owner);
 int port_busy_error(const char *port, const char *cause);
 
 /* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port. */

@@ -138,7 +138,11 @@ int port_exclusive(int fd, const char *port)
 	return CLIENT_OK;
 }
 
-void port_release(int fd)
+void port_release(int fd, pid_t owner)
 {
+	/* A child that inherited the handle must not end its parent's
+	 * exclusive use of the port. */
+	if (getpid() != owner)
+		return;
 	ioctl(fd, TIOCNXCL);
 }

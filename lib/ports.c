@@ -15,7 +15,7 @@
 /* The sysfs root: tests point it at a fake tree. */
 static const char *sysfs_root(void)
 {
-	const char *root = getenv("SERIALCMD_SYSFS_ROOT");
+	const char *root = secure_getenv("SERIALCMD_SYSFS_ROOT");
 
 	return root && root[0] ? root : "/sys";
 }

@@ -234,14 +234,26 @@ static int waveform_key(struct parser *ps, const char *key, const char *value)
 	return CLIENT_OK;
 }
 
+/* What a spec accepts for error_query / error_none: checked here, so a
+ * profile that loads also applies, and a bad one is refused with its line. */
+static int spec_text(struct parser *ps, char *dst, size_t size, const char *key, const char *value)
+{
+	const char *accepted;
+
+	if (config_check_option(key, value, &accepted) != 0)
+		return err_set(CLIENT_ERR_OPTION, "profile %s, line %d: bad [errors] value '%s' (accepted: %s)",
+			       ps->path, ps->line, value, accepted);
+	return copy_text(ps, dst, size, value);
+}
+
 static int errors_key(struct parser *ps, const char *key, const char *value)
 {
 	struct profile *p = ps->p;
 
 	if (strcmp(key, "query") == 0)
-		return copy_text(ps, p->error_query, sizeof(p->error_query), value);
+		return spec_text(ps, p->error_query, sizeof(p->error_query), "error_query", value);
 	if (strcmp(key, "none") == 0)
-		return copy_text(ps, p->error_none, sizeof(p->error_none), value);
+		return spec_text(ps, p->error_none, sizeof(p->error_none), "error_none", value);
 	if (strcmp(key, "unknown") == 0)
 		return copy_text(ps, p->error_unknown, sizeof(p->error_unknown), value);
 	if (strcmp(key, "unknown_reply") == 0) {
@@ -427,7 +439,7 @@ static int valid_name(const char *name)
 int profile_load(const char *name, struct profile *p)
 {
 	char dirs[4096], looked[1024] = "", path[PATH_MAX];
-	const char *env = getenv("SERIALCMD_DEVICES");
+	const char *env = secure_getenv("SERIALCMD_DEVICES");
 	size_t lo = 0;
 
 	if (strchr(name, '/'))

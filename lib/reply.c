@@ -1,5 +1,6 @@
 /* reply.c - the receive buffer: geometric growth up to a limit, a
  * terminator scan that looks at each byte once, replies and leftovers. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,44 @@ ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len)
 	return hit - b->data;
 }
 
+/* Every reply sits in a box that records whether its bytes are its own
+ * allocation. Deciding that from addresses (are the bytes right after the
+ * header?) fails with allocators that place two blocks back to back. */
+struct ret_box {
+	int owns_data;
+	struct client_ret ret;
+};
+
+struct client_ret *ret_new_copy(const void *data, size_t n)
+{
+	struct ret_box *box;
+
+	if (n > SIZE_MAX - sizeof(*box) - 1)
+		return NULL;
+	box = malloc(sizeof(*box) + n + 1);
+	if (!box)
+		return NULL;
+	box->owns_data = 0;
+	box->ret.ret_data = (char *)(box + 1);
+	box->ret.len = n;
+	memcpy(box->ret.ret_data, data, n);
+	box->ret.ret_data[n] = '\0';
+	return &box->ret;
+}
+
+struct client_ret *ret_new_adopt(char *data, size_t n)
+{
+	struct ret_box *box = malloc(sizeof(*box));
+
+	if (!box)
+		return NULL;
+	box->owns_data = 1;
+	box->ret.ret_data = data;
+	box->ret.len = n;
+	data[n] = '\0';
+	return &box->ret;
+}
+
 struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port)
 {
 	size_t rest = b->len - n - eol_len;
@@ -86,22 +125,18 @@ struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const c
 		char *fresh = NULL;
 		size_t cap = 0;
 
-		ret = malloc(sizeof(*ret));
-		if (rest && ret) {
+		if (rest) {
 			cap = rest + 1 > RX_MIN_CAP ? rest + 1 : RX_MIN_CAP;
 			fresh = malloc(cap);
 		}
-		if (!ret || (rest && !fresh)) {
-			free(ret);
+		ret = !rest || fresh ? ret_new_adopt(b->data, n) : NULL;
+		if (!ret) {
 			free(fresh);
 			err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
 			return NULL;
 		}
 		if (rest)
 			memcpy(fresh, b->data + n + eol_len, rest);
-		ret->ret_data = b->data;
-		ret->len = n;
-		ret->ret_data[n] = '\0';
 		b->data = fresh;
 		b->cap = cap;
 		b->len = rest;
@@ -109,15 +144,11 @@ struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const c
 		return ret;
 	}
 	/* Small replies: header and bytes in one block, the buffer is reused. */
-	ret = malloc(sizeof(*ret) + n + 1);
+	ret = ret_new_copy(b->data, n);
 	if (!ret) {
 		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
 		return NULL;
 	}
-	ret->ret_data = (char *)(ret + 1);
-	ret->len = n;
-	memcpy(ret->ret_data, b->data, n);
-	ret->ret_data[n] = '\0';
 	memmove(b->data, b->data + n + eol_len, rest);
 	b->len = rest;
 	b->scanned = 0;
@@ -126,9 +157,12 @@ struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const c
 
 SERIALCMD_API void client_free_ret(struct client_ret *ret)
 {
+	struct ret_box *box;
+
 	if (!ret)
 		return;
-	if (ret->ret_data != (char *)(ret + 1))
+	box = (struct ret_box *)((char *)ret - offsetof(struct ret_box, ret));
+	if (box->owns_data)
 		free(ret->ret_data);
-	free(ret);
+	free(box);
 }

@@ -332,6 +332,8 @@ static const struct option options[] = {
 };
 
 #define PROFILE_OPTION (ARRAY_SIZE(options) - 1)
+/* apply_pair() marks the keys seen in an unsigned bit mask. */
+_Static_assert(ARRAY_SIZE(options) <= sizeof(unsigned) * 8, "too many spec keys for the seen mask");
 
 static const struct option *find_option(const char *key)
 {

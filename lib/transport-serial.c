@@ -17,6 +17,7 @@ struct serial {
 	int fd;      /* libserialport's own descriptor, for hang-up checks */
 	int lock_fd; /* holds the flock (taken before sp_open touches the port); -1 if none */
 	int exclusive;
+	pid_t owner; /* the process that opened it */
 };
 
 /* libserialport reports OS failures as SP_ERR_FAIL with errno behind it. */
@@ -110,7 +111,7 @@ static void serial_close(struct transport *t)
 	struct serial *s = (struct serial *)t;
 
 	if (s->exclusive)
-		port_release(s->fd);
+		port_release(s->fd, s->owner);
 	sp_close(s->sp);
 	sp_free_port(s->sp);
 	if (s->lock_fd >= 0)
@@ -226,12 +227,13 @@ int transport_serial_open(const struct client_config *cfg, const char *port, str
 	s->fd = fd;
 	s->lock_fd = lock_fd;
 	s->exclusive = cfg->exclusive;
+	s->owner = getpid();
 	*out = &s->base;
 	return CLIENT_OK;
 
 err_release:
 	if (cfg->exclusive)
-		port_release(fd);
+		port_release(fd, getpid());
 err_close:
 	sp_close(sp);
 err_free:

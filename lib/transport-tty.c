@@ -15,6 +15,7 @@ struct tty {
 	struct transport base;
 	int fd;
 	int exclusive;
+	pid_t owner; /* the process that opened it */
 };
 
 static const struct {
@@ -170,7 +171,7 @@ static void tty_close(struct transport *t)
 	struct tty *tty = (struct tty *)t;
 
 	if (tty->exclusive)
-		port_release(tty->fd);
+		port_release(tty->fd, tty->owner);
 	close(tty->fd);
 	free(tty);
 }
@@ -215,12 +216,13 @@ int transport_tty_open(const struct client_config *cfg, const char *port, struct
 	tty->base.port = port;
 	tty->fd = fd;
 	tty->exclusive = cfg->exclusive;
+	tty->owner = getpid();
 	*out = &tty->base;
 	return CLIENT_OK;
 
 err_release:
 	if (cfg->exclusive)
-		port_release(fd);
+		port_release(fd, getpid());
 err_close:
 	close(fd);
 	return ret;

@@ -30,7 +30,7 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 	for (size_t i = 0; i < len; i++)
 		if (strchr(separators, text[i]) && text[i])
 			count++;
-	if (count > (size_t)INT32_MAX)
+	if (count > (size_t)INT32_MAX || count > SIZE_MAX / sizeof(*out))
 		return err_set(CLIENT_ERR_ARG, "client_parse_values: too many values");
 	out = malloc(count * sizeof(*out));
 	if (!out)
