@@ -40,6 +40,8 @@ TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopbac
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo FORCE
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
+# Fuzzing, sanitizers, analysis, coverage, soak; adds its tests to TESTS.
+include tests/reliability.mk
 
 build/pic/%.o: lib/%.c lib/*.h include/serialcmd.h
 	@mkdir -p $(dir $@)
@@ -124,7 +126,7 @@ deps:
 
 check: deps
 	$(MAKE) all $(TESTS)
-	$(MAKE) check-c check-python
+	$(MAKE) check-c check-python check-soak
 
 check-c: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done

@@ -1,0 +1,121 @@
+/* fuzz-rfc2217.c - the Telnet / RFC 2217 client (lib/transport-rfc2217.c,
+ * over libtelnet) fed whatever a hostile terminal server might send.
+ *
+ * net_connect() is wrapped (-Wl,--wrap=net_connect): instead of a TCP
+ * connection the transport gets one end of a local SOCK_SEQPACKET socket
+ * pair, whose other end already holds the server's bytes, one packet per
+ * chunk so that each recv() sees exactly one chunk, and is then shut for
+ * writing, so the stream ends instead of waiting.
+ *
+ * Input: byte 0 = k, 1 + (k & 15) chunk sizes (byte + 1 each), then the
+ * server's bytes; at most 64 packets, the last one takes what remains.
+ *
+ * The handle is opened (negotiation, settings), then replies are read
+ * until the stream ends, then a command is sent (which purges and
+ * writes). Invariants: nothing crashes or leaks (ASan, LeakSanitizer); a
+ * failure is a negative code with a message; every reply is at most
+ * max_reply and the replies hold no more bytes than the server sent. */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fuzz-common.h"
+#include "net.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int __wrap_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd);
+
+#define RFC_MAX_PACKETS 64
+#define RFC_MAX_REPLIES 4096
+
+/* The client end of the pair, handed to the next net_connect(). */
+static int rfc_client_fd = -1;
+
+int __wrap_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd)
+{
+	(void)deadline_ns;
+	FUZZ_CHECK(strncmp(port, scheme, strlen(scheme)) == 0);
+	if (rfc_client_fd < 0)
+		return err_set(CLIENT_ERR_REFUSED, "%s: fuzz: no server", port);
+	*fd = rfc_client_fd;
+	rfc_client_fd = -1;
+	return CLIENT_OK;
+}
+
+/* Queue the server's bytes; 0 on success. */
+static int rfc_fill(int server, const uint8_t *sizes, size_t nsizes, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; n > 0 && i < RFC_MAX_PACKETS; i++) {
+		size_t chunk = i + 1 == RFC_MAX_PACKETS ? n : (size_t)sizes[i % nsizes] + 1;
+
+		if (chunk > n)
+			chunk = n;
+		if (send(server, p, chunk, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)chunk)
+			return -1;
+		p += chunk;
+		n -= chunk;
+	}
+	return shutdown(server, SHUT_WR);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_bytes in = { data, size };
+	struct client *c;
+	struct client_ret *r;
+	uint8_t k, sizes[16];
+	size_t nsizes, total = 0;
+	int sv[2], buf = 1 << 20;
+
+	/* Bounded so that every packet fits the socket buffer at once. */
+	if (size > 16384 || fuzz_take(&in, &k))
+		return 0;
+	nsizes = 1 + (k & 15);
+	for (size_t i = 0; i < nsizes; i++)
+		if (fuzz_take(&in, &sizes[i]))
+			return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0)
+		return 0;
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (rfc_fill(sv[1], sizes, nsizes, in.p, in.n) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return 0;
+	}
+	rfc_client_fd = sv[0];
+
+	/* A short deadline: a stream that ends never waits, but one that
+	 * stalls must not hold the fuzzer. */
+	c = client_init_py("rfc2217://fuzz:2217?timeout_ms=50&max_reply=64");
+	if (rfc_client_fd >= 0) { /* the transport never took it */
+		close(rfc_client_fd);
+		rfc_client_fd = -1;
+	}
+	if (!c) {
+		fuzz_check_error(client_last_error());
+		close(sv[1]);
+		return 0;
+	}
+	for (int i = 0; i < RFC_MAX_REPLIES; i++) {
+		r = client_read_reply(c);
+		if (!r) {
+			fuzz_check_error(client_last_error());
+			break;
+		}
+		FUZZ_CHECK(r->len <= 64);
+		total += r->len + 1;
+		FUZZ_CHECK(total <= in.n);
+		client_free_ret(r);
+	}
+	r = client_send_cmd_reply(c, "FUZZ?");
+	if (r) {
+		FUZZ_CHECK(r->len <= 64);
+		client_free_ret(r);
+	} else {
+		fuzz_check_error(client_last_error());
+	}
+	client_destroy(c);
+	close(sv[1]);
+	return 0;
+}

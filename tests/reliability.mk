@@ -1,0 +1,197 @@
+# tests/reliability.mk - fuzzing, sanitizer builds, static analysis, coverage
+# and the soak test; included by the Makefile. See SECURITY.md (what each
+# one checks), tests/fuzz/README.md and COVERAGE.md.
+#
+#   make fuzz            libFuzzer targets, ASan+UBSan: build/fuzz/fuzz-*
+#   make check-fuzz      each target for FUZZ_SECONDS (new inputs: build/fuzz/corpus/)
+#   make fuzz-merge      fold build/fuzz/corpus/ into tests/fuzz/corpus/ (minimised)
+#   make check-asan      library + C tests with ASan+UBSan, in build/asan/
+#   make check-tsan      library + C tests with TSan, in build/tsan/
+#   make analyze         clang static analyzer + cppcheck (tests/analyze/)
+#   make coverage        gcov build in build/coverage/, C and Python tests, report
+#   make soak            SOAK_QUERIES (1,000,000) queries with faults; bench/soak-results.txt
+#   make check-soak      the short soak (20,000 queries), part of make check
+#
+# Nothing here writes into build/pic or build/obj: each kind of build has
+# its own directory.
+
+CLANG        ?= clang-14
+CPPCHECK     ?= cppcheck
+GCOVR        ?= gcovr
+
+# What every C test links besides its own file (as the Makefile's tests/% rule).
+TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c))
+
+# C tests added by this file (they also run under valgrind, ASan and TSan).
+TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus
+
+# The allocation-failure test wraps the allocator for the library's objects.
+WRAP_test-nomem := $(foreach f,malloc calloc realloc strdup free,-Wl,--wrap=$(f))
+# The corpus replay stubs name resolution and the network connection.
+WRAP_test-fuzz-corpus := -Wl,--wrap=net_connect -Wl,--wrap=getaddrinfo
+tests/test-fuzz-corpus: $(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c udev/sanitize.h)
+
+.PHONY: fuzz check-fuzz fuzz-merge check-asan check-tsan analyze coverage soak check-soak
+
+# ---- fuzzing -----------------------------------------------------------------
+
+FUZZ_TARGETS := spec reply profile rfc2217 block values $(if $(wildcard udev/sanitize.c),sanitize)
+FUZZ_PROGS   := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+# Seconds each target runs in check-fuzz (7 targets: about a minute in all).
+FUZZ_SECONDS ?= 8
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ     := $(LIB_SRC:lib/%.c=build/fuzz/obj/%.o)
+# NOSAN_<file> := -fno-sanitize=... silences one sanitizer check for one
+# library file in the fuzz and ASan builds, for a known, reported finding
+# while its fix is pending (none at present).
+WRAP_fuzz-spec    := -Wl,--wrap=getaddrinfo
+WRAP_fuzz-rfc2217 := -Wl,--wrap=net_connect
+
+build/fuzz/obj/%.o: lib/%.c lib/*.h include/serialcmd.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(ALL_CFLAGS) -O1 $(PATH_DEFS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(NOSAN_$*) -fvisibility=hidden -c $< -o $@
+
+build/fuzz/libserialcmd.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h build/fuzz/libserialcmd.a
+	$(CLANG) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< build/fuzz/libserialcmd.a -o $@ $(LIBS) $(WRAP_$(notdir $@))
+
+build/fuzz/fuzz-sanitize: udev/sanitize.c udev/sanitize.h
+
+fuzz: $(FUZZ_PROGS)
+
+# New coverage goes to build/fuzz/corpus/<target> (libFuzzer writes to the
+# first directory it is given); the checked-in seeds are read, never written.
+# A crash leaves its input in build/fuzz/crashes/ and fails the target.
+check-fuzz: fuzz
+	@mkdir -p build/fuzz/crashes
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		echo "== fuzz-$$t ($(FUZZ_SECONDS) s)"; \
+		ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		./build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 -max_len=4096 \
+			-print_final_stats=1 -close_fd_mask=1 -artifact_prefix=build/fuzz/crashes/$$t- \
+			build/fuzz/corpus/$$t tests/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1 \
+			|| { tail -n 60 build/fuzz/$$t.log; echo "fuzz-$$t FAILED: input in build/fuzz/crashes/"; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^stat::new_units_added' build/fuzz/$$t.log | tr '\n' ' '; \
+		echo "build/fuzz/corpus/$$t: $$(ls build/fuzz/corpus/$$t | wc -l) files"; \
+	done; echo "check-fuzz: $(words $(FUZZ_TARGETS)) targets, no crash"
+
+# Minimise what the runs found into the repository's corpus (then review
+# and commit tests/fuzz/corpus/).
+fuzz-merge: fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		./build/fuzz/fuzz-$$t -merge=1 -max_len=4096 tests/fuzz/corpus/$$t build/fuzz/corpus/$$t 2>&1 | tail -n 1; \
+	done
+
+# ---- sanitizer builds --------------------------------------------------------
+
+ASAN_FLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TSAN_FLAGS := -O1 -fsanitize=thread
+COV_FLAGS  := -O0 --coverage -fPIC
+
+# $(1): kind (build/$(1)/), $(2): compiler, $(3): flags. The library's
+# objects, its archive, and every C test linked against it.
+define SAN_BUILD
+$(1)_OBJ   := $$(LIB_SRC:lib/%.c=build/$(1)/obj/%.o)
+$(1)_TESTS  = $$(TESTS:tests/%=build/$(1)/tests/%)
+
+build/$(1)/obj/%.o: lib/%.c lib/*.h include/serialcmd.h
+	@mkdir -p $$(dir $$@)
+	$(2) $$(ALL_CFLAGS) $(3) $$(if $$(findstring sanitize,$(3)),$$(NOSAN_$$*)) $$(PATH_DEFS) -fvisibility=hidden -c $$< -o $$@
+
+build/$(1)/libserialcmd.a: $$($(1)_OBJ)
+	rm -f $$@
+	ar rcs $$@ $$^
+
+build/$(1)/tests/%: tests/%.c tests/*.h $$(TEST_HELPER_SRC) devices/faults.h build/$(1)/libserialcmd.a
+	@mkdir -p $$(dir $$@)
+	$(2) $$(ALL_CFLAGS) $(3) -Idevices -Itests $$< $$(TEST_HELPER_SRC) build/$(1)/libserialcmd.a -o $$@ \
+		$$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
+
+build/$(1)/tests/test-fuzz-corpus: $$(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c)
+endef
+
+$(eval $(call SAN_BUILD,asan,$(CLANG),$(ASAN_FLAGS)))
+$(eval $(call SAN_BUILD,tsan,$(CLANG),$(TSAN_FLAGS)))
+$(eval $(call SAN_BUILD,coverage,gcc,$(COV_FLAGS)))
+
+# Run every C test of a kind; the simulator they start is the normal build.
+# $(1): kind, $(2): environment.
+define RUN_TESTS
+@set -e; n=0; for t in $($(1)_TESTS); do \
+		echo "== $(1) $$t"; $(2) ./$$t; n=$$((n + 1)); \
+	done; echo "$(1): $$n C test programs passed"
+endef
+
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+check-asan: all
+	$(MAKE) $(asan_TESTS)
+	$(call RUN_TESTS,asan,$(ASAN_ENV))
+
+check-tsan: all
+	$(MAKE) $(tsan_TESTS)
+	$(call RUN_TESTS,tsan,$(TSAN_ENV))
+
+# ---- static analysis ---------------------------------------------------------
+
+# Sources checked: the library, the tools, the udev helper (when present).
+ANALYZE_SRC := $(LIB_SRC) $(wildcard devices/*.c udev/*.c)
+ANALYZE_CHECKERS := security.FloatLoopCounter security.insecureAPI.strcpy valist nullability
+
+analyze:
+	@mkdir -p build/analyze
+	@rm -f build/analyze/clang.log.tmp
+	@echo "== clang static analyzer ($(words $(ANALYZE_SRC)) files)"
+	@set -e; status=0; for f in $(ANALYZE_SRC); do \
+		$(CLANG) --analyze $(ALL_CFLAGS) $(PATH_DEFS) -Idevices -Iudev \
+			-Xanalyzer -analyzer-output=text $(ANALYZE_CHECKERS:%=-Xanalyzer -analyzer-checker=%) \
+			-o /dev/null $$f 2>> build/analyze/clang.log.tmp || status=1; \
+	done; \
+	mv build/analyze/clang.log.tmp build/analyze/clang.log; \
+	if [ $$status -ne 0 ]; then cat build/analyze/clang.log; echo "analyze: clang failed"; exit 1; fi; \
+	$(PY) tests/analyze/check-clang.py build/analyze/clang.log tests/analyze/clang-analyzer.supp \
+		|| { echo "analyze: unexplained clang analyzer findings (details: build/analyze/clang.log)"; exit 1; }
+	@echo "== cppcheck"
+	@$(CPPCHECK) --quiet --std=c11 --enable=warning,portability,performance --inline-suppr \
+		--suppressions-list=tests/analyze/cppcheck.supp --error-exitcode=1 --template=gcc \
+		-D_GNU_SOURCE -D__GNUC__ -Iinclude -Ilib -Idevices -Iudev $(ANALYZE_SRC) 2> build/analyze/cppcheck.log \
+		|| { cat build/analyze/cppcheck.log; echo "analyze: cppcheck findings (build/analyze/cppcheck.log)"; exit 1; }
+	@if grep -q . build/analyze/cppcheck.log; then cat build/analyze/cppcheck.log; \
+		echo "analyze: cppcheck findings"; exit 1; fi
+	@echo "analyze: clang analyzer and cppcheck: no unexplained findings in $(words $(ANALYZE_SRC)) files (reasons: tests/analyze/*.supp)"
+
+# ---- coverage ------------------------------------------------------------------
+
+build/coverage/libserialcmd.so.1: $(coverage_OBJ)
+	gcc --coverage -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LIBS)
+
+coverage: all
+	find build/coverage -name '*.gcda' -delete 2>/dev/null || true
+	$(MAKE) $(coverage_TESTS) build/coverage/libserialcmd.so.1
+	$(call RUN_TESTS,coverage,)
+	SERIALCMD_LIBRARY=$(CURDIR)/build/coverage/libserialcmd.so.1 $(PY) -m pytest -q -p no:cacheprovider tests
+	$(GCOVR) --root . --filter 'lib/' --exclude-unreachable-branches \
+		--html-details build/coverage/index.html --txt build/coverage/coverage.txt \
+		--print-summary build/coverage/obj | tee build/coverage/summary.txt
+	@echo "coverage: per file in build/coverage/coverage.txt, annotated in build/coverage/index.html"
+
+# ---- soak ----------------------------------------------------------------------
+
+SOAK_QUERIES ?= 1000000
+
+build/soak/test-soak: tests/soak.c tests/*.h $(TEST_HELPER_SRC) devices/faults.h $(AR_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Idevices -Itests tests/soak.c $(TEST_HELPER_SRC) $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil
+
+check-soak: all build/soak/test-soak
+	SOAK_QUERIES=20000 ./build/soak/test-soak
+
+soak: all build/soak/test-soak
+	SOAK_QUERIES=$(SOAK_QUERIES) SOAK_RESULTS=bench/soak-results.txt ./build/soak/test-soak
