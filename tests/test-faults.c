@@ -34,6 +34,7 @@
 
 #include "faults.h"
 #include "internal.h"
+#include "expect.h"
 #include "sim-helper.h"
 
 /* ThreadSanitizer defers signal handlers to its own points: a handler may
@@ -98,7 +99,7 @@ static struct client *open_spec(const char *spec)
 	return c;
 }
 
-static void expect_reply(struct client *c, const char *cmd, const char *want)
+static void expect_text(struct client *c, const char *cmd, const char *want)
 {
 	struct client_ret *r = client_send_cmd_reply(c, cmd);
 
@@ -107,21 +108,6 @@ static void expect_reply(struct client *c, const char *cmd, const char *want)
 	if (r->len != strlen(want) || memcmp(r->ret_data, want, r->len) != 0)
 		fail_msg("'%s': got '%.*s', wanted '%s'", cmd, (int)r->len, r->ret_data, want);
 	client_free_ret(r);
-}
-
-static void expect_error(struct client *c, const char *cmd, int code, const char *fragment)
-{
-	struct client_ret *r = client_send_cmd_reply(c, cmd);
-
-	if (r) {
-		client_free_ret(r);
-		fail_msg("'%s' succeeded, wanted %s", cmd, client_error_name(code));
-	}
-	if (client_last_error() != code)
-		fail_msg("'%s': got %s (%s), wanted %s", cmd, client_error_name(client_last_error()),
-			 client_last_message(), client_error_name(code));
-	if (fragment && !strstr(client_last_message(), fragment))
-		fail_msg("'%s': message '%s' lacks '%s'", cmd, client_last_message(), fragment);
 }
 
 /* Wait for a child, bounded; kill it by its PID if it does not end. */
@@ -371,7 +357,7 @@ static void test_handle_after_fork(void **state)
 	int status, fd, excl = -1;
 	pid_t pid;
 
-	expect_reply(c, FAULT_IDN, SIM_IDN);
+	expect_text(c, FAULT_IDN, SIM_IDN);
 	for (int destroy = 0; destroy <= 1; destroy++) {
 		pid = fork();
 		assert_true(pid >= 0);
@@ -388,7 +374,7 @@ static void test_handle_after_fork(void **state)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 		/* The parent's handle is unharmed. */
-		expect_reply(c, FAULT_LATE " 0 parent", "parent");
+		expect_text(c, FAULT_LATE " 0 parent", "parent");
 		/* Still locked against a second open. */
 		assert_null(client_init_py(fx->spec));
 		assert_int_equal(client_last_error(), CLIENT_ERR_BUSY);
@@ -415,7 +401,7 @@ static void test_flood_size(void **state)
 
 	snprintf(spec, sizeof(spec), "%s?max_reply=4096&timeout_ms=20000", fx->sim.path);
 	c = open_spec(spec);
-	expect_reply(c, FAULT_IDN, SIM_IDN);
+	expect_text(c, FAULT_IDN, SIM_IDN);
 	hwm0 = status_kib("VmHWM");
 	rss0 = status_kib("VmRSS");
 	t0 = clock_now_ns();
@@ -424,7 +410,7 @@ static void test_flood_size(void **state)
 		      (long long)ms_since(t0), rss0, status_kib("VmRSS"), hwm0, status_kib("VmHWM"));
 	if (!under_valgrind())
 		assert_true(status_kib("VmHWM") - hwm0 < 16 * 1024);
-	expect_reply(c, FAULT_IDN, SIM_IDN);
+	expect_text(c, FAULT_IDN, SIM_IDN);
 	client_destroy(c);
 }
 
@@ -658,7 +644,7 @@ static void test_sigchld_during_command(void **state)
 	signals_seen = 0;
 	assert_int_equal(pthread_create(&rp.thread, NULL, reaper_run, &rp), 0);
 	t0 = clock_now_ns();
-	expect_reply(c, FAULT_LATE " 300 after children", "after children");
+	expect_text(c, FAULT_LATE " 300 after children", "after children");
 	assert_true(ms_since(t0) >= 250);
 	/* Nor do they stretch the deadline. (The same handle: a child forked
 	 * while a handle is open holds the port's lock until it execs or
@@ -693,7 +679,7 @@ static void test_signals_during_pauses(void **state)
 	signals_seen = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
 	t0 = clock_now_ns();
-	expect_reply(c, FAULT_LATE " 0 paused", "paused");
+	expect_text(c, FAULT_LATE " 0 paused", "paused");
 	assert_true(ms_since(t0) >= 195);
 	setitimer(ITIMER_REAL, &off, NULL);
 	sigaction(SIGALRM, &old, NULL);
@@ -773,7 +759,7 @@ static void test_threads_mixed(void **state)
 		assert_int_equal(m[i].failures, 0);
 	}
 	client_set_trace(c, NULL, NULL);
-	expect_reply(c, FAULT_IDN, SIM_IDN);
+	expect_text(c, FAULT_IDN, SIM_IDN);
 	client_destroy(c);
 }
 
@@ -795,7 +781,7 @@ static void test_line_settings(void **state)
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
 		snprintf(spec, sizeof(spec), "%s&%s", fx->spec, settings[i]);
 		c = open_spec(spec);
-		expect_reply(c, FAULT_IDN, SIM_IDN);
+		expect_text(c, FAULT_IDN, SIM_IDN);
 		client_destroy(c);
 	}
 	snprintf(spec, sizeof(spec), "%s&baud=12345", fx->spec);
@@ -851,7 +837,7 @@ static void test_trace_escapes(void **state)
 	double *v = NULL;
 
 	assert_int_equal(client_set_trace(c, keep_trace, NULL), CLIENT_OK);
-	expect_reply(c, FAULT_LATE " 0 a\tb\\c\"d", "a\tb\\c\"d");
+	expect_text(c, FAULT_LATE " 0 a\tb\\c\"d", "a\tb\\c\"d");
 	if (!strstr(last_trace, "\"a\\tb\\\\c\"d\""))
 		fail_msg("trace: %s", last_trace);
 	client_destroy(c);
