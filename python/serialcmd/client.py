@@ -343,7 +343,9 @@ class Client:
     def _leave(self) -> None:
         with self._cond:
             self._active -= 1
-            if not self._active:
+            # Only close() waits, and it clears the handle first: no
+            # wake-up on the hot path otherwise.
+            if not self._active and self._handle is None:
                 self._cond.notify_all()
 
     def _take(self, ret: Any) -> bytes:
