@@ -49,8 +49,13 @@ static struct {
 	long wait_ms, count, count_big, count_size;
 	int dev_pid;
 } o = {
-	.mode = "serve", .threads_s = 1.0, .handles = 64, .wait_ms = 2000,
-	.count = 100, .count_big = 100, .count_size = 65536,
+	.mode = "serve",
+	.threads_s = 1.0,
+	.handles = 64,
+	.wait_ms = 2000,
+	.count = 100,
+	.count_big = 100,
+	.count_size = 65536,
 };
 static char *ports[MAX_HANDLES];
 static int nports;
@@ -263,8 +268,8 @@ static void serve(void)
 	while (fgets(line, sizeof(line), stdin)) {
 		if (sscanf(line, "small %4095s %lf", port, &seconds) == 2 && seconds > 0 && seconds <= 60)
 			small_burst(port, seconds);
-		else if (sscanf(line, "size %4095s %ld %lf %d", port, &size, &seconds, &warm) == 4 && size >= 0 &&
-			 size <= (64L << 20) && seconds > 0 && seconds <= 60)
+		else if (sscanf(line, "size %4095s %ld %lf %d", port, &size, &seconds, &warm) == 4 &&
+			 size >= 0 && size <= (64L << 20) && seconds > 0 && seconds <= 60)
 			size_burst(port, size, seconds, warm);
 		else if (strncmp(line, "quit", 4) == 0)
 			break;
@@ -344,8 +349,10 @@ static void threads(void)
 		bench_backend.close(w[i].h);
 	}
 	qsort(all, (size_t)nall, sizeof(double), cmp_double);
-	printf("{\"client\": \"%s\", \"mode\": \"threads\", \"handles\": %d, \"count\": %ld, \"seconds\": %.6f, "
-	       "\"per_s\": %.1f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"cpu_share\": %.4f, \"device_cpu_share\": %.4f}\n",
+	printf("{\"client\": \"%s\", \"mode\": \"threads\", \"handles\": %d, \"count\": %ld, \"seconds\": "
+	       "%.6f, "
+	       "\"per_s\": %.1f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"cpu_share\": %.4f, "
+	       "\"device_cpu_share\": %.4f}\n",
 	       bench_backend.name, n, total, t1 - t0, (double)total / (t1 - t0), pct(all, nall, 50) * 1e6,
 	       pct(all, nall, 99) * 1e6, c0 / (t1 - t0), d0);
 	pthread_barrier_destroy(&start);
@@ -363,7 +370,8 @@ static void timed_query(void *h, const char *cmd, double *cpu, long *switches, d
 	getrusage(RUSAGE_SELF, &b);
 	*wall = now_s() - t0;
 	*cpu = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec + b.ru_stime.tv_sec - a.ru_stime.tv_sec) +
-	       (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec + b.ru_stime.tv_usec - a.ru_stime.tv_usec) / 1e6;
+	       (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec + b.ru_stime.tv_usec - a.ru_stime.tv_usec) /
+		       1e6;
 	*switches = b.ru_nvcsw - a.ru_nvcsw + b.ru_nivcsw - a.ru_nivcsw;
 }
 
@@ -439,8 +447,9 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (o.handles < 1 || o.handles > MAX_HANDLES || o.threads_s > 60 || o.wait_ms < 0 || o.wait_ms > 60000 ||
-	    o.count > 1000000 || o.count_big > 100000 || o.count_size < 0 || o.count_size > (64L << 20)) {
+	if (o.handles < 1 || o.handles > MAX_HANDLES || o.threads_s > 60 || o.wait_ms < 0 ||
+	    o.wait_ms > 60000 || o.count > 1000000 || o.count_big > 100000 || o.count_size < 0 ||
+	    o.count_size > (64L << 20)) {
 		fprintf(stderr, "%s: bounds: 1 to %d handles, 60 s per workload, 1000000 queries\n",
 			bench_backend.name, MAX_HANDLES);
 		return 2;
@@ -454,7 +463,8 @@ int main(int argc, char **argv)
 	else if (strcmp(o.mode, "count") == 0 && o.port)
 		count();
 	else {
-		fprintf(stderr, "usage: %s -m serve|threads|cpuwait|count [-p PORT] [-P PORTS_FILE] ...\n", argv[0]);
+		fprintf(stderr, "usage: %s -m serve|threads|cpuwait|count [-p PORT] [-P PORTS_FILE] ...\n",
+			argv[0]);
 		return 2;
 	}
 	return 0;

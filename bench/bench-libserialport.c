@@ -52,9 +52,10 @@ static void *lsp_open(const char *path, char *err, size_t errlen)
 	}
 	r = sp_get_port_by_name(path, &l->sp);
 	if (r != SP_OK) {
-		snprintf(err, errlen, "sp_get_port_by_name(\"%s\") = %d: %s (libserialport knows only ports listed in"
-			 " /sys/class/tty; pseudo-terminals are not)", path, (int)r,
-			 sp_message(r, msg, sizeof(msg)));
+		snprintf(err, errlen,
+			 "sp_get_port_by_name(\"%s\") = %d: %s (libserialport knows only ports listed in"
+			 " /sys/class/tty; pseudo-terminals are not)",
+			 path, (int)r, sp_message(r, msg, sizeof(msg)));
 		free(l);
 		return NULL;
 	}

@@ -4,17 +4,17 @@
 #define SERIALCMD_FAULTS_H
 
 /* In the "faulty" mode each command is a word and an argument:        */
-#define FAULT_IDN      "*IDN?"    /* answers SIM_IDN                          */
-#define FAULT_LATE     "LATE"     /* LATE <ms> <text>: answer text after ms   */
-#define FAULT_SPLIT    "SPLIT"    /* SPLIT <text>: one byte per write         */
-#define FAULT_NOISE    "NOISE"    /* NOISE <text>: answer, then NOISE_BYTES   */
-#define FAULT_SILENT   "SILENT"   /* never answer                             */
-#define FAULT_TWICE    "TWICE"    /* TWICE <text>: answer text two times      */
-#define FAULT_HANGUP   "HANGUP"   /* HANGUP <text>: send text, no terminator, hang up */
-#define FAULT_BIN      "BIN"      /* BIN <n>: n bytes 0..255 minus the eol's first byte */
-#define FAULT_SIZE     "SIZE"     /* SIZE <n>: n 'x' bytes                    */
-#define FAULT_TRICKLE  "TRICKLE"  /* TRICKLE <ms>: one byte every ms, never the terminator */
-#define FAULT_LINES    "LINES"    /* LINES <n>: n replies "line1".."lineN"    */
+#define FAULT_IDN "*IDN?"	/* answers SIM_IDN                          */
+#define FAULT_LATE "LATE"	/* LATE <ms> <text>: answer text after ms   */
+#define FAULT_SPLIT "SPLIT"	/* SPLIT <text>: one byte per write         */
+#define FAULT_NOISE "NOISE"	/* NOISE <text>: answer, then NOISE_BYTES   */
+#define FAULT_SILENT "SILENT"	/* never answer                             */
+#define FAULT_TWICE "TWICE"	/* TWICE <text>: answer text two times      */
+#define FAULT_HANGUP "HANGUP"	/* HANGUP <text>: send text, no terminator, hang up */
+#define FAULT_BIN "BIN"		/* BIN <n>: n bytes 0..255 minus the eol's first byte */
+#define FAULT_SIZE "SIZE"	/* SIZE <n>: n 'x' bytes                    */
+#define FAULT_TRICKLE "TRICKLE" /* TRICKLE <ms>: one byte every ms, never the terminator */
+#define FAULT_LINES "LINES"	/* LINES <n>: n replies "line1".."lineN"    */
 
 #define SIM_IDN "serialcmd,simulator,0,1.0"
 /* Sent unasked after a NOISE reply: the next command must not see it. */

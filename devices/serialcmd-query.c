@@ -22,7 +22,8 @@ int main(int argc, char **argv)
 		struct client_ret *r = client_send_cmd_reply(c, argv[i]);
 
 		if (!r) {
-			fprintf(stderr, "%s: %s\n", client_error_name(client_last_error()), client_last_message());
+			fprintf(stderr, "%s: %s\n", client_error_name(client_last_error()),
+				client_last_message());
 			status = 1;
 			continue;
 		}

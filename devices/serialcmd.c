@@ -10,13 +10,13 @@
 /* Exit codes, documented in serialcmd(1). */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,     /* any other failure */
-	EXIT_USAGE = 2,    /* bad arguments, bad spec option, bad command */
-	EXIT_TIMEOUT = 3,  /* no complete reply before the deadline */
-	EXIT_BUSY = 4,     /* another process holds the port */
-	EXIT_PERM = 5,     /* permission denied */
-	EXIT_NOPORT = 6,   /* no such port, host not found, connection refused */
-	EXIT_GONE = 7,     /* the device went away or the server closed the connection */
+	EXIT_FAIL = 1,	  /* any other failure */
+	EXIT_USAGE = 2,	  /* bad arguments, bad spec option, bad command */
+	EXIT_TIMEOUT = 3, /* no complete reply before the deadline */
+	EXIT_BUSY = 4,	  /* another process holds the port */
+	EXIT_PERM = 5,	  /* permission denied */
+	EXIT_NOPORT = 6,  /* no such port, host not found, connection refused */
+	EXIT_GONE = 7,	  /* the device went away or the server closed the connection */
 };
 
 static int exit_code(int err)
@@ -118,10 +118,10 @@ int main(int argc, char **argv)
 	static const char shortopts[] = "-w:rTlaf:ihV";
 	static const struct option longopts[] = {
 		{ "write", required_argument, NULL, 'w' }, { "read", no_argument, NULL, 'r' },
-		{ "trace", no_argument, NULL, 'T' },       { "list", no_argument, NULL, 'l' },
-		{ "all", no_argument, NULL, 'a' },         { "help", no_argument, NULL, 'h' },
+		{ "trace", no_argument, NULL, 'T' },	   { "list", no_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },	   { "help", no_argument, NULL, 'h' },
 		{ "find", required_argument, NULL, 'f' },  { "identify", no_argument, NULL, 'i' },
-		{ "version", no_argument, NULL, 'V' },     { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, 'V' },	   { NULL, 0, NULL, 0 },
 	};
 	struct client *c = NULL;
 	const char *find = NULL;
@@ -137,7 +137,9 @@ int main(int argc, char **argv)
 		case 'i': identify = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("serialcmd %s\n", client_version()); return EXIT_OK;
-		case 'w': case 'r': case 1: actions++; break;
+		case 'w':
+		case 'r':
+		case 1: actions++; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}

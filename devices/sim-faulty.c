@@ -91,4 +91,3 @@ void sim_faulty_answer(struct sim *s, const char *line)
 		sim_reply_str(s, SIM_UNKNOWN);
 	}
 }
-

@@ -251,10 +251,14 @@ static long number_arg(const char *opt, const char *v, long max)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "link", required_argument, NULL, 'l' },      { "eol", required_argument, NULL, 'e' },
-		{ "latency", required_argument, NULL, 'L' },   { "split", no_argument, NULL, 's' },
-		{ "garbage", no_argument, NULL, 'g' },         { "drop-every", required_argument, NULL, 'd' },
-		{ "hangup-after", required_argument, NULL, 'H' }, { "help", no_argument, NULL, 'h' },
+		{ "link", required_argument, NULL, 'l' },
+		{ "eol", required_argument, NULL, 'e' },
+		{ "latency", required_argument, NULL, 'L' },
+		{ "split", no_argument, NULL, 's' },
+		{ "garbage", no_argument, NULL, 'g' },
+		{ "drop-every", required_argument, NULL, 'd' },
+		{ "hangup-after", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim s = { .master = -1, .slave = -1 };

@@ -181,7 +181,8 @@ static int answer_registers(struct sim *s, const char *line)
 		return 1;
 	}
 	if (strcasecmp(line, "*STB?") == 0) {
-		snprintf(buf, sizeof(buf), "%u", (unsigned)((s->nerr ? STB_EAV : 0) | (s->esr ? STB_ESB : 0)));
+		snprintf(buf, sizeof(buf), "%u",
+			 (unsigned)((s->nerr ? STB_EAV : 0) | (s->esr ? STB_ESB : 0)));
 		sim_reply_str(s, buf);
 		return 1;
 	}

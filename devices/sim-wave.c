@@ -23,9 +23,13 @@ union sample {
 static size_t type_size(char t)
 {
 	switch (t) {
-	case 'b': case 'B': return 1;
-	case 'h': case 'H': return 2;
-	case 'i': case 'I': case 'f': return 4;
+	case 'b':
+	case 'B': return 1;
+	case 'h':
+	case 'H': return 2;
+	case 'i':
+	case 'I':
+	case 'f': return 4;
 	default: return 8;
 	}
 }

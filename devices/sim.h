@@ -14,17 +14,17 @@ struct sim {
 	int master;
 	int slave; /* kept open so the master never sees a hang-up between clients */
 	struct profile prof;
-	char in_eol[CLIENT_EOL_MAX];  /* ends each command (what clients write) */
+	char in_eol[CLIENT_EOL_MAX]; /* ends each command (what clients write) */
 	size_t in_eol_len;
 	char out_eol[CLIENT_EOL_MAX]; /* ends each reply */
 	size_t out_eol_len;
-	int echo;             /* echo each command line before answering */
+	int echo; /* echo each command line before answering */
 	/* fault options */
-	unsigned latency_ms;  /* added before each reply */
-	int split;            /* one byte per write */
-	int garbage;          /* junk lines after each reply, stale for the next command */
-	long drop_every;      /* drop every Nth reply; 0: never */
-	long hangup_after;    /* hang up after N commands; 0: never */
+	unsigned latency_ms; /* added before each reply */
+	int split;	     /* one byte per write */
+	int garbage;	     /* junk lines after each reply, stale for the next command */
+	long drop_every;     /* drop every Nth reply; 0: never */
+	long hangup_after;   /* hang up after N commands; 0: never */
 	long commands;
 	/* waveforms: their current bytes, one buffer per profile waveform */
 	unsigned char **wave_bytes;
@@ -32,7 +32,7 @@ struct sim {
 	/* state of the dialogue responder */
 	char *errq[SIM_ERRQ_MAX];
 	int nerr;
-	unsigned esr;         /* IEEE 488.2 event status register */
+	unsigned esr; /* IEEE 488.2 event status register */
 	unsigned long long rng;
 };
 

@@ -160,29 +160,29 @@ enum client_flow {
  * replies up to 64 MiB, exclusive access, no echo, no pauses.
  */
 struct client_config {
-	char port[CLIENT_PORT_MAX];      /**< Port path, e.g. "/dev/ttyUSB0". */
-	int baud;                        /**< Bits per second, > 0. */
-	int bits;                        /**< Data bits, 5 to 8. */
-	enum client_parity parity;       /**< Parity. */
-	int stop;                        /**< Stop bits, 1 or 2. */
-	enum client_flow flow;           /**< Flow control. */
-	char write_eol[CLIENT_EOL_MAX];  /**< Bytes written after each command. */
-	size_t write_eol_len;            /**< Their count, 0 to CLIENT_EOL_MAX. */
-	char read_eol[CLIENT_EOL_MAX];   /**< Bytes that end each reply. */
-	size_t read_eol_len;             /**< Their count, 1 to CLIENT_EOL_MAX. */
-	unsigned int timeout_ms;         /**< Deadline per command, 1 to 86400000 ms. */
-	size_t max_reply;                /**< Longest reply accepted, in bytes. */
-	int exclusive;                   /**< Non-zero: lock the port against other processes. */
+	char port[CLIENT_PORT_MAX];	/**< Port path, e.g. "/dev/ttyUSB0". */
+	int baud;			/**< Bits per second, > 0. */
+	int bits;			/**< Data bits, 5 to 8. */
+	enum client_parity parity;	/**< Parity. */
+	int stop;			/**< Stop bits, 1 or 2. */
+	enum client_flow flow;		/**< Flow control. */
+	char write_eol[CLIENT_EOL_MAX]; /**< Bytes written after each command. */
+	size_t write_eol_len;		/**< Their count, 0 to CLIENT_EOL_MAX. */
+	char read_eol[CLIENT_EOL_MAX];	/**< Bytes that end each reply. */
+	size_t read_eol_len;		/**< Their count, 1 to CLIENT_EOL_MAX. */
+	unsigned int timeout_ms;	/**< Deadline per command, 1 to 86400000 ms. */
+	size_t max_reply;		/**< Longest reply accepted, in bytes. */
+	int exclusive;			/**< Non-zero: lock the port against other processes. */
 	/* Since 1.0.0, from device profiles and the spec keys of the same names: */
-	int echo;                        /**< Non-zero: the device echoes each command line; check and drop it. */
-	unsigned int query_delay_ms;     /**< Pause after writing a command before reading its reply. */
-	unsigned int min_gap_ms;         /**< Least time between the end of one command and the next. */
-	unsigned int open_delay_ms;      /**< Pause after opening (boards that reset when the port opens). */
-	char profile[64];                /**< Name of the profile applied, "" if none. */
-	int check_errors;                /**< Non-zero: after each command, read the instrument's error queue. */
-	char error_query[64];            /**< The query that reads it, e.g. "SYST:ERR?". */
-	char error_none[64];             /**< fnmatch pattern of "no error"; "" means a leading 0, as "0,\"No error\"". */
-	int reconnect;                   /**< Non-zero: after "device gone", the next command reopens the port. */
+	int echo;		     /**< Non-zero: the device echoes each command line; check and drop it. */
+	unsigned int query_delay_ms; /**< Pause after writing a command before reading its reply. */
+	unsigned int min_gap_ms;     /**< Least time between the end of one command and the next. */
+	unsigned int open_delay_ms;  /**< Pause after opening (boards that reset when the port opens). */
+	char profile[64];	     /**< Name of the profile applied, "" if none. */
+	int check_errors;	     /**< Non-zero: after each command, read the instrument's error queue. */
+	char error_query[64];	     /**< The query that reads it, e.g. "SYST:ERR?". */
+	char error_none[64]; /**< fnmatch pattern of "no error"; "" means a leading 0, as "0,\"No error\"". */
+	int reconnect;	     /**< Non-zero: after "device gone", the next command reopens the port. */
 };
 
 /**
@@ -464,24 +464,24 @@ SERIALCMD_API struct client *client_open(const struct client_config *cfg);
 
 /** Where a port's hardware sits. */
 enum client_port_transport {
-	CLIENT_PORT_NATIVE = 0,    /**< an on-board or PCI UART */
-	CLIENT_PORT_USB = 1,       /**< a USB adapter or instrument (CDC-ACM, FTDI, CP210x...) */
+	CLIENT_PORT_NATIVE = 0,	   /**< an on-board or PCI UART */
+	CLIENT_PORT_USB = 1,	   /**< a USB adapter or instrument (CDC-ACM, FTDI, CP210x...) */
 	CLIENT_PORT_BLUETOOTH = 2, /**< Bluetooth RFCOMM */
 };
 
 /** One serial port found on the system. Strings are "" when unknown. */
 struct client_port_info {
-	char name[256];              /**< device path, e.g. "/dev/ttyUSB0" */
-	char description[256];       /**< the product string, or the driver name */
-	char driver[64];             /**< kernel driver, e.g. "ftdi_sio" */
-	int transport;               /**< a #client_port_transport value */
-	int usb_vid;                 /**< USB vendor id, -1 if not USB */
-	int usb_pid;                 /**< USB product id, -1 if not USB */
-	char usb_serial[128];        /**< USB serial number string */
-	char usb_manufacturer[128];  /**< USB manufacturer string */
-	char usb_product[128];       /**< USB product string */
-	int usb_interface;           /**< USB interface number, -1 if unknown */
-	int console;                 /**< non-zero: the kernel console is on this port */
+	char name[256];		    /**< device path, e.g. "/dev/ttyUSB0" */
+	char description[256];	    /**< the product string, or the driver name */
+	char driver[64];	    /**< kernel driver, e.g. "ftdi_sio" */
+	int transport;		    /**< a #client_port_transport value */
+	int usb_vid;		    /**< USB vendor id, -1 if not USB */
+	int usb_pid;		    /**< USB product id, -1 if not USB */
+	char usb_serial[128];	    /**< USB serial number string */
+	char usb_manufacturer[128]; /**< USB manufacturer string */
+	char usb_product[128];	    /**< USB product string */
+	int usb_interface;	    /**< USB interface number, -1 if unknown */
+	int console;		    /**< non-zero: the kernel console is on this port */
 };
 
 /** client_list_ports() flag: also list on-board UARTs that report no hardware

@@ -49,7 +49,8 @@ static ssize_t find_hash(struct client *c, int64_t deadline, unsigned int timeou
 		if (hash)
 			return (ssize_t)upto;
 		if (c->rx.len > PREFIX_MAX) {
-			block_error(c, "no block within the first 1024 bytes of the reply", c->rx.data, c->rx.len);
+			block_error(c, "no block within the first 1024 bytes of the reply", c->rx.data,
+				    c->rx.len);
 			rxbuf_clear(&c->rx);
 			return -1;
 		}
@@ -72,14 +73,17 @@ static int read_tail(struct client *c, size_t got, int64_t deadline, unsigned in
 			return CLIENT_OK;
 		}
 		if (pos > TAIL_MAX || c->rx.len >= TAIL_MAX + eol_len) {
-			block_error(c, "junk after the block where its terminator should be", c->rx.data, c->rx.len);
+			block_error(c, "junk after the block where its terminator should be", c->rx.data,
+				    c->rx.len);
 			rxbuf_clear(&c->rx);
 			return CLIENT_ERR_BLOCK;
 		}
 		if (client_fill(c, c->rx.len + 1, TAIL_MAX + eol_len, deadline, timeout_ms)) {
 			if (client_last_error() == CLIENT_ERR_TIMEOUT)
-				err_set(CLIENT_ERR_TIMEOUT, "%s: the block's %zu bytes came, but not its terminator"
-					" before the deadline", c->cfg.port, got);
+				err_set(CLIENT_ERR_TIMEOUT,
+					"%s: the block's %zu bytes came, but not its terminator"
+					" before the deadline",
+					c->cfg.port, got);
 			return client_last_error();
 		}
 	}
@@ -87,7 +91,8 @@ static int read_tail(struct client *c, size_t got, int64_t deadline, unsigned in
 
 /* Read len payload bytes: those already buffered, then straight into the
  * reply's own buffer. */
-static struct client_ret *read_payload(struct client *c, size_t len, int64_t deadline, unsigned int timeout_ms)
+static struct client_ret *read_payload(struct client *c, size_t len, int64_t deadline,
+				       unsigned int timeout_ms)
 {
 	struct client_ret *ret;
 	size_t have = c->rx.len < len ? c->rx.len : len;
@@ -104,8 +109,10 @@ static struct client_ret *read_payload(struct client *c, size_t len, int64_t dea
 
 		if (n <= 0) {
 			if (n == CLIENT_ERR_TIMEOUT)
-				err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: %zu of the block's %zu bytes"
-					" received", c->cfg.port, timeout_ms, have, len);
+				err_set(CLIENT_ERR_TIMEOUT,
+					"%s: timeout after %u ms: %zu of the block's %zu bytes"
+					" received",
+					c->cfg.port, timeout_ms, have, len);
 			else
 				client_fail(c, (int)n);
 			free(data);
@@ -154,8 +161,8 @@ static struct client_ret *skip_block(struct client *c, size_t len, int64_t deadl
 		}
 		c->rx.len = (size_t)n;
 	}
-	err_set(CLIENT_ERR_TOOLONG, "%s: the block announces %zu bytes, more than max_reply=%zu; %s", c->cfg.port,
-		len, c->cfg.max_reply, left ? "the rest is dropped as stale input" : "skipped");
+	err_set(CLIENT_ERR_TOOLONG, "%s: the block announces %zu bytes, more than max_reply=%zu; %s",
+		c->cfg.port, len, c->cfg.max_reply, left ? "the rest is dropped as stale input" : "skipped");
 	return NULL;
 }
 
@@ -197,7 +204,8 @@ struct client_ret *block_read(struct client *c, int64_t deadline, unsigned int t
 		char d = c->rx.data[2 + i];
 
 		if (d < '0' || d > '9') {
-			block_error(c, "malformed block header (length has a non-digit)", c->rx.data, 2 + ndigits);
+			block_error(c, "malformed block header (length has a non-digit)", c->rx.data,
+				    2 + ndigits);
 			consume(c, 2 + ndigits);
 			return NULL;
 		}

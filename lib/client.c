@@ -16,7 +16,6 @@
 /* Longest escaped excerpt of data shown in a trace line. */
 #define TRACE_BYTES 256
 
-
 /* Sleep until an absolute CLOCK_MONOTONIC time; signals do not cut it short. */
 static void sleep_until_ns(int64_t when)
 {
@@ -74,7 +73,8 @@ static int config_check(const struct client_config *cfg)
 	if (!memchr(cfg->port, '\0', sizeof(cfg->port)) || !cfg->port[0])
 		return err_set(CLIENT_ERR_OPTION, "config: empty or unterminated port");
 	if (cfg->baud <= 0)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad baud %d (accepted: a positive rate)", port, cfg->baud);
+		return err_set(CLIENT_ERR_OPTION, "%s: bad baud %d (accepted: a positive rate)", port,
+			       cfg->baud);
 	if (cfg->bits < 5 || cfg->bits > 8)
 		return err_set(CLIENT_ERR_OPTION, "%s: bad bits %d (accepted: 5 to 8)", port, cfg->bits);
 	if ((unsigned)cfg->parity > CLIENT_PARITY_SPACE)
@@ -86,7 +86,8 @@ static int config_check(const struct client_config *cfg)
 	if (cfg->read_eol_len < 1 || cfg->read_eol_len > CLIENT_EOL_MAX)
 		return err_set(CLIENT_ERR_OPTION, "%s: read_eol must be 1 to %d bytes", port, CLIENT_EOL_MAX);
 	if (cfg->write_eol_len > CLIENT_EOL_MAX)
-		return err_set(CLIENT_ERR_OPTION, "%s: write_eol must be 0 to %d bytes", port, CLIENT_EOL_MAX);
+		return err_set(CLIENT_ERR_OPTION, "%s: write_eol must be 0 to %d bytes", port,
+			       CLIENT_EOL_MAX);
 	if (cfg->timeout_ms < 1 || cfg->timeout_ms > 86400000u)
 		return err_set(CLIENT_ERR_OPTION, "%s: bad timeout_ms %u (accepted: 1 to 86400000)", port,
 			       cfg->timeout_ms);
@@ -237,7 +238,8 @@ static int check_command(const struct client *c, const char *cmd, size_t len)
 			escape_bytes(esc, sizeof(esc), &ch, 1);
 			return err_set(CLIENT_ERR_COMMAND,
 				       "%s: bad command: byte %zu is \"%s\" (only printable ASCII and TAB"
-				       " may be sent; nothing was written)", c->cfg.port, i, esc);
+				       " may be sent; nothing was written)",
+				       c->cfg.port, i, esc);
 		}
 	}
 	if (c->cfg.write_eol_len && memmem(cmd, len, c->cfg.write_eol, c->cfg.write_eol_len)) {
@@ -284,7 +286,8 @@ static int write_timeout(struct client *c)
 {
 	return err_set(CLIENT_ERR_TIMEOUT,
 		       "%s: timeout after %u ms writing the command: the device is not taking input (flow"
-		       " control, or a full buffer)", c->cfg.port, c->cfg.timeout_ms);
+		       " control, or a full buffer)",
+		       c->cfg.port, c->cfg.timeout_ms);
 }
 
 /* Write cmd, then (with a block) its #<n><len> header and bytes, then the
@@ -310,8 +313,8 @@ static int write_command(struct client *c, const char *cmd, size_t len, const vo
 		char *p = realloc(c->tx, total);
 
 		if (!p)
-			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte command", c->cfg.port,
-				       len);
+			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte command",
+				       c->cfg.port, len);
 		c->tx = p;
 		c->tx_cap = total;
 	}
@@ -339,13 +342,14 @@ int client_timeout_error(struct client *c, unsigned int timeout_ms)
 
 	escape_bytes(eol, sizeof(eol), c->cfg.read_eol, c->cfg.read_eol_len);
 	if (n == 0)
-		return err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: no reply (expected terminator \"%s\")",
-			       c->cfg.port, timeout_ms, eol);
+		return err_set(CLIENT_ERR_TIMEOUT,
+			       "%s: timeout after %u ms: no reply (expected terminator \"%s\")", c->cfg.port,
+			       timeout_ms, eol);
 	escape_bytes(tail, sizeof(tail), c->rx.data + n - show, show);
 	return err_set(CLIENT_ERR_TIMEOUT,
 		       "%s: timeout after %u ms: %zu bytes received, ending %s\"%s\", but not the expected"
-		       " terminator \"%s\" (check eol/read_eol)", c->cfg.port, timeout_ms, n,
-		       show < n ? "..." : "", tail, eol);
+		       " terminator \"%s\" (check eol/read_eol)",
+		       c->cfg.port, timeout_ms, n, show < n ? "..." : "", tail, eol);
 }
 
 /* The reply outgrew max_reply: drop it up to its terminator (the device is
@@ -394,7 +398,8 @@ static struct client_ret *too_long(struct client *c, int64_t deadline)
 	}
 	err_set(CLIENT_ERR_TOOLONG,
 		"%s: reply longer than max_reply=%zu bytes; %zu bytes discarded%s (raise max_reply, or check"
-		" the terminator)", c->cfg.port, c->cfg.max_reply, dropped,
+		" the terminator)",
+		c->cfg.port, c->cfg.max_reply, dropped,
 		found ? " up to its terminator" : " until the deadline");
 	return NULL;
 }
@@ -405,11 +410,12 @@ int client_fill(struct client *c, size_t n, size_t limit, int64_t deadline, unsi
 		ssize_t room = rxbuf_reserve(&c->rx, limit), got;
 
 		if (room <= 0)
-			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port,
-				       c->rx.len);
+			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes",
+				       c->cfg.port, c->rx.len);
 		got = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
 		if (got <= 0)
-			return got == CLIENT_ERR_TIMEOUT ? client_timeout_error(c, timeout_ms) : client_fail(c, (int)got);
+			return got == CLIENT_ERR_TIMEOUT ? client_timeout_error(c, timeout_ms)
+							 : client_fail(c, (int)got);
 		c->rx.len += (size_t)got;
 	}
 	return CLIENT_OK;
@@ -435,7 +441,8 @@ struct client_ret *client_read_line(struct client *c, int64_t deadline, unsigned
 			return too_long(c, deadline);
 		room = rxbuf_reserve(&c->rx, limit);
 		if (room < 0) {
-			err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port, c->rx.len);
+			err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port,
+				c->rx.len);
 			return NULL;
 		}
 		n = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
@@ -458,7 +465,8 @@ struct client_ret *client_read_line(struct client *c, int64_t deadline, unsigned
 
 /* A device that echoes sends the command line back first: check it and
  * drop it, so it is never taken for the reply. */
-static int check_echo(struct client *c, const char *cmd, size_t len, int64_t deadline, unsigned int timeout_ms)
+static int check_echo(struct client *c, const char *cmd, size_t len, int64_t deadline,
+		      unsigned int timeout_ms)
 {
 	struct client_ret *echo = client_read_line(c, deadline, timeout_ms);
 	int ret = CLIENT_OK;
@@ -530,11 +538,14 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, int64
 	int ok;
 
 	if (!c->cfg.error_query[0])
-		return err_set(CLIENT_ERR_OPTION, "%s: check_errors=1 needs error_query (or a profile with an"
-			       " [errors] query)", c->cfg.port);
+		return err_set(CLIENT_ERR_OPTION,
+			       "%s: check_errors=1 needs error_query (or a profile with an"
+			       " [errors] query)",
+			       c->cfg.port);
 	if (write_command(c, c->cfg.error_query, strlen(c->cfg.error_query), NULL, 0, deadline))
 		return client_last_error();
-	if (c->cfg.echo && check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), deadline, timeout_ms))
+	if (c->cfg.echo &&
+	    check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), deadline, timeout_ms))
 		return client_last_error();
 	r = client_read_line(c, deadline, timeout_ms);
 	if (!r)
@@ -547,8 +558,8 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, int64
 	if (!ok) {
 		escape_bytes(esc_cmd, sizeof(esc_cmd), cmd, len);
 		escape_bytes(esc_err, sizeof(esc_err), r->ret_data, r->len);
-		err_set(CLIENT_ERR_INSTRUMENT, "%s: the instrument reports an error after \"%s\": %s", c->cfg.port,
-			esc_cmd, esc_err);
+		err_set(CLIENT_ERR_INSTRUMENT, "%s: the instrument reports an error after \"%s\": %s",
+			c->cfg.port, esc_cmd, esc_err);
 		err_set_instrument(end != r->ret_data ? (int)code : 0);
 	}
 	client_free_ret(r);
@@ -557,7 +568,7 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, int64
 
 /* What one call asks of the transaction. */
 struct request {
-	const char *cmd;   /* NULL: read only */
+	const char *cmd; /* NULL: read only */
 	size_t len;
 	const void *block; /* non-NULL: a block follows the command */
 	size_t block_len;
@@ -594,8 +605,10 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		if (c->cfg.reconnect)
 			*code = reconnect(c, deadline);
 		else
-			*code = err_set(CLIENT_ERR_GONE, "%s: device gone earlier; destroy the handle and open the"
-					" port again (or use reconnect=1)", c->cfg.port);
+			*code = err_set(CLIENT_ERR_GONE,
+					"%s: device gone earlier; destroy the handle and open the"
+					" port again (or use reconnect=1)",
+					c->cfg.port);
 		if (*code)
 			goto out;
 	}
@@ -628,7 +641,8 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		unsigned int ms = timeout_ms < 1000 ? timeout_ms : 1000;
 
 		snprintf(timeout_msg, sizeof(timeout_msg), "%s", client_last_message());
-		if (check_instrument(c, rq->cmd, rq->len, clock_deadline_ns(ms), ms) == CLIENT_ERR_INSTRUMENT) {
+		if (check_instrument(c, rq->cmd, rq->len, clock_deadline_ns(ms), ms) ==
+		    CLIENT_ERR_INSTRUMENT) {
 			char why[768];
 			int icode = client_last_instrument_error();
 
@@ -662,7 +676,8 @@ static int null_command(const struct client *c)
 
 /* Send len bytes of cmd; read the reply with reader (NULL: none). */
 static struct client_ret *command(struct client *c, const char *cmd, size_t len,
-				  struct client_ret *(*reader)(struct client *, int64_t, unsigned int), int *code)
+				  struct client_ret *(*reader)(struct client *, int64_t, unsigned int),
+				  int *code)
 {
 	struct request rq = { .cmd = cmd, .len = len, .read = reader };
 
@@ -729,15 +744,16 @@ SERIALCMD_API struct client_ret *client_read_block(struct client *c)
 SERIALCMD_API int client_write_block(struct client *c, const char *cmd, const void *data, size_t len)
 {
 	static const char nothing;
-	struct request rq = { .cmd = cmd, .len = cmd ? strlen(cmd) : 0, .block = data ? data : &nothing,
-			      .block_len = len };
+	struct request rq = {
+		.cmd = cmd, .len = cmd ? strlen(cmd) : 0, .block = data ? data : &nothing, .block_len = len
+	};
 	int code;
 
 	if (!cmd)
 		return null_command(c);
 	if ((!data && len) || len > 999999999)
-		return err_set(CLIENT_ERR_ARG, "%s: block of %zu bytes: %s", c ? c->cfg.port : "serialcmd", len,
-			       data || !len ? "longer than 999999999 bytes" : "data is NULL");
+		return err_set(CLIENT_ERR_ARG, "%s: block of %zu bytes: %s", c ? c->cfg.port : "serialcmd",
+			       len, data || !len ? "longer than 999999999 bytes" : "data is NULL");
 	transact(c, &rq, &code);
 	return code;
 }
@@ -747,8 +763,9 @@ SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)
 	if (!c)
 		return err_set(CLIENT_ERR_ARG, "client_set_timeout: handle is NULL");
 	if (timeout_ms < 1 || timeout_ms > 86400000u)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad value %u for 'timeout_ms' (accepted: 1 to 86400000)",
-			       c->cfg.port, timeout_ms);
+		return err_set(CLIENT_ERR_OPTION,
+			       "%s: bad value %u for 'timeout_ms' (accepted: 1 to 86400000)", c->cfg.port,
+			       timeout_ms);
 	/* Atomic, not locked: a setter must not wait for a running command. */
 	__atomic_store_n(&c->cfg.timeout_ms, timeout_ms, __ATOMIC_RELAXED);
 	err_clear();

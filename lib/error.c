@@ -75,24 +75,20 @@ int err_from_errno(int errnum, const char *port, const char *what)
 {
 	switch (errnum) {
 	case ENOENT:
-	case ENOTDIR:
-		return err_set(CLIENT_ERR_NOPORT, "%s: %s: no such port", port, what);
+	case ENOTDIR: return err_set(CLIENT_ERR_NOPORT, "%s: %s: no such port", port, what);
 	case EACCES:
 	case EPERM:
 		return err_set(CLIENT_ERR_PERM,
 			       "%s: %s: permission denied (the user may need to be in the dialout group,"
-			       " or a udev rule granting access)", port, what);
-	case EBUSY:
-		return port_busy_error(port, strerror(errnum));
+			       " or a udev rule granting access)",
+			       port, what);
+	case EBUSY: return port_busy_error(port, strerror(errnum));
 	case EIO:
 	case ENXIO:
 	case ENODEV:
-	case EPIPE:
-		return err_set(CLIENT_ERR_GONE, "%s: %s: device gone (%s)", port, what, strerror(errnum));
-	case ENOMEM:
-		return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
-	default:
-		return err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
+	case EPIPE: return err_set(CLIENT_ERR_GONE, "%s: %s: device gone (%s)", port, what, strerror(errnum));
+	case ENOMEM: return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
+	default: return err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
 	}
 }
 

@@ -14,7 +14,8 @@ static int usb_matches(const struct profile *p, const struct client_port_info *p
 		return 0;
 	for (size_t i = 0; i < p->nusb; i++)
 		if (p->usb[i].vid == (unsigned)port->usb_vid && p->usb[i].pid == (unsigned)port->usb_pid &&
-		    (p->usb_interface < 0 || port->usb_interface < 0 || p->usb_interface == port->usb_interface))
+		    (p->usb_interface < 0 || port->usb_interface < 0 ||
+		     p->usb_interface == port->usb_interface))
 			return 1;
 	return 0;
 }

@@ -95,7 +95,7 @@ struct client {
 	struct rxbuf rx;
 	char *tx;
 	size_t tx_cap;
-	int gone; /* set once the device went away: later calls fail fast,
+	int gone;	     /* set once the device went away: later calls fail fast,
 		   * or reopen with reconnect=1 */
 	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
 	client_trace_fn trace;

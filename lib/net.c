@@ -41,22 +41,25 @@ static int parse_hostport(const char *port, const char *scheme, struct hostport 
 		const char *close = strchr(p, ']');
 
 		if (!close)
-			return err_set(CLIENT_ERR_OPTION, "%s: '[' without ']' (write IPv6 addresses as %s[::1]:PORT)",
-				       port, scheme);
+			return err_set(CLIENT_ERR_OPTION,
+				       "%s: '[' without ']' (write IPv6 addresses as %s[::1]:PORT)", port,
+				       scheme);
 		host = p + 1;
 		hlen = (size_t)(close - host);
 		colon = close + 1;
 		if (*colon != ':')
-			return err_set(CLIENT_ERR_OPTION, "%s: %s after ']' (expected %s[ADDRESS]:PORT)", port,
-				       *colon ? "unexpected text" : "no port", scheme);
+			return err_set(CLIENT_ERR_OPTION, "%s: %s after ']' (expected %s[ADDRESS]:PORT)",
+				       port, *colon ? "unexpected text" : "no port", scheme);
 	} else {
 		host = p;
 		colon = strrchr(p, ':');
 		if (!colon)
-			return err_set(CLIENT_ERR_OPTION, "%s: no port (expected %sHOST:PORT, e.g. %s192.168.1.10:4001)",
-				       port, scheme, scheme);
+			return err_set(CLIENT_ERR_OPTION,
+				       "%s: no port (expected %sHOST:PORT, e.g. %s192.168.1.10:4001)", port,
+				       scheme, scheme);
 		if (memchr(p, ':', (size_t)(colon - p)))
-			return err_set(CLIENT_ERR_OPTION, "%s: an IPv6 address must be written in brackets, e.g. %s[::1]:4001",
+			return err_set(CLIENT_ERR_OPTION,
+				       "%s: an IPv6 address must be written in brackets, e.g. %s[::1]:4001",
 				       port, scheme);
 		hlen = (size_t)(colon - p);
 	}
@@ -66,11 +69,13 @@ static int parse_hostport(const char *port, const char *scheme, struct hostport 
 		return err_set(CLIENT_ERR_OPTION, "%s: host name too long (%zu bytes)", port, hlen);
 	num = colon + 1;
 	if (!*num)
-		return err_set(CLIENT_ERR_OPTION, "%s: no port number after ':' (expected %sHOST:PORT)", port, scheme);
+		return err_set(CLIENT_ERR_OPTION, "%s: no port number after ':' (expected %sHOST:PORT)", port,
+			       scheme);
 	errno = 0;
 	n = strtoul(num, &end, 10);
 	if (num[0] < '0' || num[0] > '9' || *end || errno || n < 1 || n > 65535)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad port number '%.32s' (accepted: 1 to 65535)", port, num);
+		return err_set(CLIENT_ERR_OPTION, "%s: bad port number '%.32s' (accepted: 1 to 65535)", port,
+			       num);
 	memcpy(hp->host, host, hlen);
 	hp->host[hlen] = '\0';
 	snprintf(hp->service, sizeof(hp->service), "%lu", n);
@@ -93,10 +98,8 @@ static int sock_error(int errnum, const char *port, const char *what)
 	case ENETRESET:
 		return err_set(CLIENT_ERR_GONE, "%s: %s: connection lost (%s)", port, what, strerror(errnum));
 	case ENOMEM:
-	case ENOBUFS:
-		return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
-	default:
-		return err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
+	case ENOBUFS: return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
+	default: return err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
 	}
 }
 
@@ -109,8 +112,10 @@ static int set_options(int fd, const char *port)
 {
 	if (set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1) != 0)
 		return err_from_errno(errno, port, "setsockopt TCP_NODELAY");
-	if (set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1) != 0 || set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, KEEPIDLE_S) != 0 ||
-	    set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, KEEPINTVL_S) != 0 || set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, KEEPCNT) != 0)
+	if (set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1) != 0 ||
+	    set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, KEEPIDLE_S) != 0 ||
+	    set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, KEEPINTVL_S) != 0 ||
+	    set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, KEEPCNT) != 0)
 		return err_from_errno(errno, port, "setsockopt keepalive");
 	/* Not every kernel (or sandbox) has it; keepalive alone still works. */
 	(void)set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, USER_TIMEOUT_MS);
@@ -169,7 +174,9 @@ static int try_connect(const struct addrinfo *ai, int64_t deadline_ns, const cha
 
 int net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
 	struct hostport hp;
 	int ret, err = 0, refused = 0, timedout = 0;
@@ -183,10 +190,10 @@ int net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *
 		switch (ret) {
 		case EAI_MEMORY:
 			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory resolving '%s'", port, hp.host);
-		case EAI_SYSTEM:
-			return err_from_errno(errno, port, "getaddrinfo");
+		case EAI_SYSTEM: return err_from_errno(errno, port, "getaddrinfo");
 		default:
-			return err_set(CLIENT_ERR_NOHOST, "%s: host '%s' not found (%s)", port, hp.host, gai_strerror(ret));
+			return err_set(CLIENT_ERR_NOHOST, "%s: host '%s' not found (%s)", port, hp.host,
+				       gai_strerror(ret));
 		}
 	}
 	/* Try every address (IPv6 and IPv4 for one name) until one answers. */
@@ -211,15 +218,18 @@ int net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *
 		return ret;
 	if (refused)
 		return err_set(CLIENT_ERR_REFUSED,
-			       "%s: connection refused by %s port %s (is the server running, and listening on that port?)",
+			       "%s: connection refused by %s port %s (is the server running, and listening "
+			       "on that port?)",
 			       port, hp.host, hp.service);
 	if (timedout)
-		return err_set(CLIENT_ERR_TIMEOUT, "%s: connect to %s port %s: no answer within the deadline (timeout_ms)",
-			       port, hp.host, hp.service);
+		return err_set(CLIENT_ERR_TIMEOUT,
+			       "%s: connect to %s port %s: no answer within the deadline (timeout_ms)", port,
+			       hp.host, hp.service);
 	if (err == ENOMEM || err == ENOBUFS)
 		return err_set(CLIENT_ERR_NOMEM, "%s: connect: out of memory", port);
 	/* No route, network down, address family not supported... */
-	return err_set(CLIENT_ERR_IO, "%s: connect to %s port %s: %s", port, hp.host, hp.service, strerror(err));
+	return err_set(CLIENT_ERR_IO, "%s: connect to %s port %s: %s", port, hp.host, hp.service,
+		       strerror(err));
 }
 
 ssize_t net_read(int fd, void *buf, size_t size, int64_t deadline_ns, const char *port)

@@ -62,7 +62,8 @@ static void read_usb(const char *dev, struct client_port_info *info)
 			read_attr(dir, "idProduct", text, sizeof(text));
 			info->usb_pid = (int)strtol(text, NULL, 16);
 			read_attr(dir, "serial", info->usb_serial, sizeof(info->usb_serial));
-			read_attr(dir, "manufacturer", info->usb_manufacturer, sizeof(info->usb_manufacturer));
+			read_attr(dir, "manufacturer", info->usb_manufacturer,
+				  sizeof(info->usb_manufacturer));
 			read_attr(dir, "product", info->usb_product, sizeof(info->usb_product));
 			return;
 		}
@@ -85,7 +86,8 @@ static int describe(const char *classdir, const char *name, int flags, struct cl
 	const char *base;
 	ssize_t n;
 
-	if (strlen(name) > 200 || join(dir, sizeof(dir), classdir, name) || join(dev, sizeof(dev), dir, "device"))
+	if (strlen(name) > 200 || join(dir, sizeof(dir), classdir, name) ||
+	    join(dev, sizeof(dev), dir, "device"))
 		return -1;
 	n = readlink(dir, link, sizeof(link) - 1);
 	if (n <= 0)
@@ -117,9 +119,9 @@ static int describe(const char *classdir, const char *name, int flags, struct cl
 			return -1;
 	}
 	snprintf(info->description, sizeof(info->description), "%.127s",
-		 info->usb_product[0] ? info->usb_product
+		 info->usb_product[0]			    ? info->usb_product
 		 : info->transport == CLIENT_PORT_BLUETOOTH ? "Bluetooth serial"
-		 : "on-board UART");
+							    : "on-board UART");
 	return 0;
 }
 
@@ -186,8 +188,10 @@ int ports_resolve_usb(const char *spec_port, char *path, size_t size)
 
 	if (sscanf(spec_port, "usb:%4x:%4x%n", &vid, &pid, &chars) != 2 || chars != 13 ||
 	    (spec_port[13] && spec_port[13] != ':') || (spec_port[13] == ':' && !spec_port[14]))
-		return err_set(CLIENT_ERR_OPTION, "%s: a USB port is written usb:VID:PID or usb:VID:PID:SERIAL"
-			       " (4 hex digits each), e.g. usb:0403:6001:FT1ZQ3X9", spec_port);
+		return err_set(CLIENT_ERR_OPTION,
+			       "%s: a USB port is written usb:VID:PID or usb:VID:PID:SERIAL"
+			       " (4 hex digits each), e.g. usb:0403:6001:FT1ZQ3X9",
+			       spec_port);
 	if (spec_port[13] == ':')
 		serial = spec_port + 14;
 	n = client_list_ports(&list, 0);
@@ -200,8 +204,8 @@ int ports_resolve_usb(const char *spec_port, char *path, size_t size)
 			continue;
 		if (fo < sizeof(found))
 			fo += (size_t)snprintf(found + fo, sizeof(found) - fo, "%s%s %04x:%04x serial '%s'",
-					       fo ? ", " : "", p->name, (unsigned)p->usb_vid, (unsigned)p->usb_pid,
-					       p->usb_serial);
+					       fo ? ", " : "", p->name, (unsigned)p->usb_vid,
+					       (unsigned)p->usb_pid, p->usb_serial);
 		if ((unsigned)p->usb_vid != vid || (unsigned)p->usb_pid != pid ||
 		    (serial && strcmp(serial, p->usb_serial) != 0))
 			continue;
@@ -212,8 +216,10 @@ int ports_resolve_usb(const char *spec_port, char *path, size_t size)
 	if (matches == 1)
 		return CLIENT_OK;
 	if (matches == 0)
-		return err_set(CLIENT_ERR_NOPORT, "%s: no USB serial port with these ids is plugged in (found: %s)",
-			       spec_port, fo ? found : "no USB serial ports");
-	return err_set(CLIENT_ERR_NOPORT, "%s: %d ports match; add the serial number to choose one (found: %s)",
-		       spec_port, matches, found);
+		return err_set(CLIENT_ERR_NOPORT,
+			       "%s: no USB serial port with these ids is plugged in (found: %s)", spec_port,
+			       fo ? found : "no USB serial ports");
+	return err_set(CLIENT_ERR_NOPORT,
+		       "%s: %d ports match; add the serial number to choose one (found: %s)", spec_port,
+		       matches, found);
 }

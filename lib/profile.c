@@ -174,8 +174,10 @@ static int property_key(struct parser *ps, const char *key, const char *value)
 		return CLIENT_OK;
 	}
 	if (strcmp(key, "min") && strcmp(key, "max") && strcmp(key, "noise") && strcmp(key, "digits"))
-		return perr(ps, "unknown property key (get, set, default, min, max, valid, noise, digits,"
-				" notation, error, set_reply)", key);
+		return perr(ps,
+			    "unknown property key (get, set, default, min, max, valid, noise, digits,"
+			    " notation, error, set_reply)",
+			    key);
 	if (parse_number(value, &d) != 0)
 		return perr(ps, "not a number", value);
 	if (key[0] == 'd') {
@@ -220,8 +222,10 @@ static int waveform_key(struct parser *ps, const char *key, const char *value)
 		return CLIENT_OK;
 	}
 	if (strcmp(key, "points") && strcmp(key, "amplitude"))
-		return perr(ps, "unknown waveform key (get, prefix, ascii_get, set, points, datatype, endian,"
-				" amplitude)", key);
+		return perr(ps,
+			    "unknown waveform key (get, prefix, ascii_get, set, points, datatype, endian,"
+			    " amplitude)",
+			    key);
 	if (parse_number(value, &d) != 0)
 		return perr(ps, "not a number", value);
 	if (key[0] == 'p') {
@@ -241,8 +245,9 @@ static int spec_text(struct parser *ps, char *dst, size_t size, const char *key,
 	const char *accepted;
 
 	if (config_check_option(key, value, &accepted) != 0)
-		return err_set(CLIENT_ERR_OPTION, "profile %s, line %d: bad [errors] value '%s' (accepted: %s)",
-			       ps->path, ps->line, value, accepted);
+		return err_set(CLIENT_ERR_OPTION,
+			       "profile %s, line %d: bad [errors] value '%s' (accepted: %s)", ps->path,
+			       ps->line, value, accepted);
 	return copy_text(ps, dst, size, value);
 }
 
@@ -320,7 +325,8 @@ static int section_line(struct parser *ps, char *line)
 		ps->sec = SEC_WAVEFORM;
 		return copy_text(ps, w->name, sizeof(w->name), trim(name + 8));
 	} else {
-		return perr(ps, "unknown section (dialogue, property NAME, waveform NAME, errors, sim)", name);
+		return perr(ps, "unknown section (dialogue, property NAME, waveform NAME, errors, sim)",
+			    name);
 	}
 	return CLIENT_OK;
 }
@@ -381,8 +387,8 @@ static int check_properties(struct parser *ps)
 		struct profile_property *pr = &ps->p->props[i];
 
 		if (!pr->get && !pr->set)
-			return err_set(CLIENT_ERR_OPTION, "profile %s: property %s has neither get nor set", ps->path,
-				       pr->name);
+			return err_set(CLIENT_ERR_OPTION, "profile %s: property %s has neither get nor set",
+				       ps->path, pr->name);
 		if (!pr->value && dup_text(ps, &pr->value, pr->valid ? "" : "0"))
 			return client_last_error();
 	}
@@ -445,13 +451,15 @@ int profile_load(const char *name, struct profile *p)
 	if (strchr(name, '/'))
 		return profile_load_file(name, p);
 	if (!valid_name(name))
-		return err_set(CLIENT_ERR_OPTION, "profile '%s': a name has only letters, digits, '-', '_' and '.'",
-			       name);
-	snprintf(dirs, sizeof(dirs), "%s%s" SERIALCMD_DATADIR "/profiles"
+		return err_set(CLIENT_ERR_OPTION,
+			       "profile '%s': a name has only letters, digits, '-', '_' and '.'", name);
+	snprintf(dirs, sizeof(dirs),
+		 "%s%s" SERIALCMD_DATADIR "/profiles"
 #ifdef SERIALCMD_SRCDIR
 		 ":" SERIALCMD_SRCDIR "/devices/profiles"
 #endif
-		 , env && env[0] ? env : "", env && env[0] ? ":" : "");
+		 ,
+		 env && env[0] ? env : "", env && env[0] ? ":" : "");
 	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(path, sizeof(path), "%s/%s.profile", dir, name);
 		if (access(path, F_OK) == 0)
@@ -459,8 +467,10 @@ int profile_load(const char *name, struct profile *p)
 		if (lo < sizeof(looked))
 			lo += (size_t)snprintf(looked + lo, sizeof(looked) - lo, "%s%s", lo ? ", " : "", dir);
 	}
-	return err_set(CLIENT_ERR_OPTION, "profile '%s' not found (looked in: %s; set SERIALCMD_DEVICES to add"
-		       " a directory)", name, looked);
+	return err_set(CLIENT_ERR_OPTION,
+		       "profile '%s' not found (looked in: %s; set SERIALCMD_DEVICES to add"
+		       " a directory)",
+		       name, looked);
 }
 
 void profile_free(struct profile *p)

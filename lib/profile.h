@@ -26,27 +26,27 @@ struct profile_dialogue {
 /* A value the simulator keeps: read by `get`, written by `set VALUE`. */
 struct profile_property {
 	char name[PROFILE_NAME_MAX];
-	char *get;       /* query that reads it, e.g. "SOUR:VOLT?" */
-	char *set;       /* command word that writes it, e.g. "SOUR:VOLT" */
-	char *value;     /* current value, as text */
-	char *valid;     /* comma-separated words accepted; NULL: numeric */
-	char *error;     /* error-queue entry for a rejected set */
+	char *get;	 /* query that reads it, e.g. "SOUR:VOLT?" */
+	char *set;	 /* command word that writes it, e.g. "SOUR:VOLT" */
+	char *value;	 /* current value, as text */
+	char *valid;	 /* comma-separated words accepted; NULL: numeric */
+	char *error;	 /* error-queue entry for a rejected set */
 	char *set_reply; /* reply to a set; NULL: none (as SCPI) */
 	double min, max, noise;
 	int has_min, has_max;
-	int digits;      /* decimals in the reply; -1: as set */
-	int sci;         /* 1: scientific notation (1.234560E+00) */
+	int digits; /* decimals in the reply; -1: as set */
+	int sci;    /* 1: scientific notation (1.234560E+00) */
 };
 
 /* A waveform the simulator serves as an IEEE 488.2 block (and as text). */
 struct profile_waveform {
 	char name[PROFILE_NAME_MAX];
-	char *get;       /* query answered with a block, e.g. ":WAV:DATA?" */
-	char *prefix;    /* text sent before the block, e.g. ":WAV:DATA " */
+	char *get;	 /* query answered with a block, e.g. ":WAV:DATA?" */
+	char *prefix;	 /* text sent before the block, e.g. ":WAV:DATA " */
 	char *ascii_get; /* query answered with the values, comma-separated */
-	char *set;       /* command that uploads a block, e.g. ":WAV:UPLOAD" */
+	char *set;	 /* command that uploads a block, e.g. ":WAV:UPLOAD" */
 	unsigned points;
-	char datatype;   /* struct-module letter: b B h H i I f d */
+	char datatype; /* struct-module letter: b B h H i I f d */
 	int big_endian;
 	double amplitude;
 };

@@ -75,8 +75,7 @@ int eol_parse(const char *text, char *out, size_t size)
 				p += 2;
 				break;
 			}
-			default:
-				return -1;
+			default: return -1;
 			}
 		}
 		if (n >= size)
@@ -349,9 +348,10 @@ int config_check_option(const char *key, const char *value, const char **accepte
 	struct client_config scratch;
 
 	if (!o || o == &options[PROFILE_OPTION]) {
-		*accepted = "a spec option: baud, bits, parity, stop, flow, eol, write_eol, read_eol,"
-			    " timeout_ms, max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,"
-			    " check_errors, error_query, error_none, reconnect";
+		*accepted =
+			"a spec option: baud, bits, parity, stop, flow, eol, write_eol, read_eol,"
+			" timeout_ms, max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,"
+			" check_errors, error_query, error_none, reconnect";
 		return -1;
 	}
 	*accepted = o->accepted;
@@ -414,8 +414,8 @@ static int apply_pair(struct client_config *cfg, const char *pair, size_t len, u
 		return client_last_error();
 	o = find_option(buf);
 	if (!o)
-		return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: %s)", cfg->port, buf,
-			       accepted_keys(keys, sizeof(keys)));
+		return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: %s)", cfg->port,
+			       buf, accepted_keys(keys, sizeof(keys)));
 	bit = 1u << (o - options);
 	if (*seen & bit)
 		return err_set(CLIENT_ERR_OPTION, "%s: option '%s' given twice", cfg->port, buf);
@@ -423,8 +423,8 @@ static int apply_pair(struct client_config *cfg, const char *pair, size_t len, u
 	if (o == &options[PROFILE_OPTION])
 		return CLIENT_OK;
 	if (o->apply(cfg, value) != 0)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad value '%s' for '%s' (accepted: %s)", cfg->port, value,
-			       buf, o->accepted);
+		return err_set(CLIENT_ERR_OPTION, "%s: bad value '%s' for '%s' (accepted: %s)", cfg->port,
+			       value, buf, o->accepted);
 	return CLIENT_OK;
 }
 
@@ -453,11 +453,13 @@ static int apply_profile(struct client_config *cfg, const char *name)
 	/* The error queue the profile describes serves check_errors. */
 	if (ret == CLIENT_OK && p.error_query[0] &&
 	    set_text(cfg->error_query, sizeof(cfg->error_query), p.error_query, 0) != 0)
-		ret = err_set(CLIENT_ERR_OPTION, "%s: profile %s: [errors] query must be up to 63 printable characters",
+		ret = err_set(CLIENT_ERR_OPTION,
+			      "%s: profile %s: [errors] query must be up to 63 printable characters",
 			      cfg->port, p.path);
 	if (ret == CLIENT_OK && p.error_none[0] &&
 	    set_text(cfg->error_none, sizeof(cfg->error_none), p.error_none, 1) != 0)
-		ret = err_set(CLIENT_ERR_OPTION, "%s: profile %s: [errors] none must be up to 63 printable characters",
+		ret = err_set(CLIENT_ERR_OPTION,
+			      "%s: profile %s: [errors] none must be up to 63 printable characters",
 			      cfg->port, p.path);
 	if (ret == CLIENT_OK)
 		snprintf(cfg->profile, sizeof(cfg->profile), "%s", p.name);
@@ -515,8 +517,8 @@ SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spe
 	q = strchr(spec, '?');
 	plen = q ? (size_t)(q - spec) : strlen(spec);
 	if (plen == 0)
-		return err_set(CLIENT_ERR_OPTION, "spec '%.200s': empty port (expected e.g. /dev/ttyUSB0?baud=115200)",
-			       spec);
+		return err_set(CLIENT_ERR_OPTION,
+			       "spec '%.200s': empty port (expected e.g. /dev/ttyUSB0?baud=115200)", spec);
 	if (plen >= sizeof(cfg->port))
 		return err_set(CLIENT_ERR_OPTION, "spec: port name too long (%zu bytes, at most %d)", plen,
 			       CLIENT_PORT_MAX - 1);

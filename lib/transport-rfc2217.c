@@ -80,8 +80,9 @@ enum {
 	ACK_DTR = 1 << 6,
 	ACK_RTS = 1 << 7,
 };
-static const char *const ack_names[] = { "baud", "data bits", "parity", "stop bits",
-					 "flow control", "inbound flow control", "DTR on", "RTS on" };
+static const char *const ack_names[] = { "baud",      "data bits",    "parity",
+					 "stop bits", "flow control", "inbound flow control",
+					 "DTR on",    "RTS on" };
 
 #define NEGOTIATION_WAIT_MS 2000
 #define ACK_GRACE_MS 1000
@@ -107,9 +108,9 @@ struct rfc2217 {
 	 * option we asked for without raising an event. */
 	telnet_t *watch;
 	int trace;
-	int comport;         /* 1 accepted, -1 refused, 0 not answered yet */
+	int comport;	     /* 1 accepted, -1 refused, 0 not answered yet */
 	const char *refusal; /* "DONT" or "WONT" seen by watch */
-	int failed;          /* a sticky error code (libtelnet error, no memory) */
+	int failed;	     /* a sticky error code (libtelnet error, no memory) */
 	char why[256];
 	unsigned acks_due;
 	int64_t settings_ns;
@@ -196,7 +197,8 @@ static int flush(struct rfc2217 *r, int64_t deadline_ns)
 
 	if (r->out_off == r->out_len)
 		return CLIENT_OK;
-	ret = net_write(r->fd, r->out + r->out_off, r->out_len - r->out_off, &sent, deadline_ns, r->base.port);
+	ret = net_write(r->fd, r->out + r->out_off, r->out_len - r->out_off, &sent, deadline_ns,
+			r->base.port);
 	r->out_off += sent;
 	if (r->out_off == r->out_len)
 		r->out_off = r->out_len = 0;
@@ -275,39 +277,32 @@ static void comport_answer(struct rfc2217 *r, const unsigned char *b, size_t n)
 				rtrace(r, "server acknowledged baud %lu", got);
 		}
 		break;
-	case SERVER_CODE + CPO_SET_DATASIZE:
-		ack_byte(r, ACK_BITS, v, vn, r->bits);
-		break;
-	case SERVER_CODE + CPO_SET_PARITY:
-		ack_byte(r, ACK_PARITY, v, vn, r->parity);
-		break;
-	case SERVER_CODE + CPO_SET_STOPSIZE:
-		ack_byte(r, ACK_STOP, v, vn, r->stop);
-		break;
+	case SERVER_CODE + CPO_SET_DATASIZE: ack_byte(r, ACK_BITS, v, vn, r->bits); break;
+	case SERVER_CODE + CPO_SET_PARITY: ack_byte(r, ACK_PARITY, v, vn, r->parity); break;
+	case SERVER_CODE + CPO_SET_STOPSIZE: ack_byte(r, ACK_STOP, v, vn, r->stop); break;
 	case SERVER_CODE + CPO_SET_CONTROL:
 		if (vn < 1)
 			break;
 		switch (v[0]) {
-		case CTL_FLOW_NONE: case CTL_FLOW_XONXOFF: case CTL_FLOW_HARDWARE: case CTL_FLOW_DCD: case CTL_FLOW_DSR:
-			r->acks_due &= ~(unsigned)ACK_FLOW;
-			break;
-		case CTL_IN_FLOW_NONE: case CTL_IN_FLOW_XONXOFF: case CTL_IN_FLOW_HARDWARE: case CTL_IN_FLOW_DTR:
-			r->acks_due &= ~(unsigned)ACK_FLOW_IN;
-			break;
-		case CTL_DTR_ON: case CTL_DTR_OFF:
-			r->acks_due &= ~(unsigned)ACK_DTR;
-			break;
-		case CTL_RTS_ON: case CTL_RTS_OFF:
-			r->acks_due &= ~(unsigned)ACK_RTS;
-			break;
+		case CTL_FLOW_NONE:
+		case CTL_FLOW_XONXOFF:
+		case CTL_FLOW_HARDWARE:
+		case CTL_FLOW_DCD:
+		case CTL_FLOW_DSR: r->acks_due &= ~(unsigned)ACK_FLOW; break;
+		case CTL_IN_FLOW_NONE:
+		case CTL_IN_FLOW_XONXOFF:
+		case CTL_IN_FLOW_HARDWARE:
+		case CTL_IN_FLOW_DTR: r->acks_due &= ~(unsigned)ACK_FLOW_IN; break;
+		case CTL_DTR_ON:
+		case CTL_DTR_OFF: r->acks_due &= ~(unsigned)ACK_DTR; break;
+		case CTL_RTS_ON:
+		case CTL_RTS_OFF: r->acks_due &= ~(unsigned)ACK_RTS; break;
 		}
 		break;
 	case SERVER_CODE + CPO_FLOWCONTROL_SUSPEND:
 		rtrace(r, "server asks to suspend sending (ignored)");
 		break;
-	case SERVER_CODE + CPO_FLOWCONTROL_RESUME:
-		rtrace(r, "server allows sending again");
-		break;
+	case SERVER_CODE + CPO_FLOWCONTROL_RESUME: rtrace(r, "server allows sending again"); break;
 	default:
 		/* Line and modem state notifications, the purge answer. */
 		break;
@@ -321,12 +316,8 @@ static void on_event(telnet_t *tn, telnet_event_t *ev, void *user)
 
 	(void)tn;
 	switch (ev->type) {
-	case TELNET_EV_DATA:
-		take_data(r, ev->data.buffer, ev->data.size);
-		break;
-	case TELNET_EV_SEND:
-		queue_out(r, ev->data.buffer, ev->data.size);
-		break;
+	case TELNET_EV_DATA: take_data(r, ev->data.buffer, ev->data.size); break;
+	case TELNET_EV_SEND: queue_out(r, ev->data.buffer, ev->data.size); break;
 	case TELNET_EV_DO:
 		if (ev->neg.telopt == TELOPT_COMPORT)
 			r->comport = 1;
@@ -341,9 +332,7 @@ static void on_event(telnet_t *tn, telnet_event_t *ev, void *user)
 		if (ev->sub.telopt == TELOPT_COMPORT)
 			comport_answer(r, (const unsigned char *)ev->sub.buffer, ev->sub.size);
 		break;
-	case TELNET_EV_WARNING:
-		rtrace(r, "Telnet warning: %s", ev->error.msg);
-		break;
+	case TELNET_EV_WARNING: rtrace(r, "Telnet warning: %s", ev->error.msg); break;
 	case TELNET_EV_ERROR:
 		snprintf(why, sizeof(why), "Telnet protocol error: %s", ev->error.msg);
 		set_failed(r, CLIENT_ERR_PROTOCOL, why);
@@ -378,9 +367,12 @@ static void check_acks(struct rfc2217 *r, int closing)
 	names[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(ack_names) && o < sizeof(names); i++)
 		if (r->acks_due & (1u << i))
-			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", o ? ", " : "", ack_names[i]);
-	rtrace(r, "no acknowledgement from the server for: %s (continuing; some servers never acknowledge"
-		  " some settings, e.g. ser2net in front of a pseudo-terminal for DTR and RTS)", names);
+			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", o ? ", " : "",
+					      ack_names[i]);
+	rtrace(r,
+	       "no acknowledgement from the server for: %s (continuing; some servers never acknowledge"
+	       " some settings, e.g. ser2net in front of a pseudo-terminal for DTR and RTS)",
+	       names);
 	r->acks_due = 0;
 }
 
@@ -528,8 +520,8 @@ static void send_settings(struct rfc2217 *r, const struct client_config *cfg)
 	static const char *const flows[] = { "none", "xonxoff", "rtscts", "dtrdsr" };
 	static const char parities[] = "NOEMS";
 	const unsigned long b = (unsigned long)cfg->baud;
-	const unsigned char baud[4] = { (unsigned char)(b >> 24), (unsigned char)(b >> 16), (unsigned char)(b >> 8),
-					(unsigned char)b };
+	const unsigned char baud[4] = { (unsigned char)(b >> 24), (unsigned char)(b >> 16),
+					(unsigned char)(b >> 8), (unsigned char)b };
 
 	r->baud = cfg->baud;
 	r->bits = cfg->bits;
@@ -575,10 +567,11 @@ static int setup_error(struct rfc2217 *r, int code, const char *what)
 	if (code != CLIENT_ERR_GONE)
 		return code;
 	if (n == 0)
-		return err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection %s", r->base.port, what);
+		return err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection %s", r->base.port,
+			       what);
 	escape_bytes(quote, sizeof(quote), r->data + r->data_off, n > QUOTE_MAX ? QUOTE_MAX : n);
-	return err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection %s; it said \"%s\"", r->base.port,
-		       what, quote);
+	return err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection %s; it said \"%s\"",
+		       r->base.port, what, quote);
 }
 
 static int negotiate(struct rfc2217 *r, int64_t deadline_ns)
@@ -596,7 +589,8 @@ static int negotiate(struct rfc2217 *r, int64_t deadline_ns)
 		return err_set(r->failed, "%s: %s", r->base.port, r->why);
 	ret = flush(r, deadline_ns);
 	if (ret == CLIENT_ERR_TIMEOUT)
-		return err_set(CLIENT_ERR_TIMEOUT, "%s: the server does not take the Telnet negotiation", r->base.port);
+		return err_set(CLIENT_ERR_TIMEOUT, "%s: the server does not take the Telnet negotiation",
+			       r->base.port);
 	if (ret)
 		return setup_error(r, ret, "before the Telnet negotiation");
 	while (r->comport == 0) {
@@ -612,15 +606,18 @@ static int negotiate(struct rfc2217 *r, int64_t deadline_ns)
 			break;
 	}
 	if (r->comport < 0)
-		return err_set(CLIENT_ERR_PROTOCOL,
-			       "%s: the server refused the RFC 2217 COM-PORT-OPTION (it answered %s): it is a Telnet"
-			       " port without RFC 2217 (with ser2net, use an accepter telnet(rfc2217),tcp,...; for a"
-			       " raw port use tcp://)", r->base.port, r->refusal);
+		return err_set(
+			CLIENT_ERR_PROTOCOL,
+			"%s: the server refused the RFC 2217 COM-PORT-OPTION (it answered %s): it is a Telnet"
+			" port without RFC 2217 (with ser2net, use an accepter telnet(rfc2217),tcp,...; for a"
+			" raw port use tcp://)",
+			r->base.port, r->refusal);
 	if (r->comport == 0)
-		return err_set(CLIENT_ERR_PROTOCOL,
-			       "%s: no answer to the RFC 2217 COM-PORT-OPTION negotiation within %d ms (a raw TCP"
-			       " port? then use tcp://)", r->base.port,
-			       (int)((clock_now_ns() - started + 999999) / 1000000));
+		return err_set(
+			CLIENT_ERR_PROTOCOL,
+			"%s: no answer to the RFC 2217 COM-PORT-OPTION negotiation within %d ms (a raw TCP"
+			" port? then use tcp://)",
+			r->base.port, (int)((clock_now_ns() - started + 999999) / 1000000));
 	telnet_free(r->watch);
 	r->watch = NULL;
 	return CLIENT_OK;

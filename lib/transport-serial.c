@@ -14,7 +14,7 @@
 struct serial {
 	struct transport base;
 	struct sp_port *sp;
-	int fd;      /* libserialport's own descriptor, for hang-up checks */
+	int fd;	     /* libserialport's own descriptor, for hang-up checks */
 	int lock_fd; /* holds the flock (taken before sp_open touches the port); -1 if none */
 	int exclusive;
 	pid_t owner; /* the process that opened it */
@@ -141,13 +141,15 @@ static int setting_error(enum sp_return r, const char *port, const char *key, in
 static int serial_configure(struct sp_port *sp, const struct client_config *cfg, const char *port)
 {
 	static const enum sp_parity parity[] = {
-		[CLIENT_PARITY_NONE] = SP_PARITY_NONE, [CLIENT_PARITY_ODD] = SP_PARITY_ODD,
-		[CLIENT_PARITY_EVEN] = SP_PARITY_EVEN, [CLIENT_PARITY_MARK] = SP_PARITY_MARK,
+		[CLIENT_PARITY_NONE] = SP_PARITY_NONE,	 [CLIENT_PARITY_ODD] = SP_PARITY_ODD,
+		[CLIENT_PARITY_EVEN] = SP_PARITY_EVEN,	 [CLIENT_PARITY_MARK] = SP_PARITY_MARK,
 		[CLIENT_PARITY_SPACE] = SP_PARITY_SPACE,
 	};
 	static const enum sp_flowcontrol flow[] = {
-		[CLIENT_FLOW_NONE] = SP_FLOWCONTROL_NONE, [CLIENT_FLOW_XONXOFF] = SP_FLOWCONTROL_XONXOFF,
-		[CLIENT_FLOW_RTSCTS] = SP_FLOWCONTROL_RTSCTS, [CLIENT_FLOW_DTRDSR] = SP_FLOWCONTROL_DTRDSR,
+		[CLIENT_FLOW_NONE] = SP_FLOWCONTROL_NONE,
+		[CLIENT_FLOW_XONXOFF] = SP_FLOWCONTROL_XONXOFF,
+		[CLIENT_FLOW_RTSCTS] = SP_FLOWCONTROL_RTSCTS,
+		[CLIENT_FLOW_DTRDSR] = SP_FLOWCONTROL_DTRDSR,
 	};
 	enum sp_return r;
 

@@ -56,8 +56,10 @@ int transport_tcp_open(const struct client_config *cfg, const char *port, struct
 	 * once (device missing, port in use) is often seen already. */
 	if (net_peer_closed(fd)) {
 		close(fd);
-		return err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection right after accepting it"
-			       " (its device missing or in use?)", port);
+		return err_set(CLIENT_ERR_CLOSED,
+			       "%s: the server closed the connection right after accepting it"
+			       " (its device missing or in use?)",
+			       port);
 	}
 	tcp = calloc(1, sizeof(*tcp));
 	if (!tcp) {

@@ -22,12 +22,12 @@ static const struct {
 	int baud;
 	speed_t speed;
 } speeds[] = {
-	{ 50, B50 },         { 75, B75 },         { 110, B110 },       { 134, B134 },
-	{ 150, B150 },       { 200, B200 },       { 300, B300 },       { 600, B600 },
-	{ 1200, B1200 },     { 1800, B1800 },     { 2400, B2400 },     { 4800, B4800 },
-	{ 9600, B9600 },     { 19200, B19200 },   { 38400, B38400 },   { 57600, B57600 },
-	{ 115200, B115200 }, { 230400, B230400 }, { 460800, B460800 }, { 500000, B500000 },
-	{ 576000, B576000 }, { 921600, B921600 }, { 1000000, B1000000 }, { 1152000, B1152000 },
+	{ 50, B50 },	       { 75, B75 },	      { 110, B110 },	     { 134, B134 },
+	{ 150, B150 },	       { 200, B200 },	      { 300, B300 },	     { 600, B600 },
+	{ 1200, B1200 },       { 1800, B1800 },	      { 2400, B2400 },	     { 4800, B4800 },
+	{ 9600, B9600 },       { 19200, B19200 },     { 38400, B38400 },     { 57600, B57600 },
+	{ 115200, B115200 },   { 230400, B230400 },   { 460800, B460800 },   { 500000, B500000 },
+	{ 576000, B576000 },   { 921600, B921600 },   { 1000000, B1000000 }, { 1152000, B1152000 },
 	{ 1500000, B1500000 }, { 2000000, B2000000 }, { 2500000, B2500000 }, { 3000000, B3000000 },
 	{ 3500000, B3500000 }, { 4000000, B4000000 },
 };
@@ -37,7 +37,8 @@ static int is_pty(int fd)
 {
 	struct stat st;
 
-	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143;
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 &&
+	       major(st.st_rdev) <= 143;
 }
 
 static int tty_configure(int fd, const struct client_config *cfg, const char *port)
@@ -59,7 +60,8 @@ static int tty_configure(int fd, const struct client_config *cfg, const char *po
 	if (cfg->flow == CLIENT_FLOW_DTRDSR && !pty)
 		return err_set(CLIENT_ERR_OPTION,
 			       "%s: flow=dtrdsr is not available on this terminal (termios has no DTR/DSR"
-			       " flow control; accepted here: none, xonxoff, rtscts)", port);
+			       " flow control; accepted here: none, xonxoff, rtscts)",
+			       port);
 	if (tcgetattr(fd, &t) != 0)
 		return err_from_errno(errno, port, "tcgetattr");
 	cfmakeraw(&t);

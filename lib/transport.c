@@ -26,8 +26,8 @@ int transport_open(const struct client_config *cfg, struct transport **out)
 	if (stat(port, &st) != 0)
 		return err_from_errno(errno, port, "open");
 	if (!S_ISCHR(st.st_mode))
-		return err_set(CLIENT_ERR_NOPORT, "%s: not a serial port or terminal (not a character device)",
-			       port);
+		return err_set(CLIENT_ERR_NOPORT,
+			       "%s: not a serial port or terminal (not a character device)", port);
 	/* Ports libserialport knows go through it; it declines other
 	 * terminals (pseudo-terminals), which termios handles. */
 	ret = transport_serial_open(cfg, port, out);

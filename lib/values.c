@@ -14,8 +14,10 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 	double *out;
 
 	if (!values || (!text && len) || !separators || !separators[0])
-		return err_set(CLIENT_ERR_ARG, "client_parse_values: %s", !values ? "values is NULL"
-			       : !separators || !separators[0] ? "no separators" : "text is NULL");
+		return err_set(CLIENT_ERR_ARG, "client_parse_values: %s",
+			       !values			       ? "values is NULL"
+			       : !separators || !separators[0] ? "no separators"
+							       : "text is NULL");
 	*values = NULL;
 	{
 		size_t i = 0;
@@ -51,7 +53,8 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 			escape_bytes(esc, sizeof(esc), text + a, b - a > 16 ? 16 : b - a);
 			free(out);
 			return err_set(CLIENT_ERR_BLOCK, "field %zu of %zu is %s: '%s%s'", field + 1, count,
-				       b == a ? "empty" : "too long to be a number", esc, b - a > 16 ? "..." : "");
+				       b == a ? "empty" : "too long to be a number", esc,
+				       b - a > 16 ? "..." : "");
 		}
 		memcpy(buf, text + a, b - a);
 		buf[b - a] = '\0';
@@ -62,8 +65,8 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 
 			escape_bytes(esc, sizeof(esc), buf, b - a);
 			free(out);
-			return err_set(CLIENT_ERR_BLOCK, "field %zu of %zu is not a number: '%s'", field + 1, count,
-				       esc);
+			return err_set(CLIENT_ERR_BLOCK, "field %zu of %zu is not a number: '%s'", field + 1,
+				       count, esc);
 		}
 		n++;
 		start = end + 1;

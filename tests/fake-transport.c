@@ -76,7 +76,11 @@ static void fake_close(struct transport *t)
 }
 
 static const struct transport_ops fake_ops = {
-	.name = "fake", .read = fake_read, .read_now = fake_read_now, .write = fake_write, .close = fake_close,
+	.name = "fake",
+	.read = fake_read,
+	.read_now = fake_read_now,
+	.write = fake_write,
+	.close = fake_close,
 };
 
 struct fake *fake_new(void)

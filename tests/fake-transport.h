@@ -13,10 +13,10 @@ struct fake {
 	const char *chunk[MAX_CHUNKS];
 	size_t chunk_len[MAX_CHUNKS];
 	int nchunks, next;
-	size_t offset; /* within chunk[next] */
-	size_t max_read; /* largest read asked for */
+	size_t offset;	   /* within chunk[next] */
+	size_t max_read;   /* largest read asked for */
 	const char *stale; /* returned once by read_now */
-	int trickle_ms;    /* >0: return one 't' every trickle_ms, forever */
+	int trickle_ms;	   /* >0: return one 't' every trickle_ms, forever */
 	char written[1024];
 	size_t written_len;
 	int writes, closed, *closed_flag;

@@ -34,16 +34,29 @@
 #define THREADS 4
 
 enum outcome { O_OK, O_TIMEOUT, O_TOOLONG, O_GONE, O_COMMAND, O_RESYNC, O_NOUTCOMES };
-static const char *const outcome_names[] = { "ok", "timeout", "too long", "device gone", "refused command",
-					     "resynced" };
+static const char *const outcome_names[] = { "ok",	    "timeout",	       "too long",
+					     "device gone", "refused command", "resynced" };
 
 enum action {
-	A_IDN, A_LATE, A_LINES, A_BIN, A_SIZE, A_TWICE, A_BAD, A_SENDREAD, A_SILENT, A_TRICKLE,
-	A_REOPEN, A_PORTS, A_HANGUP, A_NOISE, A_NACTIONS
+	A_IDN,
+	A_LATE,
+	A_LINES,
+	A_BIN,
+	A_SIZE,
+	A_TWICE,
+	A_BAD,
+	A_SENDREAD,
+	A_SILENT,
+	A_TRICKLE,
+	A_REOPEN,
+	A_PORTS,
+	A_HANGUP,
+	A_NOISE,
+	A_NACTIONS
 };
-static const char *const action_names[] = { "*IDN?", "LATE 0", "LINES", "BIN", "SIZE", "TWICE", "bad command",
-					    "send+read", "SILENT", "TRICKLE", "reopen", "list ports", "HANGUP",
-					    "NOISE" };
+static const char *const action_names[] = { "*IDN?",  "LATE 0",	     "LINES",	  "BIN",    "SIZE",
+					    "TWICE",  "bad command", "send+read", "SILENT", "TRICKLE",
+					    "reopen", "list ports",  "HANGUP",	  "NOISE" };
 /* Weights out of 10000 in the plain phases. */
 static const int weights[A_NACTIONS] = { 6000, 1500, 500, 500, 400, 300, 200, 200, 30, 30, 50, 20, 5, 5 };
 
@@ -123,8 +136,8 @@ static void track(struct soak *s)
 static void wrong(struct soak *s, const char *what, const char *got, size_t len)
 {
 	if (!s->wrong++)
-		snprintf(s->first_wrong, sizeof(s->first_wrong), "query %ld, %s: got '%.*s' (%s)", s->done, what,
-			 (int)(len > 80 ? 80 : len), got ? got : "", got ? "" : client_last_message());
+		snprintf(s->first_wrong, sizeof(s->first_wrong), "query %ld, %s: got '%.*s' (%s)", s->done,
+			 what, (int)(len > 80 ? 80 : len), got ? got : "", got ? "" : client_last_message());
 }
 
 static void open_handle(struct soak *s)
@@ -214,8 +227,8 @@ static enum action pick(struct soak *s, int small)
 	for (int a = 0; a < A_NACTIONS; a++) {
 		if (x < (unsigned)weights[a]) {
 			/* Slow or destructive faults only in the plain phases. */
-			if (small && (a == A_BIN || a == A_SIZE || a == A_TRICKLE || a == A_HANGUP || a == A_NOISE ||
-				      a == A_SILENT))
+			if (small && (a == A_BIN || a == A_SIZE || a == A_TRICKLE || a == A_HANGUP ||
+				      a == A_NOISE || a == A_SILENT))
 				return A_IDN;
 			return (enum action)a;
 		}
@@ -234,9 +247,7 @@ static void step(struct soak *s, enum action a, int allow_timeout)
 		a = A_IDN;
 	s->actions[a]++;
 	switch (a) {
-	case A_IDN:
-		o = query(s, FAULT_IDN, SIM_IDN, strlen(SIM_IDN), allow_timeout);
-		break;
+	case A_IDN: o = query(s, FAULT_IDN, SIM_IDN, strlen(SIM_IDN), allow_timeout); break;
 	case A_LATE:
 		snprintf(want, sizeof(want), "token-%ld-%u", s->done, rnd(s, 1000000));
 		snprintf(cmd, sizeof(cmd), FAULT_LATE " 0 %s", want);
@@ -292,7 +303,8 @@ static void step(struct soak *s, enum action a, int allow_timeout)
 			o = read_more(s, want, strlen(want));
 		break;
 	case A_BAD:
-		if (client_send_cmd_reply(s->c, "BAD\x01 command") || client_last_error() != CLIENT_ERR_COMMAND)
+		if (client_send_cmd_reply(s->c, "BAD\x01 command") ||
+		    client_last_error() != CLIENT_ERR_COMMAND)
 			wrong(s, "bad command", NULL, 0);
 		o = O_COMMAND;
 		break;
@@ -338,7 +350,8 @@ static void step(struct soak *s, enum action a, int allow_timeout)
 		break;
 	}
 	case A_HANGUP:
-		if (client_send_cmd_reply(s->c, FAULT_HANGUP " bye") || client_last_error() != CLIENT_ERR_GONE)
+		if (client_send_cmd_reply(s->c, FAULT_HANGUP " bye") ||
+		    client_last_error() != CLIENT_ERR_GONE)
 			wrong(s, "HANGUP", NULL, 0);
 		o = O_GONE;
 		/* The simulator ends after a hang-up: start a new one. */
@@ -350,8 +363,7 @@ static void step(struct soak *s, enum action a, int allow_timeout)
 		/* Let the junk arrive: then it is stale input the next command drops. */
 		usleep(3 * NOISE_DELAY_MS * 1000);
 		break;
-	case A_NACTIONS:
-		break;
+	case A_NACTIONS: break;
 	}
 	if (o < O_NOUTCOMES)
 		s->outcomes[o]++;
@@ -416,7 +428,8 @@ static void run_threads(struct soak *s, const char *const *args, long n)
 		s->done += w[i].n;
 		s->outcomes[O_OK] += w[i].n - w[i].wrong;
 		if (w[i].wrong && !s->wrong)
-			snprintf(s->first_wrong, sizeof(s->first_wrong), "thread %d: %ld wrong replies", i, w[i].wrong);
+			snprintf(s->first_wrong, sizeof(s->first_wrong), "thread %d: %ld wrong replies", i,
+				 w[i].wrong);
 		s->wrong += w[i].wrong;
 	}
 	stop_sim(s);
@@ -424,8 +437,9 @@ static void run_threads(struct soak *s, const char *const *args, long n)
 
 static void report(struct soak *s, FILE *f, long queries, double secs)
 {
-	fprintf(f, "soak: %ld queries (asked for %ld) in %.1f s, %.0f per second, seed %s\n", s->done, queries, secs,
-		s->done / (secs > 0 ? secs : 1), getenv("SOAK_SEED") ? getenv("SOAK_SEED") : "1");
+	fprintf(f, "soak: %ld queries (asked for %ld) in %.1f s, %.0f per second, seed %s\n", s->done,
+		queries, secs, s->done / (secs > 0 ? secs : 1),
+		getenv("SOAK_SEED") ? getenv("SOAK_SEED") : "1");
 	fprintf(f, "outcomes:");
 	for (int o = 0; o < O_NOUTCOMES; o++)
 		fprintf(f, " %s %ld;", outcome_names[o], s->outcomes[o]);
@@ -435,12 +449,12 @@ static void report(struct soak *s, FILE *f, long queries, double secs)
 		fprintf(f, " %s %ld;", action_names[a], s->actions[a]);
 	fprintf(f, " simulator starts %ld, handle reopens %ld, threads phase %ld queries\n", s->restarts,
 		s->reopens, queries / 10);
-	fprintf(f, "VmRSS KiB: after warm-up %ld, highest %ld, at the end %ld (tolerance %d)\n", s->base.rss_kib,
-		s->max.rss_kib, s->end.rss_kib, RSS_TOLERANCE_KIB);
-	fprintf(f, "open descriptors: after warm-up %ld, highest %ld, at the end %ld\n", s->base.fds, s->max.fds,
-		s->end.fds);
-	fprintf(f, "threads: after warm-up %ld, highest %ld (the threads phase), at the end %ld\n", s->base.threads,
-		s->max.threads, s->end.threads);
+	fprintf(f, "VmRSS KiB: after warm-up %ld, highest %ld, at the end %ld (tolerance %d)\n",
+		s->base.rss_kib, s->max.rss_kib, s->end.rss_kib, RSS_TOLERANCE_KIB);
+	fprintf(f, "open descriptors: after warm-up %ld, highest %ld, at the end %ld\n", s->base.fds,
+		s->max.fds, s->end.fds);
+	fprintf(f, "threads: after warm-up %ld, highest %ld (the threads phase), at the end %ld\n",
+		s->base.threads, s->max.threads, s->end.threads);
 	if (s->wrong)
 		fprintf(f, "first wrong: %s\n", s->first_wrong);
 }
@@ -493,7 +507,8 @@ static void test_soak(void **state)
 		FILE *f = fopen(out, "w");
 
 		assert_non_null(f);
-		fprintf(f, "# make soak: written by tests/soak.c; RSS, descriptors and threads must stay flat.\n");
+		fprintf(f, "# make soak: written by tests/soak.c; RSS, descriptors and threads must stay "
+			   "flat.\n");
 		report(s, f, queries, secs);
 		fclose(f);
 		printf("soak: figures written to %s\n", out);

@@ -27,8 +27,8 @@ static void expect_fail(void *r, int code, const char *fragment)
 {
 	assert_null(r);
 	if (client_last_error() != code)
-		fail_msg("got %s (%s), wanted %s", client_error_name(client_last_error()), client_last_message(),
-			 client_error_name(code));
+		fail_msg("got %s (%s), wanted %s", client_error_name(client_last_error()),
+			 client_last_message(), client_error_name(code));
 	if (fragment && !strstr(client_last_message(), fragment))
 		fail_msg("'%s' lacks '%s'", client_last_message(), fragment);
 }
@@ -93,7 +93,8 @@ static void test_block_errors(void **state)
 	fake_add(f, "#12abJUNKJUNK\n", 14);
 	expect_fail(client_query_block(c, "X?"), CLIENT_ERR_BLOCK, "junk after the block");
 	fake_add(f, "#3101", 5);
-	expect_fail(client_query_block(c, "X?"), CLIENT_ERR_TOOLONG, "announces 101 bytes, more than max_reply=100");
+	expect_fail(client_query_block(c, "X?"), CLIENT_ERR_TOOLONG,
+		    "announces 101 bytes, more than max_reply=100");
 	fake_add(f, "#210abc", 7);
 	expect_fail(client_query_block(c, "X?"), CLIENT_ERR_TIMEOUT, "3 of the block's 10 bytes received");
 	fake_add(f, "#13abc", 6);

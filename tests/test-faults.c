@@ -223,7 +223,8 @@ static void *server_run(void *arg)
 			static const unsigned char will[] = { 255, 253, 44 }; /* IAC DO COM-PORT-OPTION */
 
 			fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd >= 0 && s->rfc2217 && send(fd, will, sizeof(will), MSG_NOSIGNAL) != sizeof(will))
+			if (fd >= 0 && s->rfc2217 &&
+			    send(fd, will, sizeof(will), MSG_NOSIGNAL) != sizeof(will))
 				break;
 			continue;
 		}
@@ -322,7 +323,8 @@ static void test_no_fd_leak_into_exec(void **state)
 
 		snprintf(pattern, sizeof(pattern), "-> %s\n", mine[i].target);
 		if (strstr(out, pattern))
-			fail_msg("descriptor %d (%s) leaked into an exec'd child:\n%s", mine[i].fd, mine[i].target, out);
+			fail_msg("descriptor %d (%s) leaked into an exec'd child:\n%s", mine[i].fd,
+				 mine[i].target, out);
 	}
 	for (int i = 0; i < 3; i++)
 		client_destroy(c[i]);
@@ -450,7 +452,7 @@ static void test_flood_trickle(void **state)
  * stale-input draining stays bounded, and memory does not grow. */
 struct flooder {
 	int master;
-	int stop; /* atomic */
+	int stop;	 /* atomic */
 	int terminators; /* put a '\n' every 5000 bytes */
 	pthread_t thread;
 };
@@ -770,9 +772,8 @@ static void test_threads_mixed(void **state)
 static void test_line_settings(void **state)
 {
 	static const char *const settings[] = {
-		"parity=odd",  "parity=even&bits=7", "parity=mark&stop=2", "parity=space&bits=6",
-		"bits=5",      "flow=xonxoff",       "flow=rtscts",        "flow=dtrdsr",
-		"baud=115200", "baud=50",
+		"parity=odd",	"parity=even&bits=7", "parity=mark&stop=2", "parity=space&bits=6", "bits=5",
+		"flow=xonxoff", "flow=rtscts",	      "flow=dtrdsr",	    "baud=115200",	   "baud=50",
 	};
 	struct fixture *fx = *state;
 	char spec[700];
@@ -842,8 +843,9 @@ static void test_trace_escapes(void **state)
 		fail_msg("trace: %s", last_trace);
 	client_destroy(c);
 	/* A message that quotes more than fits is cut between escapes. */
-	assert_true(client_parse_values("1,\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16",
-					19, ",", &v) < 0);
+	assert_true(
+		client_parse_values("1,\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16",
+				    19, ",", &v) < 0);
 	assert_null(v);
 	assert_non_null(strstr(client_last_message(), "\\x01"));
 }

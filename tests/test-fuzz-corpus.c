@@ -179,9 +179,12 @@ static void test_corpus_sanitize(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_corpus_spec),     cmocka_unit_test(test_corpus_reply),
-		cmocka_unit_test(test_corpus_profile),  cmocka_unit_test(test_corpus_rfc2217),
-		cmocka_unit_test(test_corpus_block),    cmocka_unit_test(test_corpus_values),
+		cmocka_unit_test(test_corpus_spec),
+		cmocka_unit_test(test_corpus_reply),
+		cmocka_unit_test(test_corpus_profile),
+		cmocka_unit_test(test_corpus_rfc2217),
+		cmocka_unit_test(test_corpus_block),
+		cmocka_unit_test(test_corpus_values),
 		cmocka_unit_test(test_corpus_sanitize),
 		cmocka_unit_test(test_regress_rfc2217_empty_sb),
 		cmocka_unit_test(test_regress_profile_errors_query),

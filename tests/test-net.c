@@ -141,7 +141,8 @@ struct s2n {
 
 static const char *ser2net_path(void)
 {
-	static const char *const paths[] = { "/usr/sbin/ser2net", "/usr/bin/ser2net", "/usr/local/sbin/ser2net" };
+	static const char *const paths[] = { "/usr/sbin/ser2net", "/usr/bin/ser2net",
+					     "/usr/local/sbin/ser2net" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
 		if (access(paths[i], X_OK) == 0)
@@ -322,7 +323,8 @@ static struct client *open_retry(const char *spec)
 	struct client *c = try_open_ready(spec);
 
 	if (!c)
-		fail_msg("open %s: %s: %s", spec, client_error_name(client_last_error()), client_last_message());
+		fail_msg("open %s: %s: %s", spec, client_error_name(client_last_error()),
+			 client_last_message());
 	return c;
 }
 
@@ -661,7 +663,8 @@ static void test_connect_timeout(void **state)
 	(void)state;
 	assert_true(lfd >= 0);
 	for (size_t i = 0; i < ARRAY_SIZE(fillers); i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)port),
 					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 
 		fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -690,7 +693,8 @@ static void test_host_not_found(void **state)
 {
 	(void)state;
 	expect_open_error("tcp://nonexistent.invalid:1", CLIENT_ERR_NOHOST, "nonexistent.invalid");
-	expect_open_error("rfc2217://nonexistent.invalid:4001?baud=9600", CLIENT_ERR_NOHOST, "nonexistent.invalid");
+	expect_open_error("rfc2217://nonexistent.invalid:4001?baud=9600", CLIENT_ERR_NOHOST,
+			  "nonexistent.invalid");
 }
 
 static void test_bad_specs(void **state)
@@ -838,13 +842,34 @@ struct step {
 	int ms;
 };
 
-#define SEND(s) { S_SEND, s, sizeof(s) - 1, 0 }
-#define SPLIT(s, ms) { S_SPLIT, s, sizeof(s) - 1, ms }
-#define EXPECT(s) { S_EXPECT, s, sizeof(s) - 1, 0 }
-#define SAW(s) { S_SAW, s, sizeof(s) - 1, 0 }
-#define SLEEP(ms) { S_SLEEP, NULL, 0, ms }
-#define CLOSE { S_CLOSE, NULL, 0, 0 }
-#define END { S_END, NULL, 0, 0 }
+#define SEND(s)                             \
+	{                                   \
+		S_SEND, s, sizeof(s) - 1, 0 \
+	}
+#define SPLIT(s, ms)                          \
+	{                                     \
+		S_SPLIT, s, sizeof(s) - 1, ms \
+	}
+#define EXPECT(s)                             \
+	{                                     \
+		S_EXPECT, s, sizeof(s) - 1, 0 \
+	}
+#define SAW(s)                             \
+	{                                  \
+		S_SAW, s, sizeof(s) - 1, 0 \
+	}
+#define SLEEP(ms)                    \
+	{                            \
+		S_SLEEP, NULL, 0, ms \
+	}
+#define CLOSE                       \
+	{                           \
+		S_CLOSE, NULL, 0, 0 \
+	}
+#define END                       \
+	{                         \
+		S_END, NULL, 0, 0 \
+	}
 
 /* Telnet and RFC 2217 bytes, spelled out for the scripts. */
 #define IAC "\xff"
@@ -908,9 +933,7 @@ static void *fake_main(void *arg)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (const struct step *s = f->steps; s->kind != S_END && !f->why[0]; s++) {
 		switch (s->kind) {
-		case S_SEND:
-			fake_send(fd, s->bytes, s->len);
-			break;
+		case S_SEND: fake_send(fd, s->bytes, s->len); break;
 		case S_SPLIT:
 			for (size_t i = 0; i < s->len; i++) {
 				fake_send(fd, s->bytes + i, 1);
@@ -941,14 +964,9 @@ static void *fake_main(void *arg)
 			}
 			break;
 		}
-		case S_SLEEP:
-			sleep_ms(s->ms);
-			break;
-		case S_CLOSE:
-			close(fd);
-			return NULL;
-		case S_END:
-			break;
+		case S_SLEEP: sleep_ms(s->ms); break;
+		case S_CLOSE: close(fd); return NULL;
+		case S_END: break;
 		}
 	}
 	/* Wait for the client to leave, so that it never sees a reset. */
@@ -1026,12 +1044,17 @@ static void test_fake_framing(void **state)
 		EXPECT(PURGE),
 		EXPECT("ONE\n"),
 		/* NOP, DO TERMINAL-TYPE, WILL ECHO, a modem-state notification. */
-		SEND("O" IAC "\xf1" "N" IAC "\xfd\x18" "E" IAC "\xfb\x01" IAC "\xfa\x2c\x6b\x30" IAC "\xf0" "!\n"),
+		SEND("O" IAC "\xf1"
+		     "N" IAC "\xfd\x18"
+		     "E" IAC "\xfb\x01" IAC "\xfa\x2c\x6b\x30" IAC "\xf0"
+		     "!\n"),
 		EXPECT(PURGE),
 		EXPECT("TWO\n"),
 		SAW(IAC "\xfc\x18"), /* WONT TERMINAL-TYPE */
 		SAW(IAC "\xfe\x01"), /* DONT ECHO */
-		SPLIT("a" IAC IAC "b" IAC "\xfa\x2c\x6b\x00" IAC "\xf0" "c" IAC "\xf1\n", 3),
+		SPLIT("a" IAC IAC "b" IAC "\xfa\x2c\x6b\x00" IAC "\xf0"
+		      "c" IAC "\xf1\n",
+		      3),
 		EXPECT(PURGE),
 		EXPECT("THREE\n"),
 		/* IAC IAC split across two segments, and IAC SB ... SE too. */
@@ -1039,7 +1062,8 @@ static void test_fake_framing(void **state)
 		SLEEP(50),
 		SEND(IAC "z" IAC "\xfa\x2c"),
 		SLEEP(50),
-		SEND("\x6b\x00" IAC "\xf0" "\n"),
+		SEND("\x6b\x00" IAC "\xf0"
+		     "\n"),
 		EXPECT(PURGE),
 		EXPECT("FOUR\n"),
 		SEND("last\n"),
@@ -1055,7 +1079,10 @@ static void test_fake_framing(void **state)
 	if (!c)
 		fail_msg("open %s: %s", spec, client_last_message());
 	expect_reply(c, "ONE", "ONE!", 4);
-	expect_reply(c, "TWO", "a\xff" "bc", 4);
+	expect_reply(c, "TWO",
+		     "a\xff"
+		     "bc",
+		     4);
 	expect_reply(c, "THREE", "x\xffy\xffz", 5);
 	expect_reply(c, "FOUR", "last", 4);
 	client_destroy(c);
@@ -1069,12 +1096,12 @@ static void test_fake_settings(void **state)
 	static const struct step steps[] = {
 		SEND(DO_COMPORT),
 		EXPECT(IAC "\xfa\x2c\x01\x00\x00\x00" IAC IAC IAC "\xf0"), /* baud 255 */
-		EXPECT(IAC "\xfa\x2c\x02\x07" IAC "\xf0"),                /* 7 bits */
-		EXPECT(IAC "\xfa\x2c\x03\x04" IAC "\xf0"),                /* mark */
-		EXPECT(IAC "\xfa\x2c\x04\x02" IAC "\xf0"),                /* 2 stop bits */
-		EXPECT(IAC "\xfa\x2c\x05\x02" IAC "\xf0"),                /* XON/XOFF */
-		EXPECT(IAC "\xfa\x2c\x05\x08" IAC "\xf0"),                /* DTR on */
-		EXPECT(IAC "\xfa\x2c\x05\x0b" IAC "\xf0"),                /* RTS on */
+		EXPECT(IAC "\xfa\x2c\x02\x07" IAC "\xf0"),		   /* 7 bits */
+		EXPECT(IAC "\xfa\x2c\x03\x04" IAC "\xf0"),		   /* mark */
+		EXPECT(IAC "\xfa\x2c\x04\x02" IAC "\xf0"),		   /* 2 stop bits */
+		EXPECT(IAC "\xfa\x2c\x05\x02" IAC "\xf0"),		   /* XON/XOFF */
+		EXPECT(IAC "\xfa\x2c\x05\x08" IAC "\xf0"),		   /* DTR on */
+		EXPECT(IAC "\xfa\x2c\x05\x0b" IAC "\xf0"),		   /* RTS on */
 		/* Acknowledge the baud with another value, the rest not at all. */
 		SEND(IAC "\xfa\x2c\x65\x00\x00\x25\x80" IAC "\xf0"),
 		EXPECT(PURGE),
@@ -1116,7 +1143,11 @@ static void test_fake_write_iac(void **state)
 	assert_int_equal(client_config_parse(&cfg, spec), CLIENT_OK);
 	if (transport_open(&cfg, &tp) != CLIENT_OK)
 		fail_msg("transport_open: %s", client_last_message());
-	assert_int_equal(tp->ops->write(tp, "a\xff" "b\xff\n", 5, clock_deadline_ns(3000)), CLIENT_OK);
+	assert_int_equal(tp->ops->write(tp,
+					"a\xff"
+					"b\xff\n",
+					5, clock_deadline_ns(3000)),
+			 CLIENT_OK);
 	while (got < 4) {
 		ssize_t n = tp->ops->read(tp, buf + got, sizeof(buf) - got, clock_deadline_ns(3000));
 
@@ -1202,11 +1233,7 @@ static void test_fake_closes_at_negotiation(void **state)
 static void test_fake_drop_mid_reply(void **state)
 {
 	static const struct step steps[] = {
-		SEND(DO_COMPORT),
-		EXPECT("GO\n"),
-		SEND("partial"),
-		SLEEP(50),
-		CLOSE,
+		SEND(DO_COMPORT), EXPECT("GO\n"), SEND("partial"), SLEEP(50), CLOSE,
 	};
 	struct fake *f = *state;
 	char spec[128];
@@ -1231,7 +1258,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rfc2217_settings_reach_device, setup_s2n, teardown_s2n),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test_setup_teardown(test_tcp_server_killed_mid_reply, setup_s2n, teardown_s2n),
-		cmocka_unit_test_setup_teardown(test_rfc2217_server_killed_mid_reply, setup_s2n, teardown_s2n),
+		cmocka_unit_test_setup_teardown(test_rfc2217_server_killed_mid_reply, setup_s2n,
+						teardown_s2n),
 		cmocka_unit_test_setup_teardown(test_server_gone_before_command, setup_s2n, teardown_s2n),
 		cmocka_unit_test(test_silent_peer),
 		cmocka_unit_test(test_connect_timeout),

@@ -40,10 +40,10 @@ void __wrap_free(void *p);
 
 /* Counted over every wrapped call (this file's and the library's):
  * allocations made, frees of non-NULL pointers, and the failure plan. */
-static long live;        /* allocations not yet freed */
-static long calls;       /* allocation calls since arm() */
-static long fail_at;     /* 0: never fail; else the calls-th call fails */
-static int injected;     /* the planned failure happened */
+static long live;    /* allocations not yet freed */
+static long calls;   /* allocation calls since arm() */
+static long fail_at; /* 0: never fail; else the calls-th call fails */
+static int injected; /* the planned failure happened */
 
 static int should_fail(void)
 {
@@ -168,14 +168,15 @@ static void for_each_failure(const char *name, scenario_fn fn, void *ctx)
 		if (!injected && ret != CLIENT_OK)
 			fail_msg("%s: failed with no allocation failing: %s", name, client_last_message());
 		if (live != live0)
-			fail_msg("%s: allocation %ld failing: %ld allocations %s", name, n, labs(live - live0),
-				 live > live0 ? "leaked" : "freed twice");
+			fail_msg("%s: allocation %ld failing: %ld allocations %s", name, n,
+				 labs(live - live0), live > live0 ? "leaked" : "freed twice");
 		if (!injected)
 			break;
 	}
 	if (n > MAX_N)
 		fail_msg("%s: more than %d allocations", name, MAX_N);
-	print_message("%s: %ld allocations, each failing once: NOMEM or success, nothing leaked\n", name, n - 1);
+	print_message("%s: %ld allocations, each failing once: NOMEM or success, nothing leaked\n", name,
+		      n - 1);
 }
 
 /* --- scenarios ------------------------------------------------------------- */
@@ -287,7 +288,10 @@ static void script_close(struct transport *t)
 }
 
 static const struct transport_ops script_ops = {
-	.name = "script", .read = script_read, .read_now = script_read_now, .write = script_write,
+	.name = "script",
+	.read = script_read,
+	.read_now = script_read_now,
+	.write = script_write,
 	.close = script_close,
 };
 
@@ -388,14 +392,16 @@ static void test_config(void **state)
 	for_each_failure("client_config_new(NULL)", sc_config_new, NULL);
 	for_each_failure("client_config_parse with a profile", sc_config_parse,
 			 "/dev/ttyUSB0?profile=keithley2000&timeout_ms=100");
-	for_each_failure("client_config_parse with the faulty profile", sc_config_parse, "/dev/ttyUSB0?profile=faulty");
+	for_each_failure("client_config_parse with the faulty profile", sc_config_parse,
+			 "/dev/ttyUSB0?profile=faulty");
 }
 
 static void test_profiles(void **state)
 {
-	static const char text[] = "name = nomem\nbaud = 19200\nusb = 0403:6001\n[dialogue]\n*IDN? => A,B,C\n*RST =>\n"
-				   "[property volt]\nget = VOLT?\nset = VOLT\nmin = 0\nmax = 5\n[property mode]\n"
-				   "set = MODE\nvalid = A,B\n[errors]\nquery = SYST:ERR?\nnone = 0,\"No error\"\n";
+	static const char text[] =
+		"name = nomem\nbaud = 19200\nusb = 0403:6001\n[dialogue]\n*IDN? => A,B,C\n*RST =>\n"
+		"[property volt]\nget = VOLT?\nset = VOLT\nmin = 0\nmax = 5\n[property mode]\n"
+		"set = MODE\nvalid = A,B\n[errors]\nquery = SYST:ERR?\nnone = 0,\"No error\"\n";
 	char path[] = "/tmp/serialcmd-nomem-XXXXXX";
 	int fd = mkstemp(path);
 

@@ -61,7 +61,7 @@ static void write_profile(const char *name, const char *text)
 static void test_shipped_profiles_load(void **state)
 {
 	static const char *const names[] = { "generic-scpi", "keithley2000", "keysight34401a", "rigol-dp800",
-					     "arduino", "loopback", "faulty" };
+					     "arduino",	     "loopback",     "faulty" };
 	struct profile p;
 
 	(void)state;
@@ -171,7 +171,8 @@ static void test_malformed(void **state)
 		write_profile("bad", cases[i].text);
 		if (profile_load("bad", &p) != CLIENT_ERR_OPTION)
 			fail_msg("case %zu loaded", i);
-		if (!strstr(client_last_message(), cases[i].want) || !strstr(client_last_message(), want_file))
+		if (!strstr(client_last_message(), cases[i].want) ||
+		    !strstr(client_last_message(), want_file))
 			fail_msg("case %zu: '%s' lacks '%s'", i, client_last_message(), cases[i].want);
 		/* The same error reaches a spec, and init, naming the port. */
 		assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=bad"), CLIENT_ERR_OPTION);

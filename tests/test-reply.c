@@ -36,7 +36,10 @@ static void test_split_everywhere(void **state)
 		char wire[64], spec[64];
 		size_t n = (size_t)snprintf(wire, sizeof(wire), "%s%s", body, eols[e]);
 
-		snprintf(spec, sizeof(spec), "fake?read_eol=%s", e == 0 ? "LF" : e == 1 ? "CRLF" : "\\r\\n> ");
+		snprintf(spec, sizeof(spec), "fake?read_eol=%s",
+			 e == 0	  ? "LF"
+			 : e == 1 ? "CRLF"
+				  : "\\r\\n> ");
 		for (size_t i = 0; i <= n; i++) {
 			for (size_t j = i; j <= n; j++) {
 				struct fake *f = fake_new();

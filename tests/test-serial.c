@@ -25,10 +25,10 @@
 #include "expect.h"
 #include "serialcmd.h"
 
-#define TIMEOUT_MS 200       /* per command, where nothing is meant to wait */
+#define TIMEOUT_MS 200	     /* per command, where nothing is meant to wait */
 #define SHORT_TIMEOUT_MS 100 /* where the deadline is meant to pass */
-#define IDLE_SLICE_MS 7      /* a stalled read or write returns 0 after this */
-#define WRITE_ALL 4096       /* will_write(): take everything offered */
+#define IDLE_SLICE_MS 7	     /* a stalled read or write returns 0 after this */
+#define WRITE_ALL 4096	     /* will_write(): take everything offered */
 
 /* What one sp_blocking_read_next() call does, queued with will_return(). */
 enum read_step { RD_DATA, RD_FAIL, RD_HANGUP, RD_STALL };
@@ -341,7 +341,8 @@ static struct client *open_client(unsigned int timeout_ms, const char *options)
 	fx.timeout_ms = timeout_ms;
 	c = client_init_py(spec);
 	if (!c)
-		fail_msg("open %s: %s: %s", spec, client_error_name(client_last_error()), client_last_message());
+		fail_msg("open %s: %s: %s", spec, client_error_name(client_last_error()),
+			 client_last_message());
 	return c;
 }
 

@@ -63,10 +63,20 @@ static void test_eol_forms(void **state)
 		const char *bytes;
 		int len;
 	} cases[] = {
-		{ "CR", "\r", 1 },      { "lf", "\n", 1 },       { "CRLF", "\r\n", 2 },  { "LFCR", "\n\r", 2 },
-		{ "\\t", "\t", 1 },     { "\\x00", "\0", 1 },    { "\\xff\\x0A", "\xff\n", 2 },
-		{ "ok>", "ok>", 3 },    { "\\\\", "\\", 1 },     { "", "", 0 },
-		{ "\\q", NULL, -1 },    { "\\x4", NULL, -1 },    { "\\xZZ", NULL, -1 },  { "\\", NULL, -1 },
+		{ "CR", "\r", 1 },
+		{ "lf", "\n", 1 },
+		{ "CRLF", "\r\n", 2 },
+		{ "LFCR", "\n\r", 2 },
+		{ "\\t", "\t", 1 },
+		{ "\\x00", "\0", 1 },
+		{ "\\xff\\x0A", "\xff\n", 2 },
+		{ "ok>", "ok>", 3 },
+		{ "\\\\", "\\", 1 },
+		{ "", "", 0 },
+		{ "\\q", NULL, -1 },
+		{ "\\x4", NULL, -1 },
+		{ "\\xZZ", NULL, -1 },
+		{ "\\", NULL, -1 },
 		{ "0123456789abcdefg", NULL, -1 },
 	};
 	char out[CLIENT_EOL_MAX];
@@ -210,10 +220,14 @@ static void test_error_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),        cmocka_unit_test(test_all_keys),
-		cmocka_unit_test(test_eol_forms),       cmocka_unit_test(test_eol_sets_both),
-		cmocka_unit_test(test_errors),          cmocka_unit_test(test_init_errors),
-		cmocka_unit_test(test_tolerated_separators), cmocka_unit_test(test_config_new),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_eol_forms),
+		cmocka_unit_test(test_eol_sets_both),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_init_errors),
+		cmocka_unit_test(test_tolerated_separators),
+		cmocka_unit_test(test_config_new),
 		cmocka_unit_test(test_error_names),
 	};
 

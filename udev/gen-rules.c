@@ -38,17 +38,17 @@
  * cannot know what is behind it, so the instrument is always asked. */
 static const struct profile_usb bridges[] = {
 	{ 0x0403, 0x6001 }, { 0x0403, 0x6010 }, { 0x0403, 0x6011 }, /* FTDI FT232R/FT2232/FT4232 */
-	{ 0x0403, 0x6014 }, { 0x0403, 0x6015 },                     /* FTDI FT232H, FT-X */
+	{ 0x0403, 0x6014 }, { 0x0403, 0x6015 },			    /* FTDI FT232H, FT-X */
 	{ 0x1a86, 0x7523 }, { 0x1a86, 0x5523 }, { 0x1a86, 0x55d4 }, /* WCH CH340, CH341, CH9102 */
 	{ 0x10c4, 0xea60 }, { 0x10c4, 0xea70 }, { 0x10c4, 0xea71 }, /* Silicon Labs CP210x */
-	{ 0x067b, 0x2303 }, { 0x067b, 0x23a3 },                     /* Prolific PL2303 */
+	{ 0x067b, 0x2303 }, { 0x067b, 0x23a3 },			    /* Prolific PL2303 */
 };
 
 struct entry {
 	char name[PROFILE_NAME_MAX]; /* the file's name without .profile: what profile= takes */
 	struct profile p;
-	int probeable;               /* has identify and identify_match */
-	int specificity;             /* literal characters in identify_match */
+	int probeable;	 /* has identify and identify_match */
+	int specificity; /* literal characters in identify_match */
 };
 
 /* One usb = line of one profile. */
@@ -174,7 +174,8 @@ static int add_file(const char *path)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%.*s", (int)(len - 8), base);
 	if (len - 8 >= sizeof(e->name) || !valid_name(e->name)) {
-		fprintf(stderr, PROG ": %s: a profile name has only letters, digits, '.', '_' and '-'\n", path);
+		fprintf(stderr, PROG ": %s: a profile name has only letters, digits, '.', '_' and '-'\n",
+			path);
 		return -1;
 	}
 	if (profile_load_file(path, &e->p) != CLIENT_OK) {
@@ -298,9 +299,8 @@ static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, cons
 		ncand += ls[i].probe != 0;
 	if (ncand) {
 		qsort(ls, nls, sizeof(*ls), by_probe_order);
-		fprintf(out,
-			"\n# USB ids of generic USB-serial bridges, or that several profiles list: the\n"
-			"# instrument is asked. Candidates, most specific identify_match first:\n");
+		fprintf(out, "\n# USB ids of generic USB-serial bridges, or that several profiles list: the\n"
+			     "# instrument is asked. Candidates, most specific identify_match first:\n");
 		for (size_t i = 0; i < nls; i++) {
 			if (!ls[i].probe)
 				continue;
@@ -313,11 +313,13 @@ static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, cons
 			"# answer from the udev database rather than disturb a program using the port.\n"
 			"# IMPORT{program} is a match key: on a line of its own, a failing helper\n"
 			"# cancels nothing else.\n"
-			"ACTION==\"add\", IMPORT{program}=\"%s --timeout-ms=%u%s%s $devnode $env{.SERIALCMD_CANDIDATES}\"\n"
+			"ACTION==\"add\", IMPORT{program}=\"%s --timeout-ms=%u%s%s $devnode "
+			"$env{.SERIALCMD_CANDIDATES}\"\n"
 			"ACTION!=\"add\", IMPORT{db}=\"ID_SERIALCMD_MODEL\"\n"
 			"ACTION!=\"add\", IMPORT{db}=\"ID_SERIALCMD_SERIAL\"\n"
 			"ACTION!=\"add\", IMPORT{db}=\"ID_SERIALCMD_IDENT\"\n",
-			helper, timeout_ms, profile_dir ? " --profile-dir=" : "", profile_dir ? profile_dir : "");
+			helper, timeout_ms, profile_dir ? " --profile-dir=" : "",
+			profile_dir ? profile_dir : "");
 		/* The helper prints only a model it was given; checked again here. */
 		for (size_t e = 0; e < nentries; e++) {
 			const char *n = entries[e].name;
@@ -327,35 +329,37 @@ static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, cons
 				listed |= ls[i].e == e && ls[i].probe;
 			if (listed)
 				fprintf(out,
-					"ENV{ID_SERIALCMD_MODEL}==\"%s\", ENV{.SERIALCMD_CANDIDATES}==\"%s|%s *|* %s|* %s *\", "
+					"ENV{ID_SERIALCMD_MODEL}==\"%s\", "
+					"ENV{.SERIALCMD_CANDIDATES}==\"%s|%s *|* %s|* %s *\", "
 					"ENV{SERIALCMD_PROFILE}=\"%s\"\n",
 					n, n, n, n, n, n);
 		}
 	}
-	fprintf(out,
-		"LABEL=\"serialcmd_known\"\n"
-		"\n"
-		"# What every known instrument gets.\n"
-		"ENV{SERIALCMD_PROFILE}==\"\", GOTO=\"serialcmd_end\"\n"
-		"ENV{ID_MM_DEVICE_IGNORE}=\"1\"\n"
-		"GROUP=\"dialout\", MODE=\"0660\", TAG+=\"uaccess\"\n"
-		"# The USB serial number (usb_id made it safe for a file name); else the\n"
-		"# instrument's own, when it was asked; else no PROFILE-SERIAL link.\n"
-		"ENV{.SERIALCMD_SERIAL}=\"$env{ID_SERIAL_SHORT}\"\n"
-		"ENV{.SERIALCMD_SERIAL}==\"\", ENV{.SERIALCMD_SERIAL}=\"$env{ID_SERIALCMD_SERIAL}\"\n"
-		"ENV{.SERIALCMD_SERIAL}==\"?*\", SYMLINK+=\"serialcmd/$env{SERIALCMD_PROFILE}-$env{.SERIALCMD_SERIAL}\"\n"
-		"# With several instruments of one profile, udev points this at one of them.\n"
-		"SYMLINK+=\"serialcmd/by-profile/$env{SERIALCMD_PROFILE}\"\n"
-		"TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"serialcmd@%%k.service\"\n"
-		"\n"
-		"LABEL=\"serialcmd_end\"\n");
+	fprintf(out, "LABEL=\"serialcmd_known\"\n"
+		     "\n"
+		     "# What every known instrument gets.\n"
+		     "ENV{SERIALCMD_PROFILE}==\"\", GOTO=\"serialcmd_end\"\n"
+		     "ENV{ID_MM_DEVICE_IGNORE}=\"1\"\n"
+		     "GROUP=\"dialout\", MODE=\"0660\", TAG+=\"uaccess\"\n"
+		     "# The USB serial number (usb_id made it safe for a file name); else the\n"
+		     "# instrument's own, when it was asked; else no PROFILE-SERIAL link.\n"
+		     "ENV{.SERIALCMD_SERIAL}=\"$env{ID_SERIAL_SHORT}\"\n"
+		     "ENV{.SERIALCMD_SERIAL}==\"\", ENV{.SERIALCMD_SERIAL}=\"$env{ID_SERIALCMD_SERIAL}\"\n"
+		     "ENV{.SERIALCMD_SERIAL}==\"?*\", "
+		     "SYMLINK+=\"serialcmd/$env{SERIALCMD_PROFILE}-$env{.SERIALCMD_SERIAL}\"\n"
+		     "# With several instruments of one profile, udev points this at one of them.\n"
+		     "SYMLINK+=\"serialcmd/by-profile/$env{SERIALCMD_PROFILE}\"\n"
+		     "TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"serialcmd@%%k.service\"\n"
+		     "\n"
+		     "LABEL=\"serialcmd_end\"\n");
 }
 
 static int usage(const char *why)
 {
 	if (why)
 		fprintf(stderr, PROG ": %s\n", why);
-	fprintf(stderr, "usage: " PROG " [--helper=PATH] [--timeout-ms=N] [--profile-dir=DIR] [-o FILE] PROFILE|DIR...\n");
+	fprintf(stderr, "usage: " PROG
+			" [--helper=PATH] [--timeout-ms=N] [--profile-dir=DIR] [-o FILE] PROFILE|DIR...\n");
 	return 2;
 }
 
@@ -378,9 +382,7 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "H:t:d:o:", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'H':
-			helper = optarg;
-			break;
+		case 'H': helper = optarg; break;
 		case 't': {
 			char *end;
 			unsigned long n;
@@ -392,14 +394,9 @@ int main(int argc, char **argv)
 			timeout_ms = (unsigned)n;
 			break;
 		}
-		case 'd':
-			profile_dir = optarg;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		default:
-			return usage(NULL);
+		case 'd': profile_dir = optarg; break;
+		case 'o': output = optarg; break;
+		default: return usage(NULL);
 		}
 	}
 	if (optind >= argc)
@@ -408,15 +405,16 @@ int main(int argc, char **argv)
 		return usage("--helper must be an absolute path without blanks, quotes, '\\', '$' or '%'"
 			     " (udev runs it with no PATH)");
 	if (profile_dir && (profile_dir[0] != '/' || !valid_rule_word(profile_dir)))
-		return usage("--profile-dir must be an absolute path without blanks, quotes, '\\', '$' or '%'");
+		return usage(
+			"--profile-dir must be an absolute path without blanks, quotes, '\\', '$' or '%'");
 	for (int i = optind; i < argc; i++)
 		if (add_arg(argv[i]) != 0)
 			goto done;
 	qsort(entries, nentries, sizeof(*entries), by_name);
 	for (size_t e = 0; e + 1 < nentries; e++) {
 		if (strcmp(entries[e].name, entries[e + 1].name) == 0) {
-			fprintf(stderr, PROG ": profile %s given twice (%s, %s)\n", entries[e].name, entries[e].p.path,
-				entries[e + 1].p.path);
+			fprintf(stderr, PROG ": profile %s given twice (%s, %s)\n", entries[e].name,
+				entries[e].p.path, entries[e + 1].p.path);
 			goto done;
 		}
 	}
@@ -450,13 +448,16 @@ int main(int argc, char **argv)
 			ls[i].probe = 1;
 		} else if (!shared) {
 			fprintf(stderr,
-				PROG ": warning: profile %s: %04x:%04x is a generic USB-serial bridge and the profile has"
+				PROG ": warning: profile %s: %04x:%04x is a generic USB-serial bridge and "
+				     "the profile has"
 				     " no identify/identify_match: every such adapter will be named %s\n",
 				en->name, ls[i].vid, ls[i].pid, en->name);
 		} else {
 			fprintf(stderr,
-				PROG ": warning: profile %s: %04x:%04x is listed by other profiles too, and without"
-				     " identify/identify_match this one cannot be told apart: left out for that id\n",
+				PROG ": warning: profile %s: %04x:%04x is listed by other profiles too, and "
+				     "without"
+				     " identify/identify_match this one cannot be told apart: left out for "
+				     "that id\n",
 				en->name, ls[i].vid, ls[i].pid);
 			ls[i].probe = -1;
 		}
@@ -478,8 +479,8 @@ int main(int argc, char **argv)
 		for (size_t j = 0; j < nls && ls[i].probe; j++)
 			same += ls[j].probe && ls[j].vid == ls[i].vid && ls[j].pid == ls[i].pid;
 		if (same > 32) {
-			fprintf(stderr, PROG ": %zu profiles would be asked about %04x:%04x; at most 32\n", same, ls[i].vid,
-				ls[i].pid);
+			fprintf(stderr, PROG ": %zu profiles would be asked about %04x:%04x; at most 32\n",
+				same, ls[i].vid, ls[i].pid);
 			goto done;
 		}
 	}

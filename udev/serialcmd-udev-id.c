@@ -110,8 +110,9 @@ static int usage(const char *why)
 {
 	if (why)
 		fprintf(stderr, PROG ": %s\n", why);
-	fprintf(stderr, "usage: " PROG " [--timeout-ms=N] [--profile-dir=DIR] [-v] DEVNODE PROFILE...\n"
-			"Identify the instrument on DEVNODE among the PROFILEs; print ID_SERIALCMD_* lines.\n");
+	fprintf(stderr,
+		"usage: " PROG " [--timeout-ms=N] [--profile-dir=DIR] [-v] DEVNODE PROFILE...\n"
+		"Identify the instrument on DEVNODE among the PROFILEs; print ID_SERIALCMD_* lines.\n");
 	return 2;
 }
 
@@ -190,8 +191,8 @@ static int profile_fits_port(const struct profile *p, long vid, long pid, long i
 struct probe {
 	struct client_config *cfg;
 	const char *query;
-	int done;  /* 1: sent (reply or not) */
-	int ok;    /* 1: a reply came */
+	int done; /* 1: sent (reply or not) */
+	int ok;	  /* 1: a reply came */
 	char reply[MAX_IDENT_REPLY + 1];
 	size_t len;
 };
@@ -201,8 +202,8 @@ static int same_line(const struct client_config *a, const struct client_config *
 {
 	return a->baud == b->baud && a->bits == b->bits && a->parity == b->parity && a->stop == b->stop &&
 	       a->flow == b->flow && a->echo == b->echo && a->write_eol_len == b->write_eol_len &&
-	       memcmp(a->write_eol, b->write_eol, a->write_eol_len) == 0 && a->read_eol_len == b->read_eol_len &&
-	       memcmp(a->read_eol, b->read_eol, a->read_eol_len) == 0;
+	       memcmp(a->write_eol, b->write_eol, a->write_eol_len) == 0 &&
+	       a->read_eol_len == b->read_eol_len && memcmp(a->read_eol, b->read_eol, a->read_eol_len) == 0;
 }
 
 /* Append "&KEY=0" to spec when this library knows KEY: a probe sends one
@@ -382,17 +383,10 @@ int main(int argc, char **argv)
 			timeout_ms = (unsigned)n;
 			break;
 		}
-		case 'd':
-			profile_dir = optarg;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			usage(NULL);
-			return 0;
-		default:
-			return usage(NULL);
+		case 'd': profile_dir = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(NULL); return 0;
+		default: return usage(NULL);
 		}
 	}
 	/* The deadline starts now and covers everything below. */
@@ -402,7 +396,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc - optind < 2)
-		return usage("needs a device node and at least one candidate profile; nothing is opened without");
+		return usage(
+			"needs a device node and at least one candidate profile; nothing is opened without");
 	if (argc - optind - 1 > MAX_CANDIDATES)
 		return usage("too many candidate profiles (at most 32)");
 	devnode = argv[optind];
@@ -442,7 +437,7 @@ int main(int argc, char **argv)
 		if (!p->identify[0] || !p->identify_match[0] || !profile_fits_port(p, vid, pid, intf)) {
 			note("profile %s: %s", argv[i],
 			     !p->identify[0] || !p->identify_match[0] ? "has no identify and identify_match"
-								       : "does not list this port's USB ids");
+								      : "does not list this port's USB ids");
 			profile_free(p);
 			continue;
 		}

@@ -76,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		code = client_last_error();
 		fuzz_check_error(code);
-		FUZZ_CHECK(code == CLIENT_ERR_BLOCK || code == CLIENT_ERR_TOOLONG || code == CLIENT_ERR_TIMEOUT ||
-			   code == CLIENT_ERR_GONE);
+		FUZZ_CHECK(code == CLIENT_ERR_BLOCK || code == CLIENT_ERR_TOOLONG ||
+			   code == CLIENT_ERR_TIMEOUT || code == CLIENT_ERR_GONE);
 		if (code == f->end_code && f->off == f->len)
 			break;
 	}

@@ -20,12 +20,12 @@
 
 /* A failed invariant: say which, then abort so libFuzzer (or the replay
  * test) records the input. */
-#define FUZZ_CHECK(cond)                                                                          \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
+#define FUZZ_CHECK(cond)                                                                             \
+	do {                                                                                         \
+		if (!(cond)) {                                                                       \
 			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                                  \
-		}                                                                                 \
+			abort();                                                                     \
+		}                                                                                    \
 	} while (0)
 
 /* The fuzzer's bytes, consumed from the front. */

@@ -27,11 +27,13 @@ int __real_net_connect(const char *port, const char *scheme, int64_t deadline_ns
 #else
 #define spec_net_connect net_connect
 #endif
-int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res);
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		       struct addrinfo **res);
 
 /* Resolution stub: check what the HOST:PORT parser hands over, resolve
  * nothing. */
-int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		       struct addrinfo **res)
 {
 	char *end;
 	unsigned long n;
