@@ -43,11 +43,19 @@ all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 # Fuzzing, sanitizers, analysis, coverage, soak; adds its tests to TESTS.
 include tests/reliability.mk
 
-build/pic/%.o: lib/%.c lib/*.h include/serialcmd.h
+# The install paths compiled into the library (where profiles are found) and
+# written into serialcmd.pc: rewritten only when they change, so that
+# `make install PREFIX=...` after a plain `make` rebuilds what embeds them.
+build/paths.config: FORCE
+	@mkdir -p build
+	@printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCDIR) $(DATADIR) $(CURDIR)' | cmp -s - $@ || \
+		printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCDIR) $(DATADIR) $(CURDIR)' > $@
+
+build/pic/%.o: lib/%.c lib/*.h include/serialcmd.h build/paths.config
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PATH_DEFS) -fPIC -fvisibility=hidden -c $< -o $@
 
-build/obj/%.o: lib/%.c lib/*.h include/serialcmd.h
+build/obj/%.o: lib/%.c lib/*.h include/serialcmd.h build/paths.config
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PATH_DEFS) -fvisibility=hidden -c $< -o $@
 
@@ -61,7 +69,7 @@ $(AR_LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-serialcmd.pc: Makefile
+serialcmd.pc: Makefile build/paths.config
 	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: serialcmd\nDescription: ASCII command/reply over serial lines\nVersion: %s\nRequires.private: libserialport libtelnet\nLibs: -L$${libdir} -lserialcmd\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' > $@
 
