@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "expect.h"
+#include "internal.h"
 
 void expect_reply(struct client *c, const char *cmd, const char *want, size_t len)
 {
@@ -47,4 +48,18 @@ int count_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+struct client *open_spec(const char *spec)
+{
+	struct client *c = client_init_py(spec);
+
+	if (!c)
+		fail_msg("open %s: %s", spec, client_last_message());
+	return c;
+}
+
+int64_t ms_since(int64_t t0)
+{
+	return (clock_now_ns() - t0) / 1000000;
 }

@@ -85,20 +85,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int64_t ms_since(int64_t t0)
-{
-	return (clock_now_ns() - t0) / 1000000;
-}
-
-static struct client *open_spec(const char *spec)
-{
-	struct client *c = client_init_py(spec);
-
-	if (!c)
-		fail_msg("open %s: %s", spec, client_last_message());
-	return c;
-}
-
 static void expect_text(struct client *c, const char *cmd, const char *want)
 {
 	struct client_ret *r = client_send_cmd_reply(c, cmd);

@@ -101,20 +101,6 @@ static void skip_on_hw(void)
 		skip();
 }
 
-static struct client *open_spec(const char *spec)
-{
-	struct client *c = client_init_py(spec);
-
-	if (!c)
-		fail_msg("open %s: %s", spec, client_last_message());
-	return c;
-}
-
-static int64_t ms_since(int64_t t0)
-{
-	return (clock_now_ns() - t0) / 1000000;
-}
-
 /* --- the echo device -------------------------------------------------- */
 
 static void test_echo_round_trips(void **state)

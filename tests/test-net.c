@@ -35,11 +35,6 @@
 #define STOP_TIMEOUT_MS 3000
 #define FAKE_TIMEOUT_MS 5000
 
-static int64_t ms_since(int64_t t0)
-{
-	return (clock_now_ns() - t0) / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
 	usleep((useconds_t)ms * 1000);
