@@ -99,3 +99,23 @@ def test_network_errors(spec: str, name: str) -> None:
     with pytest.raises(serialcmd.Error) as info:
         serialcmd.Client(spec, timeout=1)
     assert info.value.name == name
+
+
+def test_cli_over_network(ser2net: Tuple[int, int]) -> None:
+    """The command line takes network specs unchanged, with the same exit codes."""
+    cli = str(Path(__file__).resolve().parents[2] / "devices" / "serialcmd")
+    raw, rfc = ser2net
+    r = subprocess.run([cli, f"tcp://127.0.0.1:{raw}?timeout_ms=3000", "*IDN?", "LINES 2", "-r"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [SIM_IDN, "line1", "line2"]
+    for _ in range(100):  # ser2net frees the device a moment after the last client
+        r = subprocess.run([cli, f"rfc2217://127.0.0.1:{rfc}?baud=19200&timeout_ms=3000", "*IDN?"],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode == 0:
+            break
+        assert r.returncode == 7, r.stderr  # closed or gone while the device is busy
+        time.sleep(0.05)
+    assert r.returncode == 0 and r.stdout == SIM_IDN + "\n", r.stderr
+    r = subprocess.run([cli, f"tcp://127.0.0.1:{_free_port()}", "X"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 6 and "CLIENT_ERR_REFUSED" in r.stderr
