@@ -88,12 +88,23 @@ static int config_check(const struct client_config *cfg)
 	if (cfg->write_eol_len > CLIENT_EOL_MAX)
 		return err_set(CLIENT_ERR_OPTION, "%s: write_eol must be 0 to %d bytes", port,
 			       CLIENT_EOL_MAX);
-	if (cfg->timeout_ms < 1 || cfg->timeout_ms > 86400000u)
+	if (cfg->timeout_ms < 1 || cfg->timeout_ms > CONFIG_MAX_TIMEOUT_MS)
 		return err_set(CLIENT_ERR_OPTION, "%s: bad timeout_ms %u (accepted: 1 to 86400000)", port,
 			       cfg->timeout_ms);
-	if (cfg->max_reply < 1 || cfg->max_reply > ((size_t)1 << 30))
+	if (cfg->max_reply < 1 || cfg->max_reply > CONFIG_MAX_REPLY)
 		return err_set(CLIENT_ERR_OPTION, "%s: bad max_reply %zu (accepted: 1 to 1073741824)", port,
 			       cfg->max_reply);
+	/* Fields a spec bounds, which a C caller could leave unbounded. */
+	if (cfg->query_delay_ms > CONFIG_MAX_DELAY_MS || cfg->min_gap_ms > CONFIG_MAX_DELAY_MS ||
+	    cfg->open_delay_ms > CONFIG_MAX_DELAY_MS)
+		return err_set(CLIENT_ERR_OPTION,
+			       "%s: query_delay_ms, min_gap_ms and open_delay_ms accept 0 to %u", port,
+			       CONFIG_MAX_DELAY_MS);
+	if (!memchr(cfg->error_query, '\0', sizeof(cfg->error_query)) ||
+	    !memchr(cfg->error_none, '\0', sizeof(cfg->error_none)) ||
+	    !memchr(cfg->profile, '\0', sizeof(cfg->profile)))
+		return err_set(CLIENT_ERR_OPTION, "%s: error_query, error_none and profile must end in a NUL",
+			       port);
 	return CLIENT_OK;
 }
 
@@ -762,7 +773,7 @@ SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)
 {
 	if (!c)
 		return err_set(CLIENT_ERR_ARG, "client_set_timeout: handle is NULL");
-	if (timeout_ms < 1 || timeout_ms > 86400000u)
+	if (timeout_ms < 1 || timeout_ms > CONFIG_MAX_TIMEOUT_MS)
 		return err_set(CLIENT_ERR_OPTION,
 			       "%s: bad value %u for 'timeout_ms' (accepted: 1 to 86400000)", c->cfg.port,
 			       timeout_ms);

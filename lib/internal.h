@@ -56,6 +56,11 @@ ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len);
  * keep what follows. NULL (CLIENT_ERR_NOMEM set) on failure, buffer unchanged. */
 struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port);
 
+/* Limits a config must keep, whether from a spec or filled in by hand. */
+#define CONFIG_MAX_TIMEOUT_MS 86400000u
+#define CONFIG_MAX_REPLY ((size_t)1 << 30)
+#define CONFIG_MAX_DELAY_MS 600000u
+
 /* spec.c */
 void config_defaults(struct client_config *cfg);
 /* Would key=value be accepted in a spec? 0 if so; else -1 with *accepted

@@ -280,7 +280,7 @@ static int sim_key(struct parser *ps, const char *key, const char *value)
 	if (strcmp(key, "delay_ms") == 0) {
 		double d;
 
-		if (parse_number(value, &d) || d < 0 || d > 600000)
+		if (parse_number(value, &d) || d < 0 || d > CONFIG_MAX_DELAY_MS)
 			return perr(ps, "delay_ms must be 0 to 600000", value);
 		p->sim_delay_ms = (unsigned)d;
 		return CLIENT_OK;

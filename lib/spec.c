@@ -11,8 +11,6 @@
 #include "profile.h"
 
 #define DEFAULT_MAX_REPLY ((size_t)64 << 20)
-#define MAX_MAX_REPLY ((size_t)1 << 30)
-#define MAX_TIMEOUT_MS 86400000u
 
 void config_defaults(struct client_config *cfg)
 {
@@ -201,7 +199,7 @@ static int set_timeout(struct client_config *cfg, const char *v)
 {
 	unsigned long x;
 
-	if (parse_ulong(v, 1, MAX_TIMEOUT_MS, &x))
+	if (parse_ulong(v, 1, CONFIG_MAX_TIMEOUT_MS, &x))
 		return -1;
 	cfg->timeout_ms = (unsigned int)x;
 	return 0;
@@ -211,7 +209,7 @@ static int set_max_reply(struct client_config *cfg, const char *v)
 {
 	unsigned long x;
 
-	if (parse_ulong(v, 1, MAX_MAX_REPLY, &x))
+	if (parse_ulong(v, 1, CONFIG_MAX_REPLY, &x))
 		return -1;
 	cfg->max_reply = x;
 	return 0;
@@ -276,7 +274,7 @@ static int set_ms(unsigned int *field, const char *v)
 {
 	unsigned long x;
 
-	if (parse_ulong(v, 0, 600000, &x))
+	if (parse_ulong(v, 0, CONFIG_MAX_DELAY_MS, &x))
 		return -1;
 	*field = (unsigned int)x;
 	return 0;

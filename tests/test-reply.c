@@ -340,6 +340,15 @@ static void test_open_transport_bad_config(void **state)
 	assert_null(client_open_transport(&cfg, &f->base));
 	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
 	assert_int_equal(closed, 1);
+	/* Fields a spec bounds are bounded for hand-filled configs too. */
+	assert_int_equal(client_config_parse(&cfg, "fake"), CLIENT_OK);
+	cfg.open_delay_ms = 600001;
+	assert_null(client_open(&cfg));
+	assert_non_null(strstr(client_last_message(), "open_delay_ms accept 0 to 600000"));
+	assert_int_equal(client_config_parse(&cfg, "fake"), CLIENT_OK);
+	memset(cfg.error_query, 'Q', sizeof(cfg.error_query));
+	assert_null(client_open(&cfg));
+	assert_non_null(strstr(client_last_message(), "must end in a NUL"));
 }
 
 int main(void)
