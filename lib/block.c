@@ -136,9 +136,10 @@ static struct client_ret *read_payload(struct client *c, size_t len, int64_t dea
 
 /* A block announced as too long: skip its bytes and terminator, within the
  * deadline, so the next command starts clean. */
-static struct client_ret *skip_block(struct client *c, size_t len, int64_t deadline)
+static struct client_ret *skip_block(struct client *c, size_t len, int64_t deadline, unsigned int timeout_ms)
 {
 	size_t left = len;
+	int tail = CLIENT_ERR_TIMEOUT;
 
 	while (left > 0) {
 		ssize_t room, n;
@@ -161,8 +162,12 @@ static struct client_ret *skip_block(struct client *c, size_t len, int64_t deadl
 		}
 		c->rx.len = (size_t)n;
 	}
+	/* Its terminator too, or it would be taken for the next reply. */
+	if (!left)
+		tail = read_tail(c, len, deadline, timeout_ms);
 	err_set(CLIENT_ERR_TOOLONG, "%s: the block announces %zu bytes, more than max_reply=%zu; %s",
-		c->cfg.port, len, c->cfg.max_reply, left ? "the rest is dropped as stale input" : "skipped");
+		c->cfg.port, len, c->cfg.max_reply,
+		tail == CLIENT_OK ? "skipped with its terminator" : "the rest is dropped as stale input");
 	return NULL;
 }
 
@@ -213,6 +218,6 @@ struct client_ret *block_read(struct client *c, int64_t deadline, unsigned int t
 	}
 	consume(c, 2 + ndigits);
 	if (len > c->cfg.max_reply)
-		return skip_block(c, len, deadline);
+		return skip_block(c, len, deadline, timeout_ms);
 	return read_payload(c, len, deadline, timeout_ms);
 }

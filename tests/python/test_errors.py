@@ -233,12 +233,18 @@ def test_permission_denied(sim):
         code, name = info.value.code, info.value.name
     else:
         # Root opens anything: ask an unprivileged user to open root's pty.
+        # The child loads the package and library as root (the tree may sit
+        # in a directory only root can read), then drops to nobody.
         os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
         script = textwrap.dedent(
             f"""
-            import sys
+            import os, sys
             sys.path.insert(0, {str(PYTHON_DIR)!r})
             import serialcmd
+            serialcmd.get_library()
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
             try:
                 serialcmd.Client({path!r})
             except serialcmd.PermissionDeniedError as e:
@@ -248,7 +254,7 @@ def test_permission_denied(sim):
         )
         out = subprocess.run(
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
-            env=python_env(), user=65534, group=65534, extra_groups=[], cwd="/",
+            env=python_env(), cwd="/",
         )
         assert out.returncode == 0, out.stderr
         code_text, name, message = out.stdout.rstrip("\n").split("|")
