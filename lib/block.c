@@ -15,21 +15,14 @@ static struct client_ret *block_error(struct client *c, const char *why, const c
 {
 	char esc[160];
 
+	/* At most 32 bytes are shown (callers may pass just those). */
 	escape_bytes(esc, sizeof(esc), data, len > 32 ? 32 : len);
 	err_set(CLIENT_ERR_BLOCK, "%s: %s: \"%s\"%s", c->cfg.port, why, esc, len > 32 ? "..." : "");
 	return NULL;
 }
 
-/* Drop n bytes from the front of rx. */
-static void consume(struct client *c, size_t n)
-{
-	memmove(c->rx.data, c->rx.data + n, c->rx.len - n);
-	c->rx.len -= n;
-	c->rx.scanned = 0;
-}
-
 /* Find '#' before any terminator; returns its offset, -1 on error (set). */
-static ssize_t find_hash(struct client *c, int64_t deadline, unsigned int timeout_ms)
+static ssize_t find_hash(struct client *c, const struct deadline *dl)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
 	size_t looked = 0;
@@ -43,7 +36,7 @@ static ssize_t find_hash(struct client *c, int64_t deadline, unsigned int timeou
 			size_t n = (size_t)(eol - c->rx.data);
 
 			block_error(c, "the reply holds no block", c->rx.data, n);
-			consume(c, n + eol_len);
+			rxbuf_consume(&c->rx, n + eol_len);
 			return -1;
 		}
 		if (hash)
@@ -55,13 +48,13 @@ static ssize_t find_hash(struct client *c, int64_t deadline, unsigned int timeou
 			return -1;
 		}
 		looked = c->rx.len;
-		if (client_fill(c, c->rx.len + 1, PREFIX_MAX + 1 + eol_len, deadline, timeout_ms))
+		if (read_fill(c, c->rx.len + 1, PREFIX_MAX + 1 + eol_len, dl))
 			return -1;
 	}
 }
 
 /* After the block: the terminator, with at most TAIL_MAX bytes before it. */
-static int read_tail(struct client *c, size_t got, int64_t deadline, unsigned int timeout_ms)
+static int read_tail(struct client *c, size_t got, const struct deadline *dl)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
 
@@ -69,7 +62,7 @@ static int read_tail(struct client *c, size_t got, int64_t deadline, unsigned in
 		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
 
 		if (pos >= 0 && pos <= TAIL_MAX) {
-			consume(c, (size_t)pos + eol_len);
+			rxbuf_consume(&c->rx, (size_t)pos + eol_len);
 			return CLIENT_OK;
 		}
 		if (pos > TAIL_MAX || c->rx.len >= TAIL_MAX + eol_len) {
@@ -78,7 +71,7 @@ static int read_tail(struct client *c, size_t got, int64_t deadline, unsigned in
 			rxbuf_clear(&c->rx);
 			return CLIENT_ERR_BLOCK;
 		}
-		if (client_fill(c, c->rx.len + 1, TAIL_MAX + eol_len, deadline, timeout_ms)) {
+		if (read_fill(c, c->rx.len + 1, TAIL_MAX + eol_len, dl)) {
 			if (client_last_error() == CLIENT_ERR_TIMEOUT)
 				err_set(CLIENT_ERR_TIMEOUT,
 					"%s: the block's %zu bytes came, but not its terminator"
@@ -89,36 +82,26 @@ static int read_tail(struct client *c, size_t got, int64_t deadline, unsigned in
 	}
 }
 
-/* Read len payload bytes: those already buffered, then straight into the
- * reply's own buffer. */
-static struct client_ret *read_payload(struct client *c, size_t len, int64_t deadline,
-				       unsigned int timeout_ms)
+/* Read len payload bytes straight into the reply's own buffer. */
+static struct client_ret *read_payload(struct client *c, size_t len, const struct deadline *dl)
 {
 	struct client_ret *ret;
-	size_t have = c->rx.len < len ? c->rx.len : len;
 	char *data = malloc(len + 1);
+	size_t got;
+	int code;
 
 	if (!data) {
 		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
 		return NULL;
 	}
-	memcpy(data, c->rx.data, have);
-	consume(c, have);
-	while (have < len) {
-		ssize_t n = c->tp->ops->read(c->tp, data + have, len - have, deadline);
-
-		if (n <= 0) {
-			if (n == CLIENT_ERR_TIMEOUT)
-				err_set(CLIENT_ERR_TIMEOUT,
-					"%s: timeout after %u ms: %zu of the block's %zu bytes"
-					" received",
-					c->cfg.port, timeout_ms, have, len);
-			else
-				client_fail(c, (int)n);
-			free(data);
-			return NULL;
-		}
-		have += (size_t)n;
+	code = read_exact(c, data, len, dl, &got);
+	if (code) {
+		if (code == CLIENT_ERR_TIMEOUT)
+			err_set(CLIENT_ERR_TIMEOUT,
+				"%s: timeout after %u ms: %zu of the block's %zu bytes received", c->cfg.port,
+				dl->ms, got, len);
+		free(data);
+		return NULL;
 	}
 	ret = ret_new_adopt(data, len);
 	if (!ret) {
@@ -126,8 +109,8 @@ static struct client_ret *read_payload(struct client *c, size_t len, int64_t dea
 		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
 		return NULL;
 	}
-	client_trace(c, "received block", data, len);
-	if (read_tail(c, len, deadline, timeout_ms) != CLIENT_OK) {
+	trace_bytes(c, "received block", data, len);
+	if (read_tail(c, len, dl) != CLIENT_OK) {
 		client_free_ret(ret);
 		return NULL;
 	}
@@ -136,74 +119,50 @@ static struct client_ret *read_payload(struct client *c, size_t len, int64_t dea
 
 /* A block announced as too long: skip its bytes and terminator, within the
  * deadline, so the next command starts clean. */
-static struct client_ret *skip_block(struct client *c, size_t len, int64_t deadline, unsigned int timeout_ms)
+static struct client_ret *skip_block(struct client *c, size_t len, const struct deadline *dl)
 {
-	size_t left = len;
-	int tail = CLIENT_ERR_TIMEOUT;
+	int skipped = read_skip(c, len, dl) == CLIENT_OK;
 
-	while (left > 0) {
-		ssize_t room, n;
-
-		if (c->rx.len) {
-			size_t take = c->rx.len < left ? c->rx.len : left;
-
-			consume(c, take);
-			left -= take;
-			continue;
-		}
-		room = rxbuf_reserve(&c->rx, 65536);
-		if (room <= 0)
-			break;
-		n = c->tp->ops->read(c->tp, c->rx.data, (size_t)room, deadline);
-		if (n <= 0) {
-			if (n == CLIENT_ERR_GONE)
-				client_fail(c, (int)n);
-			break;
-		}
-		c->rx.len = (size_t)n;
-	}
 	/* Its terminator too, or it would be taken for the next reply. */
-	if (!left)
-		tail = read_tail(c, len, deadline, timeout_ms);
+	if (skipped)
+		skipped = read_tail(c, len, dl) == CLIENT_OK;
 	err_set(CLIENT_ERR_TOOLONG, "%s: the block announces %zu bytes, more than max_reply=%zu; %s",
 		c->cfg.port, len, c->cfg.max_reply,
-		tail == CLIENT_OK ? "skipped with its terminator" : "the rest is dropped as stale input");
+		skipped ? "skipped with its terminator" : "the rest is dropped as stale input");
 	return NULL;
 }
 
-struct client_ret *block_read(struct client *c, int64_t deadline, unsigned int timeout_ms)
+struct client_ret *block_read(struct client *c, const struct deadline *dl)
 {
-	ssize_t at = find_hash(c, deadline, timeout_ms);
+	ssize_t at = find_hash(c, dl);
 	size_t ndigits, len = 0;
 	char digit;
 
 	if (at < 0)
 		return NULL;
 	if (at > 0)
-		client_trace(c, "skipped before block", c->rx.data, (size_t)at);
-	consume(c, (size_t)at);
-	if (client_fill(c, 2, PREFIX_MAX, deadline, timeout_ms))
+		trace_bytes(c, "skipped before block", c->rx.data, (size_t)at);
+	rxbuf_consume(&c->rx, (size_t)at);
+	if (read_fill(c, 2, PREFIX_MAX, dl))
 		return NULL;
 	digit = c->rx.data[1];
 	if (digit < '0' || digit > '9') {
 		/* Nothing to say how long it is: drop it up to its terminator. */
+		char head[32];
 		ssize_t end = rxbuf_find(&c->rx, c->cfg.read_eol, c->cfg.read_eol_len);
+		size_t n = end >= 0 ? (size_t)end : c->rx.len, dropped;
 
-		block_error(c, "malformed block header (no digit count after '#')", c->rx.data,
-			    end >= 0 ? (size_t)end : c->rx.len);
-		if (end >= 0)
-			consume(c, (size_t)end + c->cfg.read_eol_len);
-		else
-			rxbuf_clear(&c->rx);
-		return NULL;
+		memcpy(head, c->rx.data, n < sizeof(head) ? n : sizeof(head));
+		read_drop_line(c, "dropped malformed block", dl, &dropped);
+		return block_error(c, "malformed block header (no digit count after '#')", head, n);
 	}
 	ndigits = (size_t)(digit - '0');
 	if (ndigits == 0) {
 		/* Indefinite: the bytes up to the terminator. */
-		consume(c, 2);
-		return client_read_line(c, deadline, timeout_ms);
+		rxbuf_consume(&c->rx, 2);
+		return read_line(c, dl);
 	}
-	if (client_fill(c, 2 + ndigits, PREFIX_MAX, deadline, timeout_ms))
+	if (read_fill(c, 2 + ndigits, PREFIX_MAX, dl))
 		return NULL;
 	for (size_t i = 0; i < ndigits; i++) {
 		char d = c->rx.data[2 + i];
@@ -211,13 +170,13 @@ struct client_ret *block_read(struct client *c, int64_t deadline, unsigned int t
 		if (d < '0' || d > '9') {
 			block_error(c, "malformed block header (length has a non-digit)", c->rx.data,
 				    2 + ndigits);
-			consume(c, 2 + ndigits);
+			rxbuf_consume(&c->rx, 2 + ndigits);
 			return NULL;
 		}
 		len = len * 10 + (size_t)(d - '0'); /* 9 digits at most: no overflow */
 	}
-	consume(c, 2 + ndigits);
+	rxbuf_consume(&c->rx, 2 + ndigits);
 	if (len > c->cfg.max_reply)
-		return skip_block(c, len, deadline, timeout_ms);
-	return read_payload(c, len, deadline, timeout_ms);
+		return skip_block(c, len, dl);
+	return read_payload(c, len, dl);
 }

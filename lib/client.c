@@ -9,13 +9,6 @@
 
 #include "internal.h"
 
-/* Stale input is drained in bounded steps so a flooding device cannot
- * hold a command forever. */
-#define DRAIN_CHUNK 4096
-#define DRAIN_MAX_READS 256
-/* Longest escaped excerpt of data shown in a trace line. */
-#define TRACE_BYTES 256
-
 /* Sleep until an absolute CLOCK_MONOTONIC time; signals do not cut it short. */
 static void sleep_until_ns(int64_t when)
 {
@@ -23,46 +16,6 @@ static void sleep_until_ns(int64_t when)
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
-}
-
-/* What a transport logs goes where the client's trace goes. */
-static void transport_trace(void *ctx, const char *line)
-{
-	struct client *c = ctx;
-	char full[CLIENT_PORT_MAX + 600];
-
-	if (!c->trace)
-		return;
-	snprintf(full, sizeof(full), "%s: %s", c->cfg.port, line);
-	c->trace(c->trace_user, full);
-}
-
-/* Point a freshly opened transport at this handle's name and trace. */
-static void adopt_transport(struct client *c)
-{
-	c->tp->port = c->cfg.port;
-	c->tp->trace = transport_trace;
-	c->tp->trace_ctx = c;
-}
-
-static void trace_stderr(void *user, const char *line)
-{
-	(void)user;
-	fprintf(stderr, "serialcmd: %s\n", line);
-}
-
-void client_trace(struct client *c, const char *what, const void *data, size_t len)
-{
-	char esc[TRACE_BYTES * 4 + 1];
-	char line[sizeof(esc) + CLIENT_PORT_MAX + 64];
-	size_t shown = len > TRACE_BYTES ? TRACE_BYTES : len;
-
-	if (!c->trace)
-		return;
-	escape_bytes(esc, sizeof(esc), data, shown);
-	snprintf(line, sizeof(line), "%s: %s %zu bytes \"%s\"%s", c->cfg.port, what, len, esc,
-		 shown < len ? "..." : "");
-	c->trace(c->trace_user, line);
 }
 
 /* Check what a C caller may have filled in by hand. */
@@ -108,10 +61,29 @@ static int config_check(const struct client_config *cfg)
 	return CLIENT_OK;
 }
 
+/* The client's part of opening: the transport's name and trace sink. */
+static int open_transport(struct client *c)
+{
+	const struct transport_host host = { .port = c->cfg.port, .trace = trace_transport, .trace_ctx = c };
+
+	return c->open(&c->cfg, &host, c->open_ctx, &c->tp);
+}
+
+/* A transport made before the handle (tests' fakes) joins it as if opened. */
+static int adopt_made(const struct client_config *cfg, const struct transport_host *host, void *ctx,
+		      struct transport **out)
+{
+	struct transport *tp = ctx;
+
+	(void)cfg;
+	transport_init(tp, tp->ops, host);
+	*out = tp;
+	return CLIENT_OK;
+}
+
 struct client *client_open_transport(const struct client_config *cfg, struct transport *tp)
 {
 	struct client *c;
-	const char *env;
 
 	if (!cfg) {
 		err_set(CLIENT_ERR_ARG, "client_open: cfg is NULL");
@@ -138,18 +110,19 @@ struct client *client_open_transport(const struct client_config *cfg, struct tra
 		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's condition", cfg->port);
 		goto err_users;
 	}
-	if (tp)
-		c->tp = tp;
-	else if (transport_open(&c->cfg, &c->tp) != CLIENT_OK)
+	/* Traced from the start, so the transport's set-up is too. */
+	trace_init(c);
+	c->open = tp ? adopt_made : transport_open;
+	c->open_ctx = tp;
+	tp = NULL; /* the handle's now, even if opening fails */
+	if (open_transport(c) != CLIENT_OK)
 		goto err_mutex;
-	/* Messages name the port as the user gave it. */
-	adopt_transport(c);
+	/* A reconnect opens the port itself, even after a made transport. */
+	c->open = transport_open;
+	c->open_ctx = NULL;
 	/* Boards that reset when the port opens (Arduino) need time to boot. */
 	if (c->cfg.open_delay_ms)
 		sleep_until_ns(clock_deadline_ns(c->cfg.open_delay_ms));
-	env = getenv("SERIALCMD_TRACE");
-	if (env && env[0] && strcmp(env, "0") != 0)
-		c->trace = trace_stderr;
 	err_clear();
 	return c;
 
@@ -161,7 +134,6 @@ err_lock:
 	pthread_mutex_destroy(&c->lock);
 err_free:
 	free(c);
-	return NULL;
 err_tp:
 	if (tp)
 		tp->ops->close(tp);
@@ -230,14 +202,6 @@ SERIALCMD_API void client_destroy(struct client *c)
 	free(c);
 }
 
-/* Remember a hang-up so that later calls fail at once. */
-int client_fail(struct client *c, int code)
-{
-	if (code == CLIENT_ERR_GONE)
-		c->gone = 1;
-	return code;
-}
-
 static int check_command(const struct client *c, const char *cmd, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -260,35 +224,6 @@ static int check_command(const struct client *c, const char *cmd, size_t len)
 		return err_set(CLIENT_ERR_COMMAND,
 			       "%s: bad command: it holds the write terminator \"%s\" (nothing was written)",
 			       c->cfg.port, esc);
-	}
-	return CLIENT_OK;
-}
-
-/* Drop bytes nobody asked for: what is left of earlier replies and what
- * the device sent unasked. Non-blocking reads, no tcflush: cheaper, and the
- * trace shows what was dropped. */
-static int drain_stale(struct client *c)
-{
-	char buf[DRAIN_CHUNK];
-
-	if (c->rx.len) {
-		client_trace(c, "dropped stale", c->rx.data, c->rx.len);
-		rxbuf_clear(&c->rx);
-	}
-	if (c->tp->ops->flush_input) {
-		int ret = c->tp->ops->flush_input(c->tp);
-
-		if (ret)
-			return client_fail(c, ret);
-	}
-	for (int i = 0; i < DRAIN_MAX_READS; i++) {
-		ssize_t n = c->tp->ops->read_now(c->tp, buf, sizeof(buf));
-
-		if (n < 0)
-			return client_fail(c, (int)n);
-		if (n == 0)
-			break;
-		client_trace(c, "dropped stale", buf, (size_t)n);
 	}
 	return CLIENT_OK;
 }
@@ -333,10 +268,10 @@ static int write_command(struct client *c, const char *cmd, size_t len, const vo
 	memcpy(c->tx + len, header, hlen);
 	if (!block)
 		memcpy(c->tx + len, c->cfg.write_eol, c->cfg.write_eol_len);
-	client_trace(c, "sent", c->tx, total);
+	trace_bytes(c, "sent", c->tx, total);
 	ret = c->tp->ops->write(c->tp, c->tx, total, deadline);
 	if (block && ret == CLIENT_OK && block_len) {
-		client_trace(c, "sent block", block, block_len);
+		trace_bytes(c, "sent block", block, block_len);
 		ret = c->tp->ops->write(c->tp, block, block_len, deadline);
 	}
 	if (block && ret == CLIENT_OK && c->cfg.write_eol_len)
@@ -346,140 +281,11 @@ static int write_command(struct client *c, const char *cmd, size_t len, const vo
 	return client_fail(c, ret);
 }
 
-int client_timeout_error(struct client *c, unsigned int timeout_ms)
-{
-	char tail[16 * 4 + 1], eol[CLIENT_EOL_MAX * 4 + 1];
-	size_t n = c->rx.len, show = n > 16 ? 16 : n;
-
-	escape_bytes(eol, sizeof(eol), c->cfg.read_eol, c->cfg.read_eol_len);
-	if (n == 0)
-		return err_set(CLIENT_ERR_TIMEOUT,
-			       "%s: timeout after %u ms: no reply (expected terminator \"%s\")", c->cfg.port,
-			       timeout_ms, eol);
-	escape_bytes(tail, sizeof(tail), c->rx.data + n - show, show);
-	return err_set(CLIENT_ERR_TIMEOUT,
-		       "%s: timeout after %u ms: %zu bytes received, ending %s\"%s\", but not the expected"
-		       " terminator \"%s\" (check eol/read_eol)",
-		       c->cfg.port, timeout_ms, n, show < n ? "..." : "", tail, eol);
-}
-
-/* The reply outgrew max_reply: drop it up to its terminator (the device is
- * most likely still sending it), so the next command starts clean. Memory
- * stays bounded; the deadline still holds. */
-static struct client_ret *too_long(struct client *c, int64_t deadline)
-{
-	const size_t eol_len = c->cfg.read_eol_len;
-	const size_t limit = c->cfg.max_reply + eol_len;
-	size_t dropped = 0;
-	int found = 0;
-
-	client_trace(c, "dropped too long", c->rx.data, c->rx.len);
-	for (;;) {
-		/* Keep a possible start of the terminator. */
-		size_t keep = c->rx.len < eol_len - 1 ? c->rx.len : eol_len - 1;
-		ssize_t pos, room, n;
-
-		dropped += c->rx.len - keep;
-		memmove(c->rx.data, c->rx.data + c->rx.len - keep, keep);
-		c->rx.len = keep;
-		c->rx.scanned = 0;
-		room = rxbuf_reserve(&c->rx, limit);
-		if (room <= 0)
-			break;
-		n = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
-		if (n <= 0) {
-			if (n == CLIENT_ERR_GONE)
-				client_fail(c, (int)n);
-			break;
-		}
-		c->rx.len += (size_t)n;
-		pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
-		if (pos >= 0) {
-			dropped += (size_t)pos;
-			c->rx.len -= (size_t)pos + eol_len;
-			memmove(c->rx.data, c->rx.data + pos + eol_len, c->rx.len);
-			c->rx.scanned = 0;
-			found = 1;
-			break;
-		}
-	}
-	if (!found) {
-		dropped += c->rx.len;
-		rxbuf_clear(&c->rx);
-	}
-	err_set(CLIENT_ERR_TOOLONG,
-		"%s: reply longer than max_reply=%zu bytes; %zu bytes discarded%s (raise max_reply, or check"
-		" the terminator)",
-		c->cfg.port, c->cfg.max_reply, dropped,
-		found ? " up to its terminator" : " until the deadline");
-	return NULL;
-}
-
-int client_fill(struct client *c, size_t n, size_t limit, int64_t deadline, unsigned int timeout_ms)
-{
-	while (c->rx.len < n) {
-		ssize_t room = rxbuf_reserve(&c->rx, limit), got;
-
-		if (room <= 0)
-			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes",
-				       c->cfg.port, c->rx.len);
-		got = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
-		if (got <= 0)
-			return got == CLIENT_ERR_TIMEOUT ? client_timeout_error(c, timeout_ms)
-							 : client_fail(c, (int)got);
-		c->rx.len += (size_t)got;
-	}
-	return CLIENT_OK;
-}
-
-struct client_ret *client_read_line(struct client *c, int64_t deadline, unsigned int timeout_ms)
-{
-	const size_t eol_len = c->cfg.read_eol_len;
-	const size_t limit = c->cfg.max_reply + eol_len;
-	struct client_ret *ret;
-
-	for (;;) {
-		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
-		ssize_t room, n;
-
-		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
-			ret = rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
-			if (ret)
-				client_trace(c, "received", ret->ret_data, ret->len);
-			return ret;
-		}
-		if (pos >= 0 || c->rx.len >= limit)
-			return too_long(c, deadline);
-		room = rxbuf_reserve(&c->rx, limit);
-		if (room < 0) {
-			err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port,
-				c->rx.len);
-			return NULL;
-		}
-		n = c->tp->ops->read(c->tp, c->rx.data + c->rx.len, (size_t)room, deadline);
-		if (n > 0) {
-			c->rx.len += (size_t)n;
-			continue;
-		}
-		/* A timeout never returns part of a reply: what came is dropped
-		 * so it cannot be taken for the answer to the next command. */
-		if (n == CLIENT_ERR_TIMEOUT)
-			client_timeout_error(c, timeout_ms);
-		else
-			client_fail(c, (int)n);
-		if (c->rx.len)
-			client_trace(c, "dropped partial", c->rx.data, c->rx.len);
-		rxbuf_clear(&c->rx);
-		return NULL;
-	}
-}
-
 /* A device that echoes sends the command line back first: check it and
  * drop it, so it is never taken for the reply. */
-static int check_echo(struct client *c, const char *cmd, size_t len, int64_t deadline,
-		      unsigned int timeout_ms)
+static int check_echo(struct client *c, const char *cmd, size_t len, const struct deadline *dl)
 {
-	struct client_ret *echo = client_read_line(c, deadline, timeout_ms);
+	struct client_ret *echo = read_line(c, dl);
 	int ret = CLIENT_OK;
 
 	if (!echo)
@@ -515,10 +321,9 @@ static int reconnect(struct client *c, int64_t deadline)
 	for (int tries = 1;; tries++) {
 		int64_t now;
 
-		if (transport_open(&c->cfg, &c->tp) == CLIENT_OK) {
-			adopt_transport(c);
+		if (open_transport(c) == CLIENT_OK) {
 			c->gone = 0;
-			client_trace(c, "reconnected", "", 0);
+			trace_bytes(c, "reconnected", "", 0);
 			/* A board that resets on open needs its boot time again;
 			 * it counts against this command's deadline. */
 			if (c->cfg.open_delay_ms)
@@ -540,8 +345,7 @@ static int reconnect(struct client *c, int64_t deadline)
 
 /* With check_errors=1: ask the instrument for its error queue after a
  * command, and turn an error there into CLIENT_ERR_INSTRUMENT. */
-static int check_instrument(struct client *c, const char *cmd, size_t len, int64_t deadline,
-			    unsigned int timeout_ms)
+static int check_instrument(struct client *c, const char *cmd, size_t len, const struct deadline *dl)
 {
 	struct client_ret *r;
 	char *end, esc_cmd[96], esc_err[256];
@@ -553,12 +357,11 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, int64
 			       "%s: check_errors=1 needs error_query (or a profile with an"
 			       " [errors] query)",
 			       c->cfg.port);
-	if (write_command(c, c->cfg.error_query, strlen(c->cfg.error_query), NULL, 0, deadline))
+	if (write_command(c, c->cfg.error_query, strlen(c->cfg.error_query), NULL, 0, dl->at_ns))
 		return client_last_error();
-	if (c->cfg.echo &&
-	    check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), deadline, timeout_ms))
+	if (c->cfg.echo && check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), dl))
 		return client_last_error();
-	r = client_read_line(c, deadline, timeout_ms);
+	r = read_line(c, dl);
 	if (!r)
 		return client_last_error();
 	code = strtol(r->ret_data, &end, 10);
@@ -584,15 +387,14 @@ struct request {
 	const void *block; /* non-NULL: a block follows the command */
 	size_t block_len;
 	/* How to read the reply; NULL: there is none. */
-	struct client_ret *(*read)(struct client *c, int64_t deadline, unsigned int timeout_ms);
+	struct client_ret *(*read)(struct client *c, const struct deadline *dl);
 };
 
 /* The one transaction behind every command call. */
 static struct client_ret *transact(struct client *c, const struct request *rq, int *code)
 {
 	struct client_ret *ret = NULL;
-	unsigned int timeout_ms;
-	int64_t deadline;
+	struct deadline dl;
 
 	if (!c) {
 		*code = err_set(CLIENT_ERR_ARG, "serialcmd: handle is NULL");
@@ -610,11 +412,11 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 	 * deadline starts after it. */
 	if (rq->cmd && c->cfg.min_gap_ms && c->last_end_ns)
 		sleep_until_ns(c->last_end_ns + (int64_t)c->cfg.min_gap_ms * 1000000);
-	timeout_ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
-	deadline = clock_deadline_ns(timeout_ms);
+	dl.ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
+	dl.at_ns = clock_deadline_ns(dl.ms);
 	if (c->gone) {
 		if (c->cfg.reconnect)
-			*code = reconnect(c, deadline);
+			*code = reconnect(c, dl.at_ns);
 		else
 			*code = err_set(CLIENT_ERR_GONE,
 					"%s: device gone earlier; destroy the handle and open the"
@@ -624,14 +426,14 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 			goto out;
 	}
 	if (rq->cmd) {
-		*code = drain_stale(c);
+		*code = read_drain_stale(c);
 		if (*code)
 			goto out;
-		*code = write_command(c, rq->cmd, rq->len, rq->block, rq->block_len, deadline);
+		*code = write_command(c, rq->cmd, rq->len, rq->block, rq->block_len, dl.at_ns);
 		if (*code)
 			goto out;
 		if (c->cfg.echo && !rq->block) {
-			*code = check_echo(c, rq->cmd, rq->len, deadline, timeout_ms);
+			*code = check_echo(c, rq->cmd, rq->len, &dl);
 			if (*code)
 				goto out;
 		}
@@ -641,7 +443,7 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 			sleep_until_ns(clock_deadline_ns(c->cfg.query_delay_ms));
 	}
 	if (rq->read) {
-		ret = rq->read(c, deadline, timeout_ms);
+		ret = rq->read(c, &dl);
 		if (!ret)
 			*code = client_last_error();
 	}
@@ -649,11 +451,11 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 	 * ask the error queue why, under a fresh short deadline. */
 	if (*code == CLIENT_ERR_TIMEOUT && rq->cmd && c->cfg.check_errors && c->cfg.error_query[0]) {
 		char timeout_msg[512];
-		unsigned int ms = timeout_ms < 1000 ? timeout_ms : 1000;
+		struct deadline short_dl = { .ms = dl.ms < 1000 ? dl.ms : 1000 };
 
+		short_dl.at_ns = clock_deadline_ns(short_dl.ms);
 		snprintf(timeout_msg, sizeof(timeout_msg), "%s", client_last_message());
-		if (check_instrument(c, rq->cmd, rq->len, clock_deadline_ns(ms), ms) ==
-		    CLIENT_ERR_INSTRUMENT) {
+		if (check_instrument(c, rq->cmd, rq->len, &short_dl) == CLIENT_ERR_INSTRUMENT) {
 			char why[768];
 			int icode = client_last_instrument_error();
 
@@ -665,7 +467,7 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 			err_set(CLIENT_ERR_TIMEOUT, "%s", timeout_msg);
 		}
 	} else if (*code == CLIENT_OK && rq->cmd && c->cfg.check_errors) {
-		*code = check_instrument(c, rq->cmd, rq->len, deadline, timeout_ms);
+		*code = check_instrument(c, rq->cmd, rq->len, &dl);
 		if (*code) {
 			client_free_ret(ret);
 			ret = NULL;
@@ -687,7 +489,7 @@ static int null_command(const struct client *c)
 
 /* Send len bytes of cmd; read the reply with reader (NULL: none). */
 static struct client_ret *command(struct client *c, const char *cmd, size_t len,
-				  struct client_ret *(*reader)(struct client *, int64_t, unsigned int),
+				  struct client_ret *(*reader)(struct client *, const struct deadline *),
 				  int *code)
 {
 	struct request rq = { .cmd = cmd, .len = len, .read = reader };
@@ -703,14 +505,14 @@ SERIALCMD_API struct client_ret *client_send_cmd_reply(struct client *c, const c
 {
 	int code;
 
-	return command(c, cmd, cmd ? strlen(cmd) : 0, client_read_line, &code);
+	return command(c, cmd, cmd ? strlen(cmd) : 0, read_line, &code);
 }
 
 SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const char *cmd, size_t len)
 {
 	int code;
 
-	return command(c, cmd, len, client_read_line, &code);
+	return command(c, cmd, len, read_line, &code);
 }
 
 SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd)
@@ -731,7 +533,7 @@ SERIALCMD_API int client_send_cmd_n(struct client *c, const char *cmd, size_t le
 
 SERIALCMD_API struct client_ret *client_read_reply(struct client *c)
 {
-	struct request rq = { .read = client_read_line };
+	struct request rq = { .read = read_line };
 	int code;
 
 	return transact(c, &rq, &code);
@@ -794,16 +596,4 @@ SERIALCMD_API int client_get_timeout(struct client *c)
 SERIALCMD_API const char *client_port(const struct client *c)
 {
 	return c ? c->cfg.port : NULL;
-}
-
-SERIALCMD_API int client_set_trace(struct client *c, client_trace_fn fn, void *user)
-{
-	if (!c)
-		return err_set(CLIENT_ERR_ARG, "client_set_trace: handle is NULL");
-	pthread_mutex_lock(&c->lock);
-	c->trace = fn;
-	c->trace_user = user;
-	pthread_mutex_unlock(&c->lock);
-	err_clear();
-	return CLIENT_OK;
 }

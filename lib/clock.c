@@ -26,3 +26,8 @@ int clock_remaining_ms(int64_t deadline_ns)
 	 * zero-length wait that spins. */
 	return (int)((left + 999999) / 1000000);
 }
+
+int clock_passed(int64_t deadline_ns)
+{
+	return clock_now_ns() >= deadline_ns;
+}

@@ -28,6 +28,15 @@ int64_t clock_now_ns(void);
 int64_t clock_deadline_ns(unsigned int timeout_ms);
 /* Milliseconds left until deadline, rounded up; 0 once it has passed. */
 int clock_remaining_ms(int64_t deadline_ns);
+/* Whether the deadline has passed. */
+int clock_passed(int64_t deadline_ns);
+
+/* One command's deadline: when it ends, and the timeout it was made from
+ * (messages quote it). */
+struct deadline {
+	int64_t at_ns;
+	unsigned int ms;
+};
 
 /* reply.c: the receive buffer, terminator scan and leftovers. The buffer
  * never holds more than limit bytes, so memory stays bounded by max_reply. */
@@ -55,6 +64,8 @@ ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len);
 /* Turn the first n bytes into a reply, drop the terminator after them and
  * keep what follows. NULL (CLIENT_ERR_NOMEM set) on failure, buffer unchanged. */
 struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port);
+/* Drop the first n bytes (n <= len); what was scanned stays scanned. */
+void rxbuf_consume(struct rxbuf *b, size_t n);
 
 /* Limits a config must keep, whether from a spec or filled in by hand. */
 #define CONFIG_MAX_TIMEOUT_MS 86400000u
@@ -81,15 +92,18 @@ int port_busy_error(const char *port, const char *cause);
 /* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port. */
 int ports_resolve_usb(const char *spec_port, char *path, size_t size);
 
-/* transport.c: pick a backend for the config and open it. The transport's
- * port (for messages) is the caller's to set. */
-int transport_open(const struct client_config *cfg, struct transport **out);
+/* transport.c: pick a backend for the config and open it (a
+ * transport_opener; ctx is unused). */
+int transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,
+		   struct transport **out);
 
-/* A handle. Its fields belong to client.c; block.c reads replies through
- * them under the handle's lock. */
+/* A handle. Its fields belong to client.c; read.c, block.c and trace.c
+ * use them under the handle's lock. */
 struct client {
 	struct client_config cfg;
 	struct transport *tp;
+	transport_opener open; /* how tp is made: at open, and on reconnect */
+	void *open_ctx;
 	pthread_mutex_t lock; /* held for a whole command */
 	/* Calls inside the handle, so destroy can wait for every one of them,
 	 * including those still queued on the lock. */
@@ -101,22 +115,53 @@ struct client {
 	char *tx;
 	size_t tx_cap;
 	int gone;	     /* set once the device went away: later calls fail fast,
-		   * or reopen with reconnect=1 */
+			      * or reopen with reconnect=1 */
 	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
 	client_trace_fn trace;
 	void *trace_user;
 };
 
-/* client.c: helpers the reply readers share. */
-int client_fail(struct client *c, int code);
-void client_trace(struct client *c, const char *what, const void *data, size_t len);
-int client_timeout_error(struct client *c, unsigned int timeout_ms);
-/* Make rx hold at least n bytes (n <= limit), reading before the deadline. */
-int client_fill(struct client *c, size_t n, size_t limit, int64_t deadline, unsigned int timeout_ms);
-struct client_ret *client_read_line(struct client *c, int64_t deadline, unsigned int timeout_ms);
+/* Pass an error code on, remembering a hang-up so that later calls fail at
+ * once (or reconnect). */
+static inline int client_fail(struct client *c, int code)
+{
+	if (code == CLIENT_ERR_GONE)
+		c->gone = 1;
+	return code;
+}
+
+/* trace.c: the handle's trace. trace_init() starts it from SERIALCMD_TRACE;
+ * trace_transport() is the sink a transport logs to (ctx: the handle). */
+void trace_init(struct client *c);
+void trace_transport(void *ctx, const char *line);
+void trace_bytes(struct client *c, const char *what, const void *data, size_t len);
+
+/* read.c: every read from the transport. Each call ends by the deadline
+ * with the message set (a timeout's names what had come); a hang-up marks
+ * the handle gone. */
+/* Drop input nobody asked for, without waiting, before a command. */
+int read_drain_stale(struct client *c);
+/* Make rx hold at least n bytes (n <= limit). */
+int read_fill(struct client *c, size_t n, size_t limit, const struct deadline *dl);
+/* One reply up to the read terminator (dropped). NULL on failure: a reply
+ * longer than max_reply is dropped up to its terminator (TOOLONG), and a
+ * partial one on timeout. */
+struct client_ret *read_line(struct client *c, const struct deadline *dl);
+/* Drain up to the terminator or the deadline: drop input through the next
+ * read terminator, at once if it is already buffered. 1 if the terminator
+ * was found, 0 if not (the deadline passed, or the read failed); *dropped
+ * counts the bytes before it. why labels the trace. */
+int read_drop_line(struct client *c, const char *why, const struct deadline *dl, size_t *dropped);
+/* Exactly len bytes into buf: those buffered, then straight from the
+ * transport. *got: how many came. */
+int read_exact(struct client *c, void *buf, size_t len, const struct deadline *dl, size_t *got);
+/* Drop exactly n bytes. */
+int read_skip(struct client *c, size_t n, const struct deadline *dl);
+/* Set the timeout message for what rx holds. */
+int read_timeout_error(struct client *c, unsigned int timeout_ms);
 
 /* block.c: an IEEE 488.2 block reply, after any text prefix. */
-struct client_ret *block_read(struct client *c, int64_t deadline, unsigned int timeout_ms);
+struct client_ret *block_read(struct client *c, const struct deadline *dl);
 
 /* client.c: open with a transport the caller made (tests use a fake one). */
 struct client *client_open_transport(const struct client_config *cfg, struct transport *tp);

@@ -236,9 +236,14 @@ ssize_t net_read(int fd, void *buf, size_t size, int64_t deadline_ns, const char
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n = recv(fd, buf, size, MSG_DONTWAIT);
+		ssize_t n;
 		int ms;
 
+		/* Checked on every pass, also while bytes keep coming: a
+		 * server that never stops sending cannot stretch a command. */
+		if (deadline_ns != NET_NOW && clock_passed(deadline_ns))
+			return CLIENT_ERR_TIMEOUT;
+		n = recv(fd, buf, size, MSG_DONTWAIT);
 		if (n > 0)
 			return n;
 		if (n == 0)

@@ -76,6 +76,13 @@ ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len)
 	return hit - b->data;
 }
 
+void rxbuf_consume(struct rxbuf *b, size_t n)
+{
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+	b->scanned = b->scanned > n ? b->scanned - n : 0;
+}
+
 /* Every reply sits in a box that records whether its bytes are its own
  * allocation. Deciding that from addresses (are the bytes right after the
  * header?) fails with allocators that place two blocks back to back. */
@@ -149,9 +156,7 @@ struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const c
 		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
 		return NULL;
 	}
-	memmove(b->data, b->data + n + eol_len, rest);
-	b->len = rest;
-	b->scanned = 0;
+	rxbuf_consume(b, n + eol_len);
 	return ret;
 }
 

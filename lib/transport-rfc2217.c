@@ -21,8 +21,7 @@
  *   answer is not waited for. The purge travels ahead of the command in
  *   the same stream, so it cannot drop that command's reply.
  *
- * Traces go to the client's trace once the port is open; during set-up, to
- * stderr when SERIALCMD_TRACE is set and not "0". */
+ * Traces, set-up included, go to the client's trace sink. */
 #include <stdarg.h>
 #include <stddef.h> /* before libtelnet.h, which needs size_t */
 #include <libtelnet.h>
@@ -107,7 +106,6 @@ struct rfc2217 {
 	 * negotiation as it arrives, because libtelnet answers a refusal of an
 	 * option we asked for without raising an event. */
 	telnet_t *watch;
-	int trace;
 	int comport;	     /* 1 accepted, -1 refused, 0 not answered yet */
 	const char *refusal; /* "DONT" or "WONT" seen by watch */
 	int failed;	     /* a sticky error code (libtelnet error, no memory) */
@@ -129,20 +127,11 @@ static void rtrace(struct rfc2217 *r, const char *fmt, ...)
 	char line[512];
 	va_list ap;
 
-	if (!r->base.trace && !r->trace)
-		return;
+	memcpy(line, "rfc2217: ", 9);
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line) - 10, fmt, ap);
+	vsnprintf(line + 9, sizeof(line) - 9, fmt, ap);
 	va_end(ap);
-	/* Once open, the client's trace; during set-up, SERIALCMD_TRACE. */
-	if (r->base.trace) {
-		char full[sizeof(line)];
-
-		snprintf(full, sizeof(full), "rfc2217: %.500s", line);
-		r->base.trace(r->base.trace_ctx, full);
-	} else {
-		fprintf(stderr, "serialcmd: %s: rfc2217: %s\n", r->base.port, line);
-	}
+	r->base.trace(r->base.trace_ctx, line);
 }
 
 static void set_failed(struct rfc2217 *r, int code, const char *why)
@@ -360,7 +349,7 @@ static void check_acks(struct rfc2217 *r, int closing)
 	char names[256];
 	size_t o = 0;
 
-	if (!r->acks_due || !r->trace)
+	if (!r->acks_due)
 		return;
 	if (!closing && clock_now_ns() - r->settings_ns < (int64_t)ACK_GRACE_MS * 1000000)
 		return;
@@ -430,14 +419,15 @@ static ssize_t rfc_read(struct transport *t, void *buf, size_t size, int64_t dea
 	for (;;) {
 		ssize_t n;
 
+		/* Checked on every pass: neither a flood of data nor one of
+		 * Telnet commands can hold us past the deadline. */
+		if (clock_passed(deadline_ns))
+			return CLIENT_ERR_TIMEOUT;
 		if (r->data_off < r->data_len)
 			return take(r, buf, size);
 		n = pump(r, deadline_ns);
 		if (n < 0)
 			return n;
-		/* A server sending nothing but Telnet commands cannot hold us. */
-		if (r->data_off == r->data_len && clock_remaining_ms(deadline_ns) == 0)
-			return CLIENT_ERR_TIMEOUT;
 	}
 }
 
@@ -623,20 +613,18 @@ static int negotiate(struct rfc2217 *r, int64_t deadline_ns)
 	return CLIENT_OK;
 }
 
-int transport_rfc2217_open(const struct client_config *cfg, const char *port, struct transport **out)
+int transport_rfc2217_open(const struct client_config *cfg, const char *port,
+			   const struct transport_host *host, struct transport **out)
 {
 	int64_t deadline_ns = clock_deadline_ns(cfg->timeout_ms);
-	const char *env = getenv("SERIALCMD_TRACE");
 	struct rfc2217 *r;
 	int ret;
 
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
-	r->base.ops = &rfc2217_ops;
-	r->base.port = port;
+	transport_init(&r->base, &rfc2217_ops, host);
 	r->fd = -1;
-	r->trace = env && env[0] && strcmp(env, "0") != 0;
 	ret = net_connect(port, "rfc2217://", deadline_ns, &r->fd);
 	if (ret)
 		goto fail;

@@ -166,7 +166,8 @@ static int serial_configure(struct sp_port *sp, const struct client_config *cfg,
 	return CLIENT_OK;
 }
 
-int transport_serial_open(const struct client_config *cfg, const char *port, struct transport **out)
+int transport_serial_open(const struct client_config *cfg, const char *port,
+			  const struct transport_host *host, struct transport **out)
 {
 	char real[PATH_MAX];
 	struct sp_port *sp = NULL;
@@ -223,8 +224,7 @@ int transport_serial_open(const struct client_config *cfg, const char *port, str
 		ret = err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
 		goto err_release;
 	}
-	s->base.ops = &serial_ops;
-	s->base.port = port;
+	transport_init(&s->base, &serial_ops, host);
 	s->sp = sp;
 	s->fd = fd;
 	s->lock_fd = lock_fd;

@@ -44,7 +44,8 @@ static const struct transport_ops tcp_ops = {
 	.close = tcp_close,
 };
 
-int transport_tcp_open(const struct client_config *cfg, const char *port, struct transport **out)
+int transport_tcp_open(const struct client_config *cfg, const char *port, const struct transport_host *host,
+		       struct transport **out)
 {
 	struct tcp *tcp;
 	int fd, ret;
@@ -66,8 +67,7 @@ int transport_tcp_open(const struct client_config *cfg, const char *port, struct
 		close(fd);
 		return err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
 	}
-	tcp->base.ops = &tcp_ops;
-	tcp->base.port = port;
+	transport_init(&tcp->base, &tcp_ops, host);
 	tcp->fd = fd;
 	*out = &tcp->base;
 	return CLIENT_OK;

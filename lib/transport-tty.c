@@ -97,19 +97,20 @@ static ssize_t tty_read(struct transport *t, void *buf, size_t size, int64_t dea
 
 	for (;;) {
 		struct pollfd pfd = { .fd = tty->fd, .events = POLLIN };
-		int r = poll(&pfd, 1, clock_remaining_ms(deadline_ns));
+		/* Checked on every pass, also while bytes keep coming. */
+		int ms = clock_remaining_ms(deadline_ns), r;
 		ssize_t n;
 
+		if (ms == 0)
+			return CLIENT_ERR_TIMEOUT;
+		r = poll(&pfd, 1, ms);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue; /* the deadline is absolute: no restart */
 			return err_from_errno(errno, t->port, "poll");
 		}
-		if (r == 0) {
-			if (clock_remaining_ms(deadline_ns) == 0)
-				return CLIENT_ERR_TIMEOUT;
+		if (r == 0)
 			continue;
-		}
 		n = read(tty->fd, buf, size);
 		if (n > 0)
 			return n;
@@ -186,7 +187,8 @@ static const struct transport_ops tty_ops = {
 	.close = tty_close,
 };
 
-int transport_tty_open(const struct client_config *cfg, const char *port, struct transport **out)
+int transport_tty_open(const struct client_config *cfg, const char *port, const struct transport_host *host,
+		       struct transport **out)
 {
 	struct tty *tty;
 	int fd, ret;
@@ -214,8 +216,7 @@ int transport_tty_open(const struct client_config *cfg, const char *port, struct
 		ret = err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
 		goto err_release;
 	}
-	tty->base.ops = &tty_ops;
-	tty->base.port = port;
+	transport_init(&tty->base, &tty_ops, host);
 	tty->fd = fd;
 	tty->exclusive = cfg->exclusive;
 	tty->owner = getpid();

@@ -5,17 +5,19 @@
 
 #include "internal.h"
 
-int transport_open(const struct client_config *cfg, struct transport **out)
+int transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,
+		   struct transport **out)
 {
 	const char *port = cfg->port;
 	char resolved[CLIENT_PORT_MAX];
 	struct stat st;
 	int ret;
 
+	(void)ctx;
 	if (strncmp(port, "tcp://", 6) == 0)
-		return transport_tcp_open(cfg, port, out);
+		return transport_tcp_open(cfg, port, host, out);
 	if (strncmp(port, "rfc2217://", 10) == 0)
-		return transport_rfc2217_open(cfg, port, out);
+		return transport_rfc2217_open(cfg, port, host, out);
 	/* usb:VID:PID[:SERIAL]: whichever tty that adapter has now. */
 	if (strncmp(port, "usb:", 4) == 0) {
 		ret = ports_resolve_usb(port, resolved, sizeof(resolved));
@@ -30,8 +32,8 @@ int transport_open(const struct client_config *cfg, struct transport **out)
 			       "%s: not a serial port or terminal (not a character device)", port);
 	/* Ports libserialport knows go through it; it declines other
 	 * terminals (pseudo-terminals), which termios handles. */
-	ret = transport_serial_open(cfg, port, out);
+	ret = transport_serial_open(cfg, port, host, out);
 	if (ret != TRANSPORT_DECLINED)
 		return ret;
-	return transport_tty_open(cfg, port, out);
+	return transport_tty_open(cfg, port, host, out);
 }

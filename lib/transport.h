@@ -15,7 +15,9 @@ struct transport;
 struct transport_ops {
 	const char *name;
 	/* Wait until at least one byte is there or the deadline (CLOCK_MONOTONIC
-	 * ns) passes; return the count read (> 0). */
+	 * ns) passes; return the count read (> 0). The deadline is checked on
+	 * every pass, also while bytes keep arriving: once it has passed the
+	 * answer is CLIENT_ERR_TIMEOUT, so no peer can stretch a command. */
 	ssize_t (*read)(struct transport *t, void *buf, size_t size, int64_t deadline_ns);
 	/* Read what is there now without waiting; 0 when nothing is. */
 	ssize_t (*read_now)(struct transport *t, void *buf, size_t size);
@@ -28,26 +30,56 @@ struct transport_ops {
 	void (*close)(struct transport *t);
 };
 
-struct transport {
-	const struct transport_ops *ops;
-	const char *port; /* for messages; owned by the client */
-	/* Set by the client once open: log one line (NULL: not tracing). */
+/* What a backend is given by its client when it opens: the port's name
+ * as the user wrote it (for messages once open; it outlives the
+ * transport) and where to log, so that set-up is traced too. */
+struct transport_host {
+	const char *port;
+	/* Log one line; never NULL (the client's sink drops it when not
+	 * tracing). */
 	void (*trace)(void *ctx, const char *line);
 	void *trace_ctx;
 };
 
+struct transport {
+	const struct transport_ops *ops;
+	const char *port; /* for messages; the host's */
+	void (*trace)(void *ctx, const char *line);
+	void *trace_ctx;
+};
+
+/* Every backend's constructor starts its transport with this. */
+static inline void transport_init(struct transport *t, const struct transport_ops *ops,
+				  const struct transport_host *host)
+{
+	t->ops = ops;
+	t->port = host->port;
+	t->trace = host->trace;
+	t->trace_ctx = host->trace_ctx;
+}
+
 /* The backends' constructors, tried by transport_open(). Each returns
  * CLIENT_OK with *out set, or a negative code with the message set, or
  * TRANSPORT_DECLINED (no message) when the port is not its kind, so that the
- * next one can try. */
+ * next one can try. path is the port to open (a usb: port already resolved
+ * to its device) and names it in set-up messages. */
 #define TRANSPORT_DECLINED 1
 struct client_config;
-int transport_serial_open(const struct client_config *cfg, const char *port, struct transport **out);
-int transport_tty_open(const struct client_config *cfg, const char *port, struct transport **out);
+int transport_serial_open(const struct client_config *cfg, const char *path,
+			  const struct transport_host *host, struct transport **out);
+int transport_tty_open(const struct client_config *cfg, const char *path, const struct transport_host *host,
+		       struct transport **out);
 /* Network ports, chosen by prefix before any local path is looked at:
  * "tcp://HOST:PORT" (raw byte stream) and "rfc2217://HOST:PORT" (Telnet
  * with the COM-PORT-OPTION). They never decline. */
-int transport_tcp_open(const struct client_config *cfg, const char *port, struct transport **out);
-int transport_rfc2217_open(const struct client_config *cfg, const char *port, struct transport **out);
+int transport_tcp_open(const struct client_config *cfg, const char *path, const struct transport_host *host,
+		       struct transport **out);
+int transport_rfc2217_open(const struct client_config *cfg, const char *path,
+			   const struct transport_host *host, struct transport **out);
+
+/* How a client gets its transport: transport_open() in transport.c, or a
+ * test's own (ctx is the opener's). */
+typedef int (*transport_opener)(const struct client_config *cfg, const struct transport_host *host, void *ctx,
+				struct transport **out);
 
 #endif

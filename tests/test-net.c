@@ -1118,6 +1118,13 @@ static void test_fake_settings(void **state)
 	fake_finish(f);
 }
 
+/* Traces of a transport opened without a client go nowhere. */
+static void ignore_trace(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
 /* Data bytes 0xFF written through the transport go out as IAC IAC. */
 static void test_fake_write_iac(void **state)
 {
@@ -1129,6 +1136,7 @@ static void test_fake_write_iac(void **state)
 	};
 	struct client_config cfg;
 	struct transport *tp = NULL;
+	const struct transport_host host = { .port = cfg.port, .trace = ignore_trace };
 	struct fake *f = *state;
 	char spec[128], buf[16];
 	size_t got = 0;
@@ -1136,7 +1144,7 @@ static void test_fake_write_iac(void **state)
 	fake_start(f, steps);
 	fake_spec(spec, sizeof(spec), f, "?timeout_ms=3000");
 	assert_int_equal(client_config_parse(&cfg, spec), CLIENT_OK);
-	if (transport_open(&cfg, &tp) != CLIENT_OK)
+	if (transport_open(&cfg, &host, NULL, &tp) != CLIENT_OK)
 		fail_msg("transport_open: %s", client_last_message());
 	assert_int_equal(tp->ops->write(tp,
 					"a\xff"

@@ -250,8 +250,9 @@ static enum probe_end run_probe(struct probe *pr, int64_t deadline)
 	 * the open (Arduino) still gets what the deadline allows. */
 	cfg->open_delay_ms = min_u(cfg->open_delay_ms, budget - MIN_QUERY_MS);
 	rest = budget - cfg->open_delay_ms;
+	/* The query delay counts against the command's timeout, whose
+	 * deadline is checked on every read: half of it is left to read. */
 	cfg->query_delay_ms = min_u(cfg->query_delay_ms, rest / 2);
-	rest -= cfg->query_delay_ms;
 	cfg->timeout_ms = min_u(cfg->timeout_ms, rest);
 	if (cfg->timeout_ms < 1)
 		cfg->timeout_ms = 1;

@@ -1,0 +1,212 @@
+/* read.c - every read from a handle's transport: the one place that checks
+ * the deadline, notes a device gone, keeps the receive buffer's invariants
+ * and drops input nobody asked for. Lines, blocks, echo checks and the
+ * stale-input drain are all built on these calls. */
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "internal.h"
+
+/* Stale input is drained in bounded steps so a flooding device cannot hold
+ * a command forever. */
+#define DRAIN_MAX_READS 256
+#define DRAIN_CHUNK 4096
+/* Bytes read at a time while skipping input (a too-long block). */
+#define SKIP_CHUNK 65536
+
+/* The one call of the transport's read: never past the deadline, and a
+ * hang-up is remembered so later commands fail at once (or reconnect).
+ * A timeout's message is the caller's to write. */
+static ssize_t transport_read(struct client *c, void *buf, size_t size, const struct deadline *dl)
+{
+	ssize_t n;
+
+	if (clock_passed(dl->at_ns))
+		return CLIENT_ERR_TIMEOUT;
+	n = c->tp->ops->read(c->tp, buf, size, dl->at_ns);
+	if (n < 0)
+		client_fail(c, (int)n);
+	return n;
+}
+
+int read_timeout_error(struct client *c, unsigned int timeout_ms)
+{
+	char tail[16 * 4 + 1], eol[CLIENT_EOL_MAX * 4 + 1];
+	size_t n = c->rx.len, show = n > 16 ? 16 : n;
+
+	escape_bytes(eol, sizeof(eol), c->cfg.read_eol, c->cfg.read_eol_len);
+	if (n == 0)
+		return err_set(CLIENT_ERR_TIMEOUT,
+			       "%s: timeout after %u ms: no reply (expected terminator \"%s\")", c->cfg.port,
+			       timeout_ms, eol);
+	escape_bytes(tail, sizeof(tail), c->rx.data + n - show, show);
+	return err_set(CLIENT_ERR_TIMEOUT,
+		       "%s: timeout after %u ms: %zu bytes received, ending %s\"%s\", but not the expected"
+		       " terminator \"%s\" (check eol/read_eol)",
+		       c->cfg.port, timeout_ms, n, show < n ? "..." : "", tail, eol);
+}
+
+/* Append what the transport has to rx, which may grow to limit bytes
+ * (rx.len < limit). Returns the count (> 0) or an error with its message
+ * set; a timeout's names what had come. */
+static ssize_t read_more(struct client *c, size_t limit, const struct deadline *dl)
+{
+	ssize_t room = rxbuf_reserve(&c->rx, limit), n;
+
+	if (room <= 0)
+		return err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port,
+			       c->rx.len);
+	n = transport_read(c, c->rx.data + c->rx.len, (size_t)room, dl);
+	if (n > 0)
+		c->rx.len += (size_t)n;
+	else if (n == CLIENT_ERR_TIMEOUT)
+		read_timeout_error(c, dl->ms);
+	return n;
+}
+
+int read_fill(struct client *c, size_t n, size_t limit, const struct deadline *dl)
+{
+	while (c->rx.len < n) {
+		ssize_t got = read_more(c, limit, dl);
+
+		if (got < 0)
+			return (int)got;
+	}
+	return CLIENT_OK;
+}
+
+int read_exact(struct client *c, void *buf, size_t len, const struct deadline *dl, size_t *got)
+{
+	size_t have = c->rx.len < len ? c->rx.len : len;
+
+	memcpy(buf, c->rx.data, have);
+	rxbuf_consume(&c->rx, have);
+	while (have < len) {
+		ssize_t n = transport_read(c, (char *)buf + have, len - have, dl);
+
+		if (n < 0) {
+			*got = have;
+			return (int)n;
+		}
+		have += (size_t)n;
+	}
+	*got = have;
+	return CLIENT_OK;
+}
+
+int read_skip(struct client *c, size_t n, const struct deadline *dl)
+{
+	while (n > 0) {
+		size_t take;
+
+		if (!c->rx.len) {
+			ssize_t got = read_more(c, SKIP_CHUNK, dl);
+
+			if (got < 0)
+				return (int)got;
+		}
+		take = c->rx.len < n ? c->rx.len : n;
+		rxbuf_consume(&c->rx, take);
+		n -= take;
+	}
+	return CLIENT_OK;
+}
+
+int read_drop_line(struct client *c, const char *why, const struct deadline *dl, size_t *dropped)
+{
+	const size_t eol_len = c->cfg.read_eol_len;
+	const size_t limit = c->cfg.max_reply + eol_len;
+
+	*dropped = 0;
+	/* What was there when it began; the rest is only counted. */
+	trace_bytes(c, why, c->rx.data, c->rx.len);
+	for (;;) {
+		/* A terminator already buffered ends it at once: what follows
+		 * it is the next reply's, and is kept. */
+		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
+		size_t keep;
+
+		if (pos >= 0) {
+			*dropped += (size_t)pos;
+			rxbuf_consume(&c->rx, (size_t)pos + eol_len);
+			return 1;
+		}
+		/* Keep what may be the start of a terminator. */
+		keep = c->rx.len < eol_len - 1 ? c->rx.len : eol_len - 1;
+		*dropped += c->rx.len - keep;
+		rxbuf_consume(&c->rx, c->rx.len - keep);
+		if (read_more(c, limit, dl) < 0) {
+			*dropped += c->rx.len;
+			rxbuf_clear(&c->rx);
+			return 0;
+		}
+	}
+}
+
+struct client_ret *read_line(struct client *c, const struct deadline *dl)
+{
+	const size_t eol_len = c->cfg.read_eol_len;
+	const size_t limit = c->cfg.max_reply + eol_len;
+
+	for (;;) {
+		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
+
+		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
+			struct client_ret *ret = rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
+
+			if (ret)
+				trace_bytes(c, "received", ret->ret_data, ret->len);
+			return ret;
+		}
+		if (pos >= 0 || c->rx.len >= limit) {
+			/* Too long: drop it up to its terminator (the device is
+			 * most likely still sending it), so the next command
+			 * starts clean. Memory stays bounded; the deadline holds. */
+			size_t dropped;
+			int found = read_drop_line(c, "dropped too long", dl, &dropped);
+
+			err_set(CLIENT_ERR_TOOLONG,
+				"%s: reply longer than max_reply=%zu bytes; %zu bytes discarded%s (raise"
+				" max_reply, or check the terminator)",
+				c->cfg.port, c->cfg.max_reply, dropped,
+				found ? " up to its terminator" : " until the deadline");
+			return NULL;
+		}
+		if (read_more(c, limit, dl) < 0) {
+			/* A timeout never returns part of a reply: what came is
+			 * dropped so it cannot be taken for the answer to the
+			 * next command. */
+			if (c->rx.len)
+				trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
+			rxbuf_clear(&c->rx);
+			return NULL;
+		}
+	}
+}
+
+int read_drain_stale(struct client *c)
+{
+	if (c->rx.len) {
+		trace_bytes(c, "dropped stale", c->rx.data, c->rx.len);
+		rxbuf_clear(&c->rx);
+	}
+	if (c->tp->ops->flush_input) {
+		int ret = c->tp->ops->flush_input(c->tp);
+
+		if (ret)
+			return client_fail(c, ret);
+	}
+	/* Non-blocking reads, no tcflush: cheaper, and the trace shows what
+	 * was dropped. */
+	for (int i = 0; i < DRAIN_MAX_READS; i++) {
+		char buf[DRAIN_CHUNK];
+		ssize_t n = c->tp->ops->read_now(c->tp, buf, sizeof(buf));
+
+		if (n < 0)
+			return client_fail(c, (int)n);
+		if (n == 0)
+			break;
+		trace_bytes(c, "dropped stale", buf, (size_t)n);
+	}
+	return CLIENT_OK;
+}

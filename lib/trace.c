@@ -1,0 +1,62 @@
+/* trace.c - a handle's trace: what was sent, received and dropped, and what
+ * its transport logs, as printable lines to the user's callback. */
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Longest escaped excerpt of data shown in a trace line. */
+#define TRACE_BYTES 256
+
+static void trace_stderr(void *user, const char *line)
+{
+	(void)user;
+	fprintf(stderr, "serialcmd: %s\n", line);
+}
+
+void trace_init(struct client *c)
+{
+	const char *env = getenv("SERIALCMD_TRACE");
+
+	if (env && env[0] && strcmp(env, "0") != 0)
+		c->trace = trace_stderr;
+}
+
+void trace_transport(void *ctx, const char *line)
+{
+	struct client *c = ctx;
+	char full[CLIENT_PORT_MAX + 600];
+
+	if (!c->trace)
+		return;
+	snprintf(full, sizeof(full), "%s: %s", c->cfg.port, line);
+	c->trace(c->trace_user, full);
+}
+
+void trace_bytes(struct client *c, const char *what, const void *data, size_t len)
+{
+	char esc[TRACE_BYTES * 4 + 1];
+	char line[sizeof(esc) + CLIENT_PORT_MAX + 64];
+	size_t shown = len > TRACE_BYTES ? TRACE_BYTES : len;
+
+	if (!c->trace)
+		return;
+	escape_bytes(esc, sizeof(esc), data, shown);
+	snprintf(line, sizeof(line), "%s: %s %zu bytes \"%s\"%s", c->cfg.port, what, len, esc,
+		 shown < len ? "..." : "");
+	c->trace(c->trace_user, line);
+}
+
+SERIALCMD_API int client_set_trace(struct client *c, client_trace_fn fn, void *user)
+{
+	if (!c)
+		return err_set(CLIENT_ERR_ARG, "client_set_trace: handle is NULL");
+	pthread_mutex_lock(&c->lock);
+	c->trace = fn;
+	c->trace_user = user;
+	pthread_mutex_unlock(&c->lock);
+	err_clear();
+	return CLIENT_OK;
+}
