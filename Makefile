@@ -84,7 +84,7 @@ devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/faults.h lib/profile.h $
 udev/gen-rules: udev/gen-rules.c lib/profile.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) $< $(AR_LIB) -o $@ $(LIBS)
 
-udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h $(AR_LIB)
+udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h lib/identify.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(AR_LIB) -o $@ $(LIBS)
 
 udev/70-serialcmd.rules: udev/gen-rules devices/profiles $(wildcard devices/profiles/*.profile) udev/rules.config
