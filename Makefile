@@ -36,7 +36,7 @@ SO      := lib/$(SONAME)
 AR_LIB  := lib/libserialcmd.a
 
 TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo FORCE
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
