@@ -5,8 +5,6 @@
  * and that the whole probe, pauses included, keeps its deadline. The probes
  * run against a pseudo-terminal whose other end answers with chosen bytes.
  * Also the one profile-name rule (lib/profile-name.c). */
-#include <dirent.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pty.h>
@@ -30,46 +28,9 @@
 /* Margin allowed past a deadline for scheduling on a loaded machine. */
 #define LATE_MS 150
 
-static char tmpdir[64];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/serialcmd-identify-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	return setenv("SERIALCMD_DEVICES", tmpdir, 1);
-}
-
-static int remove_tmpdir(void **state)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *de;
-	char path[128];
-
-	(void)state;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%.40s", tmpdir, de->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(tmpdir);
-	return unsetenv("SERIALCMD_DEVICES");
-}
-
 static void load(const char *name, const char *text, struct profile *p)
 {
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.profile", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	profile_dir_write(name, text);
 	if (profile_load(name, p) != CLIENT_OK)
 		fail_msg("%s: %s", name, client_last_message());
 }
@@ -355,5 +316,5 @@ int main(void)
 		cmocka_unit_test(test_profile_names),
 	};
 
-	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests(tests, profile_dir_make, profile_dir_remove);
 }
