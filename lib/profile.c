@@ -302,16 +302,6 @@ int profile_load_file(const char *path, struct profile *p)
 	return profile_load_file_ext(path, p, NULL);
 }
 
-static int valid_name(const char *name)
-{
-	if (!name[0] || name[0] == '.' || strlen(name) >= PROFILE_NAME_MAX)
-		return 0;
-	for (const char *s = name; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
-			return 0;
-	return 1;
-}
-
 int profile_load_ext(const char *name, struct profile *p, const struct profile_extension *ext)
 {
 	char dirs[4096], looked[1024] = "", path[PATH_MAX];
@@ -320,9 +310,8 @@ int profile_load_ext(const char *name, struct profile *p, const struct profile_e
 
 	if (strchr(name, '/'))
 		return profile_load_file_ext(name, p, ext);
-	if (!valid_name(name))
-		return err_set(CLIENT_ERR_OPTION,
-			       "profile '%s': a name has only letters, digits, '-', '_' and '.'", name);
+	if (!profile_name_valid(name))
+		return err_set(CLIENT_ERR_OPTION, "profile '%s': a profile name is " PROFILE_NAME_RULE, name);
 	snprintf(dirs, sizeof(dirs),
 		 "%s%s" SERIALCMD_DATADIR "/profiles"
 #ifdef SERIALCMD_SRCDIR

@@ -14,6 +14,11 @@
 #define PROFILE_TEXT_MAX 256
 #define PROFILE_MAX_USB 16
 
+/* profile-name.c: is name a profile name: 1 to PROFILE_NAME_MAX-1 of
+ * [A-Za-z0-9._-], not starting with '.' or '-'? The only check of one. */
+int profile_name_valid(const char *name);
+#define PROFILE_NAME_RULE "1 to 63 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+
 /* A spec option the profile sets, e.g. baud = 115200. */
 struct profile_option {
 	char key[32];

@@ -2,7 +2,6 @@
  * and, with its simulator sections, in the simulator); profile= in a spec
  * applies it first so explicit options win; malformed files and unknown
  * names fail with file, line and reason. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,51 +13,10 @@
 
 #include <cmocka.h>
 
+#include "expect.h"
 #include "internal.h"
 #include "profile.h"
 #include "sim-profile.h"
-
-static char tmpdir[64];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/serialcmd-profiles-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	return setenv("SERIALCMD_DEVICES", tmpdir, 1);
-}
-
-static int remove_tmpdir(void **state)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *de;
-	char path[128];
-
-	(void)state;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%.40s", tmpdir, de->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(tmpdir);
-	return unsetenv("SERIALCMD_DEVICES");
-}
-
-static void write_profile(const char *name, const char *text)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.profile", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 static void test_shipped_profiles_load(void **state)
 {
@@ -126,7 +84,7 @@ static void test_unknown_profile(void **state)
 	(void)state;
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=no-such-device"), CLIENT_ERR_OPTION);
 	assert_non_null(strstr(client_last_message(), "profile 'no-such-device' not found"));
-	assert_non_null(strstr(client_last_message(), tmpdir));
+	assert_non_null(strstr(client_last_message(), profile_dir));
 	assert_non_null(strstr(client_last_message(), "devices/profiles"));
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=../etc/passwd"), CLIENT_ERR_OPTION);
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=.hidden"), CLIENT_ERR_OPTION);
@@ -141,10 +99,10 @@ static void test_search_path(void **state)
 	struct client_config cfg;
 
 	(void)state;
-	write_profile("generic-scpi", "baud = 1200\n");
+	profile_dir_write("generic-scpi", "baud = 1200\n");
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=generic-scpi"), CLIENT_OK);
 	assert_int_equal(cfg.baud, 1200);
-	write_profile("generic-scpi", "baud = 9600\n");
+	profile_dir_write("generic-scpi", "baud = 9600\n");
 }
 
 static void test_malformed(void **state)
@@ -180,9 +138,9 @@ static void test_malformed(void **state)
 	char want_file[128];
 
 	(void)state;
-	snprintf(want_file, sizeof(want_file), "%s/bad.profile", tmpdir);
+	snprintf(want_file, sizeof(want_file), "%s/bad.profile", profile_dir);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		write_profile("bad", cases[i].text);
+		profile_dir_write("bad", cases[i].text);
 		/* The simulator refuses every case, naming file, line and reason. */
 		if (sim_profile_load("bad", &sp) != CLIENT_ERR_OPTION)
 			fail_msg("case %zu loaded in the simulator", i);
@@ -216,7 +174,7 @@ static void test_malformed(void **state)
 		memset(big, 'a', 2998);
 		big[2998] = '\n';
 		big[2999] = '\0';
-		write_profile("bad", big);
+		profile_dir_write("bad", big);
 		free(big);
 		assert_int_equal(profile_load("bad", &p), CLIENT_ERR_OPTION);
 		assert_non_null(strstr(client_last_message(), "line 1: line longer than 1024 bytes"));
@@ -233,5 +191,5 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 	};
 
-	return cmocka_run_group_tests_name("device profiles", tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests_name("device profiles", tests, profile_dir_make, profile_dir_remove);
 }
