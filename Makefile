@@ -35,7 +35,7 @@ SONAME  := libserialcmd.so.$(SOMAJOR)
 SO      := lib/$(SONAME)
 AR_LIB  := lib/libserialcmd.a
 
-TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
+TOOLS   := devices/sim/serialcmd-sim examples/serialcmd-query tools/serialcmd
 TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo FORCE
@@ -75,9 +75,9 @@ serialcmd.pc: Makefile build/paths.config
 
 # Tools and tests link the static archive: tests reach internal seams and
 # wrap libserialport's calls, which only works on objects being linked.
-SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c devices/sim-wave.c
-devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/faults.h lib/profile.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Idevices $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil -lm
+SIM_SRC := devices/sim/sim-main.c devices/sim/sim-scpi.c devices/sim/sim-faulty.c devices/sim/sim-wave.c
+devices/sim/serialcmd-sim: $(SIM_SRC) devices/sim/sim.h devices/sim/faults.h lib/profile.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) -Idevices/sim $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil -lm
 
 # udev: the rules are generated from the profiles; the helper links the static
 # archive, so that it needs no library path when udev runs it.
@@ -96,11 +96,11 @@ udev/rules.config: FORCE
 FORCE:
 
 # Programs link the shared library, as a user's program would.
-devices/serialcmd-query devices/serialcmd: %: %.c $(SO) lib/libserialcmd.so
+examples/serialcmd-query tools/serialcmd: %: %.c $(SO) lib/libserialcmd.so
 	$(CC) $(ALL_CFLAGS) $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
 
-tests/%: tests/%.c tests/*.h devices/faults.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Idevices -Itests $< tests/sim-helper.c tests/fake-transport.c tests/expect.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
+tests/%: tests/%.c tests/*.h devices/sim/faults.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) -Idevices/sim -Itests $< tests/sim-helper.c tests/fake-transport.c tests/expect.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
 
 WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_port sp_get_port_handle \
 	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \
@@ -152,7 +152,7 @@ check-hw: tests/test-loopback
 
 demo: deps
 	$(MAKE) all
-	sh devices/demo.sh
+	sh examples/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR)
@@ -165,7 +165,7 @@ install: all
 	install -m 0644 devices/profiles/*.profile $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man1
-	install -m 0644 devices/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 tools/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
 	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -D -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
 	install -m 0644 udev/70-serialcmd.rules $(DESTDIR)$(UDEVRULESDIR)/

@@ -107,9 +107,9 @@ build/$(1)/libserialcmd.a: $$($(1)_OBJ)
 	rm -f $$@
 	ar rcs $$@ $$^
 
-build/$(1)/tests/%: tests/%.c tests/*.h $$(TEST_HELPER_SRC) devices/faults.h build/$(1)/libserialcmd.a
+build/$(1)/tests/%: tests/%.c tests/*.h $$(TEST_HELPER_SRC) devices/sim/faults.h build/$(1)/libserialcmd.a
 	@mkdir -p $$(dir $$@)
-	$(2) $$(ALL_CFLAGS) $(3) -Idevices -Itests $$< $$(TEST_HELPER_SRC) build/$(1)/libserialcmd.a -o $$@ \
+	$(2) $$(ALL_CFLAGS) $(3) -Idevices/sim -Itests $$< $$(TEST_HELPER_SRC) build/$(1)/libserialcmd.a -o $$@ \
 		$$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
 
 build/$(1)/tests/test-fuzz-corpus: $$(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c)
@@ -142,7 +142,7 @@ check-tsan: all
 # ---- static analysis ---------------------------------------------------------
 
 # Sources checked: the library, the tools, the udev helper (when present).
-ANALYZE_SRC := $(LIB_SRC) $(wildcard devices/*.c udev/*.c)
+ANALYZE_SRC := $(LIB_SRC) $(wildcard devices/sim/*.c tools/*.c examples/*.c udev/*.c)
 ANALYZE_CHECKERS := security.FloatLoopCounter security.insecureAPI.strcpy valist nullability
 
 analyze:
@@ -150,7 +150,7 @@ analyze:
 	@rm -f build/analyze/clang.log.tmp
 	@echo "== clang static analyzer ($(words $(ANALYZE_SRC)) files)"
 	@set -e; status=0; for f in $(ANALYZE_SRC); do \
-		$(CLANG) --analyze $(ALL_CFLAGS) $(PATH_DEFS) -Idevices -Iudev \
+		$(CLANG) --analyze $(ALL_CFLAGS) $(PATH_DEFS) -Idevices/sim -Iudev \
 			-Xanalyzer -analyzer-output=text $(ANALYZE_CHECKERS:%=-Xanalyzer -analyzer-checker=%) \
 			-o /dev/null $$f 2>> build/analyze/clang.log.tmp || status=1; \
 	done; \
@@ -161,7 +161,7 @@ analyze:
 	@echo "== cppcheck"
 	@$(CPPCHECK) --quiet --std=c11 --enable=warning,portability,performance --inline-suppr \
 		--suppressions-list=tests/analyze/cppcheck.supp --error-exitcode=1 --template=gcc \
-		-D_GNU_SOURCE -D__GNUC__ -Iinclude -Ilib -Idevices -Iudev $(ANALYZE_SRC) 2> build/analyze/cppcheck.log \
+		-D_GNU_SOURCE -D__GNUC__ -Iinclude -Ilib -Idevices/sim -Iudev $(ANALYZE_SRC) 2> build/analyze/cppcheck.log \
 		|| { cat build/analyze/cppcheck.log; echo "analyze: cppcheck findings (build/analyze/cppcheck.log)"; exit 1; }
 	@if grep -q . build/analyze/cppcheck.log; then cat build/analyze/cppcheck.log; \
 		echo "analyze: cppcheck findings"; exit 1; fi
@@ -186,9 +186,9 @@ coverage: all
 
 SOAK_QUERIES ?= 1000000
 
-build/soak/test-soak: tests/soak.c tests/*.h $(TEST_HELPER_SRC) devices/faults.h $(AR_LIB)
+build/soak/test-soak: tests/soak.c tests/*.h $(TEST_HELPER_SRC) devices/sim/faults.h $(AR_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Idevices -Itests tests/soak.c $(TEST_HELPER_SRC) $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil
+	$(CC) $(ALL_CFLAGS) -Idevices/sim -Itests tests/soak.c $(TEST_HELPER_SRC) $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil
 
 check-soak: all build/soak/test-soak
 	SOAK_QUERIES=20000 ./build/soak/test-soak

@@ -60,7 +60,7 @@ int sim_wave_answer(struct sim *s, const char *line, size_t len);
  * terminator. */
 size_t sim_wave_frame(struct sim *s, const char *buf, size_t len);
 
-/* sim-faulty.c: answer one of devices/faults.h's commands. */
+/* sim-faulty.c: answer one of devices/sim/faults.h's commands. */
 void sim_faulty_answer(struct sim *s, const char *line);
 
 #endif
