@@ -75,7 +75,7 @@ serialcmd.pc: Makefile build/paths.config
 
 # Tools and tests link the static archive: tests reach internal seams and
 # wrap libserialport's calls, which only works on objects being linked.
-SIM_SRC := devices/sim/sim-main.c devices/sim/sim-scpi.c devices/sim/sim-faulty.c devices/sim/sim-wave.c
+SIM_SRC := devices/sim/sim-main.c devices/sim/sim-io.c devices/sim/sim-scpi.c devices/sim/sim-faulty.c devices/sim/sim-wave.c
 devices/sim/serialcmd-sim: $(SIM_SRC) devices/sim/sim.h devices/sim/faults.h lib/profile.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) -Idevices/sim $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil -lm
 
