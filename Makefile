@@ -212,8 +212,10 @@ check-exports: $(SO) $(AR_LIB)
 # No two files of lib/ (or of devices/sim/) call or include each other in a
 # circle. Not part of check while lib/ still has known circles.
 check-layers: $(normal_OBJ) $(SIM_OBJ)
-	$(PY) tests/check-layers.py lib $(normal_OBJ)
-	$(PY) tests/check-layers.py devices/sim $(SIM_OBJ)
+	@status=0; \
+	$(PY) tests/check-layers.py lib $(normal_OBJ) || status=1; \
+	$(PY) tests/check-layers.py devices/sim $(SIM_OBJ) || status=1; \
+	exit $$status
 
 check-valgrind: all $(TESTS)
 	sh tests/run-valgrind.sh $(TESTS)
