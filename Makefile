@@ -27,20 +27,86 @@ ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CFLAGS)
 PATH_DEFS = -DSERIALCMD_DATADIR='"$(DATADIR)"' -DSERIALCMD_SRCDIR='"$(CURDIR)"'
 LIBS    := -lserialport -ltelnet -lpthread
 
+# The library's sources, compiled once per kind of build by LIB_BUILD below.
 LIB_SRC := $(wildcard lib/*.c)
-LIB_PIC := $(LIB_SRC:lib/%.c=build/pic/%.o)
-LIB_OBJ := $(LIB_SRC:lib/%.c=build/obj/%.o)
+LIB_HDR := $(wildcard lib/*.h) include/serialcmd.h
 
 SONAME  := libserialcmd.so.$(SOMAJOR)
 SO      := lib/$(SONAME)
+# The installed archive: one object whose internal symbols are local.
 AR_LIB  := lib/libserialcmd.a
+# What tests and internal tools link: every symbol global, seams wrappable.
+INTERNAL_LIB := build/normal/libserialcmd-internal.a
+LD      ?= ld
+OBJCOPY ?= objcopy
 
-TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
+TOOLS   := devices/sim/serialcmd-sim examples/serialcmd-query tools/serialcmd
 TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify
+# What every C test links besides its own file (with the simulator's profile
+# sections, which test-profile checks).
+TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
+	devices/sim/sim-profile.c
 
-.PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo FORCE
+.PHONY: all clean install deps check check-c check-python check-valgrind check-hw check-exports check-layers demo FORCE
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
-# Fuzzing, sanitizers, analysis, coverage, soak; adds its tests to TESTS.
+
+# ---- one recipe per kind of build --------------------------------------------
+# A kind is a compiler and flags: <kind>_CC, <kind>_FLAGS. LIB_BUILD compiles
+# LIB_SRC into build/<kind>/obj/ and archives the objects, every symbol still
+# global, into build/<kind>/libserialcmd-internal.a (<kind>_OBJ, <kind>_LIB).
+# The kinds: normal and pic here; asan, tsan, coverage and fuzz in
+# tests/reliability.mk.
+normal_CC     = $(CC)
+normal_FLAGS  =
+pic_CC        = $(CC)
+pic_FLAGS     = -fPIC
+
+define LIB_BUILD
+$(1)_OBJ := $$(LIB_SRC:lib/%.c=build/$(1)/obj/%.o)
+$(1)_LIB := build/$(1)/libserialcmd-internal.a
+
+build/$(1)/obj/%.o: lib/%.c $$(LIB_HDR) build/paths.config
+	@mkdir -p $$(dir $$@)
+	$$($(1)_CC) $$(ALL_CFLAGS) $$($(1)_FLAGS) $$(PATH_DEFS) -fvisibility=hidden -c $$< -o $$@
+
+build/$(1)/libserialcmd-internal.a: $$($(1)_OBJ)
+	rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+
+# TEST_LINK links C tests against a kind's internal archive: $(1) the kind,
+# $(2) where they go (tests/test-x from tests/test-x.c is "tests/").
+define TEST_LINK
+$(2)%: tests/%.c tests/*.h $$(TEST_HELPER_SRC) devices/sim/faults.h build/$(1)/libserialcmd-internal.a
+	@mkdir -p $$(dir $$@)
+	$$($(1)_CC) $$(ALL_CFLAGS) $$($(1)_FLAGS) -Idevices/sim -Itests $$< $$(TEST_HELPER_SRC) \
+		build/$(1)/libserialcmd-internal.a -o $$@ $$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
+
+$(2)test-fuzz-corpus: $$(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c udev/sanitize.h)
+endef
+
+# SHARED_LIB links a kind's objects into a shared library: $(1) the kind,
+# $(2) the file (pic: the library itself; coverage: an instrumented copy).
+define SHARED_LIB
+$(2): $$($(1)_OBJ)
+	$$($(1)_CC) $$($(1)_FLAGS) -shared -Wl,-soname,$$(SONAME) -Wl,--no-undefined -o $$@ $$^ $$(LIBS) $$(LDFLAGS)
+endef
+
+# A kind whose C tests run from build/<kind>/tests/ (<kind>_TESTS): the
+# library and every test in TESTS, built with the kind's flags.
+define TESTED_KIND
+$(call LIB_BUILD,$(1))
+$(call TEST_LINK,$(1),build/$(1)/tests/)
+$(1)_TESTS = $$(TESTS:tests/%=build/$(1)/tests/%)
+endef
+
+$(eval $(call LIB_BUILD,normal))
+$(eval $(call LIB_BUILD,pic))
+$(eval $(call TEST_LINK,normal,tests/))
+$(eval $(call SHARED_LIB,pic,$(SO)))
+
+# Fuzzing, sanitizers, analysis, coverage, soak: their kinds (asan, tsan,
+# coverage, fuzz) and their tests, added to TESTS.
 include tests/reliability.mk
 
 # The install paths compiled into the library (where profiles are found) and
@@ -51,41 +117,44 @@ build/paths.config: FORCE
 	@printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCDIR) $(DATADIR) $(CURDIR)' | cmp -s - $@ || \
 		printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCDIR) $(DATADIR) $(CURDIR)' > $@
 
-build/pic/%.o: lib/%.c lib/*.h include/serialcmd.h build/paths.config
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PATH_DEFS) -fPIC -fvisibility=hidden -c $< -o $@
-
-build/obj/%.o: lib/%.c lib/*.h include/serialcmd.h build/paths.config
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PATH_DEFS) -fvisibility=hidden -c $< -o $@
-
-$(SO): $(LIB_PIC)
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LIBS) $(LDFLAGS)
-
 lib/libserialcmd.so: $(SO)
 	ln -sf $(SONAME) $@
 
-$(AR_LIB): $(LIB_OBJ)
+# Only the public API stays global in the installed archive: the objects are
+# linked into one (ld -r), whose hidden symbols (all but SERIALCMD_API) then
+# become local, so err_set or net_connect cannot clash with a user's own.
+build/normal/libserialcmd.o: $(normal_OBJ)
+	$(LD) -r -o $@.tmp $^
+	$(OBJCOPY) --localize-hidden $@.tmp $@
+	rm -f $@.tmp
+
+$(AR_LIB): build/normal/libserialcmd.o
 	rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 serialcmd.pc: Makefile build/paths.config
 	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: serialcmd\nDescription: ASCII command/reply over serial lines\nVersion: %s\nRequires.private: libserialport libtelnet\nLibs: -L$${libdir} -lserialcmd\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' > $@
 
-# Tools and tests link the static archive: tests reach internal seams and
-# wrap libserialport's calls, which only works on objects being linked.
-SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c devices/sim-wave.c devices/sim-profile.c
-devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/sim-profile.h devices/faults.h lib/profile.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Idevices $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil -lm
+# Internal tools and tests link the internal archive: tests reach internal
+# seams and wrap libserialport's calls, which only works on objects being linked.
+SIM_SRC := devices/sim/sim-main.c devices/sim/sim-io.c devices/sim/sim-scpi.c devices/sim/sim-faulty.c devices/sim/sim-wave.c \
+	devices/sim/sim-profile.c
+SIM_OBJ := $(SIM_SRC:devices/sim/%.c=build/normal/sim/%.o)
+build/normal/sim/%.o: devices/sim/%.c devices/sim/sim.h devices/sim/sim-profile.h devices/sim/faults.h $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Idevices/sim -c $< -o $@
 
-# udev: the rules are generated from the profiles; the helper links the static
-# archive, so that it needs no library path when udev runs it.
-udev/gen-rules: udev/gen-rules.c lib/profile.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) $< $(AR_LIB) -o $@ $(LIBS)
+devices/sim/serialcmd-sim: $(SIM_OBJ) $(INTERNAL_LIB)
+	$(CC) $(ALL_CFLAGS) $(SIM_OBJ) $(INTERNAL_LIB) -o $@ $(LIBS) -lutil -lm
 
-udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h lib/identify.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(AR_LIB) -o $@ $(LIBS)
+# udev: the rules are generated from the profiles; the helper links the
+# internal archive, so that it needs no library path when udev runs it.
+udev/gen-rules: udev/gen-rules.c lib/profile.h $(INTERNAL_LIB)
+	$(CC) $(ALL_CFLAGS) $< $(INTERNAL_LIB) -o $@ $(LIBS)
+
+udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h lib/identify.h $(INTERNAL_LIB)
+	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(INTERNAL_LIB) -o $@ $(LIBS)
 
 udev/70-serialcmd.rules: udev/gen-rules devices/profiles $(wildcard devices/profiles/*.profile) udev/rules.config
 	udev/gen-rules --helper='$(UDEV_HELPER)' --timeout-ms='$(UDEV_TIMEOUT_MS)' -o $@ devices/profiles
@@ -96,12 +165,8 @@ udev/rules.config: FORCE
 FORCE:
 
 # Programs link the shared library, as a user's program would.
-devices/serialcmd-query devices/serialcmd: %: %.c $(SO) lib/libserialcmd.so
+examples/serialcmd-query tools/serialcmd: %: %.c $(SO) lib/libserialcmd.so
 	$(CC) $(ALL_CFLAGS) $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
-
-# Tests also link the simulator's profile sections (devices/sim-profile.c).
-tests/%: tests/%.c tests/*.h devices/faults.h devices/sim-profile.c devices/sim-profile.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Idevices -Itests $< tests/sim-helper.c tests/fake-transport.c tests/expect.c devices/sim-profile.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
 
 WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_port sp_get_port_handle \
 	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \
@@ -135,13 +200,25 @@ deps:
 
 check: deps
 	$(MAKE) all $(TESTS)
-	$(MAKE) check-c check-python check-soak
+	$(MAKE) check-c check-python check-soak check-exports
 
 check-c: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
 
 check-python: all
 	$(PY) -m pytest -q tests
+
+# Only client_* is global in the installed archive and exported by the .so.
+check-exports: $(SO) $(AR_LIB)
+	sh tests/check-exports.sh $(AR_LIB) $(SO)
+
+# No two files of lib/ (or of devices/sim/) call or include each other in a
+# circle. Not part of check while lib/ still has known circles.
+check-layers: $(normal_OBJ) $(SIM_OBJ)
+	@status=0; \
+	$(PY) tests/check-layers.py lib $(normal_OBJ) || status=1; \
+	$(PY) tests/check-layers.py devices/sim $(SIM_OBJ) || status=1; \
+	exit $$status
 
 check-valgrind: all $(TESTS)
 	sh tests/run-valgrind.sh $(TESTS)
@@ -153,7 +230,7 @@ check-hw: tests/test-loopback
 
 demo: deps
 	$(MAKE) all
-	sh devices/demo.sh
+	sh examples/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR)
@@ -166,7 +243,7 @@ install: all
 	install -m 0644 devices/profiles/*.profile $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man1
-	install -m 0644 devices/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 tools/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
 	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -D -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
 	install -m 0644 udev/70-serialcmd.rules $(DESTDIR)$(UDEVRULESDIR)/

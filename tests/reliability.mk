@@ -12,15 +12,13 @@
 #   make soak            SOAK_QUERIES (1,000,000) queries with faults; bench/soak-results.txt
 #   make check-soak      the short soak (20,000 queries), part of make check
 #
-# Nothing here writes into build/pic or build/obj: each kind of build has
-# its own directory.
+# Each kind of build (fuzz, asan, tsan, coverage) is a compiler and flags
+# given to the Makefile's one library recipe (LIB_BUILD) and one test link
+# rule (TEST_LINK); each has its own directory, build/<kind>/.
 
 CLANG        ?= clang-14
 CPPCHECK     ?= cppcheck
 GCOVR        ?= gcovr
-
-# What every C test links besides its own file (as the Makefile's tests/% rule).
-TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) devices/sim-profile.c
 
 # C tests added by this file (they also run under valgrind, ASan and TSan).
 TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus
@@ -29,7 +27,6 @@ TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus
 WRAP_test-nomem := $(foreach f,malloc calloc realloc strdup free,-Wl,--wrap=$(f))
 # The corpus replay stubs name resolution and the network connection.
 WRAP_test-fuzz-corpus := -Wl,--wrap=net_connect -Wl,--wrap=getaddrinfo
-tests/test-fuzz-corpus: $(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c udev/sanitize.h)
 
 .PHONY: fuzz check-fuzz fuzz-merge check-asan check-tsan analyze coverage soak check-soak
 
@@ -40,28 +37,23 @@ FUZZ_PROGS   := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 # Seconds each target runs in check-fuzz (7 targets: about a minute in all).
 FUZZ_SECONDS ?= 8
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_OBJ     := $(LIB_SRC:lib/%.c=build/fuzz/obj/%.o)
 # NOSAN_<file> := -fno-sanitize=... silences one sanitizer check for one
 # library file in the fuzz and ASan builds, for a known, reported finding
 # while its fix is pending (none at present).
 WRAP_fuzz-spec    := -Wl,--wrap=getaddrinfo
 WRAP_fuzz-rfc2217 := -Wl,--wrap=net_connect
 
-build/fuzz/obj/%.o: lib/%.c lib/*.h include/serialcmd.h
-	@mkdir -p $(dir $@)
-	$(CLANG) $(ALL_CFLAGS) -O1 $(PATH_DEFS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(NOSAN_$*) -fvisibility=hidden -c $< -o $@
+fuzz_CC    = $(CLANG)
+fuzz_FLAGS = -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(NOSAN_$*)
+$(eval $(call LIB_BUILD,fuzz))
 
-build/fuzz/libserialcmd.a: $(FUZZ_OBJ)
-	rm -f $@
-	ar rcs $@ $^
-
-build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h build/fuzz/libserialcmd.a
-	$(CLANG) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< $(EXTRA_$(notdir $@)) build/fuzz/libserialcmd.a -o $@ $(LIBS) $(WRAP_$(notdir $@))
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(fuzz_LIB)
+	$(fuzz_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< $(EXTRA_$(notdir $@)) $(fuzz_LIB) -o $@ $(LIBS) $(WRAP_$(notdir $@))
 
 build/fuzz/fuzz-sanitize: udev/sanitize.c udev/sanitize.h
 # The profile target also parses the simulator's sections.
-build/fuzz/fuzz-profile: devices/sim-profile.c devices/sim-profile.h
-EXTRA_fuzz-profile := -Idevices devices/sim-profile.c
+build/fuzz/fuzz-profile: devices/sim/sim-profile.c devices/sim/sim-profile.h
+EXTRA_fuzz-profile := -Idevices/sim devices/sim/sim-profile.c
 
 fuzz: $(FUZZ_PROGS)
 
@@ -92,35 +84,16 @@ fuzz-merge: fuzz
 
 # ---- sanitizer builds --------------------------------------------------------
 
-ASAN_FLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TSAN_FLAGS := -O1 -fsanitize=thread
-COV_FLAGS  := -O0 --coverage -fPIC
+asan_CC        = $(CLANG)
+asan_FLAGS     = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $(NOSAN_$*)
+tsan_CC        = $(CLANG)
+tsan_FLAGS     = -O1 -fsanitize=thread
+coverage_CC    = gcc
+coverage_FLAGS = -O0 --coverage -fPIC
 
-# $(1): kind (build/$(1)/), $(2): compiler, $(3): flags. The library's
-# objects, its archive, and every C test linked against it.
-define SAN_BUILD
-$(1)_OBJ   := $$(LIB_SRC:lib/%.c=build/$(1)/obj/%.o)
-$(1)_TESTS  = $$(TESTS:tests/%=build/$(1)/tests/%)
-
-build/$(1)/obj/%.o: lib/%.c lib/*.h include/serialcmd.h
-	@mkdir -p $$(dir $$@)
-	$(2) $$(ALL_CFLAGS) $(3) $$(if $$(findstring sanitize,$(3)),$$(NOSAN_$$*)) $$(PATH_DEFS) -fvisibility=hidden -c $$< -o $$@
-
-build/$(1)/libserialcmd.a: $$($(1)_OBJ)
-	rm -f $$@
-	ar rcs $$@ $$^
-
-build/$(1)/tests/%: tests/%.c tests/*.h $$(TEST_HELPER_SRC) devices/faults.h build/$(1)/libserialcmd.a
-	@mkdir -p $$(dir $$@)
-	$(2) $$(ALL_CFLAGS) $(3) -Idevices -Itests $$< $$(TEST_HELPER_SRC) build/$(1)/libserialcmd.a -o $$@ \
-		$$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
-
-build/$(1)/tests/test-fuzz-corpus: $$(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c)
-endef
-
-$(eval $(call SAN_BUILD,asan,$(CLANG),$(ASAN_FLAGS)))
-$(eval $(call SAN_BUILD,tsan,$(CLANG),$(TSAN_FLAGS)))
-$(eval $(call SAN_BUILD,coverage,gcc,$(COV_FLAGS)))
+$(eval $(call TESTED_KIND,asan))
+$(eval $(call TESTED_KIND,tsan))
+$(eval $(call TESTED_KIND,coverage))
 
 # Run every C test of a kind; the simulator they start is the normal build.
 # $(1): kind, $(2): environment.
@@ -145,7 +118,7 @@ check-tsan: all
 # ---- static analysis ---------------------------------------------------------
 
 # Sources checked: the library, the tools, the udev helper (when present).
-ANALYZE_SRC := $(LIB_SRC) $(wildcard devices/*.c udev/*.c)
+ANALYZE_SRC := $(LIB_SRC) $(wildcard devices/sim/*.c tools/*.c examples/*.c udev/*.c)
 ANALYZE_CHECKERS := security.FloatLoopCounter security.insecureAPI.strcpy valist nullability
 
 analyze:
@@ -153,7 +126,7 @@ analyze:
 	@rm -f build/analyze/clang.log.tmp
 	@echo "== clang static analyzer ($(words $(ANALYZE_SRC)) files)"
 	@set -e; status=0; for f in $(ANALYZE_SRC); do \
-		$(CLANG) --analyze $(ALL_CFLAGS) $(PATH_DEFS) -Idevices -Iudev \
+		$(CLANG) --analyze $(ALL_CFLAGS) $(PATH_DEFS) -Idevices/sim -Iudev \
 			-Xanalyzer -analyzer-output=text $(ANALYZE_CHECKERS:%=-Xanalyzer -analyzer-checker=%) \
 			-o /dev/null $$f 2>> build/analyze/clang.log.tmp || status=1; \
 	done; \
@@ -164,7 +137,7 @@ analyze:
 	@echo "== cppcheck"
 	@$(CPPCHECK) --quiet --std=c11 --enable=warning,portability,performance --inline-suppr \
 		--suppressions-list=tests/analyze/cppcheck.supp --error-exitcode=1 --template=gcc \
-		-D_GNU_SOURCE -D__GNUC__ -Iinclude -Ilib -Idevices -Iudev $(ANALYZE_SRC) 2> build/analyze/cppcheck.log \
+		-D_GNU_SOURCE -D__GNUC__ -Iinclude -Ilib -Idevices/sim -Iudev $(ANALYZE_SRC) 2> build/analyze/cppcheck.log \
 		|| { cat build/analyze/cppcheck.log; echo "analyze: cppcheck findings (build/analyze/cppcheck.log)"; exit 1; }
 	@if grep -q . build/analyze/cppcheck.log; then cat build/analyze/cppcheck.log; \
 		echo "analyze: cppcheck findings"; exit 1; fi
@@ -172,8 +145,7 @@ analyze:
 
 # ---- coverage ------------------------------------------------------------------
 
-build/coverage/libserialcmd.so.1: $(coverage_OBJ)
-	gcc --coverage -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LIBS)
+$(eval $(call SHARED_LIB,coverage,build/coverage/libserialcmd.so.1))
 
 coverage: all
 	find build/coverage -name '*.gcda' -delete 2>/dev/null || true
@@ -189,9 +161,8 @@ coverage: all
 
 SOAK_QUERIES ?= 1000000
 
-build/soak/test-soak: tests/soak.c tests/*.h $(TEST_HELPER_SRC) devices/faults.h $(AR_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Idevices -Itests tests/soak.c $(TEST_HELPER_SRC) $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil
+# The soak test is a normal-kind test built from tests/soak.c.
+$(eval $(call TEST_LINK,normal,build/soak/test-))
 
 check-soak: all build/soak/test-soak
 	SOAK_QUERIES=20000 ./build/soak/test-soak

@@ -1,4 +1,4 @@
-/* sim-helper.c - start and stop devices/serialcmd-sim from C tests. */
+/* sim-helper.c - start and stop devices/sim/serialcmd-sim from C tests. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 
 #include "sim-helper.h"
 
-#define SIM_PROGRAM "devices/serialcmd-sim"
+#define SIM_PROGRAM "devices/sim/serialcmd-sim"
 #define START_TIMEOUT_MS 5000
 #define STOP_TIMEOUT_MS 2000
 

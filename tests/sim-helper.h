@@ -1,4 +1,4 @@
-/* sim-helper.h - start and stop devices/serialcmd-sim from C tests. */
+/* sim-helper.h - start and stop devices/sim/serialcmd-sim from C tests. */
 #ifndef SERIALCMD_SIM_HELPER_H
 #define SERIALCMD_SIM_HELPER_H
 

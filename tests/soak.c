@@ -1,5 +1,5 @@
 /* soak.c - SOAK_QUERIES queries (default 20,000; make soak: 1,000,000)
- * against devices/serialcmd-sim in faulty mode, with faults mixed in at
+ * against devices/sim/serialcmd-sim in faulty mode, with faults mixed in at
  * random: replies late, split, twice, too long, binary, several lines,
  * never, trickled, hang-ups (the simulator is restarted), junk after a
  * reply, refused commands, reopened handles, and phases with the

@@ -2,7 +2,7 @@
  * fork and exec, a handle used in a forked child, devices that flood,
  * a low descriptor limit, signals arriving while a command waits, and many
  * threads doing different things to one handle (run under TSan by make
- * check-tsan). Devices are devices/serialcmd-sim on a pty, a pty of our own
+ * check-tsan). Devices are devices/sim/serialcmd-sim on a pty, a pty of our own
  * that floods, and local TCP servers in threads (127.0.0.1 only). Every
  * wait, loop and child is bounded. */
 #include <arpa/inet.h>

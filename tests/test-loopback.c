@@ -1,5 +1,5 @@
 /* test-loopback.c - a real client against real pseudo-terminal devices
- * (devices/serialcmd-sim): an echo device, as a TX-RX jumper plug, and a
+ * (devices/sim/serialcmd-sim): an echo device, as a TX-RX jumper plug, and a
  * faulty one that answers late, in single bytes, twice, never, or hangs up.
  * With SERIALCMD_HW_PORT set (make check-hw) the echo tests run against that
  * port instead and the rest are skipped. */

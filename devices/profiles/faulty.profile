@@ -1,6 +1,6 @@
 # The misbehaving device of the tests: it answers the fault commands of
-# devices/faults.h (late, split, twice, never, hang-up...).
-description = Test device that misbehaves on command (devices/faults.h)
+# devices/sim/faults.h (late, split, twice, never, hang-up...).
+description = Test device that misbehaves on command (devices/sim/faults.h)
 eol = LF
 timeout_ms = 2000
 

@@ -1,6 +1,6 @@
 """Fixtures of the Python tests: simulators and the library.
 
-The ``sim`` fixture starts devices/serialcmd-sim in a chosen mode, reads the
+The ``sim`` fixture starts devices/sim/serialcmd-sim in a chosen mode, reads the
 pty path from its stdout, and stops it by PID at teardown (terminate, wait
 with a timeout, kill only if needed).
 """
@@ -45,7 +45,7 @@ def loopback(sim: Callable[..., Sim]) -> str:
 
 @pytest.fixture
 def faulty(sim: Callable[..., Sim]) -> str:
-    """The pty path of a faulty-mode simulator (devices/faults.h)."""
+    """The pty path of a faulty-mode simulator (devices/sim/faults.h)."""
     return sim("faulty").path
 
 

@@ -1,6 +1,6 @@
 """Helpers shared by the Python tests: paths, constants, simulators.
 
-:class:`Sim` starts devices/serialcmd-sim on a real pseudo-terminal
+:class:`Sim` starts devices/sim/serialcmd-sim on a real pseudo-terminal
 in a chosen mode, reads the pty path from the first line of its stdout, and
 stops it by PID at teardown (SIGTERM, then wait with a timeout; SIGKILL only
 if it did not stop).  Tests only ever open the ptys these simulators made.
@@ -20,10 +20,10 @@ from typing import Dict
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_DIR = ROOT / "python"
-SIM_BIN = ROOT / "devices" / "serialcmd-sim"
+SIM_BIN = ROOT / "devices" / "sim" / "serialcmd-sim"
 LIBRARY = ROOT / "lib" / "libserialcmd.so.1"
 HEADER = ROOT / "include" / "serialcmd.h"
-FAULTS_H = ROOT / "devices" / "faults.h"
+FAULTS_H = ROOT / "devices" / "sim" / "faults.h"
 EXAMPLES = PYTHON_DIR / "examples"
 
 # The package under test is the one in the source tree.

@@ -17,7 +17,7 @@ import serialcmd
 from serialcmd_testlib import ROOT
 
 PROFILES = ROOT / "devices" / "profiles"
-CLI = ROOT / "devices" / "serialcmd"
+CLI = ROOT / "tools" / "serialcmd"
 SHIPPED = sorted(p.stem for p in PROFILES.glob("*.profile"))
 INSTRUMENTS = [n for n in SHIPPED if n not in ("loopback", "faulty")]
 
@@ -227,7 +227,7 @@ def test_unknown_and_malformed_profiles(tmp_path, monkeypatch):
         serialcmd.Client("/dev/null?profile=broken")
     assert f"{tmp_path}/broken.profile, line 2" in str(e.value)
     assert "parity" in str(e.value)
-    r = subprocess.run([str(ROOT / "devices" / "serialcmd-sim"), "broken"], capture_output=True, text=True,
+    r = subprocess.run([str(ROOT / "devices" / "sim" / "serialcmd-sim"), "broken"], capture_output=True, text=True,
                        timeout=10, env=dict(os.environ, SERIALCMD_DEVICES=str(tmp_path)))
     assert r.returncode == 2 and "line 2" in r.stderr
 
@@ -283,7 +283,7 @@ def test_cli_busy(sim):
 def test_cli_help_and_man_page():
     r = cli("--help")
     assert r.returncode == 0 and "usage: serialcmd" in r.stdout and "Exit status" in r.stdout
-    man = (ROOT / "devices" / "serialcmd.1").read_text()
+    man = (ROOT / "tools" / "serialcmd.1").read_text()
     for word in ("EXIT STATUS", "--list", "--write", "--trace", "SERIALCMD_DEVICES"):
         assert word.replace("-", "\\-") in man or word in man
 

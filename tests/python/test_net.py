@@ -103,7 +103,7 @@ def test_network_errors(spec: str, name: str) -> None:
 
 def test_cli_over_network(ser2net: Tuple[int, int]) -> None:
     """The command line takes network specs unchanged, with the same exit codes."""
-    cli = str(Path(__file__).resolve().parents[2] / "devices" / "serialcmd")
+    cli = str(Path(__file__).resolve().parents[2] / "tools" / "serialcmd")
     raw, rfc = ser2net
     r = subprocess.run([cli, f"tcp://127.0.0.1:{raw}?timeout_ms=3000", "*IDN?", "LINES 2", "-r"],
                        capture_output=True, text=True, timeout=30)

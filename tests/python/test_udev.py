@@ -655,7 +655,7 @@ def test_unit_file_verifies(tmp_path: Path) -> None:
     """serialcmd@.service, as make install writes it, passes systemd-analyze verify."""
     if not shutil.which("systemd-analyze"):
         pytest.skip("no systemd-analyze")
-    # ExecStart must name an executable: a stand-in, since devices/serialcmd
+    # ExecStart must name an executable: a stand-in, since tools/serialcmd
     # may be being rebuilt just now.
     (tmp_path / "bin").mkdir()
     shutil.copy("/bin/true", tmp_path / "bin" / "serialcmd")

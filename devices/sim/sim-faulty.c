@@ -1,4 +1,4 @@
-/* sim-faulty.c - the fault commands of devices/faults.h: a device that
+/* sim-faulty.c - the fault commands of devices/sim/faults.h: a device that
  * misbehaves on request, for tests of every error path. */
 #include <poll.h>
 #include <stdio.h>

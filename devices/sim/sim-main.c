@@ -1,94 +1,22 @@
 /* sim-main.c - serialcmd-sim: a simulated instrument on a real pseudo-
  * terminal. It prints the pty's path and answers like the device in a
- * profile until SIGTERM/SIGINT, with faults on request. */
+ * profile until SIGTERM/SIGINT, with faults on request. The top layer:
+ * options, the profile, the serving loop; it calls the responders and
+ * sim-io.c, and nothing calls it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <pty.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sim.h"
 
 #define UPLOAD_MAX (16 << 20)
-#define SPLIT_GAP_US 200
 #define GARBAGE_DELAY_MS 20
 #define GARBAGE "\xff\xfe#junk\r\n\x01?\n"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-int sim_stopping(void)
-{
-	return stop;
-}
-
-void sim_sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop)
-		;
-}
-
-void sim_put(struct sim *s, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	/* A client that went away is not our problem: errors end quietly. */
-	while (len > 0 && !stop && s->master >= 0) {
-		ssize_t n = write(s->master, p, s->split ? 1 : len);
-
-		if (n < 0) {
-			struct pollfd pfd = { .fd = s->master, .events = POLLOUT };
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return;
-			poll(&pfd, 1, 100);
-			continue;
-		}
-		p += n;
-		len -= (size_t)n;
-		if (s->split)
-			usleep(SPLIT_GAP_US);
-	}
-}
-
-void sim_reply(struct sim *s, const char *text, size_t len)
-{
-	if (s->drop_every && s->commands % s->drop_every == 0)
-		return;
-	sim_put(s, text, len);
-	sim_put(s, s->out_eol, s->out_eol_len);
-}
-
-void sim_reply_str(struct sim *s, const char *text)
-{
-	sim_reply(s, text, strlen(text));
-}
-
-void sim_hang_up(struct sim *s)
-{
-	if (s->master >= 0)
-		close(s->master);
-	if (s->slave >= 0)
-		close(s->slave);
-	s->master = s->slave = -1;
-}
 
 static void serve_line(struct sim *s, const char *line, size_t len)
 {
@@ -135,7 +63,7 @@ static int serve(struct sim *s)
 	static char buf[UPLOAD_MAX + 4096];
 	size_t len = 0;
 
-	while (!stop && s->master >= 0) {
+	while (!sim_stopping() && s->master >= 0) {
 		struct pollfd pfd = { .fd = s->master, .events = POLLIN };
 		ssize_t n;
 		size_t frame;
@@ -216,26 +144,6 @@ static int load_profile(struct sim *s, const char *name)
 	return 0;
 }
 
-static int open_pty(struct sim *s, char *name, size_t size)
-{
-	struct termios t;
-	char path[256];
-
-	if (openpty(&s->master, &s->slave, path, NULL, NULL) != 0) {
-		perror("serialcmd-sim: openpty");
-		return -1;
-	}
-	snprintf(name, size, "%s", path);
-	fcntl(s->master, F_SETFD, FD_CLOEXEC);
-	fcntl(s->slave, F_SETFD, FD_CLOEXEC);
-	fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
-	/* Raw from the start, so nothing is cooked before a client sets it. */
-	tcgetattr(s->slave, &t);
-	cfmakeraw(&t);
-	tcsetattr(s->slave, TCSANOW, &t);
-	return 0;
-}
-
 static long number_arg(const char *opt, const char *v, long max)
 {
 	char *end;
@@ -263,7 +171,6 @@ int main(int argc, char **argv)
 	};
 	struct sim s = { .master = -1, .slave = -1 };
 	const char *link_path = NULL, *eol = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
 	char name[256];
 	int opt, ret;
 
@@ -296,7 +203,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "serialcmd-sim: out of memory for waveforms\n");
 		return 1;
 	}
-	if (open_pty(&s, name, sizeof(name)) != 0)
+	if (sim_open_pty(&s, name, sizeof(name)) != 0)
 		return 1;
 	if (link_path) {
 		unlink(link_path);
@@ -305,9 +212,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sim_catch_signals();
 	printf("%s\n", name);
 	fflush(stdout);
 	ret = serve(&s);

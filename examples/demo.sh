@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 profile=${1:-keithley2000}
 
 out=$(mktemp)
-devices/serialcmd-sim "$profile" >"$out" &
+devices/sim/serialcmd-sim "$profile" >"$out" &
 sim=$!
 trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; rm -f "$out"' EXIT INT TERM
 for _ in $(seq 50); do
@@ -20,8 +20,8 @@ spec="$port?profile=$profile"
 echo "simulated $profile on $port"
 
 echo "\$ serialcmd '$spec' '*IDN?'"
-devices/serialcmd "$spec" '*IDN?'
-echo "\$ devices/serialcmd-query '$spec' '*IDN?'      # the README's C example"
-devices/serialcmd-query "$spec" '*IDN?'
+tools/serialcmd "$spec" '*IDN?'
+echo "\$ examples/serialcmd-query '$spec' '*IDN?'      # the README's C example"
+examples/serialcmd-query "$spec" '*IDN?'
 echo "\$ python3 python/examples/query.py '$spec'"
 PYTHONPATH=python /usr/bin/python3 python/examples/query.py "$spec"

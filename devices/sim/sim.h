@@ -36,14 +36,18 @@ struct sim {
 	unsigned long long rng;
 };
 
-/* sim-main.c: output. put() writes raw bytes; reply() adds the terminator
- * (and honours drop_every/latency); hang_up() closes the pty. */
+/* sim-io.c, the bottom layer: output. put() writes raw bytes; reply() adds
+ * the terminator (and honours drop_every); hang_up() closes the pty. */
 void sim_put(struct sim *s, const void *buf, size_t len);
 void sim_reply(struct sim *s, const char *text, size_t len);
 void sim_reply_str(struct sim *s, const char *text);
 void sim_hang_up(struct sim *s);
 void sim_sleep_ms(unsigned ms);
 int sim_stopping(void);
+/* SIGTERM and SIGINT raise the stop flag; SIGPIPE is ignored. */
+void sim_catch_signals(void);
+/* A raw pty in s->master/s->slave; its path in name. -1 on failure. */
+int sim_open_pty(struct sim *s, char *name, size_t size);
 
 /* sim-scpi.c: answer one command line from the profile's dialogue,
  * properties and error queue. */
@@ -60,7 +64,7 @@ int sim_wave_answer(struct sim *s, const char *line, size_t len);
  * terminator. */
 size_t sim_wave_frame(struct sim *s, const char *buf, size_t len);
 
-/* sim-faulty.c: answer one of devices/faults.h's commands. */
+/* sim-faulty.c: answer one of devices/sim/faults.h's commands. */
 void sim_faulty_answer(struct sim *s, const char *line);
 
 #endif
