@@ -582,6 +582,19 @@ SERIALCMD_API const char *client_error_name(int code);
 SERIALCMD_API const char *client_spec_keys(void);
 
 /**
+ * The kind of value a spec key takes, so bindings can write keyword values
+ * in the spec syntax without a key list of their own: "uint" (a decimal
+ * number), "bool" (0 or 1), "word" (one of a few names, e.g. parity=even),
+ * "eol" (a terminator, with escapes), "text" (printable characters) or
+ * "profile" (a profile name).
+ * @param key A key from client_spec_keys().
+ * @return A static string; NULL (CLIENT_ERR_ARG) if key is NULL or not a
+ *         spec key.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_spec_key_type(const char *key);
+
+/**
  * The library's version, e.g. "1.0.0".
  * @return A static string.
  * @since 1.0.0

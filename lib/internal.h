@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "options.h"
 #include "serialcmd.h"
 #include "transport.h"
 
@@ -72,14 +73,6 @@ void rxbuf_consume(struct rxbuf *b, size_t n);
 #define CONFIG_MAX_REPLY ((size_t)1 << 30)
 #define CONFIG_MAX_DELAY_MS 600000u
 
-/* spec.c */
-void config_defaults(struct client_config *cfg);
-/* Would key=value be accepted in a spec? 0 if so; else -1 with *accepted
- * set to the accepted values. For profiles, which hold spec options. */
-int config_check_option(const char *key, const char *value, const char **accepted);
-/* Parse one terminator value (name or escapes) into out; returns its length
- * or -1. Exposed for profiles and tests. */
-int eol_parse(const char *text, char *out, size_t size);
 
 /* port-lock.c: exclusive use of a local port. port_flock() keeps out other
  * serialcmd handles and flock users; port_exclusive() sets TIOCEXCL, which

@@ -96,7 +96,11 @@ static int parse_number(const char *v, double *out)
 static int top_key(struct parser *ps, const char *key, const char *value)
 {
 	struct profile *p = ps->p;
-	const char *accepted;
+	const struct option_def *o;
+	/* Options are parsed here only to check them: the spec parser applies
+	 * them, in order, later. */
+	struct client_config scratch;
+	char accepted[512];
 
 	if (strcmp(key, "name") == 0)
 		return copy_text(ps, p->name, sizeof(p->name), value);
@@ -134,19 +138,22 @@ static int top_key(struct parser *ps, const char *key, const char *value)
 	if (strcmp(key, "profile") == 0 || strcmp(key, "port") == 0)
 		return perr(ps, "a profile cannot set", key);
 	/* Everything else is a spec option, checked as the spec would. */
-	if (config_check_option(key, value, &accepted) != 0)
+	o = option_find(key);
+	if (!o || o->type == OPTION_PROFILE || option_parse(o, &scratch, value) != 0)
 		return err_set(CLIENT_ERR_OPTION, "profile %s, line %d: bad %s '%s' (accepted: %s)", ps->path,
-			       ps->line, key, value, accepted);
+			       ps->line, key, value,
+			       o ? option_accepted(o, accepted, sizeof(accepted))
+				 : option_profile_keys(accepted, sizeof(accepted)));
 	{
-		struct profile_option *o = grow(ps, p->options, &p->noptions, sizeof(*o));
+		struct profile_option *po = grow(ps, p->options, &p->noptions, sizeof(*po));
 
-		if (!o)
+		if (!po)
 			return client_last_error();
-		p->options = o;
-		o += p->noptions - 1;
-		snprintf(o->key, sizeof(o->key), "%s", key);
-		o->line = ps->line;
-		return copy_text(ps, o->value, sizeof(o->value), value);
+		p->options = po;
+		po += p->noptions - 1;
+		snprintf(po->key, sizeof(po->key), "%s", key);
+		po->line = ps->line;
+		return copy_text(ps, po->value, sizeof(po->value), value);
 	}
 }
 
@@ -242,12 +249,14 @@ static int waveform_key(struct parser *ps, const char *key, const char *value)
  * profile that loads also applies, and a bad one is refused with its line. */
 static int spec_text(struct parser *ps, char *dst, size_t size, const char *key, const char *value)
 {
-	const char *accepted;
+	const struct option_def *o = option_find(key);
+	struct client_config scratch;
+	char accepted[256];
 
-	if (config_check_option(key, value, &accepted) != 0)
+	if (option_parse(o, &scratch, value) != 0)
 		return err_set(CLIENT_ERR_OPTION,
 			       "profile %s, line %d: bad [errors] value '%s' (accepted: %s)", ps->path,
-			       ps->line, value, accepted);
+			       ps->line, value, option_accepted(o, accepted, sizeof(accepted)));
 	return copy_text(ps, dst, size, value);
 }
 

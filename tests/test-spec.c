@@ -217,6 +217,56 @@ static void test_error_names(void **state)
 		assert_string_not_equal(client_error_name(code), "CLIENT_ERR_UNKNOWN");
 }
 
+/* The option table drives everything by key: each default is a value the
+ * key accepts, each value reads back as it was set, each key is listed
+ * and typed, and each refusal quotes the table's accepted text. */
+static void test_option_table(void **state)
+{
+	struct client_config def, cfg;
+	char text[256], accepted[256], spec[600];
+
+	(void)state;
+	config_defaults(&def);
+	assert_true(option_count() > 0);
+	for (size_t i = 0; i < option_count(); i++) {
+		const struct option_def *o = option_at(i);
+
+		assert_non_null(strstr(client_spec_keys(), o->name));
+		assert_non_null(client_spec_key_type(o->name));
+		assert_true(strlen(option_accepted(o, accepted, sizeof(accepted))) > 4);
+		if (o->type == OPTION_PROFILE)
+			continue;
+		if (o->def)
+			assert_int_equal(option_parse(o, &cfg, o->def), 0);
+		/* Format the default and parse it back: the config is unchanged. */
+		assert_int_equal(option_format(o, &def, text, sizeof(text)), 0);
+		cfg = def;
+		if (text[0] || o->min == 0)
+			assert_int_equal(option_parse(o, &cfg, text), 0);
+		assert_memory_equal(&cfg, &def, sizeof(cfg));
+		/* A value no key accepts is refused with the table's text. */
+		snprintf(spec, sizeof(spec), "/dev/x?%s=\\q\x01", o->name);
+		assert_int_equal(client_config_parse(&cfg, spec), CLIENT_ERR_OPTION);
+		if (!strstr(client_last_message(), accepted))
+			fail_msg("%s: '%s' lacks '%s'", o->name, client_last_message(), accepted);
+	}
+	assert_null(client_spec_key_type("speed"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+	assert_string_equal(client_spec_key_type("eol"), "eol");
+	assert_string_equal(client_spec_key_type("parity"), "word");
+	/* Terminators read back in a form that parses to the same bytes. */
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?read_eol=\\x01CR&write_eol="), CLIENT_OK);
+	assert_int_equal(option_format(option_find("read_eol"), &cfg, text, sizeof(text)), 0);
+	assert_string_equal(text, "\\x01CR");
+	assert_int_equal(option_format(option_find("write_eol"), &cfg, text, sizeof(text)), 0);
+	assert_string_equal(text, "");
+	/* A hand-filled field out of range is named with the same limits. */
+	cfg = def;
+	cfg.bits = 9;
+	assert_int_equal(option_check_all(&cfg), CLIENT_ERR_OPTION);
+	assert_string_equal(client_last_message(), ": bad bits 9 (accepted: 5, 6, 7 or 8)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_eol_forms),
 		cmocka_unit_test(test_eol_sets_both),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_option_table),
 		cmocka_unit_test(test_init_errors),
 		cmocka_unit_test(test_tolerated_separators),
 		cmocka_unit_test(test_config_new),

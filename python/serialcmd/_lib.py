@@ -186,6 +186,12 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # const char *client_error_name(int code);
     fn("client_error_name", c_char_p, [c_int], False)
 
+    # const char *client_spec_keys(void);
+    fn("client_spec_keys", c_char_p, [], False)
+
+    # const char *client_spec_key_type(const char *key);
+    fn("client_spec_key_type", c_char_p, [c_char_p], True)
+
     # const char *client_version(void);
     fn("client_version", c_char_p, [], False)
 
@@ -226,6 +232,8 @@ class Library:
     client_last_message: Callable[..., Any]
     client_strerror: Callable[..., Any]
     client_error_name: Callable[..., Any]
+    client_spec_keys: Callable[..., Any]
+    client_spec_key_type: Callable[..., Any]
     client_version: Callable[..., Any]
 
     def __init__(self, dll: ctypes.CDLL, path: str) -> None:
@@ -261,6 +269,14 @@ class Library:
         if isinstance(err, InstrumentError):
             err.instrument_code = self.client_last_instrument_error()
         return err
+
+    def spec_keys(self) -> List[str]:
+        """The keys a spec accepts, in the library's order."""
+        return _text(self.client_spec_keys()).split(",")
+
+    def spec_key_type(self, key: str) -> str:
+        """The kind of value a spec key takes, e.g. "bool" or "eol"."""
+        return _text(self.client_spec_key_type(key.encode("utf-8", "surrogateescape")))
 
     def validate_spec(self, spec: str) -> None:
         """Parse a full spec with client_config_new() and free the result,

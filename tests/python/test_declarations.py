@@ -101,7 +101,7 @@ def test_argtypes_and_restype_match_the_prototypes(lib):
 FAILING = {
     "client_init_py", "client_read_reply", "client_send_cmd_reply_n", "client_send_cmd_n",
     "client_query_block", "client_write_block", "client_list_ports", "client_find_ports",
-    "client_set_timeout", "client_get_timeout", "client_config_new",
+    "client_set_timeout", "client_get_timeout", "client_config_new", "client_spec_key_type",
 }
 
 
@@ -141,6 +141,8 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch):
 
         monkeypatch.setattr(fresh, name, counted)
     monkeypatch.setattr(_lib, "_default", fresh)
+    # The key list is read once per process: read it again from fresh.
+    monkeypatch.setattr(serialcmd._spec, "_types", None)
 
     assert serialcmd.library_version() == fresh.version
     assert serialcmd.check_spec(faulty, timeout=1) == f"{faulty}?timeout_ms=1000"
@@ -169,10 +171,17 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch):
 
 def test_spec_keys_match_the_library(lib):
     """The package's keyword list is the library's, key for key, so a key
-    added to the C parser cannot be forgotten here."""
+    added to the C option table is a keyword at once; each key's kind
+    decides how make_spec() writes its value."""
     from serialcmd import _spec
 
     # const char *client_spec_keys(void);
     keys = lib.dll.client_spec_keys
     keys.restype, keys.argtypes = ctypes.c_char_p, []
     assert tuple(keys().decode().split(",")) == _spec.SPEC_KEYS
+    assert _spec.KEYWORDS == _spec.SPEC_KEYS + ("timeout",)
+    types = _spec.key_types()
+    assert types["exclusive"] == "bool" and types["read_eol"] == "eol" and types["baud"] == "uint"
+    assert set(types.values()) <= {"uint", "bool", "word", "eol", "text", "profile"}
+    with pytest.raises(serialcmd.Error, match="unknown key 'speed'"):
+        lib.spec_key_type("speed")
