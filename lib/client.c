@@ -24,6 +24,8 @@ static int config_check(const struct client_config *cfg)
 {
 	if (!memchr(cfg->port, '\0', sizeof(cfg->port)) || !cfg->port[0])
 		return err_set(CLIENT_ERR_OPTION, "config: empty or unterminated port");
+	if (transport_check_port(cfg->port))
+		return client_last_error();
 	return option_check_all(cfg);
 }
 

@@ -82,9 +82,15 @@ int port_exclusive(int fd, const char *port);
 void port_release(int fd, pid_t owner);
 int port_busy_error(const char *port, const char *cause);
 
-/* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port. */
+/* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port, and the
+ * check of its syntax alone. */
 int ports_resolve_usb(const char *spec_port, char *path, size_t size);
+int ports_check_usb(const char *spec_port);
 
+/* transport.c: the syntax of a port as the backend that would open it
+ * reads it (host and port number, USB ids), without opening anything:
+ * CLIENT_OK or CLIENT_ERR_OPTION. */
+int transport_check_port(const char *port);
 /* transport.c: pick a backend for the config and open it (a
  * transport_opener; ctx is unused). */
 int transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,

@@ -1,4 +1,5 @@
 /* ports.c - list serial ports from sysfs without opening any of them. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -176,24 +177,42 @@ SERIALCMD_API void client_free_ports(struct client_port_info *list)
 	free(list);
 }
 
-/* "usb:VID:PID[:SERIAL]" -> the one USB serial port with those ids now. */
-int ports_resolve_usb(const char *spec_port, char *path, size_t size)
+/* "usb:VID:PID[:SERIAL]" into its parts; *serial NULL when there is none. */
+static int parse_usb(const char *spec_port, unsigned *vid, unsigned *pid, const char **serial)
 {
-	struct client_port_info *list;
-	unsigned vid, pid;
-	const char *serial = NULL;
-	char found[768] = "";
-	size_t fo = 0;
-	int n, matches = 0, chars = 0;
+	int chars = 0;
 
-	if (sscanf(spec_port, "usb:%4x:%4x%n", &vid, &pid, &chars) != 2 || chars != 13 ||
+	if (sscanf(spec_port, "usb:%4x:%4x%n", vid, pid, &chars) != 2 || chars != 13 ||
+	    !isxdigit((unsigned char)spec_port[4]) || !isxdigit((unsigned char)spec_port[9]) ||
 	    (spec_port[13] && spec_port[13] != ':') || (spec_port[13] == ':' && !spec_port[14]))
 		return err_set(CLIENT_ERR_OPTION,
 			       "%s: a USB port is written usb:VID:PID or usb:VID:PID:SERIAL"
 			       " (4 hex digits each), e.g. usb:0403:6001:FT1ZQ3X9",
 			       spec_port);
-	if (spec_port[13] == ':')
-		serial = spec_port + 14;
+	*serial = spec_port[13] == ':' ? spec_port + 14 : NULL;
+	return CLIENT_OK;
+}
+
+int ports_check_usb(const char *spec_port)
+{
+	unsigned vid, pid;
+	const char *serial;
+
+	return parse_usb(spec_port, &vid, &pid, &serial);
+}
+
+/* "usb:VID:PID[:SERIAL]" -> the one USB serial port with those ids now. */
+int ports_resolve_usb(const char *spec_port, char *path, size_t size)
+{
+	struct client_port_info *list;
+	unsigned vid, pid;
+	const char *serial;
+	char found[768] = "";
+	size_t fo = 0;
+	int n, matches = 0;
+
+	if (parse_usb(spec_port, &vid, &pid, &serial))
+		return client_last_error();
 	n = client_list_ports(&list, 0);
 	if (n < 0)
 		return n;

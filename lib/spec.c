@@ -141,6 +141,10 @@ SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spe
 			       CLIENT_PORT_MAX - 1);
 	memcpy(cfg->port, spec, plen);
 	cfg->port[plen] = '\0';
+	/* The port's syntax is a bad option now, not a surprise at open. */
+	ret = transport_check_port(cfg->port);
+	if (ret)
+		return ret;
 	if (!q)
 		return CLIENT_OK;
 	/* Duplicates are caught by the second walk, which sees every pair. */

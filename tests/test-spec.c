@@ -267,6 +267,48 @@ static void test_option_table(void **state)
 	assert_string_equal(client_last_message(), ": bad bits 9 (accepted: 5, 6, 7 or 8)");
 }
 
+/* The port is checked as the backend would read it when the spec is
+ * parsed, so a bad one is a bad option before anything is opened. */
+static void test_bad_ports(void **state)
+{
+	static const struct {
+		const char *spec, *want;
+	} bad[] = {
+		{ "tcp://host", "no port (expected tcp://HOST:PORT" },
+		{ "tcp://host:", "no port number after ':'" },
+		{ "tcp://:4001", "no host" },
+		{ "tcp://host:70000?baud=9600", "bad port number '70000'" },
+		{ "rfc2217://host", "no port" },
+		{ "rfc2217://[::1", "without ']'" },
+		{ "usb:zz", "usb:VID:PID" },
+		{ "usb:zzzz:6001", "usb:VID:PID" },
+		{ "usb:0403:6001:", "usb:VID:PID" },
+		{ "usb:0403:60011", "usb:VID:PID" },
+		{ "?baud=9600", "empty port" },
+	};
+	struct client_config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (client_config_parse(&cfg, bad[i].spec) != CLIENT_ERR_OPTION)
+			fail_msg("spec '%s': accepted", bad[i].spec);
+		if (!strstr(client_last_message(), bad[i].want))
+			fail_msg("spec '%s': message '%s' lacks '%s'", bad[i].spec, client_last_message(),
+				 bad[i].want);
+	}
+	/* Well-formed ports parse without being looked up. */
+	assert_int_equal(client_config_parse(&cfg, "tcp://nonexistent.invalid:4001"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "rfc2217://[::1]:2217?baud=9600"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "usb:0403:6001:FT1ZQ3X9"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "/dev/serialcmd-no-such-port"), CLIENT_OK);
+	/* A hand-filled config is held to the same. */
+	assert_int_equal(client_config_parse(&cfg, "/dev/x"), CLIENT_OK);
+	snprintf(cfg.port, sizeof(cfg.port), "tcp://host");
+	assert_null(client_open(&cfg));
+	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "no port"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_eol_sets_both),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_option_table),
+		cmocka_unit_test(test_bad_ports),
 		cmocka_unit_test(test_init_errors),
 		cmocka_unit_test(test_tolerated_separators),
 		cmocka_unit_test(test_config_new),
