@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,4 +515,37 @@ void profile_free(struct profile *p)
 	p->props = NULL;
 	p->options = NULL;
 	p->ndialogue = p->nprops = p->noptions = 0;
+}
+
+/* The spec options of a profile, and its error queue for check_errors,
+ * through the option table, in the order of the file. */
+int profile_apply(const struct profile *p, struct client_config *cfg)
+{
+	static const struct {
+		const char *key, *section_key;
+		size_t offset;
+	} errors[] = {
+		{ "error_query", "query", offsetof(struct profile, error_query) },
+		{ "error_none", "none", offsetof(struct profile, error_none) },
+	};
+	char accepted[256];
+
+	for (size_t i = 0; i < p->noptions; i++) {
+		const struct option_def *o = option_find(p->options[i].key);
+
+		/* Checked when the profile was loaded; this cannot fail. */
+		if (!o || option_parse(o, cfg, p->options[i].value) != 0)
+			return err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port, p->path,
+				       p->options[i].line, p->options[i].key);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(errors); i++) {
+		const struct option_def *o = option_find(errors[i].key);
+		const char *value = (const char *)p + errors[i].offset;
+
+		if (value[0] && option_parse(o, cfg, value) != 0)
+			return err_set(CLIENT_ERR_OPTION, "%s: profile %s: bad [errors] %s (accepted: %s)",
+				       cfg->port, p->path, errors[i].section_key,
+				       option_accepted(o, accepted, sizeof(accepted)));
+	}
+	return CLIENT_OK;
 }

@@ -67,25 +67,7 @@ static int apply_profile(struct client_config *cfg, const char *name)
 		snprintf(why, sizeof(why), "%s", client_last_message());
 		return err_set(ret, "%s: %s", cfg->port, why);
 	}
-	for (size_t i = 0; i < p.noptions && ret == CLIENT_OK; i++) {
-		const struct option_def *o = option_find(p.options[i].key);
-
-		/* Checked when the profile was loaded; this cannot fail. */
-		if (!o || option_parse(o, cfg, p.options[i].value) != 0)
-			ret = err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port, p.path,
-				      p.options[i].line, p.options[i].key);
-	}
-	/* The error queue the profile describes serves check_errors. */
-	if (ret == CLIENT_OK && p.error_query[0] &&
-	    option_parse(option_find("error_query"), cfg, p.error_query) != 0)
-		ret = err_set(CLIENT_ERR_OPTION,
-			      "%s: profile %s: [errors] query must be up to 63 printable characters",
-			      cfg->port, p.path);
-	if (ret == CLIENT_OK && p.error_none[0] &&
-	    option_parse(option_find("error_none"), cfg, p.error_none) != 0)
-		ret = err_set(CLIENT_ERR_OPTION,
-			      "%s: profile %s: [errors] none must be up to 63 printable characters",
-			      cfg->port, p.path);
+	ret = profile_apply(&p, cfg);
 	if (ret == CLIENT_OK)
 		snprintf(cfg->profile, sizeof(cfg->profile), "%s", p.name);
 	profile_free(&p);
