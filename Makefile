@@ -36,7 +36,7 @@ SO      := lib/$(SONAME)
 AR_LIB  := lib/libserialcmd.a
 
 TOOLS   := devices/serialcmd-sim devices/serialcmd-query devices/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify
 
 .PHONY: all clean install deps check check-c check-python check-valgrind check-hw demo FORCE
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
@@ -75,8 +75,8 @@ serialcmd.pc: Makefile build/paths.config
 
 # Tools and tests link the static archive: tests reach internal seams and
 # wrap libserialport's calls, which only works on objects being linked.
-SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c devices/sim-wave.c
-devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/faults.h lib/profile.h $(AR_LIB)
+SIM_SRC := devices/sim-main.c devices/sim-scpi.c devices/sim-faulty.c devices/sim-wave.c devices/sim-profile.c
+devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/sim-profile.h devices/faults.h lib/profile.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) -Idevices $(SIM_SRC) $(AR_LIB) -o $@ $(LIBS) -lutil -lm
 
 # udev: the rules are generated from the profiles; the helper links the static
@@ -84,7 +84,7 @@ devices/serialcmd-sim: $(SIM_SRC) devices/sim.h devices/faults.h lib/profile.h $
 udev/gen-rules: udev/gen-rules.c lib/profile.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) $< $(AR_LIB) -o $@ $(LIBS)
 
-udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h $(AR_LIB)
+udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h lib/identify.h $(AR_LIB)
 	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(AR_LIB) -o $@ $(LIBS)
 
 udev/70-serialcmd.rules: udev/gen-rules devices/profiles $(wildcard devices/profiles/*.profile) udev/rules.config
@@ -99,8 +99,9 @@ FORCE:
 devices/serialcmd-query devices/serialcmd: %: %.c $(SO) lib/libserialcmd.so
 	$(CC) $(ALL_CFLAGS) $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
 
-tests/%: tests/%.c tests/*.h devices/faults.h $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) -Idevices -Itests $< tests/sim-helper.c tests/fake-transport.c tests/expect.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
+# Tests also link the simulator's profile sections (devices/sim-profile.c).
+tests/%: tests/%.c tests/*.h devices/faults.h devices/sim-profile.c devices/sim-profile.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) -Idevices -Itests $< tests/sim-helper.c tests/fake-transport.c tests/expect.c devices/sim-profile.c $(AR_LIB) -o $@ $(LIBS) -lcmocka -lutil $(WRAP_$(notdir $@))
 
 WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_port sp_get_port_handle \
 	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \

@@ -99,11 +99,11 @@ static void serve_line(struct sim *s, const char *line, size_t len)
 	}
 	if (s->latency_ms)
 		sim_sleep_ms(s->latency_ms);
-	if (s->prof.sim_delay_ms)
-		sim_sleep_ms(s->prof.sim_delay_ms);
-	if (strcmp(s->prof.sim_mode, "loopback") == 0)
+	if (s->prof.delay_ms)
+		sim_sleep_ms(s->prof.delay_ms);
+	if (strcmp(s->prof.mode, "loopback") == 0)
 		sim_reply(s, line, len); /* what a TX-RX jumper does */
-	else if (strcmp(s->prof.sim_mode, "faulty") == 0)
+	else if (strcmp(s->prof.mode, "faulty") == 0)
 		sim_faulty_answer(s, line);
 	else if (!sim_wave_answer(s, line, len))
 		sim_scpi_answer(s, line);
@@ -197,11 +197,11 @@ static int load_profile(struct sim *s, const char *name)
 	struct client_config cfg;
 	char spec[4200];
 
-	if (profile_load(name, &s->prof) != CLIENT_OK) {
+	if (sim_profile_load(name, &s->prof) != CLIENT_OK) {
 		fprintf(stderr, "serialcmd-sim: %s\n", client_last_message());
 		return -1;
 	}
-	snprintf(spec, sizeof(spec), "sim?profile=%s", strchr(name, '/') ? s->prof.path : name);
+	snprintf(spec, sizeof(spec), "sim?profile=%s", strchr(name, '/') ? s->prof.base.path : name);
 	if (client_config_parse(&cfg, spec) != CLIENT_OK) {
 		fprintf(stderr, "serialcmd-sim: %s\n", client_last_message());
 		return -1;
@@ -288,7 +288,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (eol && set_eol(&s, eol) != 0) {
 		fprintf(stderr, "serialcmd-sim: bad --eol '%s'\n", eol);
-		profile_free(&s.prof);
+		sim_profile_free(&s.prof);
 		return 2;
 	}
 	s.rng = (unsigned long long)getpid() * 2654435761ull + 1;
@@ -316,6 +316,6 @@ int main(int argc, char **argv)
 	sim_hang_up(&s);
 	sim_scpi_free(&s);
 	sim_wave_free(&s);
-	profile_free(&s.prof);
+	sim_profile_free(&s.prof);
 	return ret;
 }

@@ -36,7 +36,7 @@ static void push_error(struct sim *s, const char *text)
 static void pop_error(struct sim *s)
 {
 	if (s->nerr == 0) {
-		sim_reply_str(s, s->prof.error_none[0] ? s->prof.error_none : "0,\"No error\"");
+		sim_reply_str(s, s->prof.base.error_none[0] ? s->prof.base.error_none : "0,\"No error\"");
 		return;
 	}
 	sim_reply_str(s, s->errq[0]);
@@ -61,7 +61,7 @@ static double noise_unit(struct sim *s)
 	return (double)(s->rng >> 11) / (double)(1ull << 52) - 1.0;
 }
 
-static void format_number(const struct profile_property *pr, double v, char *out, size_t size)
+static void format_number(const struct sim_property *pr, double v, char *out, size_t size)
 {
 	int digits = pr->digits >= 0 ? pr->digits : 6;
 
@@ -71,7 +71,7 @@ static void format_number(const struct profile_property *pr, double v, char *out
 		snprintf(out, size, "%.*f", digits, v);
 }
 
-static void get_property(struct sim *s, const struct profile_property *pr)
+static void get_property(struct sim *s, const struct sim_property *pr)
 {
 	char buf[128];
 	char *end;
@@ -109,13 +109,13 @@ static int word_in(const char *word, const char *list)
 static void refuse(struct sim *s, const char *error, unsigned esr_bit)
 {
 	s->esr |= esr_bit;
-	if (s->prof.error_query[0])
+	if (s->prof.base.error_query[0])
 		push_error(s, error);
 	else if (error && *error)
 		sim_reply_str(s, error);
 }
 
-static void set_property(struct sim *s, struct profile_property *pr, const char *value)
+static void set_property(struct sim *s, struct sim_property *pr, const char *value)
 {
 	char buf[128], *copy;
 
@@ -191,7 +191,7 @@ static int answer_registers(struct sim *s, const char *line)
 
 void sim_scpi_answer(struct sim *s, const char *line)
 {
-	struct profile *p = &s->prof;
+	struct sim_profile *p = &s->prof;
 
 	for (size_t i = 0; i < p->ndialogue; i++) {
 		if (strcasecmp(line, p->dialogue[i].query) == 0) {
@@ -200,14 +200,14 @@ void sim_scpi_answer(struct sim *s, const char *line)
 			return;
 		}
 	}
-	if (p->error_query[0] && strcasecmp(line, p->error_query) == 0) {
+	if (p->base.error_query[0] && strcasecmp(line, p->base.error_query) == 0) {
 		pop_error(s);
 		return;
 	}
-	if (p->error_query[0] && answer_registers(s, line))
+	if (p->base.error_query[0] && answer_registers(s, line))
 		return;
 	for (size_t i = 0; i < p->nprops; i++) {
-		struct profile_property *pr = &p->props[i];
+		struct sim_property *pr = &p->props[i];
 		const char *v;
 
 		if (pr->get && strcasecmp(line, pr->get) == 0) {
@@ -220,7 +220,7 @@ void sim_scpi_answer(struct sim *s, const char *line)
 		}
 	}
 	s->esr |= ESR_CME;
-	push_error(s, p->error_query[0] ? p->error_unknown : NULL);
+	push_error(s, p->base.error_query[0] ? p->error_unknown : NULL);
 	if (p->has_unknown_reply)
 		sim_reply_str(s, p->unknown_reply);
 }

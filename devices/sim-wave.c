@@ -47,7 +47,7 @@ static void put_bytes(unsigned char *dst, const void *src, size_t n, int big)
 
 /* Point i of a waveform: integer types count up (so every byte value,
  * the terminator's too, appears in the data); floats trace a sine. */
-static void make_point(const struct profile_waveform *w, unsigned i, unsigned char *out)
+static void make_point(const struct sim_waveform *w, unsigned i, unsigned char *out)
 {
 	double phase = 2 * M_PI * (double)i / (double)w->points;
 	union sample v;
@@ -76,7 +76,7 @@ int sim_wave_init(struct sim *s)
 	if (!s->wave_bytes || !s->wave_len)
 		return -1;
 	for (size_t k = 0; k < n; k++) {
-		const struct profile_waveform *w = &s->prof.waves[k];
+		const struct sim_waveform *w = &s->prof.waves[k];
 		size_t size = type_size(w->datatype);
 
 		s->wave_bytes[k] = malloc((size_t)w->points * size);
@@ -99,7 +99,7 @@ void sim_wave_free(struct sim *s)
 	s->wave_len = NULL;
 }
 
-static double get_value(const struct profile_waveform *w, const unsigned char *p)
+static double get_value(const struct sim_waveform *w, const unsigned char *p)
 {
 	unsigned char host[8];
 	union sample v;
@@ -119,7 +119,7 @@ static double get_value(const struct profile_waveform *w, const unsigned char *p
 	}
 }
 
-static void send_block(struct sim *s, const struct profile_waveform *w, const unsigned char *data, size_t len)
+static void send_block(struct sim *s, const struct sim_waveform *w, const unsigned char *data, size_t len)
 {
 	char header[32];
 	int n;
@@ -134,7 +134,7 @@ static void send_block(struct sim *s, const struct profile_waveform *w, const un
 	sim_reply(s, (const char *)data, len);
 }
 
-static void send_ascii(struct sim *s, const struct profile_waveform *w, const unsigned char *data, size_t len)
+static void send_ascii(struct sim *s, const struct sim_waveform *w, const unsigned char *data, size_t len)
 {
 	size_t size = type_size(w->datatype), count = len / size, o = 0;
 	char *text = malloc(count * 32 + 1);
@@ -218,7 +218,7 @@ int sim_wave_answer(struct sim *s, const char *line, size_t len)
 	size_t which, at;
 
 	for (size_t k = 0; k < s->prof.nwaves; k++) {
-		const struct profile_waveform *w = &s->prof.waves[k];
+		const struct sim_waveform *w = &s->prof.waves[k];
 
 		if (w->get && strcasecmp(line, w->get) == 0) {
 			send_block(s, w, s->wave_bytes[k], s->wave_len[k]);

@@ -6,14 +6,14 @@
 #include <stddef.h>
 
 #include "internal.h"
-#include "profile.h"
+#include "sim-profile.h"
 
 #define SIM_ERRQ_MAX 32
 
 struct sim {
 	int master;
 	int slave; /* kept open so the master never sees a hang-up between clients */
-	struct profile prof;
+	struct sim_profile prof;
 	char in_eol[CLIENT_EOL_MAX]; /* ends each command (what clients write) */
 	size_t in_eol_len;
 	char out_eol[CLIENT_EOL_MAX]; /* ends each reply */

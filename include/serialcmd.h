@@ -509,7 +509,9 @@ SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags);
  * profile (its `usb = VID:PID` lines), without opening any unless
  * CLIENT_FIND_IDENTIFY asks to; then only those ports are opened, with the
  * profile's settings, and kept if the answer to its `identify` query fits
- * its `identify_match` pattern (a busy or silent port is left out).
+ * its `identify_match` pattern (a busy or silent port is left out; blanks,
+ * CR and LF around the answer are ignored; a profile without both keys, or
+ * an answer that holds a NUL byte, identifies nothing), as the udev helper does.
  * @param profile A profile name, as for profile= in a spec.
  * @param list As for client_list_ports().
  * @param flags 0, or CLIENT_FIND_IDENTIFY.

@@ -82,7 +82,8 @@ int err_from_errno(int errnum, const char *port, const char *what)
 			       "%s: %s: permission denied (the user may need to be in the dialout group,"
 			       " or a udev rule granting access)",
 			       port, what);
-	case EBUSY: return port_busy_error(port, strerror(errnum));
+	/* A local port's open diagnoses this itself (port_error()). */
+	case EBUSY: return err_set(CLIENT_ERR_BUSY, "%s: %s: busy (%s)", port, what, strerror(errnum));
 	case EIO:
 	case ENXIO:
 	case ENODEV:

@@ -76,11 +76,12 @@ void rxbuf_consume(struct rxbuf *b, size_t n);
 
 /* port-lock.c: exclusive use of a local port. port_flock() keeps out other
  * serialcmd handles and flock users; port_exclusive() sets TIOCEXCL, which
- * refuses any further open() by non-root. port_busy_error() names the holder. */
+ * refuses any further open() by non-root. port_error() is err_from_errno()
+ * for a failure on a local port: a busy one names the process holding it. */
 int port_flock(int fd, const char *port);
 int port_exclusive(int fd, const char *port);
 void port_release(int fd, pid_t owner);
-int port_busy_error(const char *port, const char *cause);
+int port_error(int errnum, const char *port, const char *what);
 
 /* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port, and the
  * check of its syntax alone. */

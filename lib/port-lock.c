@@ -1,5 +1,5 @@
-/* port-lock.c - exclusive use of a local port (flock + TIOCEXCL), and a
- * busy error that names the process holding the port. */
+/* port-lock.c - exclusive use of a local port (flock + TIOCEXCL), and the
+ * errors of opening one: a busy port's names the process holding it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -89,7 +89,7 @@ static pid_t holder_from_fds(dev_t rdev)
 	return found;
 }
 
-int port_busy_error(const char *port, const char *cause)
+static int port_busy_error(const char *port, const char *cause)
 {
 	struct stat st;
 	pid_t pid = 0;
@@ -116,6 +116,14 @@ int port_busy_error(const char *port, const char *cause)
 	}
 	return err_set(CLIENT_ERR_BUSY, "%s: port busy (%s); the holding process is not visible to this user",
 		       port, cause);
+}
+
+int port_error(int errnum, const char *port, const char *what)
+{
+	/* Only a local port has a holder to look for in /proc. */
+	if (errnum == EBUSY)
+		return port_busy_error(port, strerror(errnum));
+	return err_from_errno(errnum, port, what);
 }
 
 int port_flock(int fd, const char *port)

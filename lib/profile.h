@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* profile.h - device profiles: parsed from devices/profiles/NAME.profile, used
- * by the spec parser (port settings), the simulator (dialogue) and the udev
- * rule generator (USB ids). Internal: nothing here is public API. */
+ * by the spec parser (port settings), find and the udev rule generator (USB
+ * ids, identification). The simulator's sections ([sim], [dialogue],
+ * [property NAME], [waveform NAME] and the simulator's [errors] keys) are
+ * skipped here and parsed by the simulator (devices/sim/sim-profile.c)
+ * through a struct profile_extension. Internal: nothing here is public API. */
 #ifndef SERIALCMD_PROFILE_H
 #define SERIALCMD_PROFILE_H
 
@@ -10,45 +14,16 @@
 #define PROFILE_TEXT_MAX 256
 #define PROFILE_MAX_USB 16
 
+/* profile-name.c: is name a profile name: 1 to PROFILE_NAME_MAX-1 of
+ * [A-Za-z0-9._-], not starting with '.' or '-'? The only check of one. */
+int profile_name_valid(const char *name);
+#define PROFILE_NAME_RULE "1 to 63 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+
 /* A spec option the profile sets, e.g. baud = 115200. */
 struct profile_option {
 	char key[32];
 	char value[PROFILE_TEXT_MAX];
 	int line;
-};
-
-/* One exact-match exchange: query -> reply (reply NULL: no answer). */
-struct profile_dialogue {
-	char *query;
-	char *reply;
-};
-
-/* A value the simulator keeps: read by `get`, written by `set VALUE`. */
-struct profile_property {
-	char name[PROFILE_NAME_MAX];
-	char *get;	 /* query that reads it, e.g. "SOUR:VOLT?" */
-	char *set;	 /* command word that writes it, e.g. "SOUR:VOLT" */
-	char *value;	 /* current value, as text */
-	char *valid;	 /* comma-separated words accepted; NULL: numeric */
-	char *error;	 /* error-queue entry for a rejected set */
-	char *set_reply; /* reply to a set; NULL: none (as SCPI) */
-	double min, max, noise;
-	int has_min, has_max;
-	int digits; /* decimals in the reply; -1: as set */
-	int sci;    /* 1: scientific notation (1.234560E+00) */
-};
-
-/* A waveform the simulator serves as an IEEE 488.2 block (and as text). */
-struct profile_waveform {
-	char name[PROFILE_NAME_MAX];
-	char *get;	 /* query answered with a block, e.g. ":WAV:DATA?" */
-	char *prefix;	 /* text sent before the block, e.g. ":WAV:DATA " */
-	char *ascii_get; /* query answered with the values, comma-separated */
-	char *set;	 /* command that uploads a block, e.g. ":WAV:UPLOAD" */
-	unsigned points;
-	char datatype; /* struct-module letter: b B h H i I f d */
-	int big_endian;
-	double amplitude;
 };
 
 struct profile_usb {
@@ -69,20 +44,9 @@ struct profile {
 	char usb_manufacturer[PROFILE_TEXT_MAX];
 	char usb_product[PROFILE_TEXT_MAX];
 	int usb_interface; /* -1: any */
-	/* simulation */
-	char sim_mode[16]; /* "dialogue" (default), "loopback" or "faulty" */
-	unsigned sim_delay_ms;
-	struct profile_dialogue *dialogue;
-	size_t ndialogue;
-	struct profile_property *props;
-	size_t nprops;
-	struct profile_waveform *waves;
-	size_t nwaves;
-	char error_query[PROFILE_TEXT_MAX];   /* e.g. "SYST:ERR?" */
-	char error_none[PROFILE_TEXT_MAX];    /* e.g. 0,"No error" */
-	char error_unknown[PROFILE_TEXT_MAX]; /* queued for an unknown command */
-	char unknown_reply[PROFILE_TEXT_MAX]; /* answered to an unknown command; "" none */
-	int has_unknown_reply;
+	/* the instrument's error queue ([errors] query and none) */
+	char error_query[PROFILE_TEXT_MAX]; /* e.g. "SYST:ERR?" */
+	char error_none[PROFILE_TEXT_MAX];  /* e.g. 0,"No error" */
 };
 
 /* Find NAME (or a path containing '/') on the search path: $SERIALCMD_DEVICES
@@ -98,5 +62,44 @@ void profile_free(struct profile *p);
  * or CLIENT_ERR_OPTION. */
 struct client_config;
 int profile_apply(const struct profile *p, struct client_config *cfg);
+
+/* The simulator's part of the format. The library knows only the names of
+ * its sections (so that a misspelt section is refused everywhere) and skips
+ * their lines; a program that wants them passes an extension, whose
+ * callbacks get every line of them. A callback returns CLIENT_OK, or an
+ * error set with profile_error() (or CLIENT_ERR_NOMEM). */
+struct profile_parser;
+struct profile_extension {
+	void *ctx;
+	/* A section starts: name is "sim", "dialogue", "property" or
+	 * "waveform"; arg the rest of the section line ("" if none). */
+	int (*section)(void *ctx, const struct profile_parser *ps, const char *name, const char *arg);
+	/* A line of that section, trimmed, never blank or a comment; or, with
+	 * section "errors", an [errors] key the library does not use. */
+	int (*line)(void *ctx, const struct profile_parser *ps, const char *section, char *line);
+	/* The whole file was read. */
+	int (*finish)(void *ctx, const struct profile_parser *ps);
+};
+
+int profile_load_ext(const char *name, struct profile *p, const struct profile_extension *ext);
+int profile_load_file_ext(const char *path, struct profile *p, const struct profile_extension *ext);
+
+/* For extensions: an error naming the file and line ("profile F, line N:
+ * why: what"), or only the file when the parser is past the last line. */
+int profile_error(const struct profile_parser *ps, const char *why, const char *what);
+/* Split "key = value" in place; -1 (no error set) if there is no '='. */
+int profile_split(char *line, char **key, char **value);
+/* Trim blanks at both ends, in place. */
+char *profile_trim(char *s);
+/* Replace *dst by a copy of src. */
+int profile_dup(const struct profile_parser *ps, char **dst, const char *src);
+/* Copy src into a fixed field, refusing what does not fit. */
+int profile_copy(const struct profile_parser *ps, char *dst, size_t size, const char *src);
+/* Grow an array by one zeroed element, bounded (PROFILE_MAX_ENTRIES). */
+void *profile_grow(const struct profile_parser *ps, void *array, size_t *count, size_t elem);
+/* A number; -1 if v is not one (nothing but blanks may follow it). */
+int profile_number(const char *v, double *out);
+
+#define PROFILE_MAX_ENTRIES 4096
 
 #endif

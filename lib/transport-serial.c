@@ -24,7 +24,7 @@ struct serial {
 static int sp_error(enum sp_return r, const char *port, const char *what)
 {
 	if (r == SP_ERR_FAIL)
-		return err_from_errno(sp_last_error_code(), port, what);
+		return port_error(sp_last_error_code(), port, what);
 	if (r == SP_ERR_MEM)
 		return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
 	if (r == SP_ERR_SUPP)
@@ -185,7 +185,7 @@ int transport_serial_open(const struct client_config *cfg, const char *port,
 		/* sp_open() reconfigures the port: lock before it runs. */
 		lock_fd = open(real, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 		if (lock_fd < 0) {
-			ret = err_from_errno(errno, port, "open");
+			ret = port_error(errno, port, "open");
 			goto err_free;
 		}
 		ret = port_flock(lock_fd, port);

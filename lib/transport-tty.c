@@ -195,7 +195,7 @@ int transport_tty_open(const struct client_config *cfg, const char *port, const 
 
 	fd = open(port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return err_from_errno(errno, port, "open");
+		return port_error(errno, port, "open");
 	if (!isatty(fd)) {
 		ret = err_set(CLIENT_ERR_NOPORT, "%s: not a serial port or terminal", port);
 		goto err_close;

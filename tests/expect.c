@@ -1,10 +1,13 @@
-/* expect.c - checks the C tests share. */
+/* expect.c - checks the C tests share, and a private profile directory. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -62,4 +65,46 @@ struct client *open_spec(const char *spec)
 int64_t ms_since(int64_t t0)
 {
 	return (clock_now_ns() - t0) / 1000000;
+}
+
+char profile_dir[64];
+
+int profile_dir_make(void **state)
+{
+	(void)state;
+	snprintf(profile_dir, sizeof(profile_dir), "/tmp/serialcmd-profiles-XXXXXX");
+	if (!mkdtemp(profile_dir))
+		return -1;
+	return setenv("SERIALCMD_DEVICES", profile_dir, 1);
+}
+
+int profile_dir_remove(void **state)
+{
+	DIR *d = opendir(profile_dir);
+	struct dirent *de;
+	char path[128];
+
+	(void)state;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%.40s", profile_dir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(profile_dir);
+	return unsetenv("SERIALCMD_DEVICES");
+}
+
+void profile_dir_write(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.profile", profile_dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
 }

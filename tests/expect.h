@@ -19,4 +19,12 @@ int64_t ms_since(int64_t t0);
 /* Entries in /proc/self/fd, the directory's own descriptor included. */
 int count_fds(void);
 
+/* A private profile directory, first on the search path (SERIALCMD_DEVICES):
+ * make and remove it as a cmocka group's setup and teardown, and write
+ * NAME.profile in it. */
+extern char profile_dir[64];
+int profile_dir_make(void **state);
+int profile_dir_remove(void **state);
+void profile_dir_write(const char *name, const char *text);
+
 #endif

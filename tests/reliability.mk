@@ -20,7 +20,7 @@ CPPCHECK     ?= cppcheck
 GCOVR        ?= gcovr
 
 # What every C test links besides its own file (as the Makefile's tests/% rule).
-TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c))
+TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) devices/sim-profile.c
 
 # C tests added by this file (they also run under valgrind, ASan and TSan).
 TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus
@@ -56,9 +56,12 @@ build/fuzz/libserialcmd.a: $(FUZZ_OBJ)
 	ar rcs $@ $^
 
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h build/fuzz/libserialcmd.a
-	$(CLANG) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< build/fuzz/libserialcmd.a -o $@ $(LIBS) $(WRAP_$(notdir $@))
+	$(CLANG) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< $(EXTRA_$(notdir $@)) build/fuzz/libserialcmd.a -o $@ $(LIBS) $(WRAP_$(notdir $@))
 
 build/fuzz/fuzz-sanitize: udev/sanitize.c udev/sanitize.h
+# The profile target also parses the simulator's sections.
+build/fuzz/fuzz-profile: devices/sim-profile.c devices/sim-profile.h
+EXTRA_fuzz-profile := -Idevices devices/sim-profile.c
 
 fuzz: $(FUZZ_PROGS)
 

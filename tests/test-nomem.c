@@ -23,6 +23,7 @@
 #include "faults.h"
 #include "internal.h"
 #include "profile.h"
+#include "sim-profile.h"
 #include "sim-helper.h"
 
 /* Enough for any of the scenarios below; a run that needs more fails. */
@@ -205,6 +206,17 @@ static int sc_profile_file(void *ctx)
 
 	if (ret == CLIENT_OK)
 		profile_free(&p);
+	return ret;
+}
+
+/* The same file with the simulator's sections (dialogue, properties). */
+static int sc_sim_profile_file(void *ctx)
+{
+	struct sim_profile sp;
+	int ret = sim_profile_load_file(ctx, &sp);
+
+	if (ret == CLIENT_OK)
+		sim_profile_free(&sp);
 	return ret;
 }
 
@@ -410,8 +422,11 @@ static void test_profiles(void **state)
 	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
 	close(fd);
 	for_each_failure("profile_load_file", sc_profile_file, path);
+	for_each_failure("sim_profile_load_file", sc_sim_profile_file, path);
 	unlink(path);
 	for_each_failure("profile_load_file (shipped keithley2000)", sc_profile_file,
+			 "devices/profiles/keithley2000.profile");
+	for_each_failure("sim_profile_load_file (shipped keithley2000)", sc_sim_profile_file,
 			 "devices/profiles/keithley2000.profile");
 }
 

@@ -1,7 +1,7 @@
-/* test-profile.c - device profiles: every shipped one loads; profile= in a
- * spec applies it first so explicit options win; malformed files and unknown
+/* test-profile.c - device profiles: every shipped one loads (in the library
+ * and, with its simulator sections, in the simulator); profile= in a spec
+ * applies it first so explicit options win; malformed files and unknown
  * names fail with file, line and reason. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,56 +13,17 @@
 
 #include <cmocka.h>
 
+#include "expect.h"
 #include "internal.h"
 #include "profile.h"
-
-static char tmpdir[64];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/serialcmd-profiles-XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	return setenv("SERIALCMD_DEVICES", tmpdir, 1);
-}
-
-static int remove_tmpdir(void **state)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *de;
-	char path[128];
-
-	(void)state;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%.40s", tmpdir, de->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(tmpdir);
-	return unsetenv("SERIALCMD_DEVICES");
-}
-
-static void write_profile(const char *name, const char *text)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.profile", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
+#include "sim-profile.h"
 
 static void test_shipped_profiles_load(void **state)
 {
 	static const char *const names[] = { "generic-scpi", "keithley2000", "keysight34401a", "rigol-dp800",
 					     "arduino",	     "loopback",     "faulty" };
 	struct profile p;
+	struct sim_profile sp;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -71,13 +32,20 @@ static void test_shipped_profiles_load(void **state)
 		assert_string_equal(p.name, names[i]);
 		assert_true(p.description[0] != '\0');
 		profile_free(&p);
+		if (sim_profile_load(names[i], &sp) != CLIENT_OK)
+			fail_msg("%s (simulator): %s", names[i], client_last_message());
+		assert_string_equal(sp.base.name, names[i]);
+		sim_profile_free(&sp);
 	}
 	assert_int_equal(profile_load("keithley2000", &p), CLIENT_OK);
 	assert_string_equal(p.identify, "*IDN?");
 	assert_string_equal(p.error_query, ":SYST:ERR?");
-	assert_true(p.ndialogue >= 1);
-	assert_true(p.nprops >= 1);
 	profile_free(&p);
+	assert_int_equal(sim_profile_load("keithley2000", &sp), CLIENT_OK);
+	assert_string_equal(sp.base.error_query, ":SYST:ERR?");
+	assert_true(sp.ndialogue >= 1);
+	assert_true(sp.nprops >= 1);
+	sim_profile_free(&sp);
 	assert_int_equal(profile_load("arduino", &p), CLIENT_OK);
 	assert_int_equal(p.nusb, 5);
 	assert_int_equal(p.usb[0].vid, 0x2341);
@@ -116,7 +84,7 @@ static void test_unknown_profile(void **state)
 	(void)state;
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=no-such-device"), CLIENT_ERR_OPTION);
 	assert_non_null(strstr(client_last_message(), "profile 'no-such-device' not found"));
-	assert_non_null(strstr(client_last_message(), tmpdir));
+	assert_non_null(strstr(client_last_message(), profile_dir));
 	assert_non_null(strstr(client_last_message(), "devices/profiles"));
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=../etc/passwd"), CLIENT_ERR_OPTION);
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=.hidden"), CLIENT_ERR_OPTION);
@@ -131,10 +99,10 @@ static void test_search_path(void **state)
 	struct client_config cfg;
 
 	(void)state;
-	write_profile("generic-scpi", "baud = 1200\n");
+	profile_dir_write("generic-scpi", "baud = 1200\n");
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=generic-scpi"), CLIENT_OK);
 	assert_int_equal(cfg.baud, 1200);
-	write_profile("generic-scpi", "baud = 9600\n");
+	profile_dir_write("generic-scpi", "baud = 9600\n");
 }
 
 static void test_malformed(void **state)
@@ -142,33 +110,51 @@ static void test_malformed(void **state)
 	static const struct {
 		const char *text;
 		const char *want;
+		int sim_only; /* an error inside a simulator section: the library skips it */
 	} cases[] = {
-		{ "baud = 9600\nbaud = fast\n", "line 2: bad baud 'fast' (accepted: a rate" },
-		{ "baud\n", "line 1: expected key = value" },
-		{ "# ok\n\nwhat = ever\n", "line 3: bad what 'ever' (accepted: a spec option" },
-		{ "profile = other\n", "line 1: a profile cannot set: profile" },
-		{ "usb = 403:6001\n", "line 1: usb must be VID:PID" },
-		{ "usb = 0403:6001x\n", "line 1: usb must be VID:PID" },
-		{ "[dialog]\n", "line 1: unknown section" },
-		{ "[dialogue\n", "line 1: a section line must look like [name]" },
-		{ "[dialogue]\n*IDN? -> x\n", "line 2: a dialogue line must look like QUERY => REPLY" },
-		{ "[dialogue]\n => x\n", "line 2: empty query in dialogue" },
-		{ "[property v]\nmin = low\n", "line 2: not a number: low" },
-		{ "[property v]\ndigits = 40\n", "line 2: digits must be 0 to 15" },
-		{ "[property v]\ncolour = red\n", "line 2: unknown property key" },
-		{ "[property v]\ndefault = 1\n", "property v has neither get nor set" },
-		{ "[sim]\nmode = chaos\n", "line 2: mode must be dialogue, loopback or faulty" },
-		{ "[errors]\nqueue = x\n", "line 2: unknown key in [errors]" },
-		{ "read_eol = \\q\n", "line 1: bad read_eol" },
+		{ "baud = 9600\nbaud = fast\n", "line 2: bad baud 'fast' (accepted: a rate", 0 },
+		{ "baud\n", "line 1: expected key = value", 0 },
+		{ "# ok\n\nwhat = ever\n", "line 3: bad what 'ever' (accepted: a spec option", 0 },
+		{ "profile = other\n", "line 1: a profile cannot set: profile", 0 },
+		{ "usb = 403:6001\n", "line 1: usb must be VID:PID", 0 },
+		{ "usb = 0403:6001x\n", "line 1: usb must be VID:PID", 0 },
+		{ "[dialog]\n", "line 1: unknown section", 0 },
+		{ "[dialogue\n", "line 1: a section line must look like [name]", 0 },
+		{ "[property]\nget = V?\n", "line 1: unknown section", 0 },
+		{ "[sim x]\n", "line 1: unknown section", 0 },
+		{ "[dialogue]\n*IDN? -> x\n", "line 2: a dialogue line must look like QUERY => REPLY", 1 },
+		{ "[dialogue]\n => x\n", "line 2: empty query in dialogue", 1 },
+		{ "[property v]\nmin = low\n", "line 2: not a number: low", 1 },
+		{ "[property v]\ndigits = 40\n", "line 2: digits must be 0 to 15", 1 },
+		{ "[property v]\ncolour = red\n", "line 2: unknown property key", 1 },
+		{ "[property v]\ndefault = 1\n", "property v has neither get nor set", 1 },
+		{ "[sim]\nmode = chaos\n", "line 2: mode must be dialogue, loopback or faulty", 1 },
+		{ "[errors]\nqueue = x\n", "line 2: unknown key in [errors]", 0 },
+		{ "read_eol = \\q\n", "line 1: bad read_eol", 0 },
 	};
 	struct client_config cfg;
 	struct profile p;
+	struct sim_profile sp;
 	char want_file[128];
 
 	(void)state;
-	snprintf(want_file, sizeof(want_file), "%s/bad.profile", tmpdir);
+	snprintf(want_file, sizeof(want_file), "%s/bad.profile", profile_dir);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		write_profile("bad", cases[i].text);
+		profile_dir_write("bad", cases[i].text);
+		/* The simulator refuses every case, naming file, line and reason. */
+		if (sim_profile_load("bad", &sp) != CLIENT_ERR_OPTION)
+			fail_msg("case %zu loaded in the simulator", i);
+		if (!strstr(client_last_message(), cases[i].want) ||
+		    !strstr(client_last_message(), want_file))
+			fail_msg("case %zu: '%s' lacks '%s'", i, client_last_message(), cases[i].want);
+		if (cases[i].sim_only) {
+			/* The library does not read the simulator's sections. */
+			if (profile_load("bad", &p) != CLIENT_OK)
+				fail_msg("case %zu: %s", i, client_last_message());
+			profile_free(&p);
+			assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=bad"), CLIENT_OK);
+			continue;
+		}
 		if (profile_load("bad", &p) != CLIENT_ERR_OPTION)
 			fail_msg("case %zu loaded", i);
 		if (!strstr(client_last_message(), cases[i].want) ||
@@ -188,7 +174,7 @@ static void test_malformed(void **state)
 		memset(big, 'a', 2998);
 		big[2998] = '\n';
 		big[2999] = '\0';
-		write_profile("bad", big);
+		profile_dir_write("bad", big);
 		free(big);
 		assert_int_equal(profile_load("bad", &p), CLIENT_ERR_OPTION);
 		assert_non_null(strstr(client_last_message(), "line 1: line longer than 1024 bytes"));
@@ -205,5 +191,5 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 	};
 
-	return cmocka_run_group_tests_name("device profiles", tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests_name("device profiles", tests, profile_dir_make, profile_dir_remove);
 }

@@ -91,17 +91,6 @@ static int pattern_specificity(const char *pat)
 	return n;
 }
 
-static int valid_name(const char *s)
-{
-	if (!*s || *s == '.' || *s == '-' || strlen(s) >= PROFILE_NAME_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '.' || *s == '_' || *s == '-'))
-			return 0;
-	return 1;
-}
-
 /* A path or option that goes into the rule text as it is: no blanks, quotes,
  * backslashes or udev substitutions. */
 static int valid_rule_word(const char *s)
@@ -173,9 +162,8 @@ static int add_file(const char *path)
 	e = &entries[nentries];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%.*s", (int)(len - 8), base);
-	if (len - 8 >= sizeof(e->name) || !valid_name(e->name)) {
-		fprintf(stderr, PROG ": %s: a profile name has only letters, digits, '.', '_' and '-'\n",
-			path);
+	if (len - 8 >= sizeof(e->name) || !profile_name_valid(e->name)) {
+		fprintf(stderr, PROG ": %s: a profile name is " PROFILE_NAME_RULE "\n", path);
 		return -1;
 	}
 	if (profile_load_file(path, &e->p) != CLIENT_OK) {

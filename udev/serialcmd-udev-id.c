@@ -7,7 +7,8 @@
  * generic USB-serial bridge's ids, and pass the candidate profiles, most
  * specific first. For each candidate it opens DEVNODE with the profile's
  * settings, sends the profile's identify query and matches the answer against
- * its identify_match pattern; the first candidate that matches is printed:
+ * its identify_match pattern, as `serialcmd --find --identify` does (both use
+ * lib/identify.c); the first candidate that matches is printed:
  *
  *     ID_SERIALCMD_MODEL=keithley2000
  *     ID_SERIALCMD_SERIAL=1234567        (3rd field of a 4-field *IDN? answer)
@@ -30,7 +31,6 @@
  * Exit status: 0, also when nothing was identified; 2 for bad arguments or a
  * refused port (a message on stderr). -v explains on stderr what happened. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -39,11 +39,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <serialcmd.h>
 
+#include "identify.h"
+#include "internal.h"
 #include "profile.h"
 #include "sanitize.h"
 
@@ -51,13 +52,7 @@
 #define DEFAULT_TIMEOUT_MS 3000
 #define MAX_TIMEOUT_MS 60000
 #define MIN_TIMEOUT_MS 50
-/* Least time kept for writing a query and reading its answer; budgets
- * below it end the probing. */
-#define MIN_QUERY_MS 100
-/* Kept back from each probe for opening and closing the port. */
-#define OPEN_CLOSE_MARGIN_MS 20
 #define MAX_CANDIDATES 32
-#define MAX_IDENT_REPLY 1024
 
 static int verbose;
 
@@ -79,14 +74,6 @@ static void on_deadline(int sig)
 {
 	(void)sig;
 	_exit(0); /* nothing was printed yet: a quiet end */
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* End the process at the deadline, whatever is going on then. */
@@ -114,19 +101,6 @@ static int usage(const char *why)
 		"usage: " PROG " [--timeout-ms=N] [--profile-dir=DIR] [-v] DEVNODE PROFILE...\n"
 		"Identify the instrument on DEVNODE among the PROFILEs; print ID_SERIALCMD_* lines.\n");
 	return 2;
-}
-
-/* Profile names as the library accepts them, and never a path. */
-static int valid_profile_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= PROFILE_NAME_MAX || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (; *s; s++)
-		if (!sanitize_keep((unsigned char)*s))
-			return 0;
-	return 1;
 }
 
 /* Is the port the active kernel console? Its name against
@@ -175,134 +149,14 @@ static long env_hex(const char *key)
 /* May this profile be tried on a port with these USB ids (-1: unknown)? */
 static int profile_fits_port(const struct profile *p, long vid, long pid, long intf)
 {
-	int listed = 0;
-
 	if (vid < 0 || pid < 0)
 		return 1; /* run by hand, outside udev: the caller chose */
-	for (size_t i = 0; i < p->nusb; i++)
-		if ((long)p->usb[i].vid == vid && (long)p->usb[i].pid == pid)
-			listed = 1;
-	if (!listed)
-		return 0;
-	return p->usb_interface < 0 || intf < 0 || p->usb_interface == intf;
-}
-
-/* One query sent on one set of port settings, and what came back. */
-struct probe {
-	struct client_config *cfg;
-	const char *query;
-	int done; /* 1: sent (reply or not) */
-	int ok;	  /* 1: a reply came */
-	char reply[MAX_IDENT_REPLY + 1];
-	size_t len;
-};
-
-/* Would a and b talk to the device the same way? Then one answer serves both. */
-static int same_line(const struct client_config *a, const struct client_config *b)
-{
-	return a->baud == b->baud && a->bits == b->bits && a->parity == b->parity && a->stop == b->stop &&
-	       a->flow == b->flow && a->echo == b->echo && a->write_eol_len == b->write_eol_len &&
-	       memcmp(a->write_eol, b->write_eol, a->write_eol_len) == 0 &&
-	       a->read_eol_len == b->read_eol_len && memcmp(a->read_eol, b->read_eol, a->read_eol_len) == 0;
-}
-
-/* Append "&KEY=0" to spec when this library knows KEY: a probe sends one
- * query and reads one answer, nothing more (no error-queue reads, no
- * reopening after a hang-up), whatever the profile asks for. */
-static void spec_off(char *spec, size_t size, const char *key)
-{
-	const char *keys = client_spec_keys();
-	size_t n = strlen(key), used = strlen(spec);
-
-	for (const char *k = keys; (k = strstr(k, key)) != NULL; k += n) {
-		if ((k == keys || k[-1] == ',') && (k[n] == ',' || k[n] == '\0')) {
-			snprintf(spec + used, size - used, "&%s=0", key);
-			return;
-		}
-	}
-}
-
-static unsigned min_u(unsigned a, unsigned b)
-{
-	return a < b ? a : b;
-}
-
-enum probe_end { PROBE_NEXT, PROBE_STOP };
-
-/* Open, ask, close, all before the deadline. PROBE_STOP when the port
- * cannot be used at all (busy, gone, no access): nothing more is tried. */
-static enum probe_end run_probe(struct probe *pr, int64_t deadline)
-{
-	struct client_config *cfg = pr->cfg;
-	struct client_ret *r;
-	struct client *c;
-	int64_t left = deadline - now_ms() - OPEN_CLOSE_MARGIN_MS;
-	unsigned budget, rest;
-	int code = CLIENT_OK;
-
-	pr->done = 1;
-	if (left < MIN_QUERY_MS) {
-		note("%s: no time left for %s", cfg->port, cfg->profile);
-		return PROBE_STOP;
-	}
-	budget = (unsigned)left;
-	/* The profile's pauses, cut to fit: a board that boots for 2 s after
-	 * the open (Arduino) still gets what the deadline allows. */
-	cfg->open_delay_ms = min_u(cfg->open_delay_ms, budget - MIN_QUERY_MS);
-	rest = budget - cfg->open_delay_ms;
-	/* The query delay counts against the command's timeout, whose
-	 * deadline is checked on every read: half of it is left to read. */
-	cfg->query_delay_ms = min_u(cfg->query_delay_ms, rest / 2);
-	cfg->timeout_ms = min_u(cfg->timeout_ms, rest);
-	if (cfg->timeout_ms < 1)
-		cfg->timeout_ms = 1;
-	cfg->min_gap_ms = 0;
-	cfg->exclusive = 1;
-	cfg->max_reply = MAX_IDENT_REPLY;
-
-	c = client_open(cfg);
-	if (!c) {
-		code = client_last_error();
-		note("%s (%s)", client_last_message(), client_error_name(code));
-		return PROBE_STOP; /* busy, gone, no access...: quietly leave it */
-	}
-	r = client_send_cmd_reply(c, pr->query);
-	if (r) {
-		pr->ok = 1;
-		pr->len = r->len < MAX_IDENT_REPLY ? r->len : MAX_IDENT_REPLY;
-		memcpy(pr->reply, r->ret_data, pr->len);
-		pr->reply[pr->len] = '\0';
-		client_free_ret(r);
-		note("%s: %s answered %zu bytes", cfg->port, pr->query, pr->len);
-	} else {
-		code = client_last_error();
-		note("%s (%s)", client_last_message(), client_error_name(code));
-	}
-	client_destroy(c);
-	return code == CLIENT_ERR_GONE ? PROBE_STOP : PROBE_NEXT;
-}
-
-/* Does the reply fit the profile's pattern? Replies with NUL bytes never do;
- * surrounding blanks (a CR before an LF terminator) are ignored. */
-static int reply_matches(const struct probe *pr, const char *pattern)
-{
-	char text[MAX_IDENT_REPLY + 1];
-	size_t start = 0, end = pr->len;
-
-	if (!pr->ok || memchr(pr->reply, '\0', pr->len))
-		return 0;
-	while (start < end && strchr(" \t\r\n", pr->reply[start]))
-		start++;
-	while (end > start && strchr(" \t\r\n", pr->reply[end - 1]))
-		end--;
-	memcpy(text, pr->reply + start, end - start);
-	text[end - start] = '\0';
-	return fnmatch(pattern, text, 0) == 0;
+	return identify_claims_usb(p, vid, pid, intf);
 }
 
 /* The serial number of an IEEE 488.2 *IDN? answer: the third of four or
  * more comma-separated fields ("MAKER,MODEL,SERIAL,FIRMWARE"). */
-static size_t idn_serial(const struct probe *pr, const char **start)
+static size_t idn_serial(const struct identify_probe *pr, const char **start)
 {
 	const char *f = pr->reply, *end = pr->reply + pr->len, *s3 = NULL, *e3 = NULL;
 	int field = 0;
@@ -324,7 +178,7 @@ static size_t idn_serial(const struct probe *pr, const char **start)
 }
 
 /* Everything printed, in one write, only ID_SERIALCMD_* keys. */
-static void print_result(const char *model, const struct probe *pr)
+static void print_result(const char *model, const struct identify_probe *pr)
 {
 	char out[3 * (SANITIZE_VALUE_MAX + 32)], val[SANITIZE_VALUE_MAX + 1];
 	const char *s = NULL;
@@ -360,7 +214,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct profile prof[MAX_CANDIDATES];
-	static struct probe probes[MAX_CANDIDATES];
+	static struct identify_probe probes[MAX_CANDIDATES];
 	const char *names[MAX_CANDIDATES];
 	int pidx[MAX_CANDIDATES];
 	unsigned timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -391,7 +245,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* The deadline starts now and covers everything below. */
-	deadline = now_ms() + timeout_ms;
+	deadline = clock_deadline_ns(timeout_ms);
 	if (arm_deadline(timeout_ms) != 0) {
 		fprintf(stderr, PROG ": cannot set the deadline timer: %s\n", strerror(errno));
 		return 2;
@@ -413,8 +267,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = optind + 1; i < argc; i++)
-		if (!valid_profile_name(argv[i]))
-			return usage("a profile name has only letters, digits, '.', '_' and '-'");
+		if (!profile_name_valid(argv[i]))
+			return usage("a profile name is " PROFILE_NAME_RULE);
 
 	/* Profiles only from where the installation put them, or --profile-dir. */
 	if (profile_dir ? setenv("SERIALCMD_DEVICES", profile_dir, 1) : unsetenv("SERIALCMD_DEVICES")) {
@@ -427,42 +281,31 @@ int main(int argc, char **argv)
 
 	for (int i = optind + 1; i < argc; i++) {
 		struct profile *p = &prof[nprof];
-		char spec[PROFILE_NAME_MAX + 64];
-		struct client_config *cfg;
 		size_t k;
 
 		if (profile_load(argv[i], p) != CLIENT_OK) {
 			note("%s", client_last_message());
 			continue;
 		}
-		if (!p->identify[0] || !p->identify_match[0] || !profile_fits_port(p, vid, pid, intf)) {
+		if (!identify_possible(p) || !profile_fits_port(p, vid, pid, intf)) {
 			note("profile %s: %s", argv[i],
-			     !p->identify[0] || !p->identify_match[0] ? "has no identify and identify_match"
-								      : "does not list this port's USB ids");
+			     !identify_possible(p) ? "has no identify and identify_match"
+						   : "does not list this port's USB ids");
 			profile_free(p);
 			continue;
 		}
-		/* The port path goes in directly: a spec would read '?' and '&'. */
-		snprintf(spec, sizeof(spec), "port?profile=%s", argv[i]);
-		spec_off(spec, sizeof(spec), "check_errors");
-		spec_off(spec, sizeof(spec), "reconnect");
-		cfg = client_config_new(spec);
-		if (!cfg) {
+		if (identify_probe_init(&probes[nprobes], devnode, argv[i], p) != CLIENT_OK) {
 			note("%s", client_last_message());
 			profile_free(p);
 			continue;
 		}
-		snprintf(cfg->port, sizeof(cfg->port), "%s", devnode);
 		for (k = 0; k < nprobes; k++)
-			if (same_line(probes[k].cfg, cfg) && strcmp(probes[k].query, p->identify) == 0)
+			if (identify_probe_same(&probes[k], &probes[nprobes]))
 				break;
-		if (k == nprobes) {
-			probes[k].cfg = cfg;
-			probes[k].query = p->identify;
+		if (k == nprobes)
 			nprobes++;
-		} else {
-			client_config_free(cfg);
-		}
+		else
+			identify_probe_free(&probes[nprobes]);
 		names[nprof] = argv[i];
 		pidx[nprof++] = (int)k;
 	}
@@ -472,18 +315,26 @@ int main(int argc, char **argv)
 	}
 
 	for (size_t i = 0; i < nprof; i++) {
-		struct probe *pr = &probes[pidx[i]];
+		struct identify_probe *pr = &probes[pidx[i]];
 
-		if (!pr->done && run_probe(pr, deadline) == PROBE_STOP)
-			break;
-		if (reply_matches(pr, prof[i].identify_match)) {
+		if (!pr->done) {
+			int unusable;
+
+			if (identify_probe_run(pr, deadline, &unusable) == CLIENT_OK)
+				note("%s: %s answered %zu bytes", devnode, pr->query, pr->len);
+			else
+				note("%s (%s)", client_last_message(), client_error_name(client_last_error()));
+			if (unusable)
+				break; /* busy, gone, no access, no time: quietly leave it */
+		}
+		if (pr->answered && identify_reply_matches(pr->reply, pr->len, prof[i].identify_match)) {
 			note("%s: identified as %s", devnode, names[i]);
 			print_result(names[i], pr);
 			break;
 		}
 	}
 	for (size_t k = 0; k < nprobes; k++)
-		client_config_free(probes[k].cfg);
+		identify_probe_free(&probes[k]);
 	for (size_t i = 0; i < nprof; i++)
 		profile_free(&prof[i]);
 	return 0;

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* sim-profile.h - the simulator's part of a device profile: [sim], [dialogue],
+ * [property NAME], [waveform NAME] and the [errors] keys unknown and
+ * unknown_reply, on top of what the library reads (lib/profile.h). */
+#ifndef SERIALCMD_SIM_PROFILE_H
+#define SERIALCMD_SIM_PROFILE_H
+
+#include <stddef.h>
+
+#include "profile.h"
+
+/* One exact-match exchange: query -> reply (reply NULL: no answer). */
+struct sim_dialogue {
+	char *query;
+	char *reply;
+};
+
+/* A value the simulator keeps: read by `get`, written by `set VALUE`. */
+struct sim_property {
+	char name[PROFILE_NAME_MAX];
+	char *get;	 /* query that reads it, e.g. "SOUR:VOLT?" */
+	char *set;	 /* command word that writes it, e.g. "SOUR:VOLT" */
+	char *value;	 /* current value, as text */
+	char *valid;	 /* comma-separated words accepted; NULL: numeric */
+	char *error;	 /* error-queue entry for a rejected set */
+	char *set_reply; /* reply to a set; NULL: none (as SCPI) */
+	double min, max, noise;
+	int has_min, has_max;
+	int digits; /* decimals in the reply; -1: as set */
+	int sci;    /* 1: scientific notation (1.234560E+00) */
+};
+
+/* A waveform the simulator serves as an IEEE 488.2 block (and as text). */
+struct sim_waveform {
+	char name[PROFILE_NAME_MAX];
+	char *get;	 /* query answered with a block, e.g. ":WAV:DATA?" */
+	char *prefix;	 /* text sent before the block, e.g. ":WAV:DATA " */
+	char *ascii_get; /* query answered with the values, comma-separated */
+	char *set;	 /* command that uploads a block, e.g. ":WAV:UPLOAD" */
+	unsigned points;
+	char datatype; /* struct-module letter: b B h H i I f d */
+	int big_endian;
+	double amplitude;
+};
+
+struct sim_profile {
+	struct profile base; /* port settings, identity, error query */
+	char mode[16];	     /* "dialogue" (default), "loopback" or "faulty" */
+	unsigned delay_ms;
+	struct sim_dialogue *dialogue;
+	size_t ndialogue;
+	struct sim_property *props;
+	size_t nprops;
+	struct sim_waveform *waves;
+	size_t nwaves;
+	char error_unknown[PROFILE_TEXT_MAX]; /* queued for an unknown command */
+	char unknown_reply[PROFILE_TEXT_MAX]; /* answered to an unknown command */
+	int has_unknown_reply;
+};
+
+/* As profile_load() / profile_load_file(), with the simulator's sections. */
+int sim_profile_load(const char *name, struct sim_profile *sp);
+int sim_profile_load_file(const char *path, struct sim_profile *sp);
+void sim_profile_free(struct sim_profile *sp);
+
+#endif

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* test-identify.c - the one identification rule (lib/identify.c) that
+ * `serialcmd --find --identify` and the udev helper share: which profiles can
+ * identify, which USB ids they claim, how an answer is trimmed and matched,
+ * and that the whole probe, pauses included, keeps its deadline. The probes
+ * run against a pseudo-terminal whose other end answers with chosen bytes.
+ * Also the one profile-name rule (lib/profile-name.c). */
+#include <poll.h>
+#include <pthread.h>
+#include <pty.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "expect.h"
+#include "identify.h"
+#include "internal.h"
+#include "profile.h"
+
+/* Margin allowed past a deadline for scheduling on a loaded machine. */
+#define LATE_MS 150
+
+static void load(const char *name, const char *text, struct profile *p)
+{
+	profile_dir_write(name, text);
+	if (profile_load(name, p) != CLIENT_OK)
+		fail_msg("%s: %s", name, client_last_message());
+}
+
+/* A device on a pty: after each LF it receives, it writes reply (len
+ * bytes); with reply NULL it stays silent. */
+struct device {
+	int master, slave;
+	char path[64];
+	const char *reply;
+	size_t reply_len;
+	char received[256];
+	size_t nreceived;
+	volatile int stopping;
+	pthread_t thread;
+};
+
+static void *device_run(void *arg)
+{
+	struct device *d = arg;
+
+	while (!d->stopping) {
+		struct pollfd pfd = { .fd = d->master, .events = POLLIN };
+		char buf[64];
+		ssize_t n;
+
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		n = read(d->master, buf, sizeof(buf));
+		if (n <= 0)
+			continue;
+		for (ssize_t i = 0; i < n; i++) {
+			if (d->nreceived < sizeof(d->received) - 1)
+				d->received[d->nreceived++] = buf[i];
+			if (buf[i] == '\n' && d->reply && write(d->master, d->reply, d->reply_len) < 0)
+				break;
+		}
+	}
+	return NULL;
+}
+
+static void device_start(struct device *d, const char *reply, size_t len)
+{
+	struct termios t;
+
+	memset(d, 0, sizeof(*d));
+	assert_int_equal(openpty(&d->master, &d->slave, d->path, NULL, NULL), 0);
+	/* Raw both ways, and the slave kept open here so that the master keeps
+	 * working between the probe's open and close. */
+	assert_int_equal(tcgetattr(d->slave, &t), 0);
+	cfmakeraw(&t);
+	assert_int_equal(tcsetattr(d->slave, TCSANOW, &t), 0);
+	d->reply = reply;
+	d->reply_len = len;
+	assert_int_equal(pthread_create(&d->thread, NULL, device_run, d), 0);
+}
+
+static void device_stop(struct device *d)
+{
+	d->stopping = 1;
+	pthread_join(d->thread, NULL);
+	close(d->slave);
+	close(d->master);
+}
+
+#define ACME "eol = LF\ntimeout_ms = 1000\nidentify = *IDN?\n"
+
+/* Only a profile with both keys identifies; the others are not asked. */
+static void test_possible(void **state)
+{
+	struct profile p;
+
+	(void)state;
+	load("both", ACME "identify_match = ACME,*\n", &p);
+	assert_true(identify_possible(&p));
+	profile_free(&p);
+	load("nomatch", ACME, &p);
+	assert_false(identify_possible(&p));
+	profile_free(&p);
+	load("noquery", "eol = LF\nidentify_match = ACME,*\n", &p);
+	assert_false(identify_possible(&p));
+	profile_free(&p);
+}
+
+static void test_claims_usb(void **state)
+{
+	struct profile p;
+
+	(void)state;
+	load("ids", "usb = 1234:5678\nusb = 0403:6001\nusb_interface = 1\n", &p);
+	assert_true(identify_claims_usb(&p, 0x0403, 0x6001, 1));
+	assert_true(identify_claims_usb(&p, 0x1234, 0x5678, -1)); /* interface unknown */
+	assert_false(identify_claims_usb(&p, 0x1234, 0x5678, 0));
+	assert_false(identify_claims_usb(&p, 0x1234, 0x5679, 1));
+	assert_false(identify_claims_usb(&p, -1, -1, -1)); /* not a USB port */
+	profile_free(&p);
+	load("anyif", "usb = 1234:5678\n", &p);
+	assert_true(identify_claims_usb(&p, 0x1234, 0x5678, 3));
+	profile_free(&p);
+}
+
+static int matches(const char *reply, const char *pattern)
+{
+	return identify_reply_matches(reply, strlen(reply), pattern);
+}
+
+static void test_reply_rule(void **state)
+{
+	char big[IDENTIFY_REPLY_MAX + 2];
+
+	(void)state;
+	assert_true(matches("ACME,X,1,2", "ACME,X,*"));
+	/* Blanks, CR and LF around the answer do not count... */
+	assert_true(matches(" \tACME,X\r\n", "ACME,X"));
+	assert_true(matches("ACME,X\r", "ACME,X"));
+	/* ...inside it they do. */
+	assert_false(matches("ACME, X", "ACME,X"));
+	assert_false(matches("ACME,Y", "ACME,X*"));
+	/* No pattern, or nothing left to match: never. */
+	assert_false(matches("ACME,X", ""));
+	assert_false(matches("ACME,X", NULL));
+	assert_false(matches("", "*"));
+	assert_false(matches(" \r\n", "*"));
+	/* A NUL would cut the answer short for fnmatch. */
+	assert_false(identify_reply_matches("ACME\0EVIL", 9, "ACME*"));
+	assert_false(identify_reply_matches("ACME\0", 5, "ACME"));
+	/* Bounded: a longer answer never matches. */
+	memset(big, 'A', sizeof(big));
+	assert_true(identify_reply_matches(big, IDENTIFY_REPLY_MAX, "A*"));
+	assert_false(identify_reply_matches(big, IDENTIFY_REPLY_MAX + 1, "A*"));
+}
+
+/* identify_port() as client_find_ports() uses it, on a real pty. */
+static int ask(const char *reply, size_t len, const char *profile_text, char *received, size_t size)
+{
+	struct device d;
+	struct profile p;
+	int ok;
+
+	load("dev", profile_text, &p);
+	device_start(&d, reply, len);
+	ok = identify_port(d.path, "dev", &p);
+	usleep(20000); /* anything written after the answer would show now */
+	device_stop(&d);
+	profile_free(&p);
+	if (received)
+		snprintf(received, size, "%.*s", (int)d.nreceived, d.received);
+	return ok;
+}
+
+#define S(x) x, sizeof(x) - 1
+
+static void test_identify_on_a_pty(void **state)
+{
+	char got[256];
+
+	(void)state;
+	assert_true(ask(S("ACME,X,1,2\n"), ACME "identify_match = ACME,X,*\n", got, sizeof(got)));
+	/* The probe sends the query and nothing else. */
+	assert_string_equal(got, "*IDN?\n");
+	/* A CR before the LF terminator, blanks around: trimmed. */
+	assert_true(ask(S("  ACME,X \r\n"), ACME "identify_match = ACME,X\n", NULL, 0));
+	assert_false(ask(S("ACME,Y,1,2\n"), ACME "identify_match = ACME,X,*\n", NULL, 0));
+	assert_false(ask(S("ACME\0,X,1,2\n"), ACME "identify_match = ACME*\n", NULL, 0));
+	assert_false(ask(S(" \r\n"), ACME "identify_match = *\n", NULL, 0));
+	/* No pattern: not asked at all, whatever the device would say. */
+	assert_false(ask(S("ACME,X,1,2\n"), ACME, got, sizeof(got)));
+	assert_string_equal(got, "");
+}
+
+/* The profile's pauses are cut to the deadline and the query delay counts
+ * against it: a device that answers at once is still identified in time,
+ * and a silent one costs the deadline and no more. */
+static void test_deadline(void **state)
+{
+	static const char sleepy[] = "eol = LF\nopen_delay_ms = 600000\nquery_delay_ms = 600000\n"
+				     "timeout_ms = 86400000\nidentify = *IDN?\nidentify_match = ACME*\n";
+	struct identify_probe pr;
+	struct device d;
+	struct profile p;
+	int64_t t0;
+	int unusable, took;
+
+	(void)state;
+	load("sleepy", sleepy, &p);
+	device_start(&d, S("ACME,X\n"));
+	assert_int_equal(identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
+	t0 = clock_now_ns();
+	assert_int_equal(identify_probe_run(&pr, clock_deadline_ns(600), &unusable), CLIENT_OK);
+	took = (int)ms_since(t0);
+	assert_true(pr.answered);
+	assert_false(unusable);
+	assert_true(identify_reply_matches(pr.reply, pr.len, p.identify_match));
+	if (took > 600 + LATE_MS)
+		fail_msg("identified in %d ms on a 600 ms deadline", took);
+	identify_probe_free(&pr);
+	device_stop(&d);
+
+	device_start(&d, NULL, 0);
+	assert_int_equal(identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
+	t0 = clock_now_ns();
+	assert_int_equal(identify_probe_run(&pr, clock_deadline_ns(600), &unusable), CLIENT_ERR_TIMEOUT);
+	took = (int)ms_since(t0);
+	assert_false(pr.answered);
+	assert_false(unusable);
+	if (took > 600 + LATE_MS || took < 400)
+		fail_msg("a silent device took %d ms on a 600 ms deadline", took);
+	identify_probe_free(&pr);
+
+	/* No time left: the port is not even opened. */
+	assert_int_equal(identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
+	assert_int_equal(identify_probe_run(&pr, clock_deadline_ns(50), &unusable), CLIENT_ERR_TIMEOUT);
+	assert_true(unusable);
+	identify_probe_free(&pr);
+	usleep(50000);
+	assert_int_equal(d.nreceived, 5 + 1); /* the first probe's query only */
+	device_stop(&d);
+	profile_free(&p);
+
+	/* find's deadline: the profile's own timeout. */
+	t0 = clock_now_ns();
+	assert_false(ask(NULL, 0, "eol = LF\ntimeout_ms = 300\nidentify = *IDN?\nidentify_match = *\n", NULL, 0));
+	took = (int)ms_since(t0);
+	if (took > 300 + LATE_MS)
+		fail_msg("find's probe of a silent device took %d ms on a 300 ms timeout", took);
+}
+
+/* A port that cannot be opened ends the probing of that port. */
+static void test_busy_port(void **state)
+{
+	struct identify_probe pr;
+	struct device d;
+	struct profile p;
+	struct client *holder;
+	int unusable;
+
+	(void)state;
+	load("busy", ACME "identify_match = ACME*\n", &p);
+	device_start(&d, S("ACME\n"));
+	holder = open_spec(d.path);
+	assert_int_equal(identify_probe_init(&pr, d.path, "busy", &p), CLIENT_OK);
+	assert_int_equal(identify_probe_run(&pr, clock_deadline_ns(1000), &unusable), CLIENT_ERR_BUSY);
+	assert_true(unusable);
+	assert_false(pr.answered);
+	identify_probe_free(&pr);
+	client_destroy(holder);
+	device_stop(&d);
+	profile_free(&p);
+}
+
+static void test_profile_names(void **state)
+{
+	static const char *const good[] = { "keithley2000", "rigol-dp800", "a", "A.b_c-9", "x-" };
+	static const char *const bad[] = { "", ".hidden", "-opt", "a/b", "..", "a b", "a\n", "ä", "a?b" };
+	char longest[PROFILE_NAME_MAX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		if (!profile_name_valid(good[i]))
+			fail_msg("'%s' refused", good[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (profile_name_valid(bad[i]))
+			fail_msg("'%s' accepted", bad[i]);
+	assert_false(profile_name_valid(NULL));
+	memset(longest, 'a', sizeof(longest));
+	longest[PROFILE_NAME_MAX - 1] = '\0';
+	assert_true(profile_name_valid(longest));
+	longest[PROFILE_NAME_MAX - 1] = 'a';
+	longest[PROFILE_NAME_MAX] = '\0';
+	assert_false(profile_name_valid(longest));
+	/* The library applies the same rule to profile=. */
+	assert_null(client_config_new("/dev/x?profile=-opt"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "a profile name is"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_possible),      cmocka_unit_test(test_claims_usb),
+		cmocka_unit_test(test_reply_rule),    cmocka_unit_test(test_identify_on_a_pty),
+		cmocka_unit_test(test_deadline),      cmocka_unit_test(test_busy_port),
+		cmocka_unit_test(test_profile_names),
+	};
+
+	return cmocka_run_group_tests(tests, profile_dir_make, profile_dir_remove);
+}
