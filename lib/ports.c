@@ -167,6 +167,7 @@ SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags)
 	closedir(d);
 	if (count)
 		qsort(out, count, sizeof(*out), by_name);
+	ports_set_count(out, (int)count);
 	*list = out;
 	err_clear();
 	return (int)count;
@@ -176,6 +177,47 @@ SERIALCMD_API void client_free_ports(struct client_port_info *list)
 {
 	free(list);
 }
+
+void ports_set_count(struct client_port_info *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		list[i].count = n;
+}
+
+/* The port at index i, or NULL (CLIENT_ERR_ARG set, naming the caller). */
+static const struct client_port_info *port_at(const struct client_port_info *list, int i, const char *what)
+{
+	if (!list || i < 0 || i >= list[0].count) {
+		err_set(CLIENT_ERR_ARG, "%s: %s", what, list ? "index out of range" : "list is NULL");
+		return NULL;
+	}
+	return &list[i];
+}
+
+#define PORT_TEXT(field)                                                                          \
+	SERIALCMD_API const char *client_port_##field(const struct client_port_info *list, int i) \
+	{                                                                                         \
+		const struct client_port_info *p = port_at(list, i, "client_port_" #field);       \
+		return p ? p->field : NULL;                                                       \
+	}
+#define PORT_INT(field)                                                                     \
+	SERIALCMD_API int client_port_##field(const struct client_port_info *list, int i)   \
+	{                                                                                   \
+		const struct client_port_info *p = port_at(list, i, "client_port_" #field); \
+		return p ? p->field : CLIENT_ERR_ARG;                                       \
+	}
+
+PORT_TEXT(name)
+PORT_TEXT(description)
+PORT_TEXT(driver)
+PORT_TEXT(usb_serial)
+PORT_TEXT(usb_manufacturer)
+PORT_TEXT(usb_product)
+PORT_INT(transport)
+PORT_INT(usb_vid)
+PORT_INT(usb_pid)
+PORT_INT(usb_interface)
+PORT_INT(console)
 
 /* "usb:VID:PID[:SERIAL]" into its parts; *serial NULL when there is none. */
 static int parse_usb(const char *spec_port, unsigned *vid, unsigned *pid, const char **serial)

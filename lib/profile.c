@@ -372,8 +372,8 @@ int profile_apply(const struct profile *p, struct client_config *cfg)
 
 		/* Checked when the profile was loaded; this cannot fail. */
 		if (!o || option_parse(o, cfg, p->options[i].value) != 0)
-			return err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port, p->path,
-				       p->options[i].line, p->options[i].key);
+			return err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port,
+				       p->path, p->options[i].line, p->options[i].key);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(errors); i++) {
 		const struct option_def *o = option_find(errors[i].key);

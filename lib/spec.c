@@ -157,3 +157,87 @@ SERIALCMD_API void client_config_free(struct client_config *cfg)
 {
 	free(cfg);
 }
+
+/* What messages about a config name: its port, once it has one. */
+static const char *config_name(const struct client_config *cfg)
+{
+	return cfg->port[0] ? cfg->port : "config";
+}
+
+SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, const char *value)
+{
+	const struct option_def *o;
+	char keys[512];
+	int ret;
+
+	if (!cfg || !key || !value)
+		return err_set(CLIENT_ERR_ARG, "client_config_set: %s is NULL",
+			       !cfg   ? "cfg"
+			       : !key ? "key"
+				      : "value");
+	if (strcmp(key, "port") == 0) {
+		if (!value[0] || strlen(value) >= sizeof(cfg->port))
+			return err_set(CLIENT_ERR_OPTION, "%s: bad port '%.200s' (accepted: 1 to %d bytes)",
+				       config_name(cfg), value, CLIENT_PORT_MAX - 1);
+		ret = transport_check_port(value);
+		if (ret)
+			return ret;
+		snprintf(cfg->port, sizeof(cfg->port), "%s", value);
+		err_clear();
+		return CLIENT_OK;
+	}
+	o = option_find(key);
+	if (!o)
+		return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: port, %s)",
+			       config_name(cfg), key, option_keys(keys, sizeof(keys), ", "));
+	if (o->type == OPTION_PROFILE) {
+		/* Applied to a copy, so a profile that fails leaves cfg as it was. */
+		struct client_config *tmp = malloc(sizeof(*tmp));
+
+		if (!tmp)
+			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory", config_name(cfg));
+		*tmp = *cfg;
+		ret = apply_profile(tmp, value);
+		if (ret == CLIENT_OK)
+			*cfg = *tmp;
+		free(tmp);
+		if (ret)
+			return ret;
+	} else if (option_parse(o, cfg, value) != 0) {
+		return option_bad_value(config_name(cfg), o, value);
+	}
+	err_clear();
+	return CLIENT_OK;
+}
+
+SERIALCMD_API int client_config_get(const struct client_config *cfg, const char *key, char *out, size_t size)
+{
+	const struct option_def *o;
+	char keys[512];
+	int fits;
+
+	if (!cfg || !key || !out)
+		return err_set(CLIENT_ERR_ARG, "client_config_get: %s is NULL",
+			       !cfg   ? "cfg"
+			       : !key ? "key"
+				      : "out");
+	if (strcmp(key, "port") == 0) {
+		fits = size > strlen(cfg->port);
+		if (fits)
+			memcpy(out, cfg->port, strlen(cfg->port) + 1);
+	} else {
+		o = option_find(key);
+		if (!o)
+			return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: port, %s)",
+				       config_name(cfg), key, option_keys(keys, sizeof(keys), ", "));
+		fits = size && option_format(o, cfg, out, size) == 0;
+	}
+	if (!fits) {
+		if (size)
+			out[0] = '\0';
+		return err_set(CLIENT_ERR_ARG,
+			       "client_config_get: the value of '%s' does not fit in %zu bytes", key, size);
+	}
+	err_clear();
+	return CLIENT_OK;
+}

@@ -26,6 +26,7 @@ __all__ = [
     "ClientRet",
     "ClientHandle",
     "ConfigHandle",
+    "PortListHandle",
     "Library",
     "SONAME",
     "ENV_VAR",
@@ -66,25 +67,12 @@ class ClientRet(ctypes.Structure):
     ]
 
 
-class PortInfo(ctypes.Structure):
-    """struct client_port_info (one port from client_list_ports())."""
-
-    _fields_ = [
-        ("name", c_char * 256),
-        ("description", c_char * 256),
-        ("driver", c_char * 64),
-        ("transport", c_int),
-        ("usb_vid", c_int),
-        ("usb_pid", c_int),
-        ("usb_serial", c_char * 128),
-        ("usb_manufacturer", c_char * 128),
-        ("usb_product", c_char * 128),
-        ("usb_interface", c_int),
-        ("console", c_int),
-    ]
+class _PortList(ctypes.Structure):
+    """struct client_port_info: opaque, read through the client_port_*()
+    accessors by index."""
 
 
-PortInfoPointer = POINTER(PortInfo)
+PortListHandle = POINTER(_PortList)
 ClientHandle = POINTER(_Client)
 ConfigHandle = POINTER(_Config)
 ClientRetPointer = POINTER(ClientRet)
@@ -98,6 +86,8 @@ def _errcheck(result: Any, func: Any, args: Any) -> Any:
     """
     if func.restype is c_int:
         failed = result < 0
+    elif func.restype is c_char_p:
+        failed = result is None  # b"" is a string, not a failure
     else:
         failed = not result  # a NULL POINTER(...) is false
     if not failed:
@@ -145,13 +135,46 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     fn("client_write_block", c_int, [ClientHandle, c_char_p, c_char_p, c_size_t], True)
 
     # int client_list_ports(struct client_port_info **list, int flags);
-    fn("client_list_ports", c_int, [POINTER(PortInfoPointer), c_int], True)
+    fn("client_list_ports", c_int, [POINTER(PortListHandle), c_int], True)
 
     # int client_find_ports(const char *profile, struct client_port_info **list, int flags);
-    fn("client_find_ports", c_int, [c_char_p, POINTER(PortInfoPointer), c_int], True)
+    fn("client_find_ports", c_int, [c_char_p, POINTER(PortListHandle), c_int], True)
 
     # void client_free_ports(struct client_port_info *list);
-    fn("client_free_ports", None, [PortInfoPointer], False)
+    fn("client_free_ports", None, [PortListHandle], False)
+
+    # const char *client_port_name(const struct client_port_info *list, int i);
+    fn("client_port_name", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_description(const struct client_port_info *list, int i);
+    fn("client_port_description", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_driver(const struct client_port_info *list, int i);
+    fn("client_port_driver", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_usb_serial(const struct client_port_info *list, int i);
+    fn("client_port_usb_serial", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_usb_manufacturer(const struct client_port_info *list, int i);
+    fn("client_port_usb_manufacturer", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_usb_product(const struct client_port_info *list, int i);
+    fn("client_port_usb_product", c_char_p, [PortListHandle, c_int], True)
+
+    # int client_port_transport(const struct client_port_info *list, int i);
+    fn("client_port_transport", c_int, [PortListHandle, c_int], False)
+
+    # int client_port_usb_vid(const struct client_port_info *list, int i);
+    fn("client_port_usb_vid", c_int, [PortListHandle, c_int], False)
+
+    # int client_port_usb_pid(const struct client_port_info *list, int i);
+    fn("client_port_usb_pid", c_int, [PortListHandle, c_int], False)
+
+    # int client_port_usb_interface(const struct client_port_info *list, int i);
+    fn("client_port_usb_interface", c_int, [PortListHandle, c_int], False)
+
+    # int client_port_console(const struct client_port_info *list, int i);
+    fn("client_port_console", c_int, [PortListHandle, c_int], False)
 
     # int client_last_instrument_error(void);
     fn("client_last_instrument_error", c_int, [], False)
@@ -222,6 +245,17 @@ class Library:
     client_list_ports: Callable[..., Any]
     client_find_ports: Callable[..., Any]
     client_free_ports: Callable[..., Any]
+    client_port_name: Callable[..., Any]
+    client_port_description: Callable[..., Any]
+    client_port_driver: Callable[..., Any]
+    client_port_usb_serial: Callable[..., Any]
+    client_port_usb_manufacturer: Callable[..., Any]
+    client_port_usb_product: Callable[..., Any]
+    client_port_transport: Callable[..., Any]
+    client_port_usb_vid: Callable[..., Any]
+    client_port_usb_pid: Callable[..., Any]
+    client_port_usb_interface: Callable[..., Any]
+    client_port_console: Callable[..., Any]
     client_last_instrument_error: Callable[..., Any]
     client_set_timeout: Callable[..., Any]
     client_get_timeout: Callable[..., Any]
