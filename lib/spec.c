@@ -164,10 +164,21 @@ static const char *config_name(const struct client_config *cfg)
 	return cfg->port[0] ? cfg->port : "config";
 }
 
+/* The option key names, or NULL with the error that lists every key. */
+static const struct option_def *config_key(const struct client_config *cfg, const char *key)
+{
+	const struct option_def *o = option_find(key);
+	char keys[512];
+
+	if (!o)
+		err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: port, %s)",
+			config_name(cfg), key, option_keys(keys, sizeof(keys), ", "));
+	return o;
+}
+
 SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, const char *value)
 {
 	const struct option_def *o;
-	char keys[512];
 	int ret;
 
 	if (!cfg || !key || !value)
@@ -186,10 +197,9 @@ SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, 
 		err_clear();
 		return CLIENT_OK;
 	}
-	o = option_find(key);
+	o = config_key(cfg, key);
 	if (!o)
-		return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: port, %s)",
-			       config_name(cfg), key, option_keys(keys, sizeof(keys), ", "));
+		return client_last_error();
 	if (o->type == OPTION_PROFILE) {
 		/* Applied to a copy, so a profile that fails leaves cfg as it was. */
 		struct client_config *tmp = malloc(sizeof(*tmp));
@@ -213,7 +223,6 @@ SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, 
 SERIALCMD_API int client_config_get(const struct client_config *cfg, const char *key, char *out, size_t size)
 {
 	const struct option_def *o;
-	char keys[512];
 	int fits;
 
 	if (!cfg || !key || !out)
@@ -226,10 +235,9 @@ SERIALCMD_API int client_config_get(const struct client_config *cfg, const char 
 		if (fits)
 			memcpy(out, cfg->port, strlen(cfg->port) + 1);
 	} else {
-		o = option_find(key);
+		o = config_key(cfg, key);
 		if (!o)
-			return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: port, %s)",
-				       config_name(cfg), key, option_keys(keys, sizeof(keys), ", "));
+			return client_last_error();
 		fits = size && option_format(o, cfg, out, size) == 0;
 	}
 	if (!fits) {
