@@ -712,6 +712,17 @@ SERIALCMD_API const char *client_spec_keys(void);
 SERIALCMD_API const char *client_spec_key_type(const char *key);
 
 /**
+ * What a spec key does, the values it accepts and its default, in one line
+ * for help texts, e.g. for "min_gap_ms": "Least time between the end of one
+ * command and the next, in milliseconds. Accepted: 0 to 600000. Default: 0."
+ * @param key A key from client_spec_keys().
+ * @return A static string; NULL (CLIENT_ERR_ARG) if key is NULL or not a
+ *         spec key.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_spec_key_help(const char *key);
+
+/**
  * The library's version, e.g. "1.0.0".
  * @return A static string.
  * @since 1.0.0

@@ -18,42 +18,69 @@ static const char *const flow_words[] = { "none", "xonxoff", "rtscts", "dtrdsr",
 /* Index parity is the value: even indexes false, odd true. */
 static const char *const bool_words[] = { "0", "1", "false", "true", "no", "yes", "off", "on", NULL };
 
-#define FIELD(f) offsetof(struct client_config, f), sizeof(((struct client_config *)0)->f)
-#define LEN(f) offsetof(struct client_config, f)
-#define UINT(key, lo, hi, def)                                                        \
-	{                                                                             \
-#key, OPTION_UINT, lo, hi, NULL, FIELD(key), 0, def, NULL, NULL, NULL \
-	}
-#define BOOL(key, def)                                                                    \
-	{                                                                                 \
-#key, OPTION_BOOL, 0, 1, bool_words, FIELD(key), 0, def, NULL, NULL, NULL \
-	}
+/* Where a key's value lives in struct client_config. */
+#define FIELD(f) .offset = offsetof(struct client_config, f), .size = sizeof(((struct client_config *)0)->f)
+#define UINT(key, lo, hi) .name = #key, .type = OPTION_UINT, .min = lo, .max = hi, FIELD(key)
+#define BOOL(key) .name = #key, .type = OPTION_BOOL, .words = bool_words, FIELD(key)
+#define EOL(key, least)                                             \
+	.name = #key, .type = OPTION_EOL, .min = least, FIELD(key), \
+	.len_offset = offsetof(struct client_config, key##_len)
 
-/* In spec order; the limits are internal.h's CONFIG_MAX_*. */
+/* In spec order; the limits are internal.h's CONFIG_MAX_*. A new key is a
+ * row here, a field in struct client_config, and the code that uses it. */
 static const struct option_def options[] = {
-	{ "baud", OPTION_UINT, 1, 20000000, NULL, FIELD(baud), 0, "9600", "rate in bits per second",
-	  "9600 or 115200", NULL },
-	UINT(bits, 5, 8, "8"),
-	{ "parity", OPTION_WORDS, 0, 0, parity_words, FIELD(parity), 0, "none", NULL, NULL, NULL },
-	UINT(stop, 1, 2, "1"),
-	{ "flow", OPTION_WORDS, 0, 0, flow_words, FIELD(flow), 0, "none", NULL, NULL, NULL },
-	{ "eol", OPTION_EOLS, 1, 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
-	{ "write_eol", OPTION_EOL, 0, 0, NULL, FIELD(write_eol), LEN(write_eol_len), "LF", NULL, NULL, NULL },
-	{ "read_eol", OPTION_EOL, 1, 0, NULL, FIELD(read_eol), LEN(read_eol_len), "LF", NULL, NULL, NULL },
-	UINT(timeout_ms, 1, CONFIG_MAX_TIMEOUT_MS, "2000"),
-	{ "max_reply", OPTION_UINT, 1, CONFIG_MAX_REPLY, NULL, FIELD(max_reply), 0, "67108864", NULL, NULL,
-	  "bytes" },
-	BOOL(exclusive, "1"),
-	BOOL(echo, "0"),
-	UINT(query_delay_ms, 0, CONFIG_MAX_DELAY_MS, "0"),
-	UINT(min_gap_ms, 0, CONFIG_MAX_DELAY_MS, "0"),
-	UINT(open_delay_ms, 0, CONFIG_MAX_DELAY_MS, "0"),
-	BOOL(check_errors, "0"),
-	{ "error_query", OPTION_TEXT, 1, 0, NULL, FIELD(error_query), 0, NULL, "query", "SYST:ERR?", NULL },
-	{ "error_none", OPTION_TEXT, 0, 0, NULL, FIELD(error_none), 0, NULL, "pattern", "0,*", NULL },
-	BOOL(reconnect, "0"),
-	{ "profile", OPTION_PROFILE, 0, 0, NULL, FIELD(profile), 0, NULL, "profile name", "keithley2000",
-	  NULL },
+	{ UINT(baud, 1, 20000000), .def = "9600", .what = "rate in bits per second",
+	  .example = "9600 or 115200", .help = "Line speed." },
+	{ UINT(bits, 5, 8), .def = "8", .help = "Data bits." },
+	{ .name = "parity",
+	  .type = OPTION_WORDS,
+	  .words = parity_words,
+	  FIELD(parity),
+	  .def = "none",
+	  .help = "Parity." },
+	{ UINT(stop, 1, 2), .def = "1", .help = "Stop bits." },
+	{ .name = "flow",
+	  .type = OPTION_WORDS,
+	  .words = flow_words,
+	  FIELD(flow),
+	  .def = "none",
+	  .help = "Flow control." },
+	{ .name = "eol", .type = OPTION_EOLS, .min = 1, .help = "Both terminators: read_eol and write_eol." },
+	{ EOL(write_eol, 0), .def = "LF", .help = "Bytes written after each command." },
+	{ EOL(read_eol, 1), .def = "LF", .help = "Bytes that end each reply." },
+	{ UINT(timeout_ms, 1, CONFIG_MAX_TIMEOUT_MS), .def = "2000",
+	  .help = "Deadline per command, in milliseconds." },
+	{ UINT(max_reply, 1, CONFIG_MAX_REPLY), .def = "67108864", .unit = "bytes",
+	  .help = "Longest reply accepted." },
+	{ BOOL(exclusive), .def = "1", .help = "Lock the port against other processes." },
+	{ BOOL(echo), .def = "0", .help = "The device echoes each command line: check and drop it." },
+	{ UINT(query_delay_ms, 0, CONFIG_MAX_DELAY_MS), .def = "0",
+	  .help = "Pause after writing a command before reading its reply, in milliseconds." },
+	{ UINT(min_gap_ms, 0, CONFIG_MAX_DELAY_MS), .def = "0",
+	  .help = "Least time between the end of one command and the next, in milliseconds." },
+	{ UINT(open_delay_ms, 0, CONFIG_MAX_DELAY_MS), .def = "0",
+	  .help = "Pause after opening, in milliseconds (boards that reset when the port opens)." },
+	{ BOOL(check_errors), .def = "0", .help = "After each command, read the instrument's error queue." },
+	{ .name = "error_query",
+	  .type = OPTION_TEXT,
+	  .min = 1,
+	  FIELD(error_query),
+	  .what = "query",
+	  .example = "SYST:ERR?",
+	  .help = "The query that reads the error queue." },
+	{ .name = "error_none",
+	  .type = OPTION_TEXT,
+	  FIELD(error_none),
+	  .what = "pattern",
+	  .example = "0,*",
+	  .help = "fnmatch pattern of \"no error\"; empty: a leading 0, as 0,\"No error\"." },
+	{ BOOL(reconnect), .def = "0", .help = "After \"device gone\", the next command reopens the port." },
+	{ .name = "profile",
+	  .type = OPTION_PROFILE,
+	  FIELD(profile),
+	  .what = "profile name",
+	  .example = "keithley2000",
+	  .help = "A device profile, applied before the other keys." },
 };
 
 /* The spec parser marks the keys seen in an unsigned bit mask. */
@@ -480,6 +507,38 @@ SERIALCMD_API const char *client_spec_keys(void)
 
 	pthread_once(&once, fill_spec_keys);
 	return spec_keys;
+}
+
+/* Each key's help, accepted values and default, made once. */
+static char key_help[ARRAY_SIZE(options)][384];
+
+static void fill_key_help(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+		const struct option_def *o = &options[i];
+		char accepted[256];
+		size_t n = 0;
+
+		put(key_help[i], sizeof(key_help[i]), &n, "%s Accepted: %s.", o->help,
+		    option_accepted(o, accepted, sizeof(accepted)));
+		if (o->def)
+			put(key_help[i], sizeof(key_help[i]), &n, " Default: %s.", o->def);
+	}
+}
+
+SERIALCMD_API const char *client_spec_key_help(const char *key)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const struct option_def *o = key ? option_find(key) : NULL;
+
+	if (!o) {
+		err_set(CLIENT_ERR_ARG, "client_spec_key_help: %s%s%s", key ? "unknown key '" : "key is NULL",
+			key ? key : "", key ? "'" : "");
+		return NULL;
+	}
+	pthread_once(&once, fill_key_help);
+	err_clear();
+	return key_help[o - options];
 }
 
 SERIALCMD_API const char *client_spec_key_type(const char *key)

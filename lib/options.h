@@ -32,6 +32,7 @@ struct option_def {
 	const char *what;	  /* what the value is, e.g. "query" (messages) */
 	const char *example;	  /* e.g. "SYST:ERR?" (messages) */
 	const char *unit;	  /* UINT: e.g. "bytes" (messages) */
+	const char *help;	  /* one sentence on what the key does */
 };
 
 /* The key named key, or NULL. */

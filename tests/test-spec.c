@@ -234,6 +234,9 @@ static void test_option_table(void **state)
 
 		assert_non_null(strstr(client_spec_keys(), o->name));
 		assert_non_null(client_spec_key_type(o->name));
+		/* Every key has help, and the help says what it accepts. */
+		assert_non_null(strstr(client_spec_key_help(o->name),
+				       option_accepted(o, accepted, sizeof(accepted))));
 		assert_true(strlen(option_accepted(o, accepted, sizeof(accepted))) > 4);
 		if (o->type == OPTION_PROFILE)
 			continue;
@@ -251,6 +254,13 @@ static void test_option_table(void **state)
 		if (!strstr(client_last_message(), accepted))
 			fail_msg("%s: '%s' lacks '%s'", o->name, client_last_message(), accepted);
 	}
+	assert_string_equal(client_spec_key_help("min_gap_ms"),
+			    "Least time between the end of one command and the next, in milliseconds."
+			    " Accepted: 0 to 600000. Default: 0.");
+	assert_string_equal(client_spec_key_help("parity"),
+			    "Parity. Accepted: none, odd, even, mark or space. Default: none.");
+	assert_null(client_spec_key_help("speed"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
 	assert_null(client_spec_key_type("speed"));
 	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
 	assert_string_equal(client_spec_key_type("eol"), "eol");
