@@ -526,18 +526,28 @@ static void fill_key_help(void)
 	}
 }
 
+/* The key a public call was given, or NULL with CLIENT_ERR_ARG set; the
+ * last error cleared when it is found. */
+static const struct option_def *public_key(const char *key, const char *fn)
+{
+	const struct option_def *o = key ? option_find(key) : NULL;
+
+	if (!o)
+		err_set(CLIENT_ERR_ARG, "%s: %s%s%s", fn, key ? "unknown key '" : "key is NULL",
+			key ? key : "", key ? "'" : "");
+	else
+		err_clear();
+	return o;
+}
+
 SERIALCMD_API const char *client_spec_key_help(const char *key)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	const struct option_def *o = key ? option_find(key) : NULL;
+	const struct option_def *o = public_key(key, "client_spec_key_help");
 
-	if (!o) {
-		err_set(CLIENT_ERR_ARG, "client_spec_key_help: %s%s%s", key ? "unknown key '" : "key is NULL",
-			key ? key : "", key ? "'" : "");
+	if (!o)
 		return NULL;
-	}
 	pthread_once(&once, fill_key_help);
-	err_clear();
 	return key_help[o - options];
 }
 
@@ -548,13 +558,7 @@ SERIALCMD_API const char *client_spec_key_type(const char *key)
 		[OPTION_EOL] = "eol",	      [OPTION_EOLS] = "eol",  [OPTION_TEXT] = "text",
 		[OPTION_PROFILE] = "profile",
 	};
-	const struct option_def *o = key ? option_find(key) : NULL;
+	const struct option_def *o = public_key(key, "client_spec_key_type");
 
-	if (!o) {
-		err_set(CLIENT_ERR_ARG, "client_spec_key_type: %s%s%s", key ? "unknown key '" : "key is NULL",
-			key ? key : "", key ? "'" : "");
-		return NULL;
-	}
-	err_clear();
-	return names[o->type];
+	return o ? names[o->type] : NULL;
 }
