@@ -10,6 +10,7 @@
 #include <pty.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ struct device {
 	size_t reply_len;
 	char received[256];
 	size_t nreceived;
-	volatile int stopping;
+	atomic_int stopping;
 	pthread_t thread;
 };
 
@@ -52,7 +53,7 @@ static void *device_run(void *arg)
 {
 	struct device *d = arg;
 
-	while (!d->stopping) {
+	while (!atomic_load(&d->stopping)) {
 		struct pollfd pfd = { .fd = d->master, .events = POLLIN };
 		char buf[64];
 		ssize_t n;
@@ -90,7 +91,7 @@ static void device_start(struct device *d, const char *reply, size_t len)
 
 static void device_stop(struct device *d)
 {
-	d->stopping = 1;
+	atomic_store(&d->stopping, 1);
 	pthread_join(d->thread, NULL);
 	close(d->slave);
 	close(d->master);
