@@ -149,41 +149,17 @@ enum client_flow {
 #define CLIENT_EOL_MAX 16
 
 /**
- * Everything a handle is opened with. Fill it from a spec string with
- * client_config_parse() (which sets defaults first), then change fields
- * directly if you like, and open with client_open(). Fields are only ever
- * added at the end of the struct; allocate it with client_config_new() to
- * stay compatible with later library versions.
+ * Everything a handle is opened with: the port and one value per spec key
+ * (client_spec_keys()). Opaque: make it with client_config_new(), change it
+ * with client_config_set() or client_config_parse(), read it with
+ * client_config_get(), open with client_open(), release it with
+ * client_config_free().
  *
  * Defaults: 9600 baud, 8 data bits, no parity, 1 stop bit, no flow control,
  * "\n" written after each command, replies end at "\n", 2000 ms per command,
  * replies up to 64 MiB, exclusive access, no echo, no pauses.
  */
-struct client_config {
-	char port[CLIENT_PORT_MAX];	/**< Port path, e.g. "/dev/ttyUSB0". */
-	int baud;			/**< Bits per second, > 0. */
-	int bits;			/**< Data bits, 5 to 8. */
-	enum client_parity parity;	/**< Parity. */
-	int stop;			/**< Stop bits, 1 or 2. */
-	enum client_flow flow;		/**< Flow control. */
-	char write_eol[CLIENT_EOL_MAX]; /**< Bytes written after each command. */
-	size_t write_eol_len;		/**< Their count, 0 to CLIENT_EOL_MAX. */
-	char read_eol[CLIENT_EOL_MAX];	/**< Bytes that end each reply. */
-	size_t read_eol_len;		/**< Their count, 1 to CLIENT_EOL_MAX. */
-	unsigned int timeout_ms;	/**< Deadline per command, 1 to 86400000 ms. */
-	size_t max_reply;		/**< Longest reply accepted, in bytes. */
-	int exclusive;			/**< Non-zero: lock the port against other processes. */
-	/* Since 1.0.0, from device profiles and the spec keys of the same names: */
-	int echo;		     /**< Non-zero: the device echoes each command line; check and drop it. */
-	unsigned int query_delay_ms; /**< Pause after writing a command before reading its reply. */
-	unsigned int min_gap_ms;     /**< Least time between the end of one command and the next. */
-	unsigned int open_delay_ms;  /**< Pause after opening (boards that reset when the port opens). */
-	char profile[64];	     /**< Name of the profile applied, "" if none. */
-	int check_errors;	     /**< Non-zero: after each command, read the instrument's error queue. */
-	char error_query[64];	     /**< The query that reads it, e.g. "SYST:ERR?". */
-	char error_none[64]; /**< fnmatch pattern of "no error"; "" means a leading 0, as "0,\"No error\"". */
-	int reconnect;	     /**< Non-zero: after "device gone", the next command reopens the port. */
-};
+struct client_config;
 
 /**
  * @defgroup abi The ctypes ABI
@@ -422,8 +398,9 @@ SERIALCMD_API int client_set_trace(struct client *c, client_trace_fn fn, void *u
  */
 
 /**
- * Fill a config with the defaults, then apply a spec string.
- * @param cfg The config to fill. Must not be NULL.
+ * Reset a config to the defaults, then apply a spec string (the port, and
+ * its options through client_config_set()'s rules).
+ * @param cfg A config from client_config_new(). Must not be NULL.
  * @param spec The spec string, as for client_init_py(). Must not be NULL.
  * @return CLIENT_OK, CLIENT_ERR_ARG, CLIENT_ERR_OPTION (the message names the
  *         key and the accepted values).
@@ -448,6 +425,38 @@ SERIALCMD_API struct client_config *client_config_new(const char *spec);
 SERIALCMD_API void client_config_free(struct client_config *cfg);
 
 /**
+ * Set one value of a config, as the spec key of the same name would:
+ * `client_config_set(cfg, "parity", "even")`. The key "port" sets the port
+ * (checked as the port of a spec is); "profile" applies a device profile's
+ * settings over the config's, and names it. Like libserialport's
+ * sp_set_config_*(), but one call for every key, so a key added to the
+ * library needs no new function.
+ * @param cfg The config. Must not be NULL.
+ * @param key "port", or a key from client_spec_keys().
+ * @param value The value as a spec writes it, e.g. "115200", "CRLF", "1".
+ * @return CLIENT_OK; CLIENT_ERR_ARG (a NULL argument), CLIENT_ERR_OPTION (an
+ *         unknown key, or a value the key does not accept: the message names
+ *         the accepted values, and cfg is unchanged).
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, const char *value);
+
+/**
+ * Read one value of a config as a spec would write it: numbers in decimal,
+ * booleans as 0 or 1, words as the word ("even"), terminators as CR, LF,
+ * CRLF, LFCR or with escapes ("\\x03"); "eol" reads read_eol. The text set
+ * by client_config_set() reads back as an equal value.
+ * @param cfg The config. Must not be NULL.
+ * @param key "port", or a key from client_spec_keys().
+ * @param out Receives the NUL-terminated text. Must not be NULL.
+ * @param size The size of out in bytes.
+ * @return CLIENT_OK; CLIENT_ERR_ARG (a NULL argument, or out too small),
+ *         CLIENT_ERR_OPTION (an unknown key).
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_config_get(const struct client_config *cfg, const char *key, char *out, size_t size);
+
+/**
  * Open a port from a config. The config is copied; the caller keeps it.
  * @param cfg The config. Must not be NULL.
  * @return As client_init_py().
@@ -469,20 +478,10 @@ enum client_port_transport {
 	CLIENT_PORT_BLUETOOTH = 2, /**< Bluetooth RFCOMM */
 };
 
-/** One serial port found on the system. Strings are "" when unknown. */
-struct client_port_info {
-	char name[256];		    /**< device path, e.g. "/dev/ttyUSB0" */
-	char description[256];	    /**< the product string, or the driver name */
-	char driver[64];	    /**< kernel driver, e.g. "ftdi_sio" */
-	int transport;		    /**< a #client_port_transport value */
-	int usb_vid;		    /**< USB vendor id, -1 if not USB */
-	int usb_pid;		    /**< USB product id, -1 if not USB */
-	char usb_serial[128];	    /**< USB serial number string */
-	char usb_manufacturer[128]; /**< USB manufacturer string */
-	char usb_product[128];	    /**< USB product string */
-	int usb_interface;	    /**< USB interface number, -1 if unknown */
-	int console;		    /**< non-zero: the kernel console is on this port */
-};
+/** One serial port found on the system. Opaque: a list of them comes from
+ * client_list_ports() or client_find_ports(), and each port is read by its
+ * index with the client_port_*() accessors below. */
+struct client_port_info;
 
 /** client_list_ports() flag: also list on-board UARTs that report no hardware
  * (the phantom ttyS0-ttyS31 of the 8250 driver). */
@@ -492,8 +491,9 @@ struct client_port_info {
  * List the serial ports of this system from sysfs, without opening any of
  * them (opening a port toggles DTR, which resets some boards; libserialport's
  * own enumeration opens 8250 UARTs to probe them, so it is not used).
- * @param list Receives an array of the ports found, sorted by name, owned by
- *        the caller and released with client_free_ports(); NULL when none.
+ * @param list Receives the list of the ports found, sorted by name, read
+ *        with the client_port_*() accessors, owned by the caller and
+ *        released with client_free_ports(); NULL when none.
  * @param flags 0, or CLIENT_LIST_ALL.
  * @return The number of ports (>= 0), or CLIENT_ERR_ARG, _IO, _NOMEM.
  * @since 1.0.0
@@ -526,6 +526,121 @@ SERIALCMD_API int client_find_ports(const char *profile, struct client_port_info
  * @since 1.0.0
  */
 SERIALCMD_API void client_free_ports(struct client_port_info *list);
+
+/*
+ * Accessors of a port list: each takes the list and an index from 0 to the
+ * count the listing call returned, minus one. Strings are owned by the list
+ * and valid until client_free_ports().
+ */
+
+/**
+ * The device path, e.g. "/dev/ttyUSB0".
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The string; NULL (CLIENT_ERR_ARG) for a NULL list or an index out
+ *         of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_port_name(const struct client_port_info *list, int i);
+
+/**
+ * The product string, or a kind such as "on-board UART".
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The string; NULL (CLIENT_ERR_ARG) for a NULL list or an index out
+ *         of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_port_description(const struct client_port_info *list, int i);
+
+/**
+ * The kernel driver, e.g. "ftdi_sio"; "" if unknown.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The string; NULL (CLIENT_ERR_ARG) for a NULL list or an index out
+ *         of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_port_driver(const struct client_port_info *list, int i);
+
+/**
+ * The USB serial number string; "" if unknown or not USB.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The string; NULL (CLIENT_ERR_ARG) for a NULL list or an index out
+ *         of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_port_usb_serial(const struct client_port_info *list, int i);
+
+/**
+ * The USB manufacturer string; "" if unknown or not USB.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The string; NULL (CLIENT_ERR_ARG) for a NULL list or an index out
+ *         of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_port_usb_manufacturer(const struct client_port_info *list, int i);
+
+/**
+ * The USB product string; "" if unknown or not USB.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The string; NULL (CLIENT_ERR_ARG) for a NULL list or an index out
+ *         of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_port_usb_product(const struct client_port_info *list, int i);
+
+/**
+ * Where the hardware sits.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return A #client_port_transport value; CLIENT_ERR_ARG for a NULL list or
+ *         an index out of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_port_transport(const struct client_port_info *list, int i);
+
+/**
+ * The USB vendor id.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The id, or -1 if the port is not USB; also -1 (CLIENT_ERR_ARG, then the last error) for a
+ *         NULL list or an index out of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_port_usb_vid(const struct client_port_info *list, int i);
+
+/**
+ * The USB product id.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The id, or -1 if the port is not USB; also -1 (CLIENT_ERR_ARG, then the last error) for a
+ *         NULL list or an index out of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_port_usb_pid(const struct client_port_info *list, int i);
+
+/**
+ * The USB interface number.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The number, or -1 if unknown; also -1 (CLIENT_ERR_ARG, then the last error) for a
+ *         NULL list or an index out of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_port_usb_interface(const struct client_port_info *list, int i);
+
+/**
+ * Whether the kernel console is on this port.
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return 1 if so, 0 if not; CLIENT_ERR_ARG for a NULL list or an index out of range.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_port_console(const struct client_port_info *list, int i);
 
 /** @} */
 
@@ -582,6 +697,30 @@ SERIALCMD_API const char *client_error_name(int code);
  * @since 1.0.0
  */
 SERIALCMD_API const char *client_spec_keys(void);
+
+/**
+ * The kind of value a spec key takes, so bindings can write keyword values
+ * in the spec syntax without a key list of their own: "uint" (a decimal
+ * number), "bool" (0 or 1), "word" (one of a few names, e.g. parity=even),
+ * "eol" (a terminator, with escapes), "text" (printable characters) or
+ * "profile" (a profile name).
+ * @param key A key from client_spec_keys().
+ * @return A static string; NULL (CLIENT_ERR_ARG) if key is NULL or not a
+ *         spec key.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_spec_key_type(const char *key);
+
+/**
+ * What a spec key does, the values it accepts and its default, in one line
+ * for help texts, e.g. for "min_gap_ms": "Least time between the end of one
+ * command and the next, in milliseconds. Accepted: 0 to 600000. Default: 0."
+ * @param key A key from client_spec_keys().
+ * @return A static string; NULL (CLIENT_ERR_ARG) if key is NULL or not a
+ *         spec key.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_spec_key_help(const char *key);
 
 /**
  * The library's version, e.g. "1.0.0".

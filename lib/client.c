@@ -18,47 +18,15 @@ static void sleep_until_ns(int64_t when)
 		;
 }
 
-/* Check what a C caller may have filled in by hand. */
+/* Check what a C caller may have filled in by hand: the port here, every
+ * option against the table. */
 static int config_check(const struct client_config *cfg)
 {
-	const char *port = cfg->port;
-
 	if (!memchr(cfg->port, '\0', sizeof(cfg->port)) || !cfg->port[0])
 		return err_set(CLIENT_ERR_OPTION, "config: empty or unterminated port");
-	if (cfg->baud <= 0)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad baud %d (accepted: a positive rate)", port,
-			       cfg->baud);
-	if (cfg->bits < 5 || cfg->bits > 8)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad bits %d (accepted: 5 to 8)", port, cfg->bits);
-	if ((unsigned)cfg->parity > CLIENT_PARITY_SPACE)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad parity %d", port, (int)cfg->parity);
-	if (cfg->stop != 1 && cfg->stop != 2)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad stop %d (accepted: 1 or 2)", port, cfg->stop);
-	if ((unsigned)cfg->flow > CLIENT_FLOW_DTRDSR)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad flow %d", port, (int)cfg->flow);
-	if (cfg->read_eol_len < 1 || cfg->read_eol_len > CLIENT_EOL_MAX)
-		return err_set(CLIENT_ERR_OPTION, "%s: read_eol must be 1 to %d bytes", port, CLIENT_EOL_MAX);
-	if (cfg->write_eol_len > CLIENT_EOL_MAX)
-		return err_set(CLIENT_ERR_OPTION, "%s: write_eol must be 0 to %d bytes", port,
-			       CLIENT_EOL_MAX);
-	if (cfg->timeout_ms < 1 || cfg->timeout_ms > CONFIG_MAX_TIMEOUT_MS)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad timeout_ms %u (accepted: 1 to 86400000)", port,
-			       cfg->timeout_ms);
-	if (cfg->max_reply < 1 || cfg->max_reply > CONFIG_MAX_REPLY)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad max_reply %zu (accepted: 1 to 1073741824)", port,
-			       cfg->max_reply);
-	/* Fields a spec bounds, which a C caller could leave unbounded. */
-	if (cfg->query_delay_ms > CONFIG_MAX_DELAY_MS || cfg->min_gap_ms > CONFIG_MAX_DELAY_MS ||
-	    cfg->open_delay_ms > CONFIG_MAX_DELAY_MS)
-		return err_set(CLIENT_ERR_OPTION,
-			       "%s: query_delay_ms, min_gap_ms and open_delay_ms accept 0 to %u", port,
-			       CONFIG_MAX_DELAY_MS);
-	if (!memchr(cfg->error_query, '\0', sizeof(cfg->error_query)) ||
-	    !memchr(cfg->error_none, '\0', sizeof(cfg->error_none)) ||
-	    !memchr(cfg->profile, '\0', sizeof(cfg->profile)))
-		return err_set(CLIENT_ERR_OPTION, "%s: error_query, error_none and profile must end in a NUL",
-			       port);
-	return CLIENT_OK;
+	if (transport_check_port(cfg->port))
+		return client_last_error();
+	return option_check_all(cfg);
 }
 
 /* The client's part of opening: the transport's name and trace sink. */
@@ -573,12 +541,16 @@ SERIALCMD_API int client_write_block(struct client *c, const char *cmd, const vo
 
 SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)
 {
+	const struct option_def *o = option_find("timeout_ms");
+
 	if (!c)
 		return err_set(CLIENT_ERR_ARG, "client_set_timeout: handle is NULL");
-	if (timeout_ms < 1 || timeout_ms > CONFIG_MAX_TIMEOUT_MS)
-		return err_set(CLIENT_ERR_OPTION,
-			       "%s: bad value %u for 'timeout_ms' (accepted: 1 to 86400000)", c->cfg.port,
-			       timeout_ms);
+	if (!option_uint_ok(o, timeout_ms)) {
+		char accepted[64];
+
+		return err_set(CLIENT_ERR_OPTION, "%s: bad value %u for '%s' (accepted: %s)", c->cfg.port,
+			       timeout_ms, o->name, option_accepted(o, accepted, sizeof(accepted)));
+	}
 	/* Atomic, not locked: a setter must not wait for a running command. */
 	__atomic_store_n(&c->cfg.timeout_ms, timeout_ms, __ATOMIC_RELAXED);
 	err_clear();

@@ -29,6 +29,7 @@ SERIALCMD_API int client_find_ports(const char *profile, struct client_port_info
 		ports[kept++] = ports[i];
 	}
 	profile_free(&p);
+	ports_set_count(ports, kept);
 	if (kept == 0) {
 		client_free_ports(ports);
 		ports = NULL;

@@ -6,10 +6,57 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "options.h"
 #include "serialcmd.h"
 #include "transport.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Everything a handle is opened with (opaque to callers, who use
+ * client_config_set/get). Each field but port belongs to one entry of the
+ * option table (options.c), which parses, checks and formats it. */
+struct client_config {
+	char port[CLIENT_PORT_MAX];	/**< Port path, e.g. "/dev/ttyUSB0". */
+	int baud;			/**< Bits per second, > 0. */
+	int bits;			/**< Data bits, 5 to 8. */
+	enum client_parity parity;	/**< Parity. */
+	int stop;			/**< Stop bits, 1 or 2. */
+	enum client_flow flow;		/**< Flow control. */
+	char write_eol[CLIENT_EOL_MAX]; /**< Bytes written after each command. */
+	size_t write_eol_len;		/**< Their count, 0 to CLIENT_EOL_MAX. */
+	char read_eol[CLIENT_EOL_MAX];	/**< Bytes that end each reply. */
+	size_t read_eol_len;		/**< Their count, 1 to CLIENT_EOL_MAX. */
+	unsigned int timeout_ms;	/**< Deadline per command, 1 to 86400000 ms. */
+	size_t max_reply;		/**< Longest reply accepted, in bytes. */
+	int exclusive;			/**< Non-zero: lock the port against other processes. */
+	int echo;		     /**< Non-zero: the device echoes each command line; check and drop it. */
+	unsigned int query_delay_ms; /**< Pause after writing a command before reading its reply. */
+	unsigned int min_gap_ms;     /**< Least time between the end of one command and the next. */
+	unsigned int open_delay_ms;  /**< Pause after opening (boards that reset when the port opens). */
+	char profile[64];	     /**< Name of the profile applied, "" if none. */
+	int check_errors;	     /**< Non-zero: after each command, read the instrument's error queue. */
+	char error_query[64];	     /**< The query that reads it, e.g. "SYST:ERR?". */
+	char error_none[64]; /**< fnmatch pattern of "no error"; "" means a leading 0, as "0,\"No error\"". */
+	int reconnect;	     /**< Non-zero: after "device gone", the next command reopens the port. */
+};
+
+/* One port of a list from client_list_ports() (opaque to callers, who use
+ * the client_port_*() accessors). count: the length of the list this port
+ * is in, the same in every element, so accessors can check an index. */
+struct client_port_info {
+	char name[256];
+	char description[256];
+	char driver[64];
+	int transport; /* a client_port_transport value */
+	int usb_vid;   /* -1 if not USB */
+	int usb_pid;
+	char usb_serial[128];
+	char usb_manufacturer[128];
+	char usb_product[128];
+	int usb_interface; /* -1 if unknown */
+	int console;
+	int count;
+};
 
 /* error.c: the thread-local last error. err_set() returns code so that
  * "return err_set(...)" reads as one step. */
@@ -72,15 +119,6 @@ void rxbuf_consume(struct rxbuf *b, size_t n);
 #define CONFIG_MAX_REPLY ((size_t)1 << 30)
 #define CONFIG_MAX_DELAY_MS 600000u
 
-/* spec.c */
-void config_defaults(struct client_config *cfg);
-/* Would key=value be accepted in a spec? 0 if so; else -1 with *accepted
- * set to the accepted values. For profiles, which hold spec options. */
-int config_check_option(const char *key, const char *value, const char **accepted);
-/* Parse one terminator value (name or escapes) into out; returns its length
- * or -1. Exposed for profiles and tests. */
-int eol_parse(const char *text, char *out, size_t size);
-
 /* port-lock.c: exclusive use of a local port. port_flock() keeps out other
  * serialcmd handles and flock users; port_exclusive() sets TIOCEXCL, which
  * refuses any further open() by non-root. port_error() is err_from_errno()
@@ -90,9 +128,17 @@ int port_exclusive(int fd, const char *port);
 void port_release(int fd, pid_t owner);
 int port_error(int errnum, const char *port, const char *what);
 
-/* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port. */
+/* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port, and the
+ * check of its syntax alone. */
 int ports_resolve_usb(const char *spec_port, char *path, size_t size);
+int ports_check_usb(const char *spec_port);
+/* Record in every element of list that it holds n ports. */
+void ports_set_count(struct client_port_info *list, int n);
 
+/* transport.c: the syntax of a port as the backend that would open it
+ * reads it (host and port number, USB ids), without opening anything:
+ * CLIENT_OK or CLIENT_ERR_OPTION. */
+int transport_check_port(const char *port);
 /* transport.c: pick a backend for the config and open it (a
  * transport_opener; ctx is unused). */
 int transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,

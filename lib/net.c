@@ -82,6 +82,13 @@ static int parse_hostport(const char *port, const char *scheme, struct hostport 
 	return CLIENT_OK;
 }
 
+int net_check_port(const char *port, const char *scheme)
+{
+	struct hostport hp;
+
+	return parse_hostport(port, scheme, &hp);
+}
+
 /* Errors of an established connection. */
 static int sock_error(int errnum, const char *port, const char *what)
 {

@@ -13,6 +13,11 @@
  * there, net_write() returns CLIENT_ERR_TIMEOUT when the socket is full. */
 #define NET_NOW ((int64_t)-1)
 
+/* Check the syntax of port (which starts with scheme) without resolving
+ * or connecting: CLIENT_OK, or CLIENT_ERR_OPTION with net_connect()'s
+ * message. The spec parser calls it. */
+int net_check_port(const char *port, const char *scheme);
+
 /* Parse port (which starts with scheme, e.g. "tcp://"), resolve the host
  * and connect before deadline_ns. On success *fd is a connected,
  * non-blocking, close-on-exec TCP socket with TCP_NODELAY and keepalive.

@@ -1,4 +1,5 @@
 /* ports.c - list serial ports from sysfs without opening any of them. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -166,6 +167,7 @@ SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags)
 	closedir(d);
 	if (count)
 		qsort(out, count, sizeof(*out), by_name);
+	ports_set_count(out, (int)count);
 	*list = out;
 	err_clear();
 	return (int)count;
@@ -176,24 +178,83 @@ SERIALCMD_API void client_free_ports(struct client_port_info *list)
 	free(list);
 }
 
-/* "usb:VID:PID[:SERIAL]" -> the one USB serial port with those ids now. */
-int ports_resolve_usb(const char *spec_port, char *path, size_t size)
+void ports_set_count(struct client_port_info *list, int n)
 {
-	struct client_port_info *list;
-	unsigned vid, pid;
-	const char *serial = NULL;
-	char found[768] = "";
-	size_t fo = 0;
-	int n, matches = 0, chars = 0;
+	for (int i = 0; i < n; i++)
+		list[i].count = n;
+}
 
-	if (sscanf(spec_port, "usb:%4x:%4x%n", &vid, &pid, &chars) != 2 || chars != 13 ||
+/* The port at index i, or NULL (CLIENT_ERR_ARG set, naming the caller). */
+static const struct client_port_info *port_at(const struct client_port_info *list, int i, const char *what)
+{
+	if (!list || i < 0 || i >= list[0].count) {
+		err_set(CLIENT_ERR_ARG, "%s: %s", what, list ? "index out of range" : "list is NULL");
+		return NULL;
+	}
+	return &list[i];
+}
+
+#define PORT_TEXT(field)                                                                          \
+	SERIALCMD_API const char *client_port_##field(const struct client_port_info *list, int i) \
+	{                                                                                         \
+		const struct client_port_info *p = port_at(list, i, "client_port_" #field);       \
+		return p ? p->field : NULL;                                                       \
+	}
+#define PORT_INT(field)                                                                     \
+	SERIALCMD_API int client_port_##field(const struct client_port_info *list, int i)   \
+	{                                                                                   \
+		const struct client_port_info *p = port_at(list, i, "client_port_" #field); \
+		return p ? p->field : CLIENT_ERR_ARG;                                       \
+	}
+
+PORT_TEXT(name)
+PORT_TEXT(description)
+PORT_TEXT(driver)
+PORT_TEXT(usb_serial)
+PORT_TEXT(usb_manufacturer)
+PORT_TEXT(usb_product)
+PORT_INT(transport)
+PORT_INT(usb_vid)
+PORT_INT(usb_pid)
+PORT_INT(usb_interface)
+PORT_INT(console)
+
+/* "usb:VID:PID[:SERIAL]" into its parts; *serial NULL when there is none. */
+static int parse_usb(const char *spec_port, unsigned *vid, unsigned *pid, const char **serial)
+{
+	int chars = 0;
+
+	if (sscanf(spec_port, "usb:%4x:%4x%n", vid, pid, &chars) != 2 || chars != 13 ||
+	    !isxdigit((unsigned char)spec_port[4]) || !isxdigit((unsigned char)spec_port[9]) ||
 	    (spec_port[13] && spec_port[13] != ':') || (spec_port[13] == ':' && !spec_port[14]))
 		return err_set(CLIENT_ERR_OPTION,
 			       "%s: a USB port is written usb:VID:PID or usb:VID:PID:SERIAL"
 			       " (4 hex digits each), e.g. usb:0403:6001:FT1ZQ3X9",
 			       spec_port);
-	if (spec_port[13] == ':')
-		serial = spec_port + 14;
+	*serial = spec_port[13] == ':' ? spec_port + 14 : NULL;
+	return CLIENT_OK;
+}
+
+int ports_check_usb(const char *spec_port)
+{
+	unsigned vid, pid;
+	const char *serial;
+
+	return parse_usb(spec_port, &vid, &pid, &serial);
+}
+
+/* "usb:VID:PID[:SERIAL]" -> the one USB serial port with those ids now. */
+int ports_resolve_usb(const char *spec_port, char *path, size_t size)
+{
+	struct client_port_info *list;
+	unsigned vid, pid;
+	const char *serial;
+	char found[768] = "";
+	size_t fo = 0;
+	int n, matches = 0;
+
+	if (parse_usb(spec_port, &vid, &pid, &serial))
+		return client_last_error();
 	n = client_list_ports(&list, 0);
 	if (n < 0)
 		return n;

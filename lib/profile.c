@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,11 @@ int profile_number(const char *v, double *out)
 static int top_key(struct profile_parser *ps, const char *key, const char *value)
 {
 	struct profile *p = ps->p;
-	const char *accepted;
+	const struct option_def *o;
+	/* Options are parsed here only to check them: the spec parser applies
+	 * them, in order, later. */
+	struct client_config scratch;
+	char accepted[512];
 
 	if (strcmp(key, "name") == 0)
 		return profile_copy(ps, p->name, sizeof(p->name), value);
@@ -151,19 +156,22 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 	if (strcmp(key, "profile") == 0 || strcmp(key, "port") == 0)
 		return profile_error(ps, "a profile cannot set", key);
 	/* Everything else is a spec option, checked as the spec would. */
-	if (config_check_option(key, value, &accepted) != 0)
+	o = option_find(key);
+	if (!o || o->type == OPTION_PROFILE || option_parse(o, &scratch, value) != 0)
 		return err_set(CLIENT_ERR_OPTION, "profile %s, line %d: bad %s '%s' (accepted: %s)", ps->path,
-			       ps->line, key, value, accepted);
+			       ps->line, key, value,
+			       o ? option_accepted(o, accepted, sizeof(accepted))
+				 : option_profile_keys(accepted, sizeof(accepted)));
 	{
-		struct profile_option *o = profile_grow(ps, p->options, &p->noptions, sizeof(*o));
+		struct profile_option *po = profile_grow(ps, p->options, &p->noptions, sizeof(*po));
 
-		if (!o)
+		if (!po)
 			return client_last_error();
-		p->options = o;
-		o += p->noptions - 1;
-		snprintf(o->key, sizeof(o->key), "%s", key);
-		o->line = ps->line;
-		return profile_copy(ps, o->value, sizeof(o->value), value);
+		p->options = po;
+		po += p->noptions - 1;
+		snprintf(po->key, sizeof(po->key), "%s", key);
+		po->line = ps->line;
+		return profile_copy(ps, po->value, sizeof(po->value), value);
 	}
 }
 
@@ -171,12 +179,14 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
  * profile that loads also applies, and a bad one is refused with its line. */
 static int spec_text(struct profile_parser *ps, char *dst, size_t size, const char *key, const char *value)
 {
-	const char *accepted;
+	const struct option_def *o = option_find(key);
+	struct client_config scratch;
+	char accepted[256];
 
-	if (config_check_option(key, value, &accepted) != 0)
+	if (option_parse(o, &scratch, value) != 0)
 		return err_set(CLIENT_ERR_OPTION,
 			       "profile %s, line %d: bad [errors] value '%s' (accepted: %s)", ps->path,
-			       ps->line, value, accepted);
+			       ps->line, value, option_accepted(o, accepted, sizeof(accepted)));
 	return profile_copy(ps, dst, size, value);
 }
 
@@ -342,4 +352,37 @@ void profile_free(struct profile *p)
 	free(p->options);
 	p->options = NULL;
 	p->noptions = 0;
+}
+
+/* The spec options of a profile, and its error queue for check_errors,
+ * through the option table, in the order of the file. */
+int profile_apply(const struct profile *p, struct client_config *cfg)
+{
+	static const struct {
+		const char *key, *section_key;
+		size_t offset;
+	} errors[] = {
+		{ "error_query", "query", offsetof(struct profile, error_query) },
+		{ "error_none", "none", offsetof(struct profile, error_none) },
+	};
+	char accepted[256];
+
+	for (size_t i = 0; i < p->noptions; i++) {
+		const struct option_def *o = option_find(p->options[i].key);
+
+		/* Checked when the profile was loaded; this cannot fail. */
+		if (!o || option_parse(o, cfg, p->options[i].value) != 0)
+			return err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port,
+				       p->path, p->options[i].line, p->options[i].key);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(errors); i++) {
+		const struct option_def *o = option_find(errors[i].key);
+		const char *value = (const char *)p + errors[i].offset;
+
+		if (value[0] && option_parse(o, cfg, value) != 0)
+			return err_set(CLIENT_ERR_OPTION, "%s: profile %s: bad [errors] %s (accepted: %s)",
+				       cfg->port, p->path, errors[i].section_key,
+				       option_accepted(o, accepted, sizeof(accepted)));
+	}
+	return CLIENT_OK;
 }

@@ -57,6 +57,11 @@ int profile_load(const char *name, struct profile *p);
 /* Parse one file by path. */
 int profile_load_file(const char *path, struct profile *p);
 void profile_free(struct profile *p);
+/* Apply the profile's spec options (checked when it was loaded) and its
+ * [errors] query and pattern to cfg, through the option table. CLIENT_OK
+ * or CLIENT_ERR_OPTION. */
+struct client_config;
+int profile_apply(const struct profile *p, struct client_config *cfg);
 
 /* The simulator's part of the format. The library knows only the names of
  * its sections (so that a misspelt section is refused everywhere) and skips

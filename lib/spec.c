@@ -1,384 +1,12 @@
 /* spec.c - spec string -> struct client_config, with errors that name the
- * key and the accepted values. */
-#include <ctype.h>
-#include <pthread.h>
-#include <errno.h>
+ * key and the accepted values. Every key goes through the option table
+ * (options.c); a profile= pair loads the profile (profile.c) first. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "profile.h"
-
-#define DEFAULT_MAX_REPLY ((size_t)64 << 20)
-
-void config_defaults(struct client_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->baud = 9600;
-	cfg->bits = 8;
-	cfg->parity = CLIENT_PARITY_NONE;
-	cfg->stop = 1;
-	cfg->flow = CLIENT_FLOW_NONE;
-	cfg->write_eol[0] = '\n';
-	cfg->write_eol_len = 1;
-	cfg->read_eol[0] = '\n';
-	cfg->read_eol_len = 1;
-	cfg->timeout_ms = 2000;
-	cfg->max_reply = DEFAULT_MAX_REPLY;
-	cfg->exclusive = 1;
-}
-
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower(ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
-int eol_parse(const char *text, char *out, size_t size)
-{
-	static const struct {
-		const char *name;
-		const char *bytes;
-	} names[] = { { "CR", "\r" }, { "LF", "\n" }, { "CRLF", "\r\n" }, { "LFCR", "\n\r" } };
-	size_t n = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		if (strcasecmp(text, names[i].name) == 0) {
-			n = strlen(names[i].bytes);
-			memcpy(out, names[i].bytes, n);
-			return (int)n;
-		}
-	}
-	for (const char *p = text; *p; p++) {
-		int ch = (unsigned char)*p;
-
-		if (ch == '\\') {
-			switch (*++p) {
-			case 'r': ch = '\r'; break;
-			case 'n': ch = '\n'; break;
-			case 't': ch = '\t'; break;
-			case '\\': ch = '\\'; break;
-			case 'x': {
-				int hi = p[1] ? hexval(p[1]) : -1;
-				int lo = hi >= 0 && p[2] ? hexval(p[2]) : -1;
-
-				if (lo < 0)
-					return -1;
-				ch = hi * 16 + lo;
-				p += 2;
-				break;
-			}
-			default: return -1;
-			}
-		}
-		if (n >= size)
-			return -1;
-		out[n++] = (char)ch;
-	}
-	return (int)n;
-}
-
-/* One option: a key, a handler, and the accepted values for messages. */
-struct option {
-	const char *key;
-	const char *accepted;
-	int (*apply)(struct client_config *cfg, const char *value);
-};
-
-/* A strict unsigned parse: digits only, no sign, no trailing junk. */
-static int parse_ulong(const char *v, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long x;
-
-	if (!isdigit((unsigned char)v[0]))
-		return -1;
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno || *end || x < min || x > max)
-		return -1;
-	*out = x;
-	return 0;
-}
-
-static int word_index(const char *v, const char *const *words, size_t count)
-{
-	for (size_t i = 0; i < count; i++)
-		if (strcasecmp(v, words[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int set_baud(struct client_config *cfg, const char *v)
-{
-	unsigned long x;
-
-	if (parse_ulong(v, 1, 20000000, &x))
-		return -1;
-	cfg->baud = (int)x;
-	return 0;
-}
-
-static int set_bits(struct client_config *cfg, const char *v)
-{
-	unsigned long x;
-
-	if (parse_ulong(v, 5, 8, &x))
-		return -1;
-	cfg->bits = (int)x;
-	return 0;
-}
-
-static int set_parity(struct client_config *cfg, const char *v)
-{
-	static const char *const w[] = { "none", "odd", "even", "mark", "space" };
-	int i = word_index(v, w, ARRAY_SIZE(w));
-
-	if (i < 0)
-		return -1;
-	cfg->parity = (enum client_parity)i;
-	return 0;
-}
-
-static int set_stop(struct client_config *cfg, const char *v)
-{
-	unsigned long x;
-
-	if (parse_ulong(v, 1, 2, &x))
-		return -1;
-	cfg->stop = (int)x;
-	return 0;
-}
-
-static int set_flow(struct client_config *cfg, const char *v)
-{
-	static const char *const w[] = { "none", "xonxoff", "rtscts", "dtrdsr" };
-	int i = word_index(v, w, ARRAY_SIZE(w));
-
-	if (i < 0)
-		return -1;
-	cfg->flow = (enum client_flow)i;
-	return 0;
-}
-
-static int set_write_eol(struct client_config *cfg, const char *v)
-{
-	int n = eol_parse(v, cfg->write_eol, sizeof(cfg->write_eol));
-
-	if (n < 0)
-		return -1;
-	cfg->write_eol_len = (size_t)n;
-	return 0;
-}
-
-static int set_read_eol(struct client_config *cfg, const char *v)
-{
-	char tmp[CLIENT_EOL_MAX];
-	int n = eol_parse(v, tmp, sizeof(tmp));
-
-	if (n <= 0)
-		return -1;
-	memcpy(cfg->read_eol, tmp, (size_t)n);
-	cfg->read_eol_len = (size_t)n;
-	return 0;
-}
-
-static int set_eol(struct client_config *cfg, const char *v)
-{
-	if (set_read_eol(cfg, v))
-		return -1;
-	return set_write_eol(cfg, v);
-}
-
-static int set_timeout(struct client_config *cfg, const char *v)
-{
-	unsigned long x;
-
-	if (parse_ulong(v, 1, CONFIG_MAX_TIMEOUT_MS, &x))
-		return -1;
-	cfg->timeout_ms = (unsigned int)x;
-	return 0;
-}
-
-static int set_max_reply(struct client_config *cfg, const char *v)
-{
-	unsigned long x;
-
-	if (parse_ulong(v, 1, CONFIG_MAX_REPLY, &x))
-		return -1;
-	cfg->max_reply = x;
-	return 0;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-	static const char *const w[] = { "0", "1", "false", "true", "no", "yes", "off", "on" };
-	int i = word_index(v, w, ARRAY_SIZE(w));
-
-	if (i < 0)
-		return -1;
-	*out = i % 2;
-	return 0;
-}
-
-static int set_exclusive(struct client_config *cfg, const char *v)
-{
-	return parse_bool(v, &cfg->exclusive);
-}
-
-static int set_echo(struct client_config *cfg, const char *v)
-{
-	return parse_bool(v, &cfg->echo);
-}
-
-static int set_check_errors(struct client_config *cfg, const char *v)
-{
-	return parse_bool(v, &cfg->check_errors);
-}
-
-static int set_reconnect(struct client_config *cfg, const char *v)
-{
-	return parse_bool(v, &cfg->reconnect);
-}
-
-/* A command the library sends by itself: printable ASCII, fits the field. */
-static int set_text(char *field, size_t size, const char *v, int allow_empty)
-{
-	size_t n = strlen(v);
-
-	if (n >= size || (!n && !allow_empty))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
-			return -1;
-	memcpy(field, v, n + 1);
-	return 0;
-}
-
-static int set_error_query(struct client_config *cfg, const char *v)
-{
-	return set_text(cfg->error_query, sizeof(cfg->error_query), v, 0);
-}
-
-static int set_error_none(struct client_config *cfg, const char *v)
-{
-	return set_text(cfg->error_none, sizeof(cfg->error_none), v, 1);
-}
-
-static int set_ms(unsigned int *field, const char *v)
-{
-	unsigned long x;
-
-	if (parse_ulong(v, 0, CONFIG_MAX_DELAY_MS, &x))
-		return -1;
-	*field = (unsigned int)x;
-	return 0;
-}
-
-static int set_query_delay(struct client_config *cfg, const char *v)
-{
-	return set_ms(&cfg->query_delay_ms, v);
-}
-
-static int set_min_gap(struct client_config *cfg, const char *v)
-{
-	return set_ms(&cfg->min_gap_ms, v);
-}
-
-static int set_open_delay(struct client_config *cfg, const char *v)
-{
-	return set_ms(&cfg->open_delay_ms, v);
-}
-
-/* Applied before the others by client_config_parse(); never called. */
-static int set_profile(struct client_config *cfg, const char *v)
-{
-	(void)cfg;
-	(void)v;
-	return -1;
-}
-
-#define EOL_VALUES "CR, LF, CRLF, LFCR, or up to 16 bytes with escapes \\r \\n \\t \\\\ \\xHH"
-
-static const struct option options[] = {
-	{ "baud", "a rate in bits per second such as 9600 or 115200", set_baud },
-	{ "bits", "5, 6, 7 or 8", set_bits },
-	{ "parity", "none, odd, even, mark or space", set_parity },
-	{ "stop", "1 or 2", set_stop },
-	{ "flow", "none, xonxoff, rtscts or dtrdsr", set_flow },
-	{ "eol", EOL_VALUES " (not empty)", set_eol },
-	{ "write_eol", EOL_VALUES ", or empty", set_write_eol },
-	{ "read_eol", EOL_VALUES " (not empty)", set_read_eol },
-	{ "timeout_ms", "1 to 86400000", set_timeout },
-	{ "max_reply", "1 to 1073741824 bytes", set_max_reply },
-	{ "exclusive", "0 or 1 (also true/false, yes/no, on/off)", set_exclusive },
-	{ "echo", "0 or 1 (also true/false, yes/no, on/off)", set_echo },
-	{ "query_delay_ms", "0 to 600000", set_query_delay },
-	{ "min_gap_ms", "0 to 600000", set_min_gap },
-	{ "open_delay_ms", "0 to 600000", set_open_delay },
-	{ "check_errors", "0 or 1 (also true/false, yes/no, on/off)", set_check_errors },
-	{ "error_query", "a query of up to 63 printable characters, e.g. SYST:ERR?", set_error_query },
-	{ "error_none", "a pattern of up to 63 printable characters, e.g. 0,*", set_error_none },
-	{ "reconnect", "0 or 1 (also true/false, yes/no, on/off)", set_reconnect },
-	{ "profile", "a profile name such as keithley2000", set_profile },
-};
-
-#define PROFILE_OPTION (ARRAY_SIZE(options) - 1)
-/* apply_pair() marks the keys seen in an unsigned bit mask. */
-_Static_assert(ARRAY_SIZE(options) <= sizeof(unsigned) * 8, "too many spec keys for the seen mask");
-
-static const struct option *find_option(const char *key)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
-		if (strcmp(key, options[i].key) == 0)
-			return &options[i];
-	return NULL;
-}
-
-int config_check_option(const char *key, const char *value, const char **accepted)
-{
-	const struct option *o = find_option(key);
-	struct client_config scratch;
-
-	if (!o || o == &options[PROFILE_OPTION]) {
-		*accepted =
-			"a spec option: baud, bits, parity, stop, flow, eol, write_eol, read_eol,"
-			" timeout_ms, max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,"
-			" check_errors, error_query, error_none, reconnect";
-		return -1;
-	}
-	*accepted = o->accepted;
-	config_defaults(&scratch);
-	return o->apply(&scratch, value);
-}
-
-/* The key list, from the table so the two never drift. */
-static const char *join_keys(char *out, size_t size, const char *sep)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(options) && o < size; i++)
-		o += (size_t)snprintf(out + o, size - o, "%s%s", i ? sep : "", options[i].key);
-	return out;
-}
-
-static const char *accepted_keys(char *out, size_t size)
-{
-	return join_keys(out, size, ", ");
-}
-
-static char spec_keys[512];
-
-static void fill_spec_keys(void)
-{
-	join_keys(spec_keys, sizeof(spec_keys), ",");
-}
 
 /* Split one "key=value" pair (len bytes at pair) into buf. */
 static int split_pair(const struct client_config *cfg, const char *pair, size_t len, char *buf, size_t size,
@@ -394,7 +22,7 @@ static int split_pair(const struct client_config *cfg, const char *pair, size_t 
 	eq = strchr(buf, '=');
 	if (!eq)
 		return err_set(CLIENT_ERR_OPTION, "%s: option '%s' has no '=value' (accepted keys: %s)",
-			       cfg->port, buf, accepted_keys(keys, sizeof(keys)));
+			       cfg->port, buf, option_keys(keys, sizeof(keys), ", "));
 	*eq = '\0';
 	*value = eq + 1;
 	return CLIENT_OK;
@@ -404,25 +32,24 @@ static int split_pair(const struct client_config *cfg, const char *pair, size_t 
 static int apply_pair(struct client_config *cfg, const char *pair, size_t len, unsigned *seen)
 {
 	char buf[512], keys[512];
-	const struct option *o;
+	const struct option_def *o;
 	char *value;
 	unsigned bit;
 
 	if (split_pair(cfg, pair, len, buf, sizeof(buf), &value))
 		return client_last_error();
-	o = find_option(buf);
+	o = option_find(buf);
 	if (!o)
 		return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: %s)", cfg->port,
-			       buf, accepted_keys(keys, sizeof(keys)));
-	bit = 1u << (o - options);
+			       buf, option_keys(keys, sizeof(keys), ", "));
+	bit = 1u << (o - option_at(0));
 	if (*seen & bit)
 		return err_set(CLIENT_ERR_OPTION, "%s: option '%s' given twice", cfg->port, buf);
 	*seen |= bit;
-	if (o == &options[PROFILE_OPTION])
+	if (o->type == OPTION_PROFILE)
 		return CLIENT_OK;
-	if (o->apply(cfg, value) != 0)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad value '%s' for '%s' (accepted: %s)", cfg->port,
-			       value, buf, o->accepted);
+	if (option_parse(o, cfg, value) != 0)
+		return option_bad_value(cfg->port, o, value);
 	return CLIENT_OK;
 }
 
@@ -440,25 +67,7 @@ static int apply_profile(struct client_config *cfg, const char *name)
 		snprintf(why, sizeof(why), "%s", client_last_message());
 		return err_set(ret, "%s: %s", cfg->port, why);
 	}
-	for (size_t i = 0; i < p.noptions && ret == CLIENT_OK; i++) {
-		const struct option *o = find_option(p.options[i].key);
-
-		/* Checked when the profile was loaded; this cannot fail. */
-		if (!o || o->apply(cfg, p.options[i].value) != 0)
-			ret = err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port, p.path,
-				      p.options[i].line, p.options[i].key);
-	}
-	/* The error queue the profile describes serves check_errors. */
-	if (ret == CLIENT_OK && p.error_query[0] &&
-	    set_text(cfg->error_query, sizeof(cfg->error_query), p.error_query, 0) != 0)
-		ret = err_set(CLIENT_ERR_OPTION,
-			      "%s: profile %s: [errors] query must be up to 63 printable characters",
-			      cfg->port, p.path);
-	if (ret == CLIENT_OK && p.error_none[0] &&
-	    set_text(cfg->error_none, sizeof(cfg->error_none), p.error_none, 1) != 0)
-		ret = err_set(CLIENT_ERR_OPTION,
-			      "%s: profile %s: [errors] none must be up to 63 printable characters",
-			      cfg->port, p.path);
+	ret = profile_apply(&p, cfg);
 	if (ret == CLIENT_OK)
 		snprintf(cfg->profile, sizeof(cfg->profile), "%s", p.name);
 	profile_free(&p);
@@ -494,14 +103,6 @@ static int walk_pairs(struct client_config *cfg, const char *q, int only_profile
 	return CLIENT_OK;
 }
 
-SERIALCMD_API const char *client_spec_keys(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, fill_spec_keys);
-	return spec_keys;
-}
-
 SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spec)
 {
 	const char *q;
@@ -522,6 +123,10 @@ SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spe
 			       CLIENT_PORT_MAX - 1);
 	memcpy(cfg->port, spec, plen);
 	cfg->port[plen] = '\0';
+	/* The port's syntax is a bad option now, not a surprise at open. */
+	ret = transport_check_port(cfg->port);
+	if (ret)
+		return ret;
 	if (!q)
 		return CLIENT_OK;
 	/* Duplicates are caught by the second walk, which sees every pair. */
@@ -551,4 +156,96 @@ SERIALCMD_API struct client_config *client_config_new(const char *spec)
 SERIALCMD_API void client_config_free(struct client_config *cfg)
 {
 	free(cfg);
+}
+
+/* What messages about a config name: its port, once it has one. */
+static const char *config_name(const struct client_config *cfg)
+{
+	return cfg->port[0] ? cfg->port : "config";
+}
+
+/* The option key names, or NULL with the error that lists every key. */
+static const struct option_def *config_key(const struct client_config *cfg, const char *key)
+{
+	const struct option_def *o = option_find(key);
+	char keys[512];
+
+	if (!o)
+		err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: port, %s)",
+			config_name(cfg), key, option_keys(keys, sizeof(keys), ", "));
+	return o;
+}
+
+SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, const char *value)
+{
+	const struct option_def *o;
+	int ret;
+
+	if (!cfg || !key || !value)
+		return err_set(CLIENT_ERR_ARG, "client_config_set: %s is NULL",
+			       !cfg   ? "cfg"
+			       : !key ? "key"
+				      : "value");
+	if (strcmp(key, "port") == 0) {
+		if (!value[0] || strlen(value) >= sizeof(cfg->port))
+			return err_set(CLIENT_ERR_OPTION, "%s: bad port '%.200s' (accepted: 1 to %d bytes)",
+				       config_name(cfg), value, CLIENT_PORT_MAX - 1);
+		ret = transport_check_port(value);
+		if (ret)
+			return ret;
+		snprintf(cfg->port, sizeof(cfg->port), "%s", value);
+		err_clear();
+		return CLIENT_OK;
+	}
+	o = config_key(cfg, key);
+	if (!o)
+		return client_last_error();
+	if (o->type == OPTION_PROFILE) {
+		/* Applied to a copy, so a profile that fails leaves cfg as it was. */
+		struct client_config *tmp = malloc(sizeof(*tmp));
+
+		if (!tmp)
+			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory", config_name(cfg));
+		*tmp = *cfg;
+		ret = apply_profile(tmp, value);
+		if (ret == CLIENT_OK)
+			*cfg = *tmp;
+		free(tmp);
+		if (ret)
+			return ret;
+	} else if (option_parse(o, cfg, value) != 0) {
+		return option_bad_value(config_name(cfg), o, value);
+	}
+	err_clear();
+	return CLIENT_OK;
+}
+
+SERIALCMD_API int client_config_get(const struct client_config *cfg, const char *key, char *out, size_t size)
+{
+	const struct option_def *o;
+	int fits;
+
+	if (!cfg || !key || !out)
+		return err_set(CLIENT_ERR_ARG, "client_config_get: %s is NULL",
+			       !cfg   ? "cfg"
+			       : !key ? "key"
+				      : "out");
+	if (strcmp(key, "port") == 0) {
+		fits = size > strlen(cfg->port);
+		if (fits)
+			memcpy(out, cfg->port, strlen(cfg->port) + 1);
+	} else {
+		o = config_key(cfg, key);
+		if (!o)
+			return client_last_error();
+		fits = size && option_format(o, cfg, out, size) == 0;
+	}
+	if (!fits) {
+		if (size)
+			out[0] = '\0';
+		return err_set(CLIENT_ERR_ARG,
+			       "client_config_get: the value of '%s' does not fit in %zu bytes", key, size);
+	}
+	err_clear();
+	return CLIENT_OK;
 }

@@ -4,6 +4,20 @@
 #include <sys/stat.h>
 
 #include "internal.h"
+#include "net.h"
+
+int transport_check_port(const char *port)
+{
+	if (strncmp(port, "tcp://", 6) == 0)
+		return net_check_port(port, "tcp://");
+	if (strncmp(port, "rfc2217://", 10) == 0)
+		return net_check_port(port, "rfc2217://");
+	if (strncmp(port, "usb:", 4) == 0)
+		return ports_check_usb(port);
+	if (!port[0])
+		return err_set(CLIENT_ERR_OPTION, "empty port (expected e.g. /dev/ttyUSB0?baud=115200)");
+	return CLIENT_OK;
+}
 
 int transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,
 		   struct transport **out)

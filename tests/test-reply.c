@@ -344,7 +344,7 @@ static void test_open_transport_bad_config(void **state)
 	assert_int_equal(client_config_parse(&cfg, "fake"), CLIENT_OK);
 	cfg.open_delay_ms = 600001;
 	assert_null(client_open(&cfg));
-	assert_non_null(strstr(client_last_message(), "open_delay_ms accept 0 to 600000"));
+	assert_non_null(strstr(client_last_message(), "bad open_delay_ms 600001 (accepted: 0 to 600000)"));
 	assert_int_equal(client_config_parse(&cfg, "fake"), CLIENT_OK);
 	memset(cfg.error_query, 'Q', sizeof(cfg.error_query));
 	assert_null(client_open(&cfg));

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -217,6 +218,242 @@ static void test_error_names(void **state)
 		assert_string_not_equal(client_error_name(code), "CLIENT_ERR_UNKNOWN");
 }
 
+/* The option table drives everything by key: each default is a value the
+ * key accepts, each value reads back as it was set, each key is listed
+ * and typed, and each refusal quotes the table's accepted text. */
+static void test_option_table(void **state)
+{
+	struct client_config def, cfg;
+	char text[256], accepted[256], spec[600];
+
+	(void)state;
+	config_defaults(&def);
+	assert_true(option_count() > 0);
+	for (size_t i = 0; i < option_count(); i++) {
+		const struct option_def *o = option_at(i);
+
+		assert_non_null(strstr(client_spec_keys(), o->name));
+		assert_non_null(client_spec_key_type(o->name));
+		/* Every key has help, and the help says what it accepts. */
+		assert_non_null(strstr(client_spec_key_help(o->name),
+				       option_accepted(o, accepted, sizeof(accepted))));
+		assert_true(strlen(option_accepted(o, accepted, sizeof(accepted))) > 4);
+		if (o->type == OPTION_PROFILE)
+			continue;
+		if (o->def)
+			assert_int_equal(option_parse(o, &cfg, o->def), 0);
+		/* Format the default and parse it back: the config is unchanged. */
+		assert_int_equal(option_format(o, &def, text, sizeof(text)), 0);
+		cfg = def;
+		if (text[0] || o->min == 0)
+			assert_int_equal(option_parse(o, &cfg, text), 0);
+		assert_memory_equal(&cfg, &def, sizeof(cfg));
+		/* A value no key accepts is refused with the table's text. */
+		snprintf(spec, sizeof(spec), "/dev/x?%s=\\q\x01", o->name);
+		assert_int_equal(client_config_parse(&cfg, spec), CLIENT_ERR_OPTION);
+		if (!strstr(client_last_message(), accepted))
+			fail_msg("%s: '%s' lacks '%s'", o->name, client_last_message(), accepted);
+	}
+	assert_string_equal(client_spec_key_help("min_gap_ms"),
+			    "Least time between the end of one command and the next, in milliseconds."
+			    " Accepted: 0 to 600000. Default: 0.");
+	assert_string_equal(client_spec_key_help("parity"),
+			    "Parity. Accepted: none, odd, even, mark or space. Default: none.");
+	assert_null(client_spec_key_help("speed"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+	assert_null(client_spec_key_type("speed"));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+	assert_string_equal(client_spec_key_type("eol"), "eol");
+	assert_string_equal(client_spec_key_type("parity"), "word");
+	/* Terminators read back in a form that parses to the same bytes. */
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?read_eol=\\x01CR&write_eol="), CLIENT_OK);
+	assert_int_equal(option_format(option_find("read_eol"), &cfg, text, sizeof(text)), 0);
+	assert_string_equal(text, "\\x01CR");
+	assert_int_equal(option_format(option_find("write_eol"), &cfg, text, sizeof(text)), 0);
+	assert_string_equal(text, "");
+	/* A hand-filled field out of range is named with the same limits. */
+	cfg = def;
+	cfg.bits = 9;
+	assert_int_equal(option_check_all(&cfg), CLIENT_ERR_OPTION);
+	assert_string_equal(client_last_message(), ": bad bits 9 (accepted: 5, 6, 7 or 8)");
+}
+
+/* The port is checked as the backend would read it when the spec is
+ * parsed, so a bad one is a bad option before anything is opened. */
+static void test_bad_ports(void **state)
+{
+	static const struct {
+		const char *spec, *want;
+	} bad[] = {
+		{ "tcp://host", "no port (expected tcp://HOST:PORT" },
+		{ "tcp://host:", "no port number after ':'" },
+		{ "tcp://:4001", "no host" },
+		{ "tcp://host:70000?baud=9600", "bad port number '70000'" },
+		{ "rfc2217://host", "no port" },
+		{ "rfc2217://[::1", "without ']'" },
+		{ "usb:zz", "usb:VID:PID" },
+		{ "usb:zzzz:6001", "usb:VID:PID" },
+		{ "usb:0403:6001:", "usb:VID:PID" },
+		{ "usb:0403:60011", "usb:VID:PID" },
+		{ "?baud=9600", "empty port" },
+	};
+	struct client_config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (client_config_parse(&cfg, bad[i].spec) != CLIENT_ERR_OPTION)
+			fail_msg("spec '%s': accepted", bad[i].spec);
+		if (!strstr(client_last_message(), bad[i].want))
+			fail_msg("spec '%s': message '%s' lacks '%s'", bad[i].spec, client_last_message(),
+				 bad[i].want);
+	}
+	/* Well-formed ports parse without being looked up. */
+	assert_int_equal(client_config_parse(&cfg, "tcp://nonexistent.invalid:4001"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "rfc2217://[::1]:2217?baud=9600"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "usb:0403:6001:FT1ZQ3X9"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "/dev/serialcmd-no-such-port"), CLIENT_OK);
+	/* A hand-filled config is held to the same. */
+	assert_int_equal(client_config_parse(&cfg, "/dev/x"), CLIENT_OK);
+	snprintf(cfg.port, sizeof(cfg.port), "tcp://host");
+	assert_null(client_open(&cfg));
+	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "no port"));
+}
+
+/* The opaque config: every key set and read back through the public
+ * calls, as a spec would write it; a refused value changes nothing. */
+static void test_config_set_get(void **state)
+{
+	static const struct {
+		const char *key, *value, *reads;
+	} cases[] = {
+		{ "port", "/dev/ttyUSB3", "/dev/ttyUSB3" },
+		{ "baud", "115200", "115200" },
+		{ "bits", "7", "7" },
+		{ "parity", "EVEN", "even" },
+		{ "stop", "2", "2" },
+		{ "flow", "rtscts", "rtscts" },
+		{ "read_eol", "\\r\\n", "CRLF" },
+		{ "write_eol", "\\x03", "\\x03" },
+		{ "write_eol", "", "" },
+		{ "eol", "CR", "CR" },
+		{ "timeout_ms", "86400000", "86400000" },
+		{ "max_reply", "1073741824", "1073741824" },
+		{ "exclusive", "off", "0" },
+		{ "echo", "yes", "1" },
+		{ "query_delay_ms", "5", "5" },
+		{ "min_gap_ms", "600000", "600000" },
+		{ "open_delay_ms", "0", "0" },
+		{ "check_errors", "true", "1" },
+		{ "error_query", "SYST:ERR?", "SYST:ERR?" },
+		{ "error_none", "", "" },
+		{ "reconnect", "1", "1" },
+	};
+	struct client_config *cfg = client_config_new(NULL);
+	char out[64], small[4];
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(client_config_get(cfg, "baud", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "9600");
+	assert_int_equal(client_config_get(cfg, "write_eol", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "LF");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (client_config_set(cfg, cases[i].key, cases[i].value) != CLIENT_OK)
+			fail_msg("%s=%s: %s", cases[i].key, cases[i].value, client_last_message());
+		assert_int_equal(client_config_get(cfg, cases[i].key, out, sizeof(out)), CLIENT_OK);
+		if (strcmp(out, cases[i].reads) != 0)
+			fail_msg("%s=%s reads '%s', want '%s'", cases[i].key, cases[i].value, out,
+				 cases[i].reads);
+	}
+	/* eol set both terminators. */
+	assert_int_equal(client_config_get(cfg, "write_eol", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "CR");
+	/* Refused values name the accepted ones and leave the value. */
+	assert_int_equal(client_config_set(cfg, "bits", "9"), CLIENT_ERR_OPTION);
+	assert_string_equal(client_last_message(),
+			    "/dev/ttyUSB3: bad value '9' for 'bits' (accepted: 5, 6, 7 or 8)");
+	assert_int_equal(client_config_get(cfg, "bits", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "7");
+	assert_int_equal(client_config_set(cfg, "eol", ""), CLIENT_ERR_OPTION);
+	assert_int_equal(client_config_set(cfg, "speed", "1"), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "unknown option 'speed' (accepted keys: port, baud"));
+	assert_int_equal(client_config_get(cfg, "speed", out, sizeof(out)), CLIENT_ERR_OPTION);
+	assert_int_equal(client_config_set(cfg, "port", "tcp://host"), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "no port"));
+	assert_int_equal(client_config_set(cfg, "port", ""), CLIENT_ERR_OPTION);
+	assert_int_equal(client_config_get(cfg, "port", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "/dev/ttyUSB3");
+	assert_int_equal(client_config_set(cfg, "profile", "no-such-profile"), CLIENT_ERR_OPTION);
+	assert_int_equal(client_config_get(cfg, "profile", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "");
+	/* Too small a buffer is an argument error, never a cut value. */
+	assert_int_equal(client_config_get(cfg, "port", small, sizeof(small)), CLIENT_ERR_ARG);
+	assert_string_equal(small, "");
+	assert_int_equal(client_config_get(cfg, "max_reply", small, sizeof(small)), CLIENT_ERR_ARG);
+	assert_int_equal(client_config_set(NULL, "baud", "1"), CLIENT_ERR_ARG);
+	assert_int_equal(client_config_set(cfg, NULL, "1"), CLIENT_ERR_ARG);
+	assert_int_equal(client_config_get(cfg, "baud", NULL, 1), CLIENT_ERR_ARG);
+	client_config_free(cfg);
+}
+
+/* A profile set on a config applies its settings, and names it. */
+static void test_config_set_profile(void **state)
+{
+	struct client_config *cfg = client_config_new("/dev/x?baud=1200");
+	char out[64];
+
+	(void)state;
+	assert_int_equal(client_config_set(cfg, "profile", "keithley2000"), CLIENT_OK);
+	assert_int_equal(client_config_get(cfg, "profile", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "keithley2000");
+	/* The profile's baud and timeout replace the config's. */
+	assert_int_equal(client_config_get(cfg, "baud", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "9600");
+	assert_int_equal(client_config_get(cfg, "timeout_ms", out, sizeof(out)), CLIENT_OK);
+	assert_string_equal(out, "3000");
+	client_config_free(cfg);
+}
+
+/* The port list is read through accessors that check the index. */
+static void test_port_accessors(void **state)
+{
+	char root[] = "/tmp/serialcmd-sysfs-XXXXXX", path[256];
+	struct client_port_info *list = NULL;
+	int n;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(path, sizeof(path),
+		 "mkdir -p %s/devices/platform/serial8250/tty/ttyS9/device %s/class/tty"
+		 " && ln -s ../../devices/platform/serial8250/tty/ttyS9 %s/class/tty/ttyS9",
+		 root, root, root);
+	assert_int_equal(system(path), 0);
+	setenv("SERIALCMD_SYSFS_ROOT", root, 1);
+	n = client_list_ports(&list, 0);
+	unsetenv("SERIALCMD_SYSFS_ROOT");
+	assert_int_equal(n, 1);
+	assert_string_equal(client_port_name(list, 0), "/dev/ttyS9");
+	assert_string_equal(client_port_description(list, 0), "on-board UART");
+	assert_string_equal(client_port_driver(list, 0), "");
+	assert_int_equal(client_port_transport(list, 0), CLIENT_PORT_NATIVE);
+	assert_int_equal(client_port_usb_vid(list, 0), -1);
+	assert_int_equal(client_port_usb_pid(list, 0), -1);
+	assert_int_equal(client_port_usb_interface(list, 0), -1);
+	assert_string_equal(client_port_usb_serial(list, 0), "");
+	assert_string_equal(client_port_usb_manufacturer(list, 0), "");
+	assert_string_equal(client_port_usb_product(list, 0), "");
+	assert_int_equal(client_port_console(list, 0), 0);
+	assert_int_equal(client_last_error(), CLIENT_OK);
+	assert_null(client_port_name(list, 1));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+	assert_int_equal(client_port_console(list, -1), CLIENT_ERR_ARG);
+	assert_null(client_port_name(NULL, 0));
+	client_free_ports(list);
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +462,11 @@ int main(void)
 		cmocka_unit_test(test_eol_forms),
 		cmocka_unit_test(test_eol_sets_both),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_option_table),
+		cmocka_unit_test(test_bad_ports),
+		cmocka_unit_test(test_config_set_get),
+		cmocka_unit_test(test_config_set_profile),
+		cmocka_unit_test(test_port_accessors),
 		cmocka_unit_test(test_init_errors),
 		cmocka_unit_test(test_tolerated_separators),
 		cmocka_unit_test(test_config_new),

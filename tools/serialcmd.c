@@ -79,21 +79,25 @@ static int list_ports(const char *profile, int flags)
 	if (n < 0)
 		return report();
 	for (int i = 0; i < n; i++) {
-		const struct client_port_info *p = &ports[i];
+		const char *manufacturer = client_port_usb_manufacturer(ports, i);
+		const char *serial = client_port_usb_serial(ports, i);
+		const char *driver = client_port_driver(ports, i);
 
-		printf("%s", p->name);
-		if (p->usb_vid >= 0)
-			printf("\tusb %04x:%04x", p->usb_vid, p->usb_pid);
+		printf("%s", client_port_name(ports, i));
+		if (client_port_usb_vid(ports, i) >= 0)
+			printf("\tusb %04x:%04x", client_port_usb_vid(ports, i),
+			       client_port_usb_pid(ports, i));
 		else
-			printf("\t%s", p->transport == CLIENT_PORT_BLUETOOTH ? "bluetooth" : "native");
-		printf("\t%s", p->description);
-		if (p->usb_manufacturer[0])
-			printf("\tmanufacturer=%s", p->usb_manufacturer);
-		if (p->usb_serial[0])
-			printf("\tserial=%s", p->usb_serial);
-		if (p->driver[0])
-			printf("\tdriver=%s", p->driver);
-		if (p->console)
+			printf("\t%s", client_port_transport(ports, i) == CLIENT_PORT_BLUETOOTH ? "bluetooth"
+												: "native");
+		printf("\t%s", client_port_description(ports, i));
+		if (manufacturer[0])
+			printf("\tmanufacturer=%s", manufacturer);
+		if (serial[0])
+			printf("\tserial=%s", serial);
+		if (driver[0])
+			printf("\tdriver=%s", driver);
+		if (client_port_console(ports, i))
 			printf("\t(kernel console)");
 		putchar('\n');
 	}

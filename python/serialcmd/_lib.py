@@ -26,6 +26,7 @@ __all__ = [
     "ClientRet",
     "ClientHandle",
     "ConfigHandle",
+    "PortListHandle",
     "Library",
     "SONAME",
     "ENV_VAR",
@@ -66,25 +67,12 @@ class ClientRet(ctypes.Structure):
     ]
 
 
-class PortInfo(ctypes.Structure):
-    """struct client_port_info (one port from client_list_ports())."""
-
-    _fields_ = [
-        ("name", c_char * 256),
-        ("description", c_char * 256),
-        ("driver", c_char * 64),
-        ("transport", c_int),
-        ("usb_vid", c_int),
-        ("usb_pid", c_int),
-        ("usb_serial", c_char * 128),
-        ("usb_manufacturer", c_char * 128),
-        ("usb_product", c_char * 128),
-        ("usb_interface", c_int),
-        ("console", c_int),
-    ]
+class _PortList(ctypes.Structure):
+    """struct client_port_info: opaque, read through the client_port_*()
+    accessors by index."""
 
 
-PortInfoPointer = POINTER(PortInfo)
+PortListHandle = POINTER(_PortList)
 ClientHandle = POINTER(_Client)
 ConfigHandle = POINTER(_Config)
 ClientRetPointer = POINTER(ClientRet)
@@ -98,6 +86,8 @@ def _errcheck(result: Any, func: Any, args: Any) -> Any:
     """
     if func.restype is c_int:
         failed = result < 0
+    elif func.restype is c_char_p:
+        failed = result is None  # b"" is a string, not a failure
     else:
         failed = not result  # a NULL POINTER(...) is false
     if not failed:
@@ -145,13 +135,46 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     fn("client_write_block", c_int, [ClientHandle, c_char_p, c_char_p, c_size_t], True)
 
     # int client_list_ports(struct client_port_info **list, int flags);
-    fn("client_list_ports", c_int, [POINTER(PortInfoPointer), c_int], True)
+    fn("client_list_ports", c_int, [POINTER(PortListHandle), c_int], True)
 
     # int client_find_ports(const char *profile, struct client_port_info **list, int flags);
-    fn("client_find_ports", c_int, [c_char_p, POINTER(PortInfoPointer), c_int], True)
+    fn("client_find_ports", c_int, [c_char_p, POINTER(PortListHandle), c_int], True)
 
     # void client_free_ports(struct client_port_info *list);
-    fn("client_free_ports", None, [PortInfoPointer], False)
+    fn("client_free_ports", None, [PortListHandle], False)
+
+    # const char *client_port_name(const struct client_port_info *list, int i);
+    fn("client_port_name", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_description(const struct client_port_info *list, int i);
+    fn("client_port_description", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_driver(const struct client_port_info *list, int i);
+    fn("client_port_driver", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_usb_serial(const struct client_port_info *list, int i);
+    fn("client_port_usb_serial", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_usb_manufacturer(const struct client_port_info *list, int i);
+    fn("client_port_usb_manufacturer", c_char_p, [PortListHandle, c_int], True)
+
+    # const char *client_port_usb_product(const struct client_port_info *list, int i);
+    fn("client_port_usb_product", c_char_p, [PortListHandle, c_int], True)
+
+    # int client_port_transport(const struct client_port_info *list, int i);
+    fn("client_port_transport", c_int, [PortListHandle, c_int], False)
+
+    # int client_port_usb_vid(const struct client_port_info *list, int i);
+    fn("client_port_usb_vid", c_int, [PortListHandle, c_int], False)
+
+    # int client_port_usb_pid(const struct client_port_info *list, int i);
+    fn("client_port_usb_pid", c_int, [PortListHandle, c_int], False)
+
+    # int client_port_usb_interface(const struct client_port_info *list, int i);
+    fn("client_port_usb_interface", c_int, [PortListHandle, c_int], False)
+
+    # int client_port_console(const struct client_port_info *list, int i);
+    fn("client_port_console", c_int, [PortListHandle, c_int], False)
 
     # int client_last_instrument_error(void);
     fn("client_last_instrument_error", c_int, [], False)
@@ -186,6 +209,12 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # const char *client_error_name(int code);
     fn("client_error_name", c_char_p, [c_int], False)
 
+    # const char *client_spec_keys(void);
+    fn("client_spec_keys", c_char_p, [], False)
+
+    # const char *client_spec_key_type(const char *key);
+    fn("client_spec_key_type", c_char_p, [c_char_p], True)
+
     # const char *client_version(void);
     fn("client_version", c_char_p, [], False)
 
@@ -216,6 +245,17 @@ class Library:
     client_list_ports: Callable[..., Any]
     client_find_ports: Callable[..., Any]
     client_free_ports: Callable[..., Any]
+    client_port_name: Callable[..., Any]
+    client_port_description: Callable[..., Any]
+    client_port_driver: Callable[..., Any]
+    client_port_usb_serial: Callable[..., Any]
+    client_port_usb_manufacturer: Callable[..., Any]
+    client_port_usb_product: Callable[..., Any]
+    client_port_transport: Callable[..., Any]
+    client_port_usb_vid: Callable[..., Any]
+    client_port_usb_pid: Callable[..., Any]
+    client_port_usb_interface: Callable[..., Any]
+    client_port_console: Callable[..., Any]
     client_last_instrument_error: Callable[..., Any]
     client_set_timeout: Callable[..., Any]
     client_get_timeout: Callable[..., Any]
@@ -226,6 +266,8 @@ class Library:
     client_last_message: Callable[..., Any]
     client_strerror: Callable[..., Any]
     client_error_name: Callable[..., Any]
+    client_spec_keys: Callable[..., Any]
+    client_spec_key_type: Callable[..., Any]
     client_version: Callable[..., Any]
 
     def __init__(self, dll: ctypes.CDLL, path: str) -> None:
@@ -261,6 +303,14 @@ class Library:
         if isinstance(err, InstrumentError):
             err.instrument_code = self.client_last_instrument_error()
         return err
+
+    def spec_keys(self) -> List[str]:
+        """The keys a spec accepts, in the library's order."""
+        return _text(self.client_spec_keys()).split(",")
+
+    def spec_key_type(self, key: str) -> str:
+        """The kind of value a spec key takes, e.g. "bool" or "eol"."""
+        return _text(self.client_spec_key_type(key.encode("utf-8", "surrogateescape")))
 
     def validate_spec(self, spec: str) -> None:
         """Parse a full spec with client_config_new() and free the result,

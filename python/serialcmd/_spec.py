@@ -1,51 +1,70 @@
-"""Building spec strings from keyword options (pure Python, no library).
+"""Building spec strings from keyword options.
 
 A spec is a port path, optionally followed by ``?key=value&key=value``.
 Keyword options are appended to the spec after the options it already has;
 terminator values are escaped into the spec syntax (``\\r \\n \\t \\\\
 \\xHH``), with ``&``, ``?`` and ``=`` written as ``\\xHH`` so they cannot
 end a value or start another option.
+
+The keys and the kind of value each takes come from the library
+(client_spec_keys(), client_spec_key_type()), so a key added to its option
+table is a keyword here at once.  Without the library (importing the package
+does not need it) any key is passed on for the library to check later.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from typing import Any, Dict, List, Mapping, Tuple, Union
+import threading
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
-from .errors import OptionError
+from .errors import LibraryNotFoundError, OptionError
 
-__all__ = ["SPEC_KEYS", "KEYWORDS", "PYTHON_OPTIONS", "escape_eol", "make_spec", "seconds_to_ms"]
+__all__ = ["SPEC_KEYS", "KEYWORDS", "PYTHON_OPTIONS", "escape_eol", "make_spec", "seconds_to_ms", "key_types"]
 
-#: Keys of the spec syntax (client_config_parse()).
-SPEC_KEYS = (
-    "baud",
-    "bits",
-    "parity",
-    "stop",
-    "flow",
-    "eol",
-    "write_eol",
-    "read_eol",
-    "timeout_ms",
-    "max_reply",
-    "exclusive",
-    "echo",
-    "query_delay_ms",
-    "min_gap_ms",
-    "open_delay_ms",
-    "check_errors",
-    "error_query",
-    "error_none",
-    "reconnect",
-    "profile",
-)
-#: Keys that take a bool (written 1 or 0).
-BOOL_KEYS = ("exclusive", "echo", "check_errors", "reconnect")
-#: Keys whose values are terminators.
-EOL_KEYS = ("eol", "write_eol", "read_eol")
-#: Keyword options that go into the spec: its keys, and ``timeout`` in seconds.
-KEYWORDS = SPEC_KEYS + ("timeout",)
+_types_lock = threading.Lock()
+_types: Optional[Dict[str, str]] = None
+
+
+def key_types() -> Optional[Dict[str, str]]:
+    """The library's spec keys, in its order, each with the kind of value
+    it takes ("uint", "bool", "word", "eol", "text", "profile"); None when
+    the library cannot be loaded."""
+    global _types
+    with _types_lock:
+        if _types is None:
+            from ._lib import get_library
+
+            try:
+                lib = get_library()
+            except LibraryNotFoundError:
+                return None
+            _types = {key: lib.spec_key_type(key) for key in lib.spec_keys()}
+        return _types
+
+
+def _type_of(key: str) -> Optional[str]:
+    types = key_types()
+    if types is None:
+        # No library to ask: terminators are the keys named so (eol,
+        # read_eol, write_eol); the library checks everything else.
+        return "eol" if key.endswith("eol") else None
+    return types.get(key)
+
+
+def __getattr__(name: str) -> Any:
+    """SPEC_KEYS (the library's keys) and KEYWORDS (those and ``timeout``),
+    read from the library when first asked for."""
+    if name in ("SPEC_KEYS", "KEYWORDS"):
+        types = key_types()
+        if types is None:
+            raise LibraryNotFoundError(f"serialcmd._spec.{name}: the library could not be loaded")
+        keys = tuple(types)
+        return keys if name == "SPEC_KEYS" else keys + ("timeout",)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: Keyword options handled in Python and never put into the spec.
 PYTHON_OPTIONS = ("encoding", "errors")
 
@@ -122,7 +141,7 @@ def seconds_to_ms(value: Any, what: str = "timeout") -> int:
 def _plain_value(key: str, value: Any) -> str:
     """A non-terminator value as spec text."""
     if isinstance(value, bool):
-        if key in BOOL_KEYS:
+        if _type_of(key) in ("bool", None):
             return "1" if value else "0"
         raise OptionError(f"option '{key}': expected a number or a word, not a bool")
     if isinstance(value, int):
@@ -148,15 +167,15 @@ def split_options(options: Mapping[str, Any]) -> Tuple[Dict[str, Any], Dict[str,
     an unknown keyword raises OptionError naming it."""
     spec_opts: Dict[str, Any] = {}
     py_opts: Dict[str, Any] = {}
+    types = key_types()
     for key, value in options.items():
         if key in PYTHON_OPTIONS:
             py_opts[key] = value
-        elif key in KEYWORDS:
+        elif types is None or key in types or key == "timeout":
             spec_opts[key] = value
         else:
-            raise OptionError(
-                f"unknown option '{key}' (accepted: {', '.join(KEYWORDS + PYTHON_OPTIONS)})"
-            )
+            accepted = tuple(types) + ("timeout",) + PYTHON_OPTIONS
+            raise OptionError(f"unknown option '{key}' (accepted: {', '.join(accepted)})")
     return spec_opts, py_opts
 
 
@@ -192,7 +211,7 @@ def make_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
         if key in given:
             raise OptionError("options 'timeout' and 'timeout_ms' given together; use one")
         given.append(key)
-        if key in EOL_KEYS:
+        if _type_of(key) == "eol":
             pairs.append(f"{key}={escape_eol(value)}")
         else:
             pairs.append(f"{key}={_plain_value(key, value)}")

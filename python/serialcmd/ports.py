@@ -7,7 +7,7 @@ import ctypes
 from dataclasses import dataclass
 from typing import List, Optional
 
-from ._lib import PortInfoPointer, get_library
+from ._lib import Library, PortListHandle, get_library
 
 __all__ = ["PortInfo", "list_ports", "find"]
 
@@ -43,27 +43,31 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-def _convert(info) -> PortInfo:  # type: ignore[no-untyped-def]
-    usb = info.usb_vid >= 0
+def _convert(lib: Library, array, i: int) -> PortInfo:  # type: ignore[no-untyped-def]
+    """Port i of a list, read through the library's accessors (the list's
+    layout is the library's own)."""
+    vid = lib.client_port_usb_vid(array, i)
+    usb = vid >= 0
+    interface = lib.client_port_usb_interface(array, i)
     return PortInfo(
-        device=_text(info.name),
-        description=_text(info.description),
-        driver=_text(info.driver),
-        transport=_TRANSPORTS.get(info.transport, "native"),
-        vid=info.usb_vid if usb else None,
-        pid=info.usb_pid if usb else None,
-        serial_number=_text(info.usb_serial) if usb else None,
-        manufacturer=_text(info.usb_manufacturer) if usb else None,
-        product=_text(info.usb_product) if usb else None,
-        interface=info.usb_interface if info.usb_interface >= 0 else None,
-        console=bool(info.console),
+        device=_text(lib.client_port_name(array, i)),
+        description=_text(lib.client_port_description(array, i)),
+        driver=_text(lib.client_port_driver(array, i)),
+        transport=_TRANSPORTS.get(lib.client_port_transport(array, i), "native"),
+        vid=vid if usb else None,
+        pid=lib.client_port_usb_pid(array, i) if usb else None,
+        serial_number=_text(lib.client_port_usb_serial(array, i)) if usb else None,
+        manufacturer=_text(lib.client_port_usb_manufacturer(array, i)) if usb else None,
+        product=_text(lib.client_port_usb_product(array, i)) if usb else None,
+        interface=interface if interface >= 0 else None,
+        console=bool(lib.client_port_console(array, i)),
     )
 
 
 def _collect(count: int, array) -> List[PortInfo]:  # type: ignore[no-untyped-def]
     lib = get_library()
     try:
-        return [_convert(array[i]) for i in range(count)]
+        return [_convert(lib, array, i) for i in range(count)]
     finally:
         lib.client_free_ports(array)
 
@@ -73,7 +77,7 @@ def list_ports(all: bool = False) -> List[PortInfo]:  # noqa: A002 - mirrors the
     On-board UARTs that report no hardware (phantom ttyS0-ttyS31) are left
     out unless ``all`` is true."""
     lib = get_library()
-    array = PortInfoPointer()
+    array = PortListHandle()
     count = lib.client_list_ports(ctypes.byref(array), CLIENT_LIST_ALL if all else 0)
     return _collect(count, array)
 
@@ -83,7 +87,7 @@ def find(profile: str, identify: bool = False) -> List[PortInfo]:
     ``identify``, each of those is opened with the profile's settings and
     kept only if it answers the profile's identify query as expected."""
     lib = get_library()
-    array = PortInfoPointer()
+    array = PortListHandle()
     count = lib.client_find_ports(profile.encode(), ctypes.byref(array),
                                   CLIENT_FIND_IDENTIFY if identify else 0)
     return _collect(count, array)

@@ -56,8 +56,9 @@ C_TYPES = {
     "struct client_ret *": _lib.ClientRetPointer,
     "struct client_config *": _lib.ConfigHandle,
     "const void *": ctypes.c_char_p,
-    "struct client_port_info *": _lib.PortInfoPointer,
-    "struct client_port_info **": ctypes.POINTER(_lib.PortInfoPointer),
+    "struct client_port_info *": _lib.PortListHandle,
+    "const struct client_port_info *": _lib.PortListHandle,
+    "struct client_port_info **": ctypes.POINTER(_lib.PortListHandle),
 }
 C_TYPES = {_norm(k): v for k, v in C_TYPES.items()}
 
@@ -101,7 +102,9 @@ def test_argtypes_and_restype_match_the_prototypes(lib):
 FAILING = {
     "client_init_py", "client_read_reply", "client_send_cmd_reply_n", "client_send_cmd_n",
     "client_query_block", "client_write_block", "client_list_ports", "client_find_ports",
-    "client_set_timeout", "client_get_timeout", "client_config_new",
+    "client_set_timeout", "client_get_timeout", "client_config_new", "client_spec_key_type",
+    "client_port_name", "client_port_description", "client_port_driver", "client_port_usb_serial",
+    "client_port_usb_manufacturer", "client_port_usb_product",
 }
 
 
@@ -111,6 +114,15 @@ def test_errcheck_on_failing_functions_only(lib):
             assert f.errcheck is _lib._errcheck, name
         else:
             assert getattr(f, "errcheck", None) is None, name
+
+
+def test_no_struct_layout_in_the_header_but_client_ret():
+    """Callers compile in no struct size but struct client_ret's, so fields
+    can be added to the others without breaking them."""
+    defined = re.findall(r"^struct (\w+) \{", HEADER.read_text(), re.M)
+    assert defined == ["client_ret"]
+    declared = re.findall(r"^struct (\w+);", HEADER.read_text(), re.M)
+    assert {"client", "client_config", "client_port_info"} <= set(declared)
 
 
 def test_ctypes_struct_layout():
@@ -129,7 +141,7 @@ def test_cdll_releases_the_gil(lib):
         assert not f._flags_ & ctypes._FUNCFLAG_PYTHONAPI
 
 
-def test_every_declared_function_is_used(faulty, sim, monkeypatch):
+def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
     """Run the package's whole API on a fresh Library whose functions count
     their calls: every declared function must be called by the package."""
     fresh = _lib.Library(ctypes.CDLL(str(serialcmd.get_library().path)), serialcmd.get_library().path)
@@ -141,6 +153,8 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch):
 
         monkeypatch.setattr(fresh, name, counted)
     monkeypatch.setattr(_lib, "_default", fresh)
+    # The key list is read once per process: read it again from fresh.
+    monkeypatch.setattr(serialcmd._spec, "_types", None)
 
     assert serialcmd.library_version() == fresh.version
     assert serialcmd.check_spec(faulty, timeout=1) == f"{faulty}?timeout_ms=1000"
@@ -161,7 +175,19 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch):
         with pytest.raises(serialcmd.InstrumentError) as info:
             dev.write(":TIM:SCAL 100")
         assert info.value.instrument_code == -222
-    serialcmd.list_ports()
+    # One fake USB port, so list_ports() reads every field of a port.
+    usb = tmp_path / "devices/usb1/1-1"
+    tty = usb / "1-1:1.0/tty/ttyUSB9"
+    tty.mkdir(parents=True)
+    for key, value in {"idVendor": "0403", "idProduct": "6001", "serial": "S1", "manufacturer": "M",
+                       "product": "P"}.items():
+        (usb / key).write_text(value + "\n")
+    (tty / "device").symlink_to(usb / "1-1:1.0")
+    (tmp_path / "class/tty").mkdir(parents=True)
+    (tmp_path / "class/tty/ttyUSB9").symlink_to(tty)
+    monkeypatch.setenv("SERIALCMD_SYSFS_ROOT", str(tmp_path))
+    [port] = serialcmd.list_ports()
+    assert (port.device, port.usb_id, port.serial_number, port.product) == ("/dev/ttyUSB9", "0403:6001", "S1", "P")
     serialcmd.find("arduino")
     unused = sorted(name for name, n in counts.items() if n == 0)
     assert unused == []
@@ -169,10 +195,17 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch):
 
 def test_spec_keys_match_the_library(lib):
     """The package's keyword list is the library's, key for key, so a key
-    added to the C parser cannot be forgotten here."""
+    added to the C option table is a keyword at once; each key's kind
+    decides how make_spec() writes its value."""
     from serialcmd import _spec
 
     # const char *client_spec_keys(void);
     keys = lib.dll.client_spec_keys
     keys.restype, keys.argtypes = ctypes.c_char_p, []
     assert tuple(keys().decode().split(",")) == _spec.SPEC_KEYS
+    assert _spec.KEYWORDS == _spec.SPEC_KEYS + ("timeout",)
+    types = _spec.key_types()
+    assert types["exclusive"] == "bool" and types["read_eol"] == "eol" and types["baud"] == "uint"
+    assert set(types.values()) <= {"uint", "bool", "word", "eol", "text", "profile"}
+    with pytest.raises(serialcmd.Error, match="unknown key 'speed'"):
+        lib.spec_key_type("speed")

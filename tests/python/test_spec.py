@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import serialcmd
@@ -196,6 +198,26 @@ def test_check_spec_uses_the_library():
         serialcmd.check_spec("/dev/x", eol="")
     with pytest.raises(serialcmd.OptionError, match="bad value .* for 'read_eol'"):
         serialcmd.check_spec("/dev/x", read_eol="x" * 17)
+
+
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("tcp://localhost", "no port"),
+        ("tcp://:4001", "no host"),
+        ("rfc2217://localhost:99999", "bad port number '99999'"),
+        ("usb:zz", "usb:VID:PID"),
+        ("usb:0403:6001:", "usb:VID:PID"),
+        ("?baud=9600", "empty port"),
+    ],
+)
+def test_check_spec_checks_the_port(spec, message):
+    """The port's syntax is checked with the options, before anything is
+    opened or resolved."""
+    with pytest.raises(serialcmd.OptionError, match=re.escape(message)):
+        serialcmd.check_spec(spec)
+    assert serialcmd.check_spec("tcp://nonexistent.invalid:4001") == "tcp://nonexistent.invalid:4001"
+    assert serialcmd.check_spec("usb:0403:6001", baud=9600) == "usb:0403:6001?baud=9600"
 
 
 def test_validated_before_anything_is_opened(lib, monkeypatch):
