@@ -200,7 +200,7 @@ deps:
 
 check: deps
 	$(MAKE) all $(TESTS)
-	$(MAKE) check-c check-python check-soak check-exports
+	$(MAKE) check-c check-python check-soak check-exports check-layers
 
 check-c: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
@@ -213,7 +213,8 @@ check-exports: $(SO) $(AR_LIB)
 	sh tests/check-exports.sh $(AR_LIB) $(SO)
 
 # No two files of lib/ (or of devices/sim/) call or include each other in a
-# circle. Not part of check while lib/ still has known circles.
+# circle (make check runs it; on 270b6ce it found spec.c <-> profile.c and
+# error.c <-> port-lock.c).
 check-layers: $(normal_OBJ) $(SIM_OBJ)
 	@status=0; \
 	$(PY) tests/check-layers.py lib $(normal_OBJ) || status=1; \
