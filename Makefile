@@ -122,7 +122,7 @@ lib/libserialcmd.so: $(SO)
 
 # Only the public API stays global in the installed archive: the objects are
 # linked into one (ld -r), whose hidden symbols (all but SERIALCMD_API) then
-# become local, so err_set or net_connect cannot clash with a user's own.
+# become local, so sc_err_set or sc_net_connect cannot clash with a user's own.
 build/normal/libserialcmd.o: $(normal_OBJ)
 	$(LD) -r -o $@.tmp $^
 	$(OBJCOPY) --localize-hidden $@.tmp $@

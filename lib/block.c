@@ -16,8 +16,8 @@ static struct client_ret *block_error(struct client *c, const char *why, const c
 	char esc[160];
 
 	/* At most 32 bytes are shown (callers may pass just those). */
-	escape_bytes(esc, sizeof(esc), data, len > 32 ? 32 : len);
-	err_set(CLIENT_ERR_BLOCK, "%s: %s: \"%s\"%s", c->cfg.port, why, esc, len > 32 ? "..." : "");
+	sc_escape_bytes(esc, sizeof(esc), data, len > 32 ? 32 : len);
+	sc_err_set(CLIENT_ERR_BLOCK, "%s: %s: \"%s\"%s", c->cfg.port, why, esc, len > 32 ? "..." : "");
 	return NULL;
 }
 
@@ -36,7 +36,7 @@ static ssize_t find_hash(struct client *c, const struct deadline *dl)
 			size_t n = (size_t)(eol - c->rx.data);
 
 			block_error(c, "the reply holds no block", c->rx.data, n);
-			rxbuf_consume(&c->rx, n + eol_len);
+			sc_rxbuf_consume(&c->rx, n + eol_len);
 			return -1;
 		}
 		if (hash)
@@ -44,11 +44,11 @@ static ssize_t find_hash(struct client *c, const struct deadline *dl)
 		if (c->rx.len > PREFIX_MAX) {
 			block_error(c, "no block within the first 1024 bytes of the reply", c->rx.data,
 				    c->rx.len);
-			rxbuf_clear(&c->rx);
+			sc_rxbuf_clear(&c->rx);
 			return -1;
 		}
 		looked = c->rx.len;
-		if (read_fill(c, c->rx.len + 1, PREFIX_MAX + 1 + eol_len, dl))
+		if (sc_read_fill(c, c->rx.len + 1, PREFIX_MAX + 1 + eol_len, dl))
 			return -1;
 	}
 }
@@ -59,24 +59,24 @@ static int read_tail(struct client *c, size_t got, const struct deadline *dl)
 	const size_t eol_len = c->cfg.read_eol_len;
 
 	for (;;) {
-		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
+		ssize_t pos = sc_rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
 
 		if (pos >= 0 && pos <= TAIL_MAX) {
-			rxbuf_consume(&c->rx, (size_t)pos + eol_len);
+			sc_rxbuf_consume(&c->rx, (size_t)pos + eol_len);
 			return CLIENT_OK;
 		}
 		if (pos > TAIL_MAX || c->rx.len >= TAIL_MAX + eol_len) {
 			block_error(c, "junk after the block where its terminator should be", c->rx.data,
 				    c->rx.len);
-			rxbuf_clear(&c->rx);
+			sc_rxbuf_clear(&c->rx);
 			return CLIENT_ERR_BLOCK;
 		}
-		if (read_fill(c, c->rx.len + 1, TAIL_MAX + eol_len, dl)) {
+		if (sc_read_fill(c, c->rx.len + 1, TAIL_MAX + eol_len, dl)) {
 			if (client_last_error() == CLIENT_ERR_TIMEOUT)
-				err_set(CLIENT_ERR_TIMEOUT,
-					"%s: the block's %zu bytes came, but not its terminator"
-					" before the deadline",
-					c->cfg.port, got);
+				sc_err_set(CLIENT_ERR_TIMEOUT,
+					   "%s: the block's %zu bytes came, but not its terminator"
+					   " before the deadline",
+					   c->cfg.port, got);
 			return client_last_error();
 		}
 	}
@@ -91,25 +91,25 @@ static struct client_ret *read_payload(struct client *c, size_t len, const struc
 	int code;
 
 	if (!data) {
-		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
 		return NULL;
 	}
-	code = read_exact(c, data, len, dl, &got);
+	code = sc_read_exact(c, data, len, dl, &got);
 	if (code) {
 		if (code == CLIENT_ERR_TIMEOUT)
-			err_set(CLIENT_ERR_TIMEOUT,
-				"%s: timeout after %u ms: %zu of the block's %zu bytes received", c->cfg.port,
-				dl->ms, got, len);
+			sc_err_set(CLIENT_ERR_TIMEOUT,
+				   "%s: timeout after %u ms: %zu of the block's %zu bytes received",
+				   c->cfg.port, dl->ms, got, len);
 		free(data);
 		return NULL;
 	}
-	ret = ret_new_adopt(data, len);
+	ret = sc_ret_new_adopt(data, len);
 	if (!ret) {
 		free(data);
-		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte block", c->cfg.port, len);
 		return NULL;
 	}
-	trace_bytes(c, "received block", data, len);
+	sc_trace_bytes(c, "received block", data, len);
 	if (read_tail(c, len, dl) != CLIENT_OK) {
 		client_free_ret(ret);
 		return NULL;
@@ -121,18 +121,18 @@ static struct client_ret *read_payload(struct client *c, size_t len, const struc
  * deadline, so the next command starts clean. */
 static struct client_ret *skip_block(struct client *c, size_t len, const struct deadline *dl)
 {
-	int skipped = read_skip(c, len, dl) == CLIENT_OK;
+	int skipped = sc_read_skip(c, len, dl) == CLIENT_OK;
 
 	/* Its terminator too, or it would be taken for the next reply. */
 	if (skipped)
 		skipped = read_tail(c, len, dl) == CLIENT_OK;
-	err_set(CLIENT_ERR_TOOLONG, "%s: the block announces %zu bytes, more than max_reply=%zu; %s",
-		c->cfg.port, len, c->cfg.max_reply,
-		skipped ? "skipped with its terminator" : "the rest is dropped as stale input");
+	sc_err_set(CLIENT_ERR_TOOLONG, "%s: the block announces %zu bytes, more than max_reply=%zu; %s",
+		   c->cfg.port, len, c->cfg.max_reply,
+		   skipped ? "skipped with its terminator" : "the rest is dropped as stale input");
 	return NULL;
 }
 
-struct client_ret *block_read(struct client *c, const struct deadline *dl)
+struct client_ret *sc_block_read(struct client *c, const struct deadline *dl)
 {
 	ssize_t at = find_hash(c, dl);
 	size_t ndigits, len = 0;
@@ -141,28 +141,28 @@ struct client_ret *block_read(struct client *c, const struct deadline *dl)
 	if (at < 0)
 		return NULL;
 	if (at > 0)
-		trace_bytes(c, "skipped before block", c->rx.data, (size_t)at);
-	rxbuf_consume(&c->rx, (size_t)at);
-	if (read_fill(c, 2, PREFIX_MAX, dl))
+		sc_trace_bytes(c, "skipped before block", c->rx.data, (size_t)at);
+	sc_rxbuf_consume(&c->rx, (size_t)at);
+	if (sc_read_fill(c, 2, PREFIX_MAX, dl))
 		return NULL;
 	digit = c->rx.data[1];
 	if (digit < '0' || digit > '9') {
 		/* Nothing to say how long it is: drop it up to its terminator. */
 		char head[32];
-		ssize_t end = rxbuf_find(&c->rx, c->cfg.read_eol, c->cfg.read_eol_len);
+		ssize_t end = sc_rxbuf_find(&c->rx, c->cfg.read_eol, c->cfg.read_eol_len);
 		size_t n = end >= 0 ? (size_t)end : c->rx.len, dropped;
 
 		memcpy(head, c->rx.data, n < sizeof(head) ? n : sizeof(head));
-		read_drop_line(c, "dropped malformed block", dl, &dropped);
+		sc_read_drop_line(c, "dropped malformed block", dl, &dropped);
 		return block_error(c, "malformed block header (no digit count after '#')", head, n);
 	}
 	ndigits = (size_t)(digit - '0');
 	if (ndigits == 0) {
 		/* Indefinite: the bytes up to the terminator. */
-		rxbuf_consume(&c->rx, 2);
-		return read_line(c, dl);
+		sc_rxbuf_consume(&c->rx, 2);
+		return sc_read_line(c, dl);
 	}
-	if (read_fill(c, 2 + ndigits, PREFIX_MAX, dl))
+	if (sc_read_fill(c, 2 + ndigits, PREFIX_MAX, dl))
 		return NULL;
 	for (size_t i = 0; i < ndigits; i++) {
 		char d = c->rx.data[2 + i];
@@ -170,12 +170,12 @@ struct client_ret *block_read(struct client *c, const struct deadline *dl)
 		if (d < '0' || d > '9') {
 			block_error(c, "malformed block header (length has a non-digit)", c->rx.data,
 				    2 + ndigits);
-			rxbuf_consume(&c->rx, 2 + ndigits);
+			sc_rxbuf_consume(&c->rx, 2 + ndigits);
 			return NULL;
 		}
 		len = len * 10 + (size_t)(d - '0'); /* 9 digits at most: no overflow */
 	}
-	rxbuf_consume(&c->rx, 2 + ndigits);
+	sc_rxbuf_consume(&c->rx, 2 + ndigits);
 	if (len > c->cfg.max_reply)
 		return skip_block(c, len, dl);
 	return read_payload(c, len, dl);

@@ -23,16 +23,18 @@ static void sleep_until_ns(int64_t when)
 static int config_check(const struct client_config *cfg)
 {
 	if (!memchr(cfg->port, '\0', sizeof(cfg->port)) || !cfg->port[0])
-		return err_set(CLIENT_ERR_OPTION, "config: empty or unterminated port");
-	if (transport_check_port(cfg->port))
+		return sc_err_set(CLIENT_ERR_OPTION, "config: empty or unterminated port");
+	if (sc_transport_check_port(cfg->port))
 		return client_last_error();
-	return option_check_all(cfg);
+	return sc_option_check_all(cfg);
 }
 
 /* The client's part of opening: the transport's name and trace sink. */
 static int open_transport(struct client *c)
 {
-	const struct transport_host host = { .port = c->cfg.port, .trace = trace_transport, .trace_ctx = c };
+	const struct transport_host host = { .port = c->cfg.port,
+					     .trace = sc_trace_transport,
+					     .trace_ctx = c };
 
 	return c->open(&c->cfg, &host, c->open_ctx, &c->tp);
 }
@@ -44,54 +46,54 @@ static int adopt_made(const struct client_config *cfg, const struct transport_ho
 	struct transport *tp = ctx;
 
 	(void)cfg;
-	transport_init(tp, tp->ops, host);
+	sc_transport_init(tp, tp->ops, host);
 	*out = tp;
 	return CLIENT_OK;
 }
 
-struct client *client_open_transport(const struct client_config *cfg, struct transport *tp)
+struct client *sc_client_open_transport(const struct client_config *cfg, struct transport *tp)
 {
 	struct client *c;
 
 	if (!cfg) {
-		err_set(CLIENT_ERR_ARG, "client_open: cfg is NULL");
+		sc_err_set(CLIENT_ERR_ARG, "client_open: cfg is NULL");
 		goto err_tp;
 	}
 	if (config_check(cfg))
 		goto err_tp;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
-		err_set(CLIENT_ERR_NOMEM, "%s: out of memory", cfg->port);
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory", cfg->port);
 		goto err_tp;
 	}
 	c->cfg = *cfg;
-	rxbuf_init(&c->rx);
+	sc_rxbuf_init(&c->rx);
 	if (pthread_mutex_init(&c->lock, NULL) != 0) {
-		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
 		goto err_free;
 	}
 	if (pthread_mutex_init(&c->users_lock, NULL) != 0) {
-		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
 		goto err_lock;
 	}
 	if (pthread_cond_init(&c->users_done, NULL) != 0) {
-		err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's condition", cfg->port);
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's condition", cfg->port);
 		goto err_users;
 	}
 	/* Traced from the start, so the transport's set-up is too. */
-	trace_init(c);
-	c->open = tp ? adopt_made : transport_open;
+	sc_trace_init(c);
+	c->open = tp ? adopt_made : sc_transport_open;
 	c->open_ctx = tp;
 	tp = NULL; /* the handle's now, even if opening fails */
 	if (open_transport(c) != CLIENT_OK)
 		goto err_mutex;
 	/* A reconnect opens the port itself, even after a made transport. */
-	c->open = transport_open;
+	c->open = sc_transport_open;
 	c->open_ctx = NULL;
 	/* Boards that reset when the port opens (Arduino) need time to boot. */
 	if (c->cfg.open_delay_ms)
-		sleep_until_ns(clock_deadline_ns(c->cfg.open_delay_ms));
-	err_clear();
+		sleep_until_ns(sc_clock_deadline_ns(c->cfg.open_delay_ms));
+	sc_err_clear();
 	return c;
 
 err_mutex:
@@ -110,7 +112,7 @@ err_tp:
 
 SERIALCMD_API struct client *client_open(const struct client_config *cfg)
 {
-	return client_open_transport(cfg, NULL);
+	return sc_client_open_transport(cfg, NULL);
 }
 
 SERIALCMD_API struct client *client_init_py(const char *spec)
@@ -118,12 +120,12 @@ SERIALCMD_API struct client *client_init_py(const char *spec)
 	struct client_config cfg;
 
 	if (!spec) {
-		err_set(CLIENT_ERR_ARG, "client_init_py: spec is NULL");
+		sc_err_set(CLIENT_ERR_ARG, "client_init_py: spec is NULL");
 		return NULL;
 	}
 	if (client_config_parse(&cfg, spec) != CLIENT_OK)
 		return NULL;
-	return client_open_transport(&cfg, NULL);
+	return sc_client_open_transport(&cfg, NULL);
 }
 
 /* Enter the handle for one call; fails once destroy has begun. */
@@ -137,7 +139,7 @@ static int enter(struct client *c)
 		c->users++;
 	pthread_mutex_unlock(&c->users_lock);
 	if (!ok)
-		return err_set(CLIENT_ERR_ARG, "%s: the handle is being destroyed", c->cfg.port);
+		return sc_err_set(CLIENT_ERR_ARG, "%s: the handle is being destroyed", c->cfg.port);
 	return CLIENT_OK;
 }
 
@@ -162,7 +164,7 @@ SERIALCMD_API void client_destroy(struct client *c)
 	pthread_mutex_unlock(&c->users_lock);
 	if (c->tp) /* NULL after a failed reconnect */
 		c->tp->ops->close(c->tp);
-	rxbuf_free(&c->rx);
+	sc_rxbuf_free(&c->rx);
 	free(c->tx);
 	pthread_cond_destroy(&c->users_done);
 	pthread_mutex_destroy(&c->users_lock);
@@ -178,30 +180,31 @@ static int check_command(const struct client *c, const char *cmd, size_t len)
 		if (ch != '\t' && (ch < 0x20 || ch > 0x7e)) {
 			char esc[8];
 
-			escape_bytes(esc, sizeof(esc), &ch, 1);
-			return err_set(CLIENT_ERR_COMMAND,
-				       "%s: bad command: byte %zu is \"%s\" (only printable ASCII and TAB"
-				       " may be sent; nothing was written)",
-				       c->cfg.port, i, esc);
+			sc_escape_bytes(esc, sizeof(esc), &ch, 1);
+			return sc_err_set(CLIENT_ERR_COMMAND,
+					  "%s: bad command: byte %zu is \"%s\" (only printable ASCII and TAB"
+					  " may be sent; nothing was written)",
+					  c->cfg.port, i, esc);
 		}
 	}
 	if (c->cfg.write_eol_len && memmem(cmd, len, c->cfg.write_eol, c->cfg.write_eol_len)) {
 		char esc[CLIENT_EOL_MAX * 4 + 1];
 
-		escape_bytes(esc, sizeof(esc), c->cfg.write_eol, c->cfg.write_eol_len);
-		return err_set(CLIENT_ERR_COMMAND,
-			       "%s: bad command: it holds the write terminator \"%s\" (nothing was written)",
-			       c->cfg.port, esc);
+		sc_escape_bytes(esc, sizeof(esc), c->cfg.write_eol, c->cfg.write_eol_len);
+		return sc_err_set(
+			CLIENT_ERR_COMMAND,
+			"%s: bad command: it holds the write terminator \"%s\" (nothing was written)",
+			c->cfg.port, esc);
 	}
 	return CLIENT_OK;
 }
 
 static int write_timeout(struct client *c)
 {
-	return err_set(CLIENT_ERR_TIMEOUT,
-		       "%s: timeout after %u ms writing the command: the device is not taking input (flow"
-		       " control, or a full buffer)",
-		       c->cfg.port, c->cfg.timeout_ms);
+	return sc_err_set(CLIENT_ERR_TIMEOUT,
+			  "%s: timeout after %u ms writing the command: the device is not taking input (flow"
+			  " control, or a full buffer)",
+			  c->cfg.port, c->cfg.timeout_ms);
 }
 
 /* Write cmd, then (with a block) its #<n><len> header and bytes, then the
@@ -221,14 +224,14 @@ static int write_command(struct client *c, const char *cmd, size_t len, const vo
 		hlen = (size_t)snprintf(header, sizeof(header), "#%d%s", n, digits);
 	}
 	if (len > SIZE_MAX - CLIENT_EOL_MAX - sizeof(header))
-		return err_set(CLIENT_ERR_COMMAND, "%s: bad command: too long", c->cfg.port);
+		return sc_err_set(CLIENT_ERR_COMMAND, "%s: bad command: too long", c->cfg.port);
 	total = len + hlen + (block ? 0 : c->cfg.write_eol_len);
 	if (total > c->tx_cap) {
 		char *p = realloc(c->tx, total);
 
 		if (!p)
-			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte command",
-				       c->cfg.port, len);
+			return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte command",
+					  c->cfg.port, len);
 		c->tx = p;
 		c->tx_cap = total;
 	}
@@ -236,24 +239,24 @@ static int write_command(struct client *c, const char *cmd, size_t len, const vo
 	memcpy(c->tx + len, header, hlen);
 	if (!block)
 		memcpy(c->tx + len, c->cfg.write_eol, c->cfg.write_eol_len);
-	trace_bytes(c, "sent", c->tx, total);
+	sc_trace_bytes(c, "sent", c->tx, total);
 	ret = c->tp->ops->write(c->tp, c->tx, total, deadline);
 	if (block && ret == CLIENT_OK && block_len) {
-		trace_bytes(c, "sent block", block, block_len);
+		sc_trace_bytes(c, "sent block", block, block_len);
 		ret = c->tp->ops->write(c->tp, block, block_len, deadline);
 	}
 	if (block && ret == CLIENT_OK && c->cfg.write_eol_len)
 		ret = c->tp->ops->write(c->tp, c->cfg.write_eol, c->cfg.write_eol_len, deadline);
 	if (ret == CLIENT_ERR_TIMEOUT)
 		return write_timeout(c);
-	return client_fail(c, ret);
+	return sc_client_fail(c, ret);
 }
 
 /* A device that echoes sends the command line back first: check it and
  * drop it, so it is never taken for the reply. */
 static int check_echo(struct client *c, const char *cmd, size_t len, const struct deadline *dl)
 {
-	struct client_ret *echo = read_line(c, dl);
+	struct client_ret *echo = sc_read_line(c, dl);
 	int ret = CLIENT_OK;
 
 	if (!echo)
@@ -264,10 +267,10 @@ static int check_echo(struct client *c, const char *cmd, size_t len, const struc
 	if (echo->len != len || memcmp(echo->ret_data, cmd, len) != 0) {
 		char got[128], want[128];
 
-		escape_bytes(got, sizeof(got), echo->ret_data, echo->len);
-		escape_bytes(want, sizeof(want), cmd, len);
-		ret = err_set(CLIENT_ERR_ECHO, "%s: echo mismatch: sent \"%s\", the device echoed \"%s\"",
-			      c->cfg.port, want, got);
+		sc_escape_bytes(got, sizeof(got), echo->ret_data, echo->len);
+		sc_escape_bytes(want, sizeof(want), cmd, len);
+		ret = sc_err_set(CLIENT_ERR_ECHO, "%s: echo mismatch: sent \"%s\", the device echoed \"%s\"",
+				 c->cfg.port, want, got);
 	}
 	client_free_ret(echo);
 	return ret;
@@ -285,30 +288,31 @@ static int reconnect(struct client *c, int64_t deadline)
 		c->tp->ops->close(c->tp);
 		c->tp = NULL;
 	}
-	rxbuf_clear(&c->rx);
+	sc_rxbuf_clear(&c->rx);
 	for (int tries = 1;; tries++) {
 		int64_t now;
 
 		if (open_transport(c) == CLIENT_OK) {
 			c->gone = 0;
-			trace_bytes(c, "reconnected", "", 0);
+			sc_trace_bytes(c, "reconnected", "", 0);
 			/* A board that resets on open needs its boot time again;
 			 * it counts against this command's deadline. */
 			if (c->cfg.open_delay_ms)
-				sleep_until_ns(clock_deadline_ns(c->cfg.open_delay_ms));
+				sleep_until_ns(sc_clock_deadline_ns(c->cfg.open_delay_ms));
 			return CLIENT_OK;
 		}
 		c->tp = NULL;
 		snprintf(why, sizeof(why), "%s", client_last_message());
-		now = clock_now_ns();
+		now = sc_clock_now_ns();
 		if (now + pause_ns >= deadline || tries >= 1000)
 			break;
 		sleep_until_ns(now + pause_ns);
 		if (pause_ns < 200 * 1000000LL)
 			pause_ns *= 2;
 	}
-	return err_set(CLIENT_ERR_GONE, "%s: device gone; reconnecting failed before the deadline (last: %s)",
-		       c->cfg.port, why);
+	return sc_err_set(CLIENT_ERR_GONE,
+			  "%s: device gone; reconnecting failed before the deadline (last: %s)", c->cfg.port,
+			  why);
 }
 
 /* With check_errors=1: ask the instrument for its error queue after a
@@ -321,15 +325,15 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, const
 	int ok;
 
 	if (!c->cfg.error_query[0])
-		return err_set(CLIENT_ERR_OPTION,
-			       "%s: check_errors=1 needs error_query (or a profile with an"
-			       " [errors] query)",
-			       c->cfg.port);
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "%s: check_errors=1 needs error_query (or a profile with an"
+				  " [errors] query)",
+				  c->cfg.port);
 	if (write_command(c, c->cfg.error_query, strlen(c->cfg.error_query), NULL, 0, dl->at_ns))
 		return client_last_error();
 	if (c->cfg.echo && check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), dl))
 		return client_last_error();
-	r = read_line(c, dl);
+	r = sc_read_line(c, dl);
 	if (!r)
 		return client_last_error();
 	code = strtol(r->ret_data, &end, 10);
@@ -338,11 +342,11 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, const
 	else
 		ok = end != r->ret_data && code == 0;
 	if (!ok) {
-		escape_bytes(esc_cmd, sizeof(esc_cmd), cmd, len);
-		escape_bytes(esc_err, sizeof(esc_err), r->ret_data, r->len);
-		err_set(CLIENT_ERR_INSTRUMENT, "%s: the instrument reports an error after \"%s\": %s",
-			c->cfg.port, esc_cmd, esc_err);
-		err_set_instrument(end != r->ret_data ? (int)code : 0);
+		sc_escape_bytes(esc_cmd, sizeof(esc_cmd), cmd, len);
+		sc_escape_bytes(esc_err, sizeof(esc_err), r->ret_data, r->len);
+		sc_err_set(CLIENT_ERR_INSTRUMENT, "%s: the instrument reports an error after \"%s\": %s",
+			   c->cfg.port, esc_cmd, esc_err);
+		sc_err_set_instrument(end != r->ret_data ? (int)code : 0);
 	}
 	client_free_ret(r);
 	return ok ? CLIENT_OK : CLIENT_ERR_INSTRUMENT;
@@ -365,7 +369,7 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 	struct deadline dl;
 
 	if (!c) {
-		*code = err_set(CLIENT_ERR_ARG, "serialcmd: handle is NULL");
+		*code = sc_err_set(CLIENT_ERR_ARG, "serialcmd: handle is NULL");
 		return NULL;
 	}
 	if (rq->cmd && check_command(c, rq->cmd, rq->len)) {
@@ -381,20 +385,20 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 	if (rq->cmd && c->cfg.min_gap_ms && c->last_end_ns)
 		sleep_until_ns(c->last_end_ns + (int64_t)c->cfg.min_gap_ms * 1000000);
 	dl.ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
-	dl.at_ns = clock_deadline_ns(dl.ms);
+	dl.at_ns = sc_clock_deadline_ns(dl.ms);
 	if (c->gone) {
 		if (c->cfg.reconnect)
 			*code = reconnect(c, dl.at_ns);
 		else
-			*code = err_set(CLIENT_ERR_GONE,
-					"%s: device gone earlier; destroy the handle and open the"
-					" port again (or use reconnect=1)",
-					c->cfg.port);
+			*code = sc_err_set(CLIENT_ERR_GONE,
+					   "%s: device gone earlier; destroy the handle and open the"
+					   " port again (or use reconnect=1)",
+					   c->cfg.port);
 		if (*code)
 			goto out;
 	}
 	if (rq->cmd) {
-		*code = read_drain_stale(c);
+		*code = sc_read_drain_stale(c);
 		if (*code)
 			goto out;
 		*code = write_command(c, rq->cmd, rq->len, rq->block, rq->block_len, dl.at_ns);
@@ -408,7 +412,7 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		/* A pause the device needs before its reply can be read;
 		 * it counts against the deadline. */
 		if (rq->read && c->cfg.query_delay_ms)
-			sleep_until_ns(clock_deadline_ns(c->cfg.query_delay_ms));
+			sleep_until_ns(sc_clock_deadline_ns(c->cfg.query_delay_ms));
 	}
 	if (rq->read) {
 		ret = rq->read(c, &dl);
@@ -421,18 +425,18 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		char timeout_msg[512];
 		struct deadline short_dl = { .ms = dl.ms < 1000 ? dl.ms : 1000 };
 
-		short_dl.at_ns = clock_deadline_ns(short_dl.ms);
+		short_dl.at_ns = sc_clock_deadline_ns(short_dl.ms);
 		snprintf(timeout_msg, sizeof(timeout_msg), "%s", client_last_message());
 		if (check_instrument(c, rq->cmd, rq->len, &short_dl) == CLIENT_ERR_INSTRUMENT) {
 			char why[768];
 			int icode = client_last_instrument_error();
 
 			snprintf(why, sizeof(why), "%s (and sent no reply)", client_last_message());
-			err_set(CLIENT_ERR_INSTRUMENT, "%s", why);
-			err_set_instrument(icode);
+			sc_err_set(CLIENT_ERR_INSTRUMENT, "%s", why);
+			sc_err_set_instrument(icode);
 			*code = CLIENT_ERR_INSTRUMENT;
 		} else {
-			err_set(CLIENT_ERR_TIMEOUT, "%s", timeout_msg);
+			sc_err_set(CLIENT_ERR_TIMEOUT, "%s", timeout_msg);
 		}
 	} else if (*code == CLIENT_OK && rq->cmd && c->cfg.check_errors) {
 		*code = check_instrument(c, rq->cmd, rq->len, &dl);
@@ -442,17 +446,17 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		}
 	}
 out:
-	c->last_end_ns = clock_now_ns();
+	c->last_end_ns = sc_clock_now_ns();
 	pthread_mutex_unlock(&c->lock);
 	leave(c);
 	if (*code == CLIENT_OK)
-		err_clear();
+		sc_err_clear();
 	return ret;
 }
 
 static int null_command(const struct client *c)
 {
-	return err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
+	return sc_err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
 }
 
 /* Send len bytes of cmd; read the reply with reader (NULL: none). */
@@ -473,14 +477,14 @@ SERIALCMD_API struct client_ret *client_send_cmd_reply(struct client *c, const c
 {
 	int code;
 
-	return command(c, cmd, cmd ? strlen(cmd) : 0, read_line, &code);
+	return command(c, cmd, cmd ? strlen(cmd) : 0, sc_read_line, &code);
 }
 
 SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const char *cmd, size_t len)
 {
 	int code;
 
-	return command(c, cmd, len, read_line, &code);
+	return command(c, cmd, len, sc_read_line, &code);
 }
 
 SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd)
@@ -501,7 +505,7 @@ SERIALCMD_API int client_send_cmd_n(struct client *c, const char *cmd, size_t le
 
 SERIALCMD_API struct client_ret *client_read_reply(struct client *c)
 {
-	struct request rq = { .read = read_line };
+	struct request rq = { .read = sc_read_line };
 	int code;
 
 	return transact(c, &rq, &code);
@@ -511,12 +515,12 @@ SERIALCMD_API struct client_ret *client_query_block(struct client *c, const char
 {
 	int code;
 
-	return command(c, cmd, cmd ? strlen(cmd) : 0, block_read, &code);
+	return command(c, cmd, cmd ? strlen(cmd) : 0, sc_block_read, &code);
 }
 
 SERIALCMD_API struct client_ret *client_read_block(struct client *c)
 {
-	struct request rq = { .read = block_read };
+	struct request rq = { .read = sc_block_read };
 	int code;
 
 	return transact(c, &rq, &code);
@@ -533,35 +537,35 @@ SERIALCMD_API int client_write_block(struct client *c, const char *cmd, const vo
 	if (!cmd)
 		return null_command(c);
 	if ((!data && len) || len > 999999999)
-		return err_set(CLIENT_ERR_ARG, "%s: block of %zu bytes: %s", c ? c->cfg.port : "serialcmd",
-			       len, data || !len ? "longer than 999999999 bytes" : "data is NULL");
+		return sc_err_set(CLIENT_ERR_ARG, "%s: block of %zu bytes: %s", c ? c->cfg.port : "serialcmd",
+				  len, data || !len ? "longer than 999999999 bytes" : "data is NULL");
 	transact(c, &rq, &code);
 	return code;
 }
 
 SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)
 {
-	const struct option_def *o = option_find("timeout_ms");
+	const struct option_def *o = sc_option_find("timeout_ms");
 
 	if (!c)
-		return err_set(CLIENT_ERR_ARG, "client_set_timeout: handle is NULL");
-	if (!option_uint_ok(o, timeout_ms)) {
+		return sc_err_set(CLIENT_ERR_ARG, "client_set_timeout: handle is NULL");
+	if (!sc_option_uint_ok(o, timeout_ms)) {
 		char accepted[64];
 
-		return err_set(CLIENT_ERR_OPTION, "%s: bad value %u for '%s' (accepted: %s)", c->cfg.port,
-			       timeout_ms, o->name, option_accepted(o, accepted, sizeof(accepted)));
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: bad value %u for '%s' (accepted: %s)", c->cfg.port,
+				  timeout_ms, o->name, sc_option_accepted(o, accepted, sizeof(accepted)));
 	}
 	/* Atomic, not locked: a setter must not wait for a running command. */
 	__atomic_store_n(&c->cfg.timeout_ms, timeout_ms, __ATOMIC_RELAXED);
-	err_clear();
+	sc_err_clear();
 	return CLIENT_OK;
 }
 
 SERIALCMD_API int client_get_timeout(struct client *c)
 {
 	if (!c)
-		return err_set(CLIENT_ERR_ARG, "client_get_timeout: handle is NULL");
-	err_clear();
+		return sc_err_set(CLIENT_ERR_ARG, "client_get_timeout: handle is NULL");
+	sc_err_clear();
 	return (int)__atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
 }
 

@@ -3,7 +3,7 @@
 
 #include "internal.h"
 
-int64_t clock_now_ns(void)
+int64_t sc_clock_now_ns(void)
 {
 	struct timespec ts;
 
@@ -11,14 +11,14 @@ int64_t clock_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t clock_deadline_ns(unsigned int timeout_ms)
+int64_t sc_clock_deadline_ns(unsigned int timeout_ms)
 {
-	return clock_now_ns() + (int64_t)timeout_ms * 1000000;
+	return sc_clock_now_ns() + (int64_t)timeout_ms * 1000000;
 }
 
-int clock_remaining_ms(int64_t deadline_ns)
+int sc_clock_remaining_ms(int64_t deadline_ns)
 {
-	int64_t left = deadline_ns - clock_now_ns();
+	int64_t left = deadline_ns - sc_clock_now_ns();
 
 	if (left <= 0)
 		return 0;
@@ -27,7 +27,7 @@ int clock_remaining_ms(int64_t deadline_ns)
 	return (int)((left + 999999) / 1000000);
 }
 
-int clock_passed(int64_t deadline_ns)
+int sc_clock_passed(int64_t deadline_ns)
 {
-	return clock_now_ns() >= deadline_ns;
+	return sc_clock_now_ns() >= deadline_ns;
 }

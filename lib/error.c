@@ -40,7 +40,7 @@ static const struct {
 	{ CLIENT_ERR_INSTRUMENT, "CLIENT_ERR_INSTRUMENT", "the instrument reported an error" },
 };
 
-int err_set(int code, const char *fmt, ...)
+int sc_err_set(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -52,7 +52,7 @@ int err_set(int code, const char *fmt, ...)
 	return code;
 }
 
-void err_set_instrument(int code)
+void sc_err_set_instrument(int code)
 {
 	last.instrument = code;
 }
@@ -62,7 +62,7 @@ SERIALCMD_API int client_last_instrument_error(void)
 	return last.instrument;
 }
 
-void err_clear(void)
+void sc_err_clear(void)
 {
 	last.code = CLIENT_OK;
 	last.instrument = 0;
@@ -71,25 +71,26 @@ void err_clear(void)
 
 /* Map an errno from open/read/write to our codes, with advice where the
  * usual cause is known. */
-int err_from_errno(int errnum, const char *port, const char *what)
+int sc_err_from_errno(int errnum, const char *port, const char *what)
 {
 	switch (errnum) {
 	case ENOENT:
-	case ENOTDIR: return err_set(CLIENT_ERR_NOPORT, "%s: %s: no such port", port, what);
+	case ENOTDIR: return sc_err_set(CLIENT_ERR_NOPORT, "%s: %s: no such port", port, what);
 	case EACCES:
 	case EPERM:
-		return err_set(CLIENT_ERR_PERM,
-			       "%s: %s: permission denied (the user may need to be in the dialout group,"
-			       " or a udev rule granting access)",
-			       port, what);
-	/* A local port's open diagnoses this itself (port_error()). */
-	case EBUSY: return err_set(CLIENT_ERR_BUSY, "%s: %s: busy (%s)", port, what, strerror(errnum));
+		return sc_err_set(CLIENT_ERR_PERM,
+				  "%s: %s: permission denied (the user may need to be in the dialout group,"
+				  " or a udev rule granting access)",
+				  port, what);
+	/* A local port's open diagnoses this itself (sc_port_error()). */
+	case EBUSY: return sc_err_set(CLIENT_ERR_BUSY, "%s: %s: busy (%s)", port, what, strerror(errnum));
 	case EIO:
 	case ENXIO:
 	case ENODEV:
-	case EPIPE: return err_set(CLIENT_ERR_GONE, "%s: %s: device gone (%s)", port, what, strerror(errnum));
-	case ENOMEM: return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
-	default: return err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
+	case EPIPE:
+		return sc_err_set(CLIENT_ERR_GONE, "%s: %s: device gone (%s)", port, what, strerror(errnum));
+	case ENOMEM: return sc_err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
+	default: return sc_err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
 	}
 }
 

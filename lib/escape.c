@@ -3,7 +3,7 @@
 
 #include "internal.h"
 
-size_t escape_bytes(char *out, size_t size, const void *data, size_t len)
+size_t sc_escape_bytes(char *out, size_t size, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	size_t o = 0;

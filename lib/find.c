@@ -11,30 +11,31 @@ SERIALCMD_API int client_find_ports(const char *profile, struct client_port_info
 	int n, kept = 0, ret;
 
 	if (!profile || !list)
-		return err_set(CLIENT_ERR_ARG, "client_find_ports: %s is NULL", profile ? "list" : "profile");
+		return sc_err_set(CLIENT_ERR_ARG, "client_find_ports: %s is NULL",
+				  profile ? "list" : "profile");
 	*list = NULL;
-	ret = profile_load(profile, &p);
+	ret = sc_profile_load(profile, &p);
 	if (ret)
 		return ret;
 	n = client_list_ports(&ports, 0);
 	if (n < 0) {
-		profile_free(&p);
+		sc_profile_free(&p);
 		return n;
 	}
 	for (int i = 0; i < n; i++) {
-		if (!identify_claims_usb(&p, ports[i].usb_vid, ports[i].usb_pid, ports[i].usb_interface))
+		if (!sc_identify_claims_usb(&p, ports[i].usb_vid, ports[i].usb_pid, ports[i].usb_interface))
 			continue;
-		if ((flags & CLIENT_FIND_IDENTIFY) && !identify_port(ports[i].name, profile, &p))
+		if ((flags & CLIENT_FIND_IDENTIFY) && !sc_identify_port(ports[i].name, profile, &p))
 			continue;
 		ports[kept++] = ports[i];
 	}
-	profile_free(&p);
-	ports_set_count(ports, kept);
+	sc_profile_free(&p);
+	sc_ports_set_count(ports, kept);
 	if (kept == 0) {
 		client_free_ports(ports);
 		ports = NULL;
 	}
 	*list = ports;
-	err_clear();
+	sc_err_clear();
 	return kept;
 }

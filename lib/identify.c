@@ -14,12 +14,12 @@
 /* Kept back from each probe for opening and closing the port. */
 #define OPEN_CLOSE_MARGIN_MS 20
 
-int identify_possible(const struct profile *p)
+int sc_identify_possible(const struct profile *p)
 {
 	return p->identify[0] && p->identify_match[0];
 }
 
-int identify_claims_usb(const struct profile *p, long vid, long pid, long intf)
+int sc_identify_claims_usb(const struct profile *p, long vid, long pid, long intf)
 {
 	if (vid < 0 || pid < 0)
 		return 0;
@@ -34,7 +34,7 @@ static int blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-int identify_reply_matches(const char *reply, size_t len, const char *pattern)
+int sc_identify_reply_matches(const char *reply, size_t len, const char *pattern)
 {
 	char text[IDENTIFY_REPLY_MAX + 1];
 	size_t start = 0, end = len;
@@ -54,20 +54,20 @@ int identify_reply_matches(const char *reply, size_t len, const char *pattern)
 	return fnmatch(pattern, text, 0) == 0;
 }
 
-int identify_probe_init(struct identify_probe *pr, const char *port, const char *name,
-			const struct profile *p)
+int sc_identify_probe_init(struct identify_probe *pr, const char *port, const char *name,
+			   const struct profile *p)
 {
 	char spec[sizeof(p->path) + 16];
 	int n;
 
 	memset(pr, 0, sizeof(*pr));
 	if (strlen(port) >= sizeof(pr->cfg->port))
-		return err_set(CLIENT_ERR_ARG, "%.64s...: port path too long", port);
+		return sc_err_set(CLIENT_ERR_ARG, "%.64s...: port path too long", port);
 	/* The path goes in directly: in a spec it would read '?' and '&'.
 	 * The name may be a profile's path, as profile= takes. */
 	n = snprintf(spec, sizeof(spec), "port?profile=%s", name);
 	if (n < 0 || (size_t)n >= sizeof(spec))
-		return err_set(CLIENT_ERR_OPTION, "profile %.64s...: name too long", name);
+		return sc_err_set(CLIENT_ERR_OPTION, "profile %.64s...: name too long", name);
 	pr->cfg = client_config_new(spec);
 	if (!pr->cfg)
 		return client_last_error();
@@ -82,13 +82,13 @@ int identify_probe_init(struct identify_probe *pr, const char *port, const char 
 	return CLIENT_OK;
 }
 
-void identify_probe_free(struct identify_probe *pr)
+void sc_identify_probe_free(struct identify_probe *pr)
 {
 	client_config_free(pr->cfg);
 	pr->cfg = NULL;
 }
 
-int identify_probe_same(const struct identify_probe *a, const struct identify_probe *b)
+int sc_identify_probe_same(const struct identify_probe *a, const struct identify_probe *b)
 {
 	const struct client_config *x = a->cfg, *y = b->cfg;
 
@@ -104,10 +104,10 @@ static unsigned min_u(unsigned a, unsigned b)
 	return a < b ? a : b;
 }
 
-int identify_probe_run(struct identify_probe *pr, int64_t deadline_ns, int *port_unusable)
+int sc_identify_probe_run(struct identify_probe *pr, int64_t deadline_ns, int *port_unusable)
 {
 	struct client_config *cfg = pr->cfg;
-	int64_t left = (deadline_ns - clock_now_ns()) / 1000000 - OPEN_CLOSE_MARGIN_MS;
+	int64_t left = (deadline_ns - sc_clock_now_ns()) / 1000000 - OPEN_CLOSE_MARGIN_MS;
 	struct client_ret *r;
 	struct client *c;
 	unsigned budget, rest;
@@ -117,7 +117,8 @@ int identify_probe_run(struct identify_probe *pr, int64_t deadline_ns, int *port
 	*port_unusable = 0;
 	if (left < MIN_QUERY_MS) {
 		*port_unusable = 1;
-		return err_set(CLIENT_ERR_TIMEOUT, "%s: no time left to identify %s", cfg->port, cfg->profile);
+		return sc_err_set(CLIENT_ERR_TIMEOUT, "%s: no time left to identify %s", cfg->port,
+				  cfg->profile);
 	}
 	budget = left > CONFIG_MAX_TIMEOUT_MS ? CONFIG_MAX_TIMEOUT_MS : (unsigned)left;
 	/* The profile's pauses, cut to fit: a board that boots for 2 s after
@@ -154,26 +155,26 @@ int identify_probe_run(struct identify_probe *pr, int64_t deadline_ns, int *port
 
 		snprintf(why, sizeof(why), "%s", client_last_message());
 		client_destroy(c);
-		return err_set(code, "%s", why);
+		return sc_err_set(code, "%s", why);
 	}
 	client_destroy(c);
 	return CLIENT_OK;
 }
 
-int identify_port(const char *port, const char *name, const struct profile *p)
+int sc_identify_port(const char *port, const char *name, const struct profile *p)
 {
 	struct identify_probe pr;
 	int unusable, ok = 0;
 	unsigned ms;
 
-	if (!identify_possible(p) || identify_probe_init(&pr, port, name, p) != CLIENT_OK)
+	if (!sc_identify_possible(p) || sc_identify_probe_init(&pr, port, name, p) != CLIENT_OK)
 		return 0;
 	/* The profile's own pauses and timeout, as a command through a handle
 	 * opened with it would take; the query delay is part of the timeout. */
 	ms = pr.cfg->open_delay_ms + (pr.cfg->timeout_ms > MIN_QUERY_MS ? pr.cfg->timeout_ms : MIN_QUERY_MS) +
 	     OPEN_CLOSE_MARGIN_MS;
-	if (identify_probe_run(&pr, clock_deadline_ns(ms), &unusable) == CLIENT_OK)
-		ok = identify_reply_matches(pr.reply, pr.len, p->identify_match);
-	identify_probe_free(&pr);
+	if (sc_identify_probe_run(&pr, sc_clock_deadline_ns(ms), &unusable) == CLIENT_OK)
+		ok = sc_identify_reply_matches(pr.reply, pr.len, p->identify_match);
+	sc_identify_probe_free(&pr);
 	return ok;
 }

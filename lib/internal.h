@@ -58,25 +58,25 @@ struct client_port_info {
 	int count;
 };
 
-/* error.c: the thread-local last error. err_set() returns code so that
- * "return err_set(...)" reads as one step. */
-int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int err_from_errno(int errnum, const char *port, const char *what);
-void err_clear(void);
-/* After err_set(CLIENT_ERR_INSTRUMENT, ...): the instrument's own code. */
-void err_set_instrument(int code);
+/* error.c: the thread-local last error. sc_err_set() returns code so that
+ * "return sc_err_set(...)" reads as one step. */
+int sc_err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sc_err_from_errno(int errnum, const char *port, const char *what);
+void sc_err_clear(void);
+/* After sc_err_set(CLIENT_ERR_INSTRUMENT, ...): the instrument's own code. */
+void sc_err_set_instrument(int code);
 
 /* escape.c: bytes made printable for messages and traces. Writes at most
  * size-1 characters plus a NUL into out; returns the number written. */
-size_t escape_bytes(char *out, size_t size, const void *data, size_t len);
+size_t sc_escape_bytes(char *out, size_t size, const void *data, size_t len);
 
 /* clock.c: one monotonic clock for every deadline. */
-int64_t clock_now_ns(void);
-int64_t clock_deadline_ns(unsigned int timeout_ms);
+int64_t sc_clock_now_ns(void);
+int64_t sc_clock_deadline_ns(unsigned int timeout_ms);
 /* Milliseconds left until deadline, rounded up; 0 once it has passed. */
-int clock_remaining_ms(int64_t deadline_ns);
+int sc_clock_remaining_ms(int64_t deadline_ns);
 /* Whether the deadline has passed. */
-int clock_passed(int64_t deadline_ns);
+int sc_clock_passed(int64_t deadline_ns);
 
 /* One command's deadline: when it ends, and the timeout it was made from
  * (messages quote it). */
@@ -96,53 +96,53 @@ struct rxbuf {
 
 /* Replies: a copy of n bytes, or one that takes over data (malloc'd, at
  * least n+1 bytes); both NUL-terminate. NULL when out of memory. */
-struct client_ret *ret_new_copy(const void *data, size_t n);
-struct client_ret *ret_new_adopt(char *data, size_t n);
+struct client_ret *sc_ret_new_copy(const void *data, size_t n);
+struct client_ret *sc_ret_new_adopt(char *data, size_t n);
 
-void rxbuf_init(struct rxbuf *b);
-void rxbuf_free(struct rxbuf *b);
-void rxbuf_clear(struct rxbuf *b);
+void sc_rxbuf_init(struct rxbuf *b);
+void sc_rxbuf_free(struct rxbuf *b);
+void sc_rxbuf_clear(struct rxbuf *b);
 /* Make room for at least one more byte, up to limit bytes in total. Returns
  * the number of free bytes (>0), or CLIENT_ERR_NOMEM. */
-ssize_t rxbuf_reserve(struct rxbuf *b, size_t limit);
+ssize_t sc_rxbuf_reserve(struct rxbuf *b, size_t limit);
 /* Offset of the first terminator, scanning only bytes not scanned before;
  * -1 if there is none yet. */
-ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len);
+ssize_t sc_rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len);
 /* Turn the first n bytes into a reply, drop the terminator after them and
  * keep what follows. NULL (CLIENT_ERR_NOMEM set) on failure, buffer unchanged. */
-struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port);
+struct client_ret *sc_rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port);
 /* Drop the first n bytes (n <= len); what was scanned stays scanned. */
-void rxbuf_consume(struct rxbuf *b, size_t n);
+void sc_rxbuf_consume(struct rxbuf *b, size_t n);
 
 /* Limits a config must keep, whether from a spec or filled in by hand. */
 #define CONFIG_MAX_TIMEOUT_MS 86400000u
 #define CONFIG_MAX_REPLY ((size_t)1 << 30)
 #define CONFIG_MAX_DELAY_MS 600000u
 
-/* port-lock.c: exclusive use of a local port. port_flock() keeps out other
- * serialcmd handles and flock users; port_exclusive() sets TIOCEXCL, which
- * refuses any further open() by non-root. port_error() is err_from_errno()
+/* port-lock.c: exclusive use of a local port. sc_port_flock() keeps out other
+ * serialcmd handles and flock users; sc_port_exclusive() sets TIOCEXCL, which
+ * refuses any further open() by non-root. sc_port_error() is sc_err_from_errno()
  * for a failure on a local port: a busy one names the process holding it. */
-int port_flock(int fd, const char *port);
-int port_exclusive(int fd, const char *port);
-void port_release(int fd, pid_t owner);
-int port_error(int errnum, const char *port, const char *what);
+int sc_port_flock(int fd, const char *port);
+int sc_port_exclusive(int fd, const char *port);
+void sc_port_release(int fd, pid_t owner);
+int sc_port_error(int errnum, const char *port, const char *what);
 
 /* ports.c: the device path of a "usb:VID:PID[:SERIAL]" port, and the
  * check of its syntax alone. */
-int ports_resolve_usb(const char *spec_port, char *path, size_t size);
-int ports_check_usb(const char *spec_port);
+int sc_ports_resolve_usb(const char *spec_port, char *path, size_t size);
+int sc_ports_check_usb(const char *spec_port);
 /* Record in every element of list that it holds n ports. */
-void ports_set_count(struct client_port_info *list, int n);
+void sc_ports_set_count(struct client_port_info *list, int n);
 
 /* transport.c: the syntax of a port as the backend that would open it
  * reads it (host and port number, USB ids), without opening anything:
  * CLIENT_OK or CLIENT_ERR_OPTION. */
-int transport_check_port(const char *port);
+int sc_transport_check_port(const char *port);
 /* transport.c: pick a backend for the config and open it (a
  * transport_opener; ctx is unused). */
-int transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,
-		   struct transport **out);
+int sc_transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,
+		      struct transport **out);
 
 /* A handle. Its fields belong to client.c; read.c, block.c and trace.c
  * use them under the handle's lock. */
@@ -170,47 +170,47 @@ struct client {
 
 /* Pass an error code on, remembering a hang-up so that later calls fail at
  * once (or reconnect). */
-static inline int client_fail(struct client *c, int code)
+static inline int sc_client_fail(struct client *c, int code)
 {
 	if (code == CLIENT_ERR_GONE)
 		c->gone = 1;
 	return code;
 }
 
-/* trace.c: the handle's trace. trace_init() starts it from SERIALCMD_TRACE;
- * trace_transport() is the sink a transport logs to (ctx: the handle). */
-void trace_init(struct client *c);
-void trace_transport(void *ctx, const char *line);
-void trace_bytes(struct client *c, const char *what, const void *data, size_t len);
+/* trace.c: the handle's trace. sc_trace_init() starts it from SERIALCMD_TRACE;
+ * sc_trace_transport() is the sink a transport logs to (ctx: the handle). */
+void sc_trace_init(struct client *c);
+void sc_trace_transport(void *ctx, const char *line);
+void sc_trace_bytes(struct client *c, const char *what, const void *data, size_t len);
 
 /* read.c: every read from the transport. Each call ends by the deadline
  * with the message set (a timeout's names what had come); a hang-up marks
  * the handle gone. */
 /* Drop input nobody asked for, without waiting, before a command. */
-int read_drain_stale(struct client *c);
+int sc_read_drain_stale(struct client *c);
 /* Make rx hold at least n bytes (n <= limit). */
-int read_fill(struct client *c, size_t n, size_t limit, const struct deadline *dl);
+int sc_read_fill(struct client *c, size_t n, size_t limit, const struct deadline *dl);
 /* One reply up to the read terminator (dropped). NULL on failure: a reply
  * longer than max_reply is dropped up to its terminator (TOOLONG), and a
  * partial one on timeout. */
-struct client_ret *read_line(struct client *c, const struct deadline *dl);
+struct client_ret *sc_read_line(struct client *c, const struct deadline *dl);
 /* Drain up to the terminator or the deadline: drop input through the next
  * read terminator, at once if it is already buffered. 1 if the terminator
  * was found, 0 if not (the deadline passed, or the read failed); *dropped
  * counts the bytes before it. why labels the trace. */
-int read_drop_line(struct client *c, const char *why, const struct deadline *dl, size_t *dropped);
+int sc_read_drop_line(struct client *c, const char *why, const struct deadline *dl, size_t *dropped);
 /* Exactly len bytes into buf: those buffered, then straight from the
  * transport. *got: how many came. */
-int read_exact(struct client *c, void *buf, size_t len, const struct deadline *dl, size_t *got);
+int sc_read_exact(struct client *c, void *buf, size_t len, const struct deadline *dl, size_t *got);
 /* Drop exactly n bytes. */
-int read_skip(struct client *c, size_t n, const struct deadline *dl);
+int sc_read_skip(struct client *c, size_t n, const struct deadline *dl);
 /* Set the timeout message for what rx holds. */
-int read_timeout_error(struct client *c, unsigned int timeout_ms);
+int sc_read_timeout_error(struct client *c, unsigned int timeout_ms);
 
 /* block.c: an IEEE 488.2 block reply, after any text prefix. */
-struct client_ret *block_read(struct client *c, const struct deadline *dl);
+struct client_ret *sc_block_read(struct client *c, const struct deadline *dl);
 
 /* client.c: open with a transport the caller made (tests use a fake one). */
-struct client *client_open_transport(const struct client_config *cfg, struct transport *tp);
+struct client *sc_client_open_transport(const struct client_config *cfg, struct transport *tp);
 
 #endif

@@ -41,48 +41,49 @@ static int parse_hostport(const char *port, const char *scheme, struct hostport 
 		const char *close = strchr(p, ']');
 
 		if (!close)
-			return err_set(CLIENT_ERR_OPTION,
-				       "%s: '[' without ']' (write IPv6 addresses as %s[::1]:PORT)", port,
-				       scheme);
+			return sc_err_set(CLIENT_ERR_OPTION,
+					  "%s: '[' without ']' (write IPv6 addresses as %s[::1]:PORT)", port,
+					  scheme);
 		host = p + 1;
 		hlen = (size_t)(close - host);
 		colon = close + 1;
 		if (*colon != ':')
-			return err_set(CLIENT_ERR_OPTION, "%s: %s after ']' (expected %s[ADDRESS]:PORT)",
-				       port, *colon ? "unexpected text" : "no port", scheme);
+			return sc_err_set(CLIENT_ERR_OPTION, "%s: %s after ']' (expected %s[ADDRESS]:PORT)",
+					  port, *colon ? "unexpected text" : "no port", scheme);
 	} else {
 		host = p;
 		colon = strrchr(p, ':');
 		if (!colon)
-			return err_set(CLIENT_ERR_OPTION,
-				       "%s: no port (expected %sHOST:PORT, e.g. %s192.168.1.10:4001)", port,
-				       scheme, scheme);
+			return sc_err_set(CLIENT_ERR_OPTION,
+					  "%s: no port (expected %sHOST:PORT, e.g. %s192.168.1.10:4001)",
+					  port, scheme, scheme);
 		if (memchr(p, ':', (size_t)(colon - p)))
-			return err_set(CLIENT_ERR_OPTION,
-				       "%s: an IPv6 address must be written in brackets, e.g. %s[::1]:4001",
-				       port, scheme);
+			return sc_err_set(
+				CLIENT_ERR_OPTION,
+				"%s: an IPv6 address must be written in brackets, e.g. %s[::1]:4001", port,
+				scheme);
 		hlen = (size_t)(colon - p);
 	}
 	if (hlen == 0)
-		return err_set(CLIENT_ERR_OPTION, "%s: no host (expected %sHOST:PORT)", port, scheme);
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: no host (expected %sHOST:PORT)", port, scheme);
 	if (hlen >= sizeof(hp->host))
-		return err_set(CLIENT_ERR_OPTION, "%s: host name too long (%zu bytes)", port, hlen);
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: host name too long (%zu bytes)", port, hlen);
 	num = colon + 1;
 	if (!*num)
-		return err_set(CLIENT_ERR_OPTION, "%s: no port number after ':' (expected %sHOST:PORT)", port,
-			       scheme);
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: no port number after ':' (expected %sHOST:PORT)",
+				  port, scheme);
 	errno = 0;
 	n = strtoul(num, &end, 10);
 	if (num[0] < '0' || num[0] > '9' || *end || errno || n < 1 || n > 65535)
-		return err_set(CLIENT_ERR_OPTION, "%s: bad port number '%.32s' (accepted: 1 to 65535)", port,
-			       num);
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: bad port number '%.32s' (accepted: 1 to 65535)",
+				  port, num);
 	memcpy(hp->host, host, hlen);
 	hp->host[hlen] = '\0';
 	snprintf(hp->service, sizeof(hp->service), "%lu", n);
 	return CLIENT_OK;
 }
 
-int net_check_port(const char *port, const char *scheme)
+int sc_net_check_port(const char *port, const char *scheme)
 {
 	struct hostport hp;
 
@@ -103,10 +104,11 @@ static int sock_error(int errnum, const char *port, const char *what)
 	case ENETUNREACH:
 	case ENETDOWN:
 	case ENETRESET:
-		return err_set(CLIENT_ERR_GONE, "%s: %s: connection lost (%s)", port, what, strerror(errnum));
+		return sc_err_set(CLIENT_ERR_GONE, "%s: %s: connection lost (%s)", port, what,
+				  strerror(errnum));
 	case ENOMEM:
-	case ENOBUFS: return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
-	default: return err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
+	case ENOBUFS: return sc_err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
+	default: return sc_err_set(CLIENT_ERR_IO, "%s: %s: %s", port, what, strerror(errnum));
 	}
 }
 
@@ -118,12 +120,12 @@ static int set_int(int fd, int level, int name, int value)
 static int set_options(int fd, const char *port)
 {
 	if (set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1) != 0)
-		return err_from_errno(errno, port, "setsockopt TCP_NODELAY");
+		return sc_err_from_errno(errno, port, "setsockopt TCP_NODELAY");
 	if (set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1) != 0 ||
 	    set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, KEEPIDLE_S) != 0 ||
 	    set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, KEEPINTVL_S) != 0 ||
 	    set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, KEEPCNT) != 0)
-		return err_from_errno(errno, port, "setsockopt keepalive");
+		return sc_err_from_errno(errno, port, "setsockopt keepalive");
 	/* Not every kernel (or sandbox) has it; keepalive alone still works. */
 	(void)set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, USER_TIMEOUT_MS);
 	return CLIENT_OK;
@@ -152,7 +154,7 @@ static int try_connect(const struct addrinfo *ai, int64_t deadline_ns, const cha
 		}
 		for (;;) {
 			struct pollfd pfd = { .fd = s, .events = POLLOUT };
-			int ms = clock_remaining_ms(deadline_ns);
+			int ms = sc_clock_remaining_ms(deadline_ns);
 			int r;
 
 			if (ms == 0) {
@@ -179,7 +181,7 @@ static int try_connect(const struct addrinfo *ai, int64_t deadline_ns, const cha
 	return 0;
 }
 
-int net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd)
+int sc_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = SOCK_STREAM,
@@ -196,11 +198,12 @@ int net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *
 	if (ret) {
 		switch (ret) {
 		case EAI_MEMORY:
-			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory resolving '%s'", port, hp.host);
-		case EAI_SYSTEM: return err_from_errno(errno, port, "getaddrinfo");
+			return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory resolving '%s'", port,
+					  hp.host);
+		case EAI_SYSTEM: return sc_err_from_errno(errno, port, "getaddrinfo");
 		default:
-			return err_set(CLIENT_ERR_NOHOST, "%s: host '%s' not found (%s)", port, hp.host,
-				       gai_strerror(ret));
+			return sc_err_set(CLIENT_ERR_NOHOST, "%s: host '%s' not found (%s)", port, hp.host,
+					  gai_strerror(ret));
 		}
 	}
 	/* Try every address (IPv6 and IPv4 for one name) until one answers. */
@@ -216,7 +219,7 @@ int net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *
 			refused = 1;
 		if (ret == ETIMEDOUT) {
 			timedout = 1;
-			if (clock_remaining_ms(deadline_ns) == 0)
+			if (sc_clock_remaining_ms(deadline_ns) == 0)
 				break;
 		}
 	}
@@ -224,22 +227,23 @@ int net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *
 	if (ret <= 0)
 		return ret;
 	if (refused)
-		return err_set(CLIENT_ERR_REFUSED,
-			       "%s: connection refused by %s port %s (is the server running, and listening "
-			       "on that port?)",
-			       port, hp.host, hp.service);
+		return sc_err_set(
+			CLIENT_ERR_REFUSED,
+			"%s: connection refused by %s port %s (is the server running, and listening "
+			"on that port?)",
+			port, hp.host, hp.service);
 	if (timedout)
-		return err_set(CLIENT_ERR_TIMEOUT,
-			       "%s: connect to %s port %s: no answer within the deadline (timeout_ms)", port,
-			       hp.host, hp.service);
+		return sc_err_set(CLIENT_ERR_TIMEOUT,
+				  "%s: connect to %s port %s: no answer within the deadline (timeout_ms)",
+				  port, hp.host, hp.service);
 	if (err == ENOMEM || err == ENOBUFS)
-		return err_set(CLIENT_ERR_NOMEM, "%s: connect: out of memory", port);
+		return sc_err_set(CLIENT_ERR_NOMEM, "%s: connect: out of memory", port);
 	/* No route, network down, address family not supported... */
-	return err_set(CLIENT_ERR_IO, "%s: connect to %s port %s: %s", port, hp.host, hp.service,
-		       strerror(err));
+	return sc_err_set(CLIENT_ERR_IO, "%s: connect to %s port %s: %s", port, hp.host, hp.service,
+			  strerror(err));
 }
 
-ssize_t net_read(int fd, void *buf, size_t size, int64_t deadline_ns, const char *port)
+ssize_t sc_net_read(int fd, void *buf, size_t size, int64_t deadline_ns, const char *port)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -248,29 +252,29 @@ ssize_t net_read(int fd, void *buf, size_t size, int64_t deadline_ns, const char
 
 		/* Checked on every pass, also while bytes keep coming: a
 		 * server that never stops sending cannot stretch a command. */
-		if (deadline_ns != NET_NOW && clock_passed(deadline_ns))
+		if (deadline_ns != NET_NOW && sc_clock_passed(deadline_ns))
 			return CLIENT_ERR_TIMEOUT;
 		n = recv(fd, buf, size, MSG_DONTWAIT);
 		if (n > 0)
 			return n;
 		if (n == 0)
-			return err_set(CLIENT_ERR_GONE, "%s: read: connection closed by the server", port);
+			return sc_err_set(CLIENT_ERR_GONE, "%s: read: connection closed by the server", port);
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return sock_error(errno, port, "read");
 		if (deadline_ns == NET_NOW)
 			return 0;
-		ms = clock_remaining_ms(deadline_ns);
+		ms = sc_clock_remaining_ms(deadline_ns);
 		if (ms == 0)
 			return CLIENT_ERR_TIMEOUT;
 		/* POLLHUP and POLLERR wake us too; the next recv() tells why. */
 		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
-			return err_from_errno(errno, port, "poll");
+			return sc_err_from_errno(errno, port, "poll");
 	}
 }
 
-int net_write(int fd, const void *buf, size_t len, size_t *sent, int64_t deadline_ns, const char *port)
+int sc_net_write(int fd, const void *buf, size_t len, size_t *sent, int64_t deadline_ns, const char *port)
 {
 	const char *p = buf;
 
@@ -291,16 +295,16 @@ int net_write(int fd, const void *buf, size_t len, size_t *sent, int64_t deadlin
 		if (deadline_ns == NET_NOW)
 			return CLIENT_ERR_TIMEOUT;
 		/* The server is not taking bytes (its buffers are full). */
-		ms = clock_remaining_ms(deadline_ns);
+		ms = sc_clock_remaining_ms(deadline_ns);
 		if (ms == 0)
 			return CLIENT_ERR_TIMEOUT;
 		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
-			return err_from_errno(errno, port, "poll");
+			return sc_err_from_errno(errno, port, "poll");
 	}
 	return CLIENT_OK;
 }
 
-int net_peer_closed(int fd)
+int sc_net_peer_closed(int fd)
 {
 	char c;
 

@@ -86,7 +86,7 @@ static const struct option_def options[] = {
 /* The spec parser marks the keys seen in an unsigned bit mask. */
 _Static_assert(ARRAY_SIZE(options) <= sizeof(unsigned) * 8, "too many spec keys for the seen mask");
 
-const struct option_def *option_find(const char *key)
+const struct option_def *sc_option_find(const char *key)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
 		if (strcmp(key, options[i].name) == 0)
@@ -94,12 +94,12 @@ const struct option_def *option_find(const char *key)
 	return NULL;
 }
 
-const struct option_def *option_at(size_t i)
+const struct option_def *sc_option_at(size_t i)
 {
 	return i < ARRAY_SIZE(options) ? &options[i] : NULL;
 }
 
-size_t option_count(void)
+size_t sc_option_count(void)
 {
 	return ARRAY_SIZE(options);
 }
@@ -140,7 +140,7 @@ static size_t count_words(const char *const *words)
 
 #define EOL_VALUES "CR, LF, CRLF, LFCR, or up to 16 bytes with escapes \\r \\n \\t \\\\ \\xHH"
 
-const char *option_accepted(const struct option_def *o, char *out, size_t size)
+const char *sc_option_accepted(const struct option_def *o, char *out, size_t size)
 {
 	size_t n = 0;
 
@@ -180,7 +180,7 @@ const char *option_accepted(const struct option_def *o, char *out, size_t size)
 	return out;
 }
 
-const char *option_keys(char *out, size_t size, const char *sep)
+const char *sc_option_keys(char *out, size_t size, const char *sep)
 {
 	size_t n = 0;
 
@@ -190,7 +190,7 @@ const char *option_keys(char *out, size_t size, const char *sep)
 	return out;
 }
 
-const char *option_profile_keys(char *out, size_t size)
+const char *sc_option_profile_keys(char *out, size_t size)
 {
 	size_t n = 0;
 
@@ -217,7 +217,7 @@ static const struct {
 	const char *bytes;
 } eol_names[] = { { "CR", "\r" }, { "LF", "\n" }, { "CRLF", "\r\n" }, { "LFCR", "\n\r" } };
 
-int eol_parse(const char *text, char *out, size_t size)
+int sc_eol_parse(const char *text, char *out, size_t size)
 {
 	size_t n = 0;
 
@@ -257,7 +257,7 @@ int eol_parse(const char *text, char *out, size_t size)
 	return (int)n;
 }
 
-/* Terminator bytes as text eol_parse() reads back: a name when they are
+/* Terminator bytes as text sc_eol_parse() reads back: a name when they are
  * one, else escapes for anything not plainly printable. */
 static int eol_format(const char *bytes, size_t len, char *out, size_t size)
 {
@@ -349,12 +349,12 @@ static int text_ok(const char *v, size_t min, size_t size)
 	return 1;
 }
 
-int option_uint_ok(const struct option_def *o, unsigned long v)
+int sc_option_uint_ok(const struct option_def *o, unsigned long v)
 {
 	return v >= o->min && v <= o->max;
 }
 
-int option_parse(const struct option_def *o, struct client_config *cfg, const char *value)
+int sc_option_parse(const struct option_def *o, struct client_config *cfg, const char *value)
 {
 	unsigned long x;
 	char eol[CLIENT_EOL_MAX];
@@ -362,7 +362,7 @@ int option_parse(const struct option_def *o, struct client_config *cfg, const ch
 
 	switch (o->type) {
 	case OPTION_UINT:
-		if (parse_ulong(value, &x) || !option_uint_ok(o, x))
+		if (parse_ulong(value, &x) || !sc_option_uint_ok(o, x))
 			return -1;
 		store_uint(cfg, o, x);
 		return 0;
@@ -374,7 +374,7 @@ int option_parse(const struct option_def *o, struct client_config *cfg, const ch
 		store_uint(cfg, o, o->type == OPTION_BOOL ? (unsigned long)(i % 2) : (unsigned long)i);
 		return 0;
 	case OPTION_EOL:
-		i = eol_parse(value, eol, sizeof(eol));
+		i = sc_eol_parse(value, eol, sizeof(eol));
 		if (i < 0 || (unsigned long)i < o->min)
 			return -1;
 		memcpy((char *)cfg + o->offset, eol, (size_t)i);
@@ -382,11 +382,11 @@ int option_parse(const struct option_def *o, struct client_config *cfg, const ch
 		return 0;
 	case OPTION_EOLS:
 		/* Checked whole first, so a refusal leaves both unchanged. */
-		i = eol_parse(value, eol, sizeof(eol));
+		i = sc_eol_parse(value, eol, sizeof(eol));
 		if (i < 0 || (unsigned long)i < o->min)
 			return -1;
-		option_parse(option_find("read_eol"), cfg, value);
-		option_parse(option_find("write_eol"), cfg, value);
+		sc_option_parse(sc_option_find("read_eol"), cfg, value);
+		sc_option_parse(sc_option_find("write_eol"), cfg, value);
 		return 0;
 	case OPTION_TEXT:
 		if (!text_ok(value, o->min, o->size))
@@ -398,15 +398,15 @@ int option_parse(const struct option_def *o, struct client_config *cfg, const ch
 	return -1;
 }
 
-int option_bad_value(const char *port, const struct option_def *o, const char *value)
+int sc_option_bad_value(const char *port, const struct option_def *o, const char *value)
 {
 	char accepted[256];
 
-	return err_set(CLIENT_ERR_OPTION, "%s: bad value '%s' for '%s' (accepted: %s)", port, value, o->name,
-		       option_accepted(o, accepted, sizeof(accepted)));
+	return sc_err_set(CLIENT_ERR_OPTION, "%s: bad value '%s' for '%s' (accepted: %s)", port, value,
+			  o->name, sc_option_accepted(o, accepted, sizeof(accepted)));
 }
 
-int option_format(const struct option_def *o, const struct client_config *cfg, char *out, size_t size)
+int sc_option_format(const struct option_def *o, const struct client_config *cfg, char *out, size_t size)
 {
 	const char *field = (const char *)cfg + o->offset;
 	unsigned long x;
@@ -420,7 +420,7 @@ int option_format(const struct option_def *o, const struct client_config *cfg, c
 		if (x >= count_words(o->words))
 			return snprintf(out, size, "%lu", x) < (int)size ? 0 : -1;
 		return snprintf(out, size, "%s", o->words[x]) < (int)size ? 0 : -1;
-	case OPTION_EOLS: return option_format(option_find("read_eol"), cfg, out, size);
+	case OPTION_EOLS: return sc_option_format(sc_option_find("read_eol"), cfg, out, size);
 	case OPTION_EOL:
 		memcpy(&len, (const char *)cfg + o->len_offset, sizeof(len));
 		if (len > CLIENT_EOL_MAX)
@@ -435,17 +435,17 @@ int option_format(const struct option_def *o, const struct client_config *cfg, c
 	return -1;
 }
 
-void config_defaults(struct client_config *cfg)
+void sc_config_defaults(struct client_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	/* The table's defaults are spec text that the table accepts (test-spec
 	 * checks each against the documented defaults). */
 	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
 		if (options[i].def)
-			option_parse(&options[i], cfg, options[i].def);
+			sc_option_parse(&options[i], cfg, options[i].def);
 }
 
-int option_check_all(const struct client_config *cfg)
+int sc_option_check_all(const struct client_config *cfg)
 {
 	const char *port = cfg->port;
 	char accepted[256];
@@ -459,33 +459,34 @@ int option_check_all(const struct client_config *cfg)
 		switch (o->type) {
 		case OPTION_UINT:
 			x = load_uint(cfg, o);
-			if (!option_uint_ok(o, x))
-				return err_set(CLIENT_ERR_OPTION, "%s: bad %s %ld (accepted: %s)", port,
-					       o->name, o->size == sizeof(int) ? (long)(int)x : (long)x,
-					       option_accepted(o, accepted, sizeof(accepted)));
+			if (!sc_option_uint_ok(o, x))
+				return sc_err_set(CLIENT_ERR_OPTION, "%s: bad %s %ld (accepted: %s)", port,
+						  o->name, o->size == sizeof(int) ? (long)(int)x : (long)x,
+						  sc_option_accepted(o, accepted, sizeof(accepted)));
 			break;
 		case OPTION_WORDS:
 			x = load_uint(cfg, o);
 			if (x >= count_words(o->words))
-				return err_set(CLIENT_ERR_OPTION,
-					       "%s: bad %s %d (accepted: 0 to %zu, for %s)", port, o->name,
-					       (int)x, count_words(o->words) - 1,
-					       option_accepted(o, accepted, sizeof(accepted)));
+				return sc_err_set(CLIENT_ERR_OPTION,
+						  "%s: bad %s %d (accepted: 0 to %zu, for %s)", port, o->name,
+						  (int)x, count_words(o->words) - 1,
+						  sc_option_accepted(o, accepted, sizeof(accepted)));
 			break;
 		case OPTION_EOL:
 			memcpy(&len, (const char *)cfg + o->len_offset, sizeof(len));
 			if (len < o->min || len > CLIENT_EOL_MAX)
-				return err_set(CLIENT_ERR_OPTION, "%s: %s must be %lu to %d bytes", port,
-					       o->name, o->min, CLIENT_EOL_MAX);
+				return sc_err_set(CLIENT_ERR_OPTION, "%s: %s must be %lu to %d bytes", port,
+						  o->name, o->min, CLIENT_EOL_MAX);
 			break;
 		case OPTION_TEXT:
 		case OPTION_PROFILE:
 			/* Empty is the default even where a spec needs text. */
 			if (!memchr(field, '\0', o->size))
-				return err_set(CLIENT_ERR_OPTION, "%s: %s must end in a NUL", port, o->name);
+				return sc_err_set(CLIENT_ERR_OPTION, "%s: %s must end in a NUL", port,
+						  o->name);
 			if (!text_ok(field, 0, o->size))
-				return err_set(CLIENT_ERR_OPTION, "%s: bad %s (accepted: %s)", port, o->name,
-					       option_accepted(o, accepted, sizeof(accepted)));
+				return sc_err_set(CLIENT_ERR_OPTION, "%s: bad %s (accepted: %s)", port,
+						  o->name, sc_option_accepted(o, accepted, sizeof(accepted)));
 			break;
 		case OPTION_BOOL: /* any int: non-zero is true */
 		case OPTION_EOLS: break;
@@ -498,7 +499,7 @@ static char spec_keys[512];
 
 static void fill_spec_keys(void)
 {
-	option_keys(spec_keys, sizeof(spec_keys), ",");
+	sc_option_keys(spec_keys, sizeof(spec_keys), ",");
 }
 
 SERIALCMD_API const char *client_spec_keys(void)
@@ -520,7 +521,7 @@ static void fill_key_help(void)
 		size_t n = 0;
 
 		put(key_help[i], sizeof(key_help[i]), &n, "%s Accepted: %s.", o->help,
-		    option_accepted(o, accepted, sizeof(accepted)));
+		    sc_option_accepted(o, accepted, sizeof(accepted)));
 		if (o->def)
 			put(key_help[i], sizeof(key_help[i]), &n, " Default: %s.", o->def);
 	}
@@ -530,13 +531,13 @@ static void fill_key_help(void)
  * last error cleared when it is found. */
 static const struct option_def *public_key(const char *key, const char *fn)
 {
-	const struct option_def *o = key ? option_find(key) : NULL;
+	const struct option_def *o = key ? sc_option_find(key) : NULL;
 
 	if (!o)
-		err_set(CLIENT_ERR_ARG, "%s: %s%s%s", fn, key ? "unknown key '" : "key is NULL",
-			key ? key : "", key ? "'" : "");
+		sc_err_set(CLIENT_ERR_ARG, "%s: %s%s%s", fn, key ? "unknown key '" : "key is NULL",
+			   key ? key : "", key ? "'" : "");
 	else
-		err_clear();
+		sc_err_clear();
 	return o;
 }
 

@@ -36,40 +36,40 @@ struct option_def {
 };
 
 /* The key named key, or NULL. */
-const struct option_def *option_find(const char *key);
+const struct option_def *sc_option_find(const char *key);
 /* The table, in spec order. */
-const struct option_def *option_at(size_t i);
-size_t option_count(void);
+const struct option_def *sc_option_at(size_t i);
+size_t sc_option_count(void);
 
 /* What the option accepts, e.g. "1 to 86400000", into out; returns out. */
-const char *option_accepted(const struct option_def *o, char *out, size_t size);
+const char *sc_option_accepted(const struct option_def *o, char *out, size_t size);
 /* "a spec option: baud, bits, ...": every key a profile line may set. */
-const char *option_profile_keys(char *out, size_t size);
+const char *sc_option_profile_keys(char *out, size_t size);
 /* The keys joined by sep, e.g. "baud, bits, ..."; returns out. */
-const char *option_keys(char *out, size_t size, const char *sep);
+const char *sc_option_keys(char *out, size_t size, const char *sep);
 
 /* Parse value as o does and store it in cfg: 0, or -1 (cfg unchanged)
  * when the value is not accepted. OPTION_PROFILE is refused here: the
  * spec parser applies it (options.c does not load profiles). */
-int option_parse(const struct option_def *o, struct client_config *cfg, const char *value);
+int sc_option_parse(const struct option_def *o, struct client_config *cfg, const char *value);
 /* The standard message for a refused value, set as the last error:
  * "PORT: bad value 'V' for 'KEY' (accepted: ...)". Returns CLIENT_ERR_OPTION. */
-int option_bad_value(const char *port, const struct option_def *o, const char *value);
+int sc_option_bad_value(const char *port, const struct option_def *o, const char *value);
 /* Write the option's value in cfg as spec text into out (size bytes).
  * 0, or -1 if it does not fit. */
-int option_format(const struct option_def *o, const struct client_config *cfg, char *out, size_t size);
+int sc_option_format(const struct option_def *o, const struct client_config *cfg, char *out, size_t size);
 /* Is an unsigned value in o's range? For setters given numbers. */
-int option_uint_ok(const struct option_def *o, unsigned long v);
+int sc_option_uint_ok(const struct option_def *o, unsigned long v);
 
 /* Every field at its default, port and profile empty. */
-void config_defaults(struct client_config *cfg);
+void sc_config_defaults(struct client_config *cfg);
 /* Check every option field of a config a C caller may have filled in by
  * hand, against the table; CLIENT_OK, or CLIENT_ERR_OPTION naming the
  * field. The port is the caller's to check. */
-int option_check_all(const struct client_config *cfg);
+int sc_option_check_all(const struct client_config *cfg);
 
 /* Parse one terminator value (name or escapes) into out; returns its length
  * or -1. Exposed for the simulator and tests. */
-int eol_parse(const char *text, char *out, size_t size);
+int sc_eol_parse(const char *text, char *out, size_t size);
 
 #endif

@@ -111,42 +111,42 @@ static int port_busy_error(const char *port, const char *cause)
 				comm[strcspn(comm, "\n")] = '\0';
 			fclose(f);
 		}
-		return err_set(CLIENT_ERR_BUSY, "%s: port busy (%s): held by process %d (%s)", port, cause,
-			       (int)pid, comm[0] ? comm : "?");
+		return sc_err_set(CLIENT_ERR_BUSY, "%s: port busy (%s): held by process %d (%s)", port, cause,
+				  (int)pid, comm[0] ? comm : "?");
 	}
-	return err_set(CLIENT_ERR_BUSY, "%s: port busy (%s); the holding process is not visible to this user",
-		       port, cause);
+	return sc_err_set(CLIENT_ERR_BUSY,
+			  "%s: port busy (%s); the holding process is not visible to this user", port, cause);
 }
 
-int port_error(int errnum, const char *port, const char *what)
+int sc_port_error(int errnum, const char *port, const char *what)
 {
 	/* Only a local port has a holder to look for in /proc. */
 	if (errnum == EBUSY)
 		return port_busy_error(port, strerror(errnum));
-	return err_from_errno(errnum, port, what);
+	return sc_err_from_errno(errnum, port, what);
 }
 
-int port_flock(int fd, const char *port)
+int sc_port_flock(int fd, const char *port)
 {
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno == EWOULDBLOCK)
 			return port_busy_error(port, "locked by another program");
-		return err_from_errno(errno, port, "flock");
+		return sc_err_from_errno(errno, port, "flock");
 	}
 	return CLIENT_OK;
 }
 
-int port_exclusive(int fd, const char *port)
+int sc_port_exclusive(int fd, const char *port)
 {
 	/* Keeps out programs that take no flock (as non-root: root bypasses it). */
 	if (ioctl(fd, TIOCEXCL) != 0)
-		return err_from_errno(errno, port, "TIOCEXCL");
+		return sc_err_from_errno(errno, port, "TIOCEXCL");
 	return CLIENT_OK;
 }
 
-void port_release(int fd, pid_t owner)
+void sc_port_release(int fd, pid_t owner)
 {
 	/* A child that inherited the handle must not end its parent's
 	 * exclusive use of the port. */

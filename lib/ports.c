@@ -140,13 +140,13 @@ SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags)
 	DIR *d;
 
 	if (!list)
-		return err_set(CLIENT_ERR_ARG, "client_list_ports: list is NULL");
+		return sc_err_set(CLIENT_ERR_ARG, "client_list_ports: list is NULL");
 	*list = NULL;
 	if (join(classdir, sizeof(classdir), sysfs_root(), "class/tty"))
-		return err_set(CLIENT_ERR_ARG, "client_list_ports: sysfs root too long");
+		return sc_err_set(CLIENT_ERR_ARG, "client_list_ports: sysfs root too long");
 	d = opendir(classdir);
 	if (!d)
-		return err_set(CLIENT_ERR_IO, "%s: %s", classdir, strerror(errno));
+		return sc_err_set(CLIENT_ERR_IO, "%s: %s", classdir, strerror(errno));
 	while ((de = readdir(d)) && count < MAX_PORTS) {
 		if (de->d_name[0] == '.' || describe(classdir, de->d_name, flags, &info) != 0)
 			continue;
@@ -157,7 +157,7 @@ SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags)
 			if (!p) {
 				closedir(d);
 				free(out);
-				return err_set(CLIENT_ERR_NOMEM, "client_list_ports: out of memory");
+				return sc_err_set(CLIENT_ERR_NOMEM, "client_list_ports: out of memory");
 			}
 			out = p;
 			cap = ncap;
@@ -167,9 +167,9 @@ SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags)
 	closedir(d);
 	if (count)
 		qsort(out, count, sizeof(*out), by_name);
-	ports_set_count(out, (int)count);
+	sc_ports_set_count(out, (int)count);
 	*list = out;
-	err_clear();
+	sc_err_clear();
 	return (int)count;
 }
 
@@ -178,7 +178,7 @@ SERIALCMD_API void client_free_ports(struct client_port_info *list)
 	free(list);
 }
 
-void ports_set_count(struct client_port_info *list, int n)
+void sc_ports_set_count(struct client_port_info *list, int n)
 {
 	for (int i = 0; i < n; i++)
 		list[i].count = n;
@@ -188,7 +188,7 @@ void ports_set_count(struct client_port_info *list, int n)
 static const struct client_port_info *port_at(const struct client_port_info *list, int i, const char *what)
 {
 	if (!list || i < 0 || i >= list[0].count) {
-		err_set(CLIENT_ERR_ARG, "%s: %s", what, list ? "index out of range" : "list is NULL");
+		sc_err_set(CLIENT_ERR_ARG, "%s: %s", what, list ? "index out of range" : "list is NULL");
 		return NULL;
 	}
 	return &list[i];
@@ -227,15 +227,15 @@ static int parse_usb(const char *spec_port, unsigned *vid, unsigned *pid, const 
 	if (sscanf(spec_port, "usb:%4x:%4x%n", vid, pid, &chars) != 2 || chars != 13 ||
 	    !isxdigit((unsigned char)spec_port[4]) || !isxdigit((unsigned char)spec_port[9]) ||
 	    (spec_port[13] && spec_port[13] != ':') || (spec_port[13] == ':' && !spec_port[14]))
-		return err_set(CLIENT_ERR_OPTION,
-			       "%s: a USB port is written usb:VID:PID or usb:VID:PID:SERIAL"
-			       " (4 hex digits each), e.g. usb:0403:6001:FT1ZQ3X9",
-			       spec_port);
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "%s: a USB port is written usb:VID:PID or usb:VID:PID:SERIAL"
+				  " (4 hex digits each), e.g. usb:0403:6001:FT1ZQ3X9",
+				  spec_port);
 	*serial = spec_port[13] == ':' ? spec_port + 14 : NULL;
 	return CLIENT_OK;
 }
 
-int ports_check_usb(const char *spec_port)
+int sc_ports_check_usb(const char *spec_port)
 {
 	unsigned vid, pid;
 	const char *serial;
@@ -244,7 +244,7 @@ int ports_check_usb(const char *spec_port)
 }
 
 /* "usb:VID:PID[:SERIAL]" -> the one USB serial port with those ids now. */
-int ports_resolve_usb(const char *spec_port, char *path, size_t size)
+int sc_ports_resolve_usb(const char *spec_port, char *path, size_t size)
 {
 	struct client_port_info *list;
 	unsigned vid, pid;
@@ -277,10 +277,10 @@ int ports_resolve_usb(const char *spec_port, char *path, size_t size)
 	if (matches == 1)
 		return CLIENT_OK;
 	if (matches == 0)
-		return err_set(CLIENT_ERR_NOPORT,
-			       "%s: no USB serial port with these ids is plugged in (found: %s)", spec_port,
-			       fo ? found : "no USB serial ports");
-	return err_set(CLIENT_ERR_NOPORT,
-		       "%s: %d ports match; add the serial number to choose one (found: %s)", spec_port,
-		       matches, found);
+		return sc_err_set(CLIENT_ERR_NOPORT,
+				  "%s: no USB serial port with these ids is plugged in (found: %s)",
+				  spec_port, fo ? found : "no USB serial ports");
+	return sc_err_set(CLIENT_ERR_NOPORT,
+			  "%s: %d ports match; add the serial number to choose one (found: %s)", spec_port,
+			  matches, found);
 }

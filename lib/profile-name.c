@@ -7,7 +7,7 @@
 
 #include "profile.h"
 
-int profile_name_valid(const char *name)
+int sc_profile_name_valid(const char *name)
 {
 	size_t n;
 

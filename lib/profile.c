@@ -42,16 +42,16 @@ struct profile_parser {
 	const char *ext_section; /* name of the SEC_EXT section */
 };
 
-int profile_error(const struct profile_parser *ps, const char *why, const char *what)
+int sc_profile_error(const struct profile_parser *ps, const char *why, const char *what)
 {
 	if (ps->line <= 0)
-		return err_set(CLIENT_ERR_OPTION, "profile %s: %s%s%s", ps->path, why, what ? " " : "",
-			       what ? what : "");
-	return err_set(CLIENT_ERR_OPTION, "profile %s, line %d: %s%s%s", ps->path, ps->line, why,
-		       what ? ": " : "", what ? what : "");
+		return sc_err_set(CLIENT_ERR_OPTION, "profile %s: %s%s%s", ps->path, why, what ? " " : "",
+				  what ? what : "");
+	return sc_err_set(CLIENT_ERR_OPTION, "profile %s, line %d: %s%s%s", ps->path, ps->line, why,
+			  what ? ": " : "", what ? what : "");
 }
 
-char *profile_trim(char *s)
+char *sc_profile_trim(char *s)
 {
 	char *e;
 
@@ -63,20 +63,20 @@ char *profile_trim(char *s)
 	return s;
 }
 
-int profile_copy(const struct profile_parser *ps, char *dst, size_t size, const char *src)
+int sc_profile_copy(const struct profile_parser *ps, char *dst, size_t size, const char *src)
 {
 	if (strlen(src) >= size)
-		return profile_error(ps, "value too long", src);
+		return sc_profile_error(ps, "value too long", src);
 	strcpy(dst, src);
 	return CLIENT_OK;
 }
 
-int profile_dup(const struct profile_parser *ps, char **dst, const char *src)
+int sc_profile_dup(const struct profile_parser *ps, char **dst, const char *src)
 {
 	char *d = strdup(src);
 
 	if (!d)
-		return err_set(CLIENT_ERR_NOMEM, "profile %s: out of memory", ps->path);
+		return sc_err_set(CLIENT_ERR_NOMEM, "profile %s: out of memory", ps->path);
 	free(*dst);
 	*dst = d;
 	return CLIENT_OK;
@@ -84,17 +84,17 @@ int profile_dup(const struct profile_parser *ps, char **dst, const char *src)
 
 /* Grow an array by one element, zeroed; bounded so a hostile file cannot
  * take unbounded memory. */
-void *profile_grow(const struct profile_parser *ps, void *array, size_t *count, size_t elem)
+void *sc_profile_grow(const struct profile_parser *ps, void *array, size_t *count, size_t elem)
 {
 	char *p;
 
 	if (*count >= PROFILE_MAX_ENTRIES) {
-		profile_error(ps, "too many entries", NULL);
+		sc_profile_error(ps, "too many entries", NULL);
 		return NULL;
 	}
 	p = realloc(array, (*count + 1) * elem);
 	if (!p) {
-		err_set(CLIENT_ERR_NOMEM, "profile %s: out of memory", ps->path);
+		sc_err_set(CLIENT_ERR_NOMEM, "profile %s: out of memory", ps->path);
 		return NULL;
 	}
 	memset(p + *count * elem, 0, elem);
@@ -102,13 +102,13 @@ void *profile_grow(const struct profile_parser *ps, void *array, size_t *count, 
 	return p;
 }
 
-int profile_number(const char *v, double *out)
+int sc_profile_number(const char *v, double *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtod(v, &end);
-	return errno || end == v || *profile_trim(end) ? -1 : 0;
+	return errno || end == v || *sc_profile_trim(end) ? -1 : 0;
 }
 
 static int top_key(struct profile_parser *ps, const char *key, const char *value)
@@ -121,23 +121,23 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 	char accepted[512];
 
 	if (strcmp(key, "name") == 0)
-		return profile_copy(ps, p->name, sizeof(p->name), value);
+		return sc_profile_copy(ps, p->name, sizeof(p->name), value);
 	if (strcmp(key, "description") == 0)
-		return profile_copy(ps, p->description, sizeof(p->description), value);
+		return sc_profile_copy(ps, p->description, sizeof(p->description), value);
 	if (strcmp(key, "identify") == 0)
-		return profile_copy(ps, p->identify, sizeof(p->identify), value);
+		return sc_profile_copy(ps, p->identify, sizeof(p->identify), value);
 	if (strcmp(key, "identify_match") == 0)
-		return profile_copy(ps, p->identify_match, sizeof(p->identify_match), value);
+		return sc_profile_copy(ps, p->identify_match, sizeof(p->identify_match), value);
 	if (strcmp(key, "usb_manufacturer") == 0)
-		return profile_copy(ps, p->usb_manufacturer, sizeof(p->usb_manufacturer), value);
+		return sc_profile_copy(ps, p->usb_manufacturer, sizeof(p->usb_manufacturer), value);
 	if (strcmp(key, "usb_product") == 0)
-		return profile_copy(ps, p->usb_product, sizeof(p->usb_product), value);
+		return sc_profile_copy(ps, p->usb_product, sizeof(p->usb_product), value);
 	if (strcmp(key, "usb_interface") == 0) {
 		char *end;
 		long n = strtol(value, &end, 10);
 
 		if (*end || n < 0 || n > 255)
-			return profile_error(ps, "usb_interface must be 0 to 255", value);
+			return sc_profile_error(ps, "usb_interface must be 0 to 255", value);
 		p->usb_interface = (int)n;
 		return CLIENT_OK;
 	}
@@ -146,24 +146,25 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 		char tail;
 
 		if (sscanf(value, "%4x:%4x%c", &vid, &pid, &tail) != 2 || strlen(value) != 9)
-			return profile_error(ps, "usb must be VID:PID in 4-digit hex, e.g. 0403:6001", value);
+			return sc_profile_error(ps, "usb must be VID:PID in 4-digit hex, e.g. 0403:6001",
+						value);
 		if (p->nusb >= PROFILE_MAX_USB)
-			return profile_error(ps, "too many usb ids", value);
+			return sc_profile_error(ps, "too many usb ids", value);
 		p->usb[p->nusb].vid = vid;
 		p->usb[p->nusb++].pid = pid;
 		return CLIENT_OK;
 	}
 	if (strcmp(key, "profile") == 0 || strcmp(key, "port") == 0)
-		return profile_error(ps, "a profile cannot set", key);
+		return sc_profile_error(ps, "a profile cannot set", key);
 	/* Everything else is a spec option, checked as the spec would. */
-	o = option_find(key);
-	if (!o || o->type == OPTION_PROFILE || option_parse(o, &scratch, value) != 0)
-		return err_set(CLIENT_ERR_OPTION, "profile %s, line %d: bad %s '%s' (accepted: %s)", ps->path,
-			       ps->line, key, value,
-			       o ? option_accepted(o, accepted, sizeof(accepted))
-				 : option_profile_keys(accepted, sizeof(accepted)));
+	o = sc_option_find(key);
+	if (!o || o->type == OPTION_PROFILE || sc_option_parse(o, &scratch, value) != 0)
+		return sc_err_set(CLIENT_ERR_OPTION, "profile %s, line %d: bad %s '%s' (accepted: %s)",
+				  ps->path, ps->line, key, value,
+				  o ? sc_option_accepted(o, accepted, sizeof(accepted))
+				    : sc_option_profile_keys(accepted, sizeof(accepted)));
 	{
-		struct profile_option *po = profile_grow(ps, p->options, &p->noptions, sizeof(*po));
+		struct profile_option *po = sc_profile_grow(ps, p->options, &p->noptions, sizeof(*po));
 
 		if (!po)
 			return client_last_error();
@@ -171,7 +172,7 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 		po += p->noptions - 1;
 		snprintf(po->key, sizeof(po->key), "%s", key);
 		po->line = ps->line;
-		return profile_copy(ps, po->value, sizeof(po->value), value);
+		return sc_profile_copy(ps, po->value, sizeof(po->value), value);
 	}
 }
 
@@ -179,15 +180,15 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
  * profile that loads also applies, and a bad one is refused with its line. */
 static int spec_text(struct profile_parser *ps, char *dst, size_t size, const char *key, const char *value)
 {
-	const struct option_def *o = option_find(key);
+	const struct option_def *o = sc_option_find(key);
 	struct client_config scratch;
 	char accepted[256];
 
-	if (option_parse(o, &scratch, value) != 0)
-		return err_set(CLIENT_ERR_OPTION,
-			       "profile %s, line %d: bad [errors] value '%s' (accepted: %s)", ps->path,
-			       ps->line, value, option_accepted(o, accepted, sizeof(accepted)));
-	return profile_copy(ps, dst, size, value);
+	if (sc_option_parse(o, &scratch, value) != 0)
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "profile %s, line %d: bad [errors] value '%s' (accepted: %s)", ps->path,
+				  ps->line, value, sc_option_accepted(o, accepted, sizeof(accepted)));
+	return sc_profile_copy(ps, dst, size, value);
 }
 
 /* [errors]: the library uses query and none; the simulator's keys go to it. */
@@ -206,7 +207,7 @@ static int errors_key(struct profile_parser *ps, const char *key, const char *va
 		snprintf(line, sizeof(line), "%s = %s", key, value);
 		return ps->ext->line(ps->ext->ctx, ps, "errors", line);
 	}
-	return profile_error(ps, "unknown key in [errors] (query, none, unknown, unknown_reply)", key);
+	return sc_profile_error(ps, "unknown key in [errors] (query, none, unknown, unknown_reply)", key);
 }
 
 static int section_line(struct profile_parser *ps, char *line)
@@ -214,12 +215,12 @@ static int section_line(struct profile_parser *ps, char *line)
 	char *end = strchr(line, ']'), *name, *arg;
 	size_t len;
 
-	if (!end || *profile_trim(end + 1))
-		return profile_error(ps, "a section line must look like [name]", line);
+	if (!end || *sc_profile_trim(end + 1))
+		return sc_profile_error(ps, "a section line must look like [name]", line);
 	*end = '\0';
-	name = profile_trim(line + 1);
+	name = sc_profile_trim(line + 1);
 	len = strcspn(name, " \t");
-	arg = profile_trim(name + len);
+	arg = sc_profile_trim(name + len);
 	name[len] = '\0';
 	if (strcmp(name, "errors") == 0 && !*arg) {
 		ps->sec = SEC_ERRORS;
@@ -236,25 +237,25 @@ static int section_line(struct profile_parser *ps, char *line)
 	}
 	if (*arg)
 		name[len] = ' ';
-	return profile_error(ps, "unknown section (dialogue, property NAME, waveform NAME, errors, sim)",
-			     name);
+	return sc_profile_error(ps, "unknown section (dialogue, property NAME, waveform NAME, errors, sim)",
+				name);
 }
 
-int profile_split(char *line, char **key, char **value)
+int sc_profile_split(char *line, char **key, char **value)
 {
 	char *eq = strchr(line, '=');
 
 	if (!eq)
 		return -1;
 	*eq = '\0';
-	*key = profile_trim(line);
-	*value = profile_trim(eq + 1);
+	*key = sc_profile_trim(line);
+	*value = sc_profile_trim(eq + 1);
 	return 0;
 }
 
 static int parse_line(struct profile_parser *ps, char *raw)
 {
-	char *line = profile_trim(raw), *key, *value;
+	char *line = sc_profile_trim(raw), *key, *value;
 
 	if (!*line || *line == '#')
 		return CLIENT_OK;
@@ -263,14 +264,14 @@ static int parse_line(struct profile_parser *ps, char *raw)
 	if (ps->sec == SEC_EXT)
 		return ps->ext && ps->ext->line ? ps->ext->line(ps->ext->ctx, ps, ps->ext_section, line)
 						: CLIENT_OK;
-	if (profile_split(line, &key, &value) != 0)
-		return profile_error(ps, "expected key = value", line);
+	if (sc_profile_split(line, &key, &value) != 0)
+		return sc_profile_error(ps, "expected key = value", line);
 	if (ps->sec == SEC_ERRORS)
 		return errors_key(ps, key, value);
 	return top_key(ps, key, value);
 }
 
-int profile_load_file_ext(const char *path, struct profile *p, const struct profile_extension *ext)
+int sc_profile_load_file_ext(const char *path, struct profile *p, const struct profile_extension *ext)
 {
 	struct profile_parser ps = { .p = p, .ext = ext, .path = path };
 	char line[LINE_MAX_BYTES + 2];
@@ -286,42 +287,43 @@ int profile_load_file_ext(const char *path, struct profile *p, const struct prof
 	snprintf(p->name, sizeof(p->name), "%.*s", (int)strcspn(base, "."), base);
 	f = fopen(path, "re");
 	if (!f)
-		return err_set(errno == ENOENT ? CLIENT_ERR_OPTION : CLIENT_ERR_IO, "profile %s: %s", path,
-			       strerror(errno));
+		return sc_err_set(errno == ENOENT ? CLIENT_ERR_OPTION : CLIENT_ERR_IO, "profile %s: %s", path,
+				  strerror(errno));
 	while (ret == CLIENT_OK && fgets(line, sizeof(line), f)) {
 		ps.line++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			ret = profile_error(&ps, "line longer than 1024 bytes", NULL);
+			ret = sc_profile_error(&ps, "line longer than 1024 bytes", NULL);
 			break;
 		}
 		ret = parse_line(&ps, line);
 	}
 	if (ret == CLIENT_OK && ferror(f))
-		ret = err_set(CLIENT_ERR_IO, "profile %s: read error", path);
+		ret = sc_err_set(CLIENT_ERR_IO, "profile %s: read error", path);
 	fclose(f);
 	ps.line = 0;
 	if (ret == CLIENT_OK && ext && ext->finish)
 		ret = ext->finish(ext->ctx, &ps);
 	if (ret != CLIENT_OK)
-		profile_free(p);
+		sc_profile_free(p);
 	return ret;
 }
 
-int profile_load_file(const char *path, struct profile *p)
+int sc_profile_load_file(const char *path, struct profile *p)
 {
-	return profile_load_file_ext(path, p, NULL);
+	return sc_profile_load_file_ext(path, p, NULL);
 }
 
-int profile_load_ext(const char *name, struct profile *p, const struct profile_extension *ext)
+int sc_profile_load_ext(const char *name, struct profile *p, const struct profile_extension *ext)
 {
 	char dirs[4096], looked[1024] = "", path[PATH_MAX];
 	const char *env = secure_getenv("SERIALCMD_DEVICES");
 	size_t lo = 0;
 
 	if (strchr(name, '/'))
-		return profile_load_file_ext(name, p, ext);
-	if (!profile_name_valid(name))
-		return err_set(CLIENT_ERR_OPTION, "profile '%s': a profile name is " PROFILE_NAME_RULE, name);
+		return sc_profile_load_file_ext(name, p, ext);
+	if (!sc_profile_name_valid(name))
+		return sc_err_set(CLIENT_ERR_OPTION, "profile '%s': a profile name is " PROFILE_NAME_RULE,
+				  name);
 	snprintf(dirs, sizeof(dirs),
 		 "%s%s" SERIALCMD_DATADIR "/profiles"
 #ifdef SERIALCMD_SRCDIR
@@ -332,22 +334,22 @@ int profile_load_ext(const char *name, struct profile *p, const struct profile_e
 	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(path, sizeof(path), "%s/%s.profile", dir, name);
 		if (access(path, F_OK) == 0)
-			return profile_load_file_ext(path, p, ext);
+			return sc_profile_load_file_ext(path, p, ext);
 		if (lo < sizeof(looked))
 			lo += (size_t)snprintf(looked + lo, sizeof(looked) - lo, "%s%s", lo ? ", " : "", dir);
 	}
-	return err_set(CLIENT_ERR_OPTION,
-		       "profile '%s' not found (looked in: %s; set SERIALCMD_DEVICES to add"
-		       " a directory)",
-		       name, looked);
+	return sc_err_set(CLIENT_ERR_OPTION,
+			  "profile '%s' not found (looked in: %s; set SERIALCMD_DEVICES to add"
+			  " a directory)",
+			  name, looked);
 }
 
-int profile_load(const char *name, struct profile *p)
+int sc_profile_load(const char *name, struct profile *p)
 {
-	return profile_load_ext(name, p, NULL);
+	return sc_profile_load_ext(name, p, NULL);
 }
 
-void profile_free(struct profile *p)
+void sc_profile_free(struct profile *p)
 {
 	free(p->options);
 	p->options = NULL;
@@ -356,7 +358,7 @@ void profile_free(struct profile *p)
 
 /* The spec options of a profile, and its error queue for check_errors,
  * through the option table, in the order of the file. */
-int profile_apply(const struct profile *p, struct client_config *cfg)
+int sc_profile_apply(const struct profile *p, struct client_config *cfg)
 {
 	static const struct {
 		const char *key, *section_key;
@@ -368,21 +370,21 @@ int profile_apply(const struct profile *p, struct client_config *cfg)
 	char accepted[256];
 
 	for (size_t i = 0; i < p->noptions; i++) {
-		const struct option_def *o = option_find(p->options[i].key);
+		const struct option_def *o = sc_option_find(p->options[i].key);
 
 		/* Checked when the profile was loaded; this cannot fail. */
-		if (!o || option_parse(o, cfg, p->options[i].value) != 0)
-			return err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port,
-				       p->path, p->options[i].line, p->options[i].key);
+		if (!o || sc_option_parse(o, cfg, p->options[i].value) != 0)
+			return sc_err_set(CLIENT_ERR_OPTION, "%s: profile %s, line %d: bad %s", cfg->port,
+					  p->path, p->options[i].line, p->options[i].key);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(errors); i++) {
-		const struct option_def *o = option_find(errors[i].key);
+		const struct option_def *o = sc_option_find(errors[i].key);
 		const char *value = (const char *)p + errors[i].offset;
 
-		if (value[0] && option_parse(o, cfg, value) != 0)
-			return err_set(CLIENT_ERR_OPTION, "%s: profile %s: bad [errors] %s (accepted: %s)",
-				       cfg->port, p->path, errors[i].section_key,
-				       option_accepted(o, accepted, sizeof(accepted)));
+		if (value[0] && sc_option_parse(o, cfg, value) != 0)
+			return sc_err_set(CLIENT_ERR_OPTION, "%s: profile %s: bad [errors] %s (accepted: %s)",
+					  cfg->port, p->path, errors[i].section_key,
+					  sc_option_accepted(o, accepted, sizeof(accepted)));
 	}
 	return CLIENT_OK;
 }

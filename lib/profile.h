@@ -16,7 +16,7 @@
 
 /* profile-name.c: is name a profile name: 1 to PROFILE_NAME_MAX-1 of
  * [A-Za-z0-9._-], not starting with '.' or '-'? The only check of one. */
-int profile_name_valid(const char *name);
+int sc_profile_name_valid(const char *name);
 #define PROFILE_NAME_RULE "1 to 63 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
 
 /* A spec option the profile sets, e.g. baud = 115200. */
@@ -53,21 +53,21 @@ struct profile {
  * (colon-separated), the installed data dir, the source tree. Loads it into
  * p. CLIENT_OK, or CLIENT_ERR_OPTION naming file, line and reason (or where it
  * looked), or CLIENT_ERR_NOMEM. */
-int profile_load(const char *name, struct profile *p);
+int sc_profile_load(const char *name, struct profile *p);
 /* Parse one file by path. */
-int profile_load_file(const char *path, struct profile *p);
-void profile_free(struct profile *p);
+int sc_profile_load_file(const char *path, struct profile *p);
+void sc_profile_free(struct profile *p);
 /* Apply the profile's spec options (checked when it was loaded) and its
  * [errors] query and pattern to cfg, through the option table. CLIENT_OK
  * or CLIENT_ERR_OPTION. */
 struct client_config;
-int profile_apply(const struct profile *p, struct client_config *cfg);
+int sc_profile_apply(const struct profile *p, struct client_config *cfg);
 
 /* The simulator's part of the format. The library knows only the names of
  * its sections (so that a misspelt section is refused everywhere) and skips
  * their lines; a program that wants them passes an extension, whose
  * callbacks get every line of them. A callback returns CLIENT_OK, or an
- * error set with profile_error() (or CLIENT_ERR_NOMEM). */
+ * error set with sc_profile_error() (or CLIENT_ERR_NOMEM). */
 struct profile_parser;
 struct profile_extension {
 	void *ctx;
@@ -81,24 +81,24 @@ struct profile_extension {
 	int (*finish)(void *ctx, const struct profile_parser *ps);
 };
 
-int profile_load_ext(const char *name, struct profile *p, const struct profile_extension *ext);
-int profile_load_file_ext(const char *path, struct profile *p, const struct profile_extension *ext);
+int sc_profile_load_ext(const char *name, struct profile *p, const struct profile_extension *ext);
+int sc_profile_load_file_ext(const char *path, struct profile *p, const struct profile_extension *ext);
 
 /* For extensions: an error naming the file and line ("profile F, line N:
  * why: what"), or only the file when the parser is past the last line. */
-int profile_error(const struct profile_parser *ps, const char *why, const char *what);
+int sc_profile_error(const struct profile_parser *ps, const char *why, const char *what);
 /* Split "key = value" in place; -1 (no error set) if there is no '='. */
-int profile_split(char *line, char **key, char **value);
+int sc_profile_split(char *line, char **key, char **value);
 /* Trim blanks at both ends, in place. */
-char *profile_trim(char *s);
+char *sc_profile_trim(char *s);
 /* Replace *dst by a copy of src. */
-int profile_dup(const struct profile_parser *ps, char **dst, const char *src);
+int sc_profile_dup(const struct profile_parser *ps, char **dst, const char *src);
 /* Copy src into a fixed field, refusing what does not fit. */
-int profile_copy(const struct profile_parser *ps, char *dst, size_t size, const char *src);
+int sc_profile_copy(const struct profile_parser *ps, char *dst, size_t size, const char *src);
 /* Grow an array by one zeroed element, bounded (PROFILE_MAX_ENTRIES). */
-void *profile_grow(const struct profile_parser *ps, void *array, size_t *count, size_t elem);
+void *sc_profile_grow(const struct profile_parser *ps, void *array, size_t *count, size_t elem);
 /* A number; -1 if v is not one (nothing but blanks may follow it). */
-int profile_number(const char *v, double *out);
+int sc_profile_number(const char *v, double *out);
 
 #define PROFILE_MAX_ENTRIES 4096
 

@@ -21,29 +21,29 @@ static ssize_t transport_read(struct client *c, void *buf, size_t size, const st
 {
 	ssize_t n;
 
-	if (clock_passed(dl->at_ns))
+	if (sc_clock_passed(dl->at_ns))
 		return CLIENT_ERR_TIMEOUT;
 	n = c->tp->ops->read(c->tp, buf, size, dl->at_ns);
 	if (n < 0)
-		client_fail(c, (int)n);
+		sc_client_fail(c, (int)n);
 	return n;
 }
 
-int read_timeout_error(struct client *c, unsigned int timeout_ms)
+int sc_read_timeout_error(struct client *c, unsigned int timeout_ms)
 {
 	char tail[16 * 4 + 1], eol[CLIENT_EOL_MAX * 4 + 1];
 	size_t n = c->rx.len, show = n > 16 ? 16 : n;
 
-	escape_bytes(eol, sizeof(eol), c->cfg.read_eol, c->cfg.read_eol_len);
+	sc_escape_bytes(eol, sizeof(eol), c->cfg.read_eol, c->cfg.read_eol_len);
 	if (n == 0)
-		return err_set(CLIENT_ERR_TIMEOUT,
-			       "%s: timeout after %u ms: no reply (expected terminator \"%s\")", c->cfg.port,
-			       timeout_ms, eol);
-	escape_bytes(tail, sizeof(tail), c->rx.data + n - show, show);
-	return err_set(CLIENT_ERR_TIMEOUT,
-		       "%s: timeout after %u ms: %zu bytes received, ending %s\"%s\", but not the expected"
-		       " terminator \"%s\" (check eol/read_eol)",
-		       c->cfg.port, timeout_ms, n, show < n ? "..." : "", tail, eol);
+		return sc_err_set(CLIENT_ERR_TIMEOUT,
+				  "%s: timeout after %u ms: no reply (expected terminator \"%s\")",
+				  c->cfg.port, timeout_ms, eol);
+	sc_escape_bytes(tail, sizeof(tail), c->rx.data + n - show, show);
+	return sc_err_set(CLIENT_ERR_TIMEOUT,
+			  "%s: timeout after %u ms: %zu bytes received, ending %s\"%s\", but not the expected"
+			  " terminator \"%s\" (check eol/read_eol)",
+			  c->cfg.port, timeout_ms, n, show < n ? "..." : "", tail, eol);
 }
 
 /* Append what the transport has to rx, which may grow to limit bytes
@@ -51,20 +51,20 @@ int read_timeout_error(struct client *c, unsigned int timeout_ms)
  * set; a timeout's names what had come. */
 static ssize_t read_more(struct client *c, size_t limit, const struct deadline *dl)
 {
-	ssize_t room = rxbuf_reserve(&c->rx, limit), n;
+	ssize_t room = sc_rxbuf_reserve(&c->rx, limit), n;
 
 	if (room <= 0)
-		return err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port,
-			       c->rx.len);
+		return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu reply bytes", c->cfg.port,
+				  c->rx.len);
 	n = transport_read(c, c->rx.data + c->rx.len, (size_t)room, dl);
 	if (n > 0)
 		c->rx.len += (size_t)n;
 	else if (n == CLIENT_ERR_TIMEOUT)
-		read_timeout_error(c, dl->ms);
+		sc_read_timeout_error(c, dl->ms);
 	return n;
 }
 
-int read_fill(struct client *c, size_t n, size_t limit, const struct deadline *dl)
+int sc_read_fill(struct client *c, size_t n, size_t limit, const struct deadline *dl)
 {
 	while (c->rx.len < n) {
 		ssize_t got = read_more(c, limit, dl);
@@ -75,12 +75,12 @@ int read_fill(struct client *c, size_t n, size_t limit, const struct deadline *d
 	return CLIENT_OK;
 }
 
-int read_exact(struct client *c, void *buf, size_t len, const struct deadline *dl, size_t *got)
+int sc_read_exact(struct client *c, void *buf, size_t len, const struct deadline *dl, size_t *got)
 {
 	size_t have = c->rx.len < len ? c->rx.len : len;
 
 	memcpy(buf, c->rx.data, have);
-	rxbuf_consume(&c->rx, have);
+	sc_rxbuf_consume(&c->rx, have);
 	while (have < len) {
 		ssize_t n = transport_read(c, (char *)buf + have, len - have, dl);
 
@@ -94,7 +94,7 @@ int read_exact(struct client *c, void *buf, size_t len, const struct deadline *d
 	return CLIENT_OK;
 }
 
-int read_skip(struct client *c, size_t n, const struct deadline *dl)
+int sc_read_skip(struct client *c, size_t n, const struct deadline *dl)
 {
 	while (n > 0) {
 		size_t take;
@@ -106,56 +106,56 @@ int read_skip(struct client *c, size_t n, const struct deadline *dl)
 				return (int)got;
 		}
 		take = c->rx.len < n ? c->rx.len : n;
-		rxbuf_consume(&c->rx, take);
+		sc_rxbuf_consume(&c->rx, take);
 		n -= take;
 	}
 	return CLIENT_OK;
 }
 
-int read_drop_line(struct client *c, const char *why, const struct deadline *dl, size_t *dropped)
+int sc_read_drop_line(struct client *c, const char *why, const struct deadline *dl, size_t *dropped)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
 	const size_t limit = c->cfg.max_reply + eol_len;
 
 	*dropped = 0;
 	/* What was there when it began; the rest is only counted. */
-	trace_bytes(c, why, c->rx.data, c->rx.len);
+	sc_trace_bytes(c, why, c->rx.data, c->rx.len);
 	for (;;) {
 		/* A terminator already buffered ends it at once: what follows
 		 * it is the next reply's, and is kept. */
-		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
+		ssize_t pos = sc_rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
 		size_t keep;
 
 		if (pos >= 0) {
 			*dropped += (size_t)pos;
-			rxbuf_consume(&c->rx, (size_t)pos + eol_len);
+			sc_rxbuf_consume(&c->rx, (size_t)pos + eol_len);
 			return 1;
 		}
 		/* Keep what may be the start of a terminator. */
 		keep = c->rx.len < eol_len - 1 ? c->rx.len : eol_len - 1;
 		*dropped += c->rx.len - keep;
-		rxbuf_consume(&c->rx, c->rx.len - keep);
+		sc_rxbuf_consume(&c->rx, c->rx.len - keep);
 		if (read_more(c, limit, dl) < 0) {
 			*dropped += c->rx.len;
-			rxbuf_clear(&c->rx);
+			sc_rxbuf_clear(&c->rx);
 			return 0;
 		}
 	}
 }
 
-struct client_ret *read_line(struct client *c, const struct deadline *dl)
+struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
 	const size_t limit = c->cfg.max_reply + eol_len;
 
 	for (;;) {
-		ssize_t pos = rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
+		ssize_t pos = sc_rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
 
 		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
-			struct client_ret *ret = rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
+			struct client_ret *ret = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
 
 			if (ret)
-				trace_bytes(c, "received", ret->ret_data, ret->len);
+				sc_trace_bytes(c, "received", ret->ret_data, ret->len);
 			return ret;
 		}
 		if (pos >= 0 || c->rx.len >= limit) {
@@ -163,13 +163,13 @@ struct client_ret *read_line(struct client *c, const struct deadline *dl)
 			 * most likely still sending it), so the next command
 			 * starts clean. Memory stays bounded; the deadline holds. */
 			size_t dropped;
-			int found = read_drop_line(c, "dropped too long", dl, &dropped);
+			int found = sc_read_drop_line(c, "dropped too long", dl, &dropped);
 
-			err_set(CLIENT_ERR_TOOLONG,
-				"%s: reply longer than max_reply=%zu bytes; %zu bytes discarded%s (raise"
-				" max_reply, or check the terminator)",
-				c->cfg.port, c->cfg.max_reply, dropped,
-				found ? " up to its terminator" : " until the deadline");
+			sc_err_set(CLIENT_ERR_TOOLONG,
+				   "%s: reply longer than max_reply=%zu bytes; %zu bytes discarded%s (raise"
+				   " max_reply, or check the terminator)",
+				   c->cfg.port, c->cfg.max_reply, dropped,
+				   found ? " up to its terminator" : " until the deadline");
 			return NULL;
 		}
 		if (read_more(c, limit, dl) < 0) {
@@ -177,24 +177,24 @@ struct client_ret *read_line(struct client *c, const struct deadline *dl)
 			 * dropped so it cannot be taken for the answer to the
 			 * next command. */
 			if (c->rx.len)
-				trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
-			rxbuf_clear(&c->rx);
+				sc_trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
+			sc_rxbuf_clear(&c->rx);
 			return NULL;
 		}
 	}
 }
 
-int read_drain_stale(struct client *c)
+int sc_read_drain_stale(struct client *c)
 {
 	if (c->rx.len) {
-		trace_bytes(c, "dropped stale", c->rx.data, c->rx.len);
-		rxbuf_clear(&c->rx);
+		sc_trace_bytes(c, "dropped stale", c->rx.data, c->rx.len);
+		sc_rxbuf_clear(&c->rx);
 	}
 	if (c->tp->ops->flush_input) {
 		int ret = c->tp->ops->flush_input(c->tp);
 
 		if (ret)
-			return client_fail(c, ret);
+			return sc_client_fail(c, ret);
 	}
 	/* Non-blocking reads, no tcflush: cheaper, and the trace shows what
 	 * was dropped. */
@@ -203,10 +203,10 @@ int read_drain_stale(struct client *c)
 		ssize_t n = c->tp->ops->read_now(c->tp, buf, sizeof(buf));
 
 		if (n < 0)
-			return client_fail(c, (int)n);
+			return sc_client_fail(c, (int)n);
 		if (n == 0)
 			break;
-		trace_bytes(c, "dropped stale", buf, (size_t)n);
+		sc_trace_bytes(c, "dropped stale", buf, (size_t)n);
 	}
 	return CLIENT_OK;
 }

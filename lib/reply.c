@@ -10,24 +10,24 @@
 /* Replies at least this long hand their buffer over instead of being copied. */
 #define RX_HANDOVER 65536
 
-void rxbuf_init(struct rxbuf *b)
+void sc_rxbuf_init(struct rxbuf *b)
 {
 	memset(b, 0, sizeof(*b));
 }
 
-void rxbuf_free(struct rxbuf *b)
+void sc_rxbuf_free(struct rxbuf *b)
 {
 	free(b->data);
-	rxbuf_init(b);
+	sc_rxbuf_init(b);
 }
 
-void rxbuf_clear(struct rxbuf *b)
+void sc_rxbuf_clear(struct rxbuf *b)
 {
 	b->len = 0;
 	b->scanned = 0;
 }
 
-ssize_t rxbuf_reserve(struct rxbuf *b, size_t limit)
+ssize_t sc_rxbuf_reserve(struct rxbuf *b, size_t limit)
 {
 	size_t room;
 
@@ -55,7 +55,7 @@ ssize_t rxbuf_reserve(struct rxbuf *b, size_t limit)
 	return (ssize_t)room;
 }
 
-ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len)
+ssize_t sc_rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len)
 {
 	size_t from, span;
 	const char *hit;
@@ -76,7 +76,7 @@ ssize_t rxbuf_find(struct rxbuf *b, const char *eol, size_t eol_len)
 	return hit - b->data;
 }
 
-void rxbuf_consume(struct rxbuf *b, size_t n)
+void sc_rxbuf_consume(struct rxbuf *b, size_t n)
 {
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
@@ -91,7 +91,7 @@ struct ret_box {
 	struct client_ret ret;
 };
 
-struct client_ret *ret_new_copy(const void *data, size_t n)
+struct client_ret *sc_ret_new_copy(const void *data, size_t n)
 {
 	struct ret_box *box;
 
@@ -108,7 +108,7 @@ struct client_ret *ret_new_copy(const void *data, size_t n)
 	return &box->ret;
 }
 
-struct client_ret *ret_new_adopt(char *data, size_t n)
+struct client_ret *sc_ret_new_adopt(char *data, size_t n)
 {
 	struct ret_box *box = malloc(sizeof(*box));
 
@@ -121,7 +121,7 @@ struct client_ret *ret_new_adopt(char *data, size_t n)
 	return &box->ret;
 }
 
-struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port)
+struct client_ret *sc_rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const char *port)
 {
 	size_t rest = b->len - n - eol_len;
 	struct client_ret *ret;
@@ -136,10 +136,10 @@ struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const c
 			cap = rest + 1 > RX_MIN_CAP ? rest + 1 : RX_MIN_CAP;
 			fresh = malloc(cap);
 		}
-		ret = !rest || fresh ? ret_new_adopt(b->data, n) : NULL;
+		ret = !rest || fresh ? sc_ret_new_adopt(b->data, n) : NULL;
 		if (!ret) {
 			free(fresh);
-			err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
+			sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
 			return NULL;
 		}
 		if (rest)
@@ -151,12 +151,12 @@ struct client_ret *rxbuf_take(struct rxbuf *b, size_t n, size_t eol_len, const c
 		return ret;
 	}
 	/* Small replies: header and bytes in one block, the buffer is reused. */
-	ret = ret_new_copy(b->data, n);
+	ret = sc_ret_new_copy(b->data, n);
 	if (!ret) {
-		err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zu-byte reply", port, n);
 		return NULL;
 	}
-	rxbuf_consume(b, n + eol_len);
+	sc_rxbuf_consume(b, n + eol_len);
 	return ret;
 }
 

@@ -16,13 +16,13 @@ static int split_pair(const struct client_config *cfg, const char *pair, size_t 
 	char *eq;
 
 	if (len >= size)
-		return err_set(CLIENT_ERR_OPTION, "%s: option too long (%zu bytes)", cfg->port, len);
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: option too long (%zu bytes)", cfg->port, len);
 	memcpy(buf, pair, len);
 	buf[len] = '\0';
 	eq = strchr(buf, '=');
 	if (!eq)
-		return err_set(CLIENT_ERR_OPTION, "%s: option '%s' has no '=value' (accepted keys: %s)",
-			       cfg->port, buf, option_keys(keys, sizeof(keys), ", "));
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: option '%s' has no '=value' (accepted keys: %s)",
+				  cfg->port, buf, sc_option_keys(keys, sizeof(keys), ", "));
 	*eq = '\0';
 	*value = eq + 1;
 	return CLIENT_OK;
@@ -38,18 +38,18 @@ static int apply_pair(struct client_config *cfg, const char *pair, size_t len, u
 
 	if (split_pair(cfg, pair, len, buf, sizeof(buf), &value))
 		return client_last_error();
-	o = option_find(buf);
+	o = sc_option_find(buf);
 	if (!o)
-		return err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: %s)", cfg->port,
-			       buf, option_keys(keys, sizeof(keys), ", "));
-	bit = 1u << (o - option_at(0));
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: %s)", cfg->port,
+				  buf, sc_option_keys(keys, sizeof(keys), ", "));
+	bit = 1u << (o - sc_option_at(0));
 	if (*seen & bit)
-		return err_set(CLIENT_ERR_OPTION, "%s: option '%s' given twice", cfg->port, buf);
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: option '%s' given twice", cfg->port, buf);
 	*seen |= bit;
 	if (o->type == OPTION_PROFILE)
 		return CLIENT_OK;
-	if (option_parse(o, cfg, value) != 0)
-		return option_bad_value(cfg->port, o, value);
+	if (sc_option_parse(o, cfg, value) != 0)
+		return sc_option_bad_value(cfg->port, o, value);
 	return CLIENT_OK;
 }
 
@@ -59,18 +59,18 @@ static int apply_profile(struct client_config *cfg, const char *name)
 	struct profile p;
 	int ret;
 
-	ret = profile_load(name, &p);
+	ret = sc_profile_load(name, &p);
 	if (ret) {
 		/* The message is rewritten in place: copy it out first. */
 		char why[1024];
 
 		snprintf(why, sizeof(why), "%s", client_last_message());
-		return err_set(ret, "%s: %s", cfg->port, why);
+		return sc_err_set(ret, "%s: %s", cfg->port, why);
 	}
-	ret = profile_apply(&p, cfg);
+	ret = sc_profile_apply(&p, cfg);
 	if (ret == CLIENT_OK)
 		snprintf(cfg->profile, sizeof(cfg->profile), "%s", p.name);
-	profile_free(&p);
+	sc_profile_free(&p);
 	return ret;
 }
 
@@ -110,21 +110,21 @@ SERIALCMD_API int client_config_parse(struct client_config *cfg, const char *spe
 	int ret;
 
 	if (!cfg || !spec)
-		return err_set(CLIENT_ERR_ARG, "client_config_parse: %s is NULL", cfg ? "spec" : "cfg");
-	err_clear();
-	config_defaults(cfg);
+		return sc_err_set(CLIENT_ERR_ARG, "client_config_parse: %s is NULL", cfg ? "spec" : "cfg");
+	sc_err_clear();
+	sc_config_defaults(cfg);
 	q = strchr(spec, '?');
 	plen = q ? (size_t)(q - spec) : strlen(spec);
 	if (plen == 0)
-		return err_set(CLIENT_ERR_OPTION,
-			       "spec '%.200s': empty port (expected e.g. /dev/ttyUSB0?baud=115200)", spec);
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "spec '%.200s': empty port (expected e.g. /dev/ttyUSB0?baud=115200)", spec);
 	if (plen >= sizeof(cfg->port))
-		return err_set(CLIENT_ERR_OPTION, "spec: port name too long (%zu bytes, at most %d)", plen,
-			       CLIENT_PORT_MAX - 1);
+		return sc_err_set(CLIENT_ERR_OPTION, "spec: port name too long (%zu bytes, at most %d)", plen,
+				  CLIENT_PORT_MAX - 1);
 	memcpy(cfg->port, spec, plen);
 	cfg->port[plen] = '\0';
 	/* The port's syntax is a bad option now, not a surprise at open. */
-	ret = transport_check_port(cfg->port);
+	ret = sc_transport_check_port(cfg->port);
 	if (ret)
 		return ret;
 	if (!q)
@@ -141,15 +141,15 @@ SERIALCMD_API struct client_config *client_config_new(const char *spec)
 	struct client_config *cfg = malloc(sizeof(*cfg));
 
 	if (!cfg) {
-		err_set(CLIENT_ERR_NOMEM, "client_config_new: out of memory");
+		sc_err_set(CLIENT_ERR_NOMEM, "client_config_new: out of memory");
 		return NULL;
 	}
-	config_defaults(cfg);
+	sc_config_defaults(cfg);
 	if (spec && client_config_parse(cfg, spec) != CLIENT_OK) {
 		free(cfg);
 		return NULL;
 	}
-	err_clear();
+	sc_err_clear();
 	return cfg;
 }
 
@@ -167,12 +167,12 @@ static const char *config_name(const struct client_config *cfg)
 /* The option key names, or NULL with the error that lists every key. */
 static const struct option_def *config_key(const struct client_config *cfg, const char *key)
 {
-	const struct option_def *o = option_find(key);
+	const struct option_def *o = sc_option_find(key);
 	char keys[512];
 
 	if (!o)
-		err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: port, %s)",
-			config_name(cfg), key, option_keys(keys, sizeof(keys), ", "));
+		sc_err_set(CLIENT_ERR_OPTION, "%s: unknown option '%s' (accepted keys: port, %s)",
+			   config_name(cfg), key, sc_option_keys(keys, sizeof(keys), ", "));
 	return o;
 }
 
@@ -182,19 +182,20 @@ SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, 
 	int ret;
 
 	if (!cfg || !key || !value)
-		return err_set(CLIENT_ERR_ARG, "client_config_set: %s is NULL",
-			       !cfg   ? "cfg"
-			       : !key ? "key"
-				      : "value");
+		return sc_err_set(CLIENT_ERR_ARG, "client_config_set: %s is NULL",
+				  !cfg	 ? "cfg"
+				  : !key ? "key"
+					 : "value");
 	if (strcmp(key, "port") == 0) {
 		if (!value[0] || strlen(value) >= sizeof(cfg->port))
-			return err_set(CLIENT_ERR_OPTION, "%s: bad port '%.200s' (accepted: 1 to %d bytes)",
-				       config_name(cfg), value, CLIENT_PORT_MAX - 1);
-		ret = transport_check_port(value);
+			return sc_err_set(CLIENT_ERR_OPTION,
+					  "%s: bad port '%.200s' (accepted: 1 to %d bytes)", config_name(cfg),
+					  value, CLIENT_PORT_MAX - 1);
+		ret = sc_transport_check_port(value);
 		if (ret)
 			return ret;
 		snprintf(cfg->port, sizeof(cfg->port), "%s", value);
-		err_clear();
+		sc_err_clear();
 		return CLIENT_OK;
 	}
 	o = config_key(cfg, key);
@@ -205,7 +206,7 @@ SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, 
 		struct client_config *tmp = malloc(sizeof(*tmp));
 
 		if (!tmp)
-			return err_set(CLIENT_ERR_NOMEM, "%s: out of memory", config_name(cfg));
+			return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory", config_name(cfg));
 		*tmp = *cfg;
 		ret = apply_profile(tmp, value);
 		if (ret == CLIENT_OK)
@@ -213,10 +214,10 @@ SERIALCMD_API int client_config_set(struct client_config *cfg, const char *key, 
 		free(tmp);
 		if (ret)
 			return ret;
-	} else if (option_parse(o, cfg, value) != 0) {
-		return option_bad_value(config_name(cfg), o, value);
+	} else if (sc_option_parse(o, cfg, value) != 0) {
+		return sc_option_bad_value(config_name(cfg), o, value);
 	}
-	err_clear();
+	sc_err_clear();
 	return CLIENT_OK;
 }
 
@@ -226,10 +227,10 @@ SERIALCMD_API int client_config_get(const struct client_config *cfg, const char 
 	int fits;
 
 	if (!cfg || !key || !out)
-		return err_set(CLIENT_ERR_ARG, "client_config_get: %s is NULL",
-			       !cfg   ? "cfg"
-			       : !key ? "key"
-				      : "out");
+		return sc_err_set(CLIENT_ERR_ARG, "client_config_get: %s is NULL",
+				  !cfg	 ? "cfg"
+				  : !key ? "key"
+					 : "out");
 	if (strcmp(key, "port") == 0) {
 		fits = size > strlen(cfg->port);
 		if (fits)
@@ -238,14 +239,15 @@ SERIALCMD_API int client_config_get(const struct client_config *cfg, const char 
 		o = config_key(cfg, key);
 		if (!o)
 			return client_last_error();
-		fits = size && option_format(o, cfg, out, size) == 0;
+		fits = size && sc_option_format(o, cfg, out, size) == 0;
 	}
 	if (!fits) {
 		if (size)
 			out[0] = '\0';
-		return err_set(CLIENT_ERR_ARG,
-			       "client_config_get: the value of '%s' does not fit in %zu bytes", key, size);
+		return sc_err_set(CLIENT_ERR_ARG,
+				  "client_config_get: the value of '%s' does not fit in %zu bytes", key,
+				  size);
 	}
-	err_clear();
+	sc_err_clear();
 	return CLIENT_OK;
 }

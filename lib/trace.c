@@ -16,7 +16,7 @@ static void trace_stderr(void *user, const char *line)
 	fprintf(stderr, "serialcmd: %s\n", line);
 }
 
-void trace_init(struct client *c)
+void sc_trace_init(struct client *c)
 {
 	const char *env = getenv("SERIALCMD_TRACE");
 
@@ -24,7 +24,7 @@ void trace_init(struct client *c)
 		c->trace = trace_stderr;
 }
 
-void trace_transport(void *ctx, const char *line)
+void sc_trace_transport(void *ctx, const char *line)
 {
 	struct client *c = ctx;
 	char full[CLIENT_PORT_MAX + 600];
@@ -35,7 +35,7 @@ void trace_transport(void *ctx, const char *line)
 	c->trace(c->trace_user, full);
 }
 
-void trace_bytes(struct client *c, const char *what, const void *data, size_t len)
+void sc_trace_bytes(struct client *c, const char *what, const void *data, size_t len)
 {
 	char esc[TRACE_BYTES * 4 + 1];
 	char line[sizeof(esc) + CLIENT_PORT_MAX + 64];
@@ -43,7 +43,7 @@ void trace_bytes(struct client *c, const char *what, const void *data, size_t le
 
 	if (!c->trace)
 		return;
-	escape_bytes(esc, sizeof(esc), data, shown);
+	sc_escape_bytes(esc, sizeof(esc), data, shown);
 	snprintf(line, sizeof(line), "%s: %s %zu bytes \"%s\"%s", c->cfg.port, what, len, esc,
 		 shown < len ? "..." : "");
 	c->trace(c->trace_user, line);
@@ -52,11 +52,11 @@ void trace_bytes(struct client *c, const char *what, const void *data, size_t le
 SERIALCMD_API int client_set_trace(struct client *c, client_trace_fn fn, void *user)
 {
 	if (!c)
-		return err_set(CLIENT_ERR_ARG, "client_set_trace: handle is NULL");
+		return sc_err_set(CLIENT_ERR_ARG, "client_set_trace: handle is NULL");
 	pthread_mutex_lock(&c->lock);
 	c->trace = fn;
 	c->trace_user = user;
 	pthread_mutex_unlock(&c->lock);
-	err_clear();
+	sc_err_clear();
 	return CLIENT_OK;
 }

@@ -186,8 +186,8 @@ static int flush(struct rfc2217 *r, int64_t deadline_ns)
 
 	if (r->out_off == r->out_len)
 		return CLIENT_OK;
-	ret = net_write(r->fd, r->out + r->out_off, r->out_len - r->out_off, &sent, deadline_ns,
-			r->base.port);
+	ret = sc_net_write(r->fd, r->out + r->out_off, r->out_len - r->out_off, &sent, deadline_ns,
+			   r->base.port);
 	r->out_off += sent;
 	if (r->out_off == r->out_len)
 		r->out_off = r->out_len = 0;
@@ -351,7 +351,7 @@ static void check_acks(struct rfc2217 *r, int closing)
 
 	if (!r->acks_due)
 		return;
-	if (!closing && clock_now_ns() - r->settings_ns < (int64_t)ACK_GRACE_MS * 1000000)
+	if (!closing && sc_clock_now_ns() - r->settings_ns < (int64_t)ACK_GRACE_MS * 1000000)
 		return;
 	names[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(ack_names) && o < sizeof(names); i++)
@@ -375,7 +375,7 @@ static ssize_t pump(struct rfc2217 *r, int64_t deadline_ns)
 	int ret;
 
 	if (r->failed)
-		return err_set(r->failed, "%s: %s", r->base.port, r->why);
+		return sc_err_set(r->failed, "%s: %s", r->base.port, r->why);
 	if (r->data_off == r->data_len)
 		r->data_off = r->data_len = 0;
 	room = sizeof(r->data) - r->data_len;
@@ -385,14 +385,14 @@ static ssize_t pump(struct rfc2217 *r, int64_t deadline_ns)
 		r->data_off = r->data_len = 0;
 		room = sizeof(r->data);
 	}
-	n = net_read(r->fd, raw, room < sizeof(raw) ? room : sizeof(raw), deadline_ns, r->base.port);
+	n = sc_net_read(r->fd, raw, room < sizeof(raw) ? room : sizeof(raw), deadline_ns, r->base.port);
 	if (n <= 0)
 		return n;
 	if (r->watch)
 		telnet_recv(r->watch, raw, (size_t)n);
 	telnet_recv(r->tn, raw, (size_t)n);
 	if (r->failed)
-		return err_set(r->failed, "%s: %s", r->base.port, r->why);
+		return sc_err_set(r->failed, "%s: %s", r->base.port, r->why);
 	/* Send the answers libtelnet gave (negotiation), without waiting. */
 	ret = flush(r, NET_NOW);
 	if (ret < 0 && ret != CLIENT_ERR_TIMEOUT)
@@ -421,7 +421,7 @@ static ssize_t rfc_read(struct transport *t, void *buf, size_t size, int64_t dea
 
 		/* Checked on every pass: neither a flood of data nor one of
 		 * Telnet commands can hold us past the deadline. */
-		if (clock_passed(deadline_ns))
+		if (sc_clock_passed(deadline_ns))
 			return CLIENT_ERR_TIMEOUT;
 		if (r->data_off < r->data_len)
 			return take(r, buf, size);
@@ -469,10 +469,10 @@ static int rfc_write(struct transport *t, const void *buf, size_t len, int64_t d
 	struct rfc2217 *r = (struct rfc2217 *)t;
 
 	if (r->failed)
-		return err_set(r->failed, "%s: %s", t->port, r->why);
+		return sc_err_set(r->failed, "%s: %s", t->port, r->why);
 	telnet_send(r->tn, buf, len);
 	if (r->failed)
-		return err_set(r->failed, "%s: %s", t->port, r->why);
+		return sc_err_set(r->failed, "%s: %s", t->port, r->why);
 	return flush(r, deadline_ns);
 }
 
@@ -542,7 +542,7 @@ static void send_settings(struct rfc2217 *r, const struct client_config *cfg)
 		comport_byte(r, CPO_SET_CONTROL, CTL_RTS_ON);
 		r->acks_due |= ACK_RTS;
 	}
-	r->settings_ns = clock_now_ns();
+	r->settings_ns = sc_clock_now_ns();
 	rtrace(r, "sent %d %d%c%d, flow %s; not waiting for acknowledgements", cfg->baud, cfg->bits,
 	       parities[cfg->parity], cfg->stop, flows[cfg->flow]);
 }
@@ -557,17 +557,17 @@ static int setup_error(struct rfc2217 *r, int code, const char *what)
 	if (code != CLIENT_ERR_GONE)
 		return code;
 	if (n == 0)
-		return err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection %s", r->base.port,
-			       what);
-	escape_bytes(quote, sizeof(quote), r->data + r->data_off, n > QUOTE_MAX ? QUOTE_MAX : n);
-	return err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection %s; it said \"%s\"",
-		       r->base.port, what, quote);
+		return sc_err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection %s", r->base.port,
+				  what);
+	sc_escape_bytes(quote, sizeof(quote), r->data + r->data_off, n > QUOTE_MAX ? QUOTE_MAX : n);
+	return sc_err_set(CLIENT_ERR_CLOSED, "%s: the server closed the connection %s; it said \"%s\"",
+			  r->base.port, what, quote);
 }
 
 static int negotiate(struct rfc2217 *r, int64_t deadline_ns)
 {
-	int64_t wait_end = clock_deadline_ns(NEGOTIATION_WAIT_MS);
-	int64_t started = clock_now_ns();
+	int64_t wait_end = sc_clock_deadline_ns(NEGOTIATION_WAIT_MS);
+	int64_t started = sc_clock_now_ns();
 	int ret;
 
 	if (wait_end > deadline_ns)
@@ -576,11 +576,11 @@ static int negotiate(struct rfc2217 *r, int64_t deadline_ns)
 	telnet_negotiate(r->tn, TELNET_WILL, TELNET_TELOPT_BINARY);
 	telnet_negotiate(r->tn, TELNET_DO, TELNET_TELOPT_BINARY);
 	if (r->failed)
-		return err_set(r->failed, "%s: %s", r->base.port, r->why);
+		return sc_err_set(r->failed, "%s: %s", r->base.port, r->why);
 	ret = flush(r, deadline_ns);
 	if (ret == CLIENT_ERR_TIMEOUT)
-		return err_set(CLIENT_ERR_TIMEOUT, "%s: the server does not take the Telnet negotiation",
-			       r->base.port);
+		return sc_err_set(CLIENT_ERR_TIMEOUT, "%s: the server does not take the Telnet negotiation",
+				  r->base.port);
 	if (ret)
 		return setup_error(r, ret, "before the Telnet negotiation");
 	while (r->comport == 0) {
@@ -592,46 +592,46 @@ static int negotiate(struct rfc2217 *r, int64_t deadline_ns)
 			return setup_error(r, (int)n, "during the Telnet negotiation");
 		if (r->comport == 0 && r->refusal)
 			r->comport = -1;
-		if (r->comport == 0 && clock_remaining_ms(wait_end) == 0)
+		if (r->comport == 0 && sc_clock_remaining_ms(wait_end) == 0)
 			break;
 	}
 	if (r->comport < 0)
-		return err_set(
+		return sc_err_set(
 			CLIENT_ERR_PROTOCOL,
 			"%s: the server refused the RFC 2217 COM-PORT-OPTION (it answered %s): it is a Telnet"
 			" port without RFC 2217 (with ser2net, use an accepter telnet(rfc2217),tcp,...; for a"
 			" raw port use tcp://)",
 			r->base.port, r->refusal);
 	if (r->comport == 0)
-		return err_set(
+		return sc_err_set(
 			CLIENT_ERR_PROTOCOL,
 			"%s: no answer to the RFC 2217 COM-PORT-OPTION negotiation within %d ms (a raw TCP"
 			" port? then use tcp://)",
-			r->base.port, (int)((clock_now_ns() - started + 999999) / 1000000));
+			r->base.port, (int)((sc_clock_now_ns() - started + 999999) / 1000000));
 	telnet_free(r->watch);
 	r->watch = NULL;
 	return CLIENT_OK;
 }
 
-int transport_rfc2217_open(const struct client_config *cfg, const char *port,
-			   const struct transport_host *host, struct transport **out)
+int sc_transport_rfc2217_open(const struct client_config *cfg, const char *port,
+			      const struct transport_host *host, struct transport **out)
 {
-	int64_t deadline_ns = clock_deadline_ns(cfg->timeout_ms);
+	int64_t deadline_ns = sc_clock_deadline_ns(cfg->timeout_ms);
 	struct rfc2217 *r;
 	int ret;
 
 	r = calloc(1, sizeof(*r));
 	if (!r)
-		return err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
-	transport_init(&r->base, &rfc2217_ops, host);
+		return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
+	sc_transport_init(&r->base, &rfc2217_ops, host);
 	r->fd = -1;
-	ret = net_connect(port, "rfc2217://", deadline_ns, &r->fd);
+	ret = sc_net_connect(port, "rfc2217://", deadline_ns, &r->fd);
 	if (ret)
 		goto fail;
 	r->tn = telnet_init(telopts, on_event, 0, r);
 	r->watch = telnet_init(NULL, on_watch, TELNET_FLAG_PROXY, r);
 	if (!r->tn || !r->watch) {
-		ret = err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
+		ret = sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
 		goto fail;
 	}
 	ret = negotiate(r, deadline_ns);
@@ -640,9 +640,9 @@ int transport_rfc2217_open(const struct client_config *cfg, const char *port,
 	send_settings(r, cfg);
 	ret = flush(r, deadline_ns);
 	if (ret == CLIENT_ERR_TIMEOUT)
-		ret = err_set(CLIENT_ERR_TIMEOUT, "%s: the server does not take the port settings", port);
+		ret = sc_err_set(CLIENT_ERR_TIMEOUT, "%s: the server does not take the port settings", port);
 	else if (ret == CLIENT_OK && r->failed)
-		ret = err_set(r->failed, "%s: %s", port, r->why);
+		ret = sc_err_set(r->failed, "%s: %s", port, r->why);
 	else if (ret)
 		ret = setup_error(r, ret, "while the port settings were sent");
 	if (ret)

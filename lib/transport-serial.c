@@ -24,12 +24,12 @@ struct serial {
 static int sp_error(enum sp_return r, const char *port, const char *what)
 {
 	if (r == SP_ERR_FAIL)
-		return port_error(sp_last_error_code(), port, what);
+		return sc_port_error(sp_last_error_code(), port, what);
 	if (r == SP_ERR_MEM)
-		return err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
+		return sc_err_set(CLIENT_ERR_NOMEM, "%s: %s: out of memory", port, what);
 	if (r == SP_ERR_SUPP)
-		return err_set(CLIENT_ERR_OPTION, "%s: %s: not supported by this port", port, what);
-	return err_set(CLIENT_ERR_IO, "%s: %s: libserialport error %d", port, what, (int)r);
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: %s: not supported by this port", port, what);
+	return sc_err_set(CLIENT_ERR_IO, "%s: %s: libserialport error %d", port, what, (int)r);
 }
 
 /* sp_blocking_read_next() returns 0 both on timeout and on hang-up (read()
@@ -47,7 +47,7 @@ static ssize_t serial_read(struct transport *t, void *buf, size_t size, int64_t 
 
 	for (;;) {
 		/* libserialport takes 0 to mean "wait forever": never pass it. */
-		int ms = clock_remaining_ms(deadline_ns);
+		int ms = sc_clock_remaining_ms(deadline_ns);
 		enum sp_return r;
 
 		if (ms == 0)
@@ -57,7 +57,8 @@ static ssize_t serial_read(struct transport *t, void *buf, size_t size, int64_t 
 			return r;
 		if (r == SP_OK) {
 			if (hung_up(s->fd))
-				return err_set(CLIENT_ERR_GONE, "%s: read: device gone (hang-up)", t->port);
+				return sc_err_set(CLIENT_ERR_GONE, "%s: read: device gone (hang-up)",
+						  t->port);
 			continue;
 		}
 		if (r == SP_ERR_FAIL && (sp_last_error_code() == EINTR || sp_last_error_code() == EAGAIN))
@@ -89,7 +90,7 @@ static int serial_write(struct transport *t, const void *buf, size_t len, int64_
 	size_t off = 0;
 
 	while (off < len) {
-		int ms = clock_remaining_ms(deadline_ns);
+		int ms = sc_clock_remaining_ms(deadline_ns);
 		enum sp_return r;
 
 		if (ms == 0)
@@ -111,7 +112,7 @@ static void serial_close(struct transport *t)
 	struct serial *s = (struct serial *)t;
 
 	if (s->exclusive)
-		port_release(s->fd, s->owner);
+		sc_port_release(s->fd, s->owner);
 	sp_close(s->sp);
 	sp_free_port(s->sp);
 	if (s->lock_fd >= 0)
@@ -134,7 +135,7 @@ static int setting_error(enum sp_return r, const char *port, const char *key, in
 
 	snprintf(what, sizeof(what), "setting %s (%d)", key, value);
 	if (r == SP_ERR_ARG || r == SP_ERR_SUPP)
-		return err_set(CLIENT_ERR_OPTION, "%s: %s: the port does not accept it", port, what);
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: %s: the port does not accept it", port, what);
 	return sp_error(r, port, what);
 }
 
@@ -166,8 +167,8 @@ static int serial_configure(struct sp_port *sp, const struct client_config *cfg,
 	return CLIENT_OK;
 }
 
-int transport_serial_open(const struct client_config *cfg, const char *port,
-			  const struct transport_host *host, struct transport **out)
+int sc_transport_serial_open(const struct client_config *cfg, const char *port,
+			     const struct transport_host *host, struct transport **out)
 {
 	char real[PATH_MAX];
 	struct sp_port *sp = NULL;
@@ -178,17 +179,17 @@ int transport_serial_open(const struct client_config *cfg, const char *port,
 	/* libserialport looks ports up by their /dev name: resolve symlinks
 	 * such as /dev/serial/by-id/... first. */
 	if (!realpath(port, real))
-		return err_from_errno(errno, port, "open");
+		return sc_err_from_errno(errno, port, "open");
 	if (sp_get_port_by_name(real, &sp) != SP_OK)
 		return TRANSPORT_DECLINED;
 	if (cfg->exclusive) {
 		/* sp_open() reconfigures the port: lock before it runs. */
 		lock_fd = open(real, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 		if (lock_fd < 0) {
-			ret = port_error(errno, port, "open");
+			ret = sc_port_error(errno, port, "open");
 			goto err_free;
 		}
-		ret = port_flock(lock_fd, port);
+		ret = sc_port_flock(lock_fd, port);
 		if (ret)
 			goto err_free;
 	}
@@ -206,13 +207,13 @@ int transport_serial_open(const struct client_config *cfg, const char *port,
 		goto err_free;
 	}
 	if (sp_get_port_handle(sp, &fd) != SP_OK || fd < 0) {
-		ret = err_set(CLIENT_ERR_IO, "%s: open: libserialport gave no descriptor", port);
+		ret = sc_err_set(CLIENT_ERR_IO, "%s: open: libserialport gave no descriptor", port);
 		goto err_close;
 	}
 	/* libserialport 0.1.1 opens without O_CLOEXEC. */
 	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
 	if (cfg->exclusive) {
-		ret = port_exclusive(fd, port);
+		ret = sc_port_exclusive(fd, port);
 		if (ret)
 			goto err_close;
 	}
@@ -221,10 +222,10 @@ int transport_serial_open(const struct client_config *cfg, const char *port,
 		goto err_release;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		ret = err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
+		ret = sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
 		goto err_release;
 	}
-	transport_init(&s->base, &serial_ops, host);
+	sc_transport_init(&s->base, &serial_ops, host);
 	s->sp = sp;
 	s->fd = fd;
 	s->lock_fd = lock_fd;
@@ -235,7 +236,7 @@ int transport_serial_open(const struct client_config *cfg, const char *port,
 
 err_release:
 	if (cfg->exclusive)
-		port_release(fd, getpid());
+		sc_port_release(fd, getpid());
 err_close:
 	sp_close(sp);
 err_free:

@@ -15,19 +15,19 @@ struct tcp {
 
 static ssize_t tcp_read(struct transport *t, void *buf, size_t size, int64_t deadline_ns)
 {
-	return net_read(((struct tcp *)t)->fd, buf, size, deadline_ns, t->port);
+	return sc_net_read(((struct tcp *)t)->fd, buf, size, deadline_ns, t->port);
 }
 
 static ssize_t tcp_read_now(struct transport *t, void *buf, size_t size)
 {
-	return net_read(((struct tcp *)t)->fd, buf, size, NET_NOW, t->port);
+	return sc_net_read(((struct tcp *)t)->fd, buf, size, NET_NOW, t->port);
 }
 
 static int tcp_write(struct transport *t, const void *buf, size_t len, int64_t deadline_ns)
 {
 	size_t sent;
 
-	return net_write(((struct tcp *)t)->fd, buf, len, &sent, deadline_ns, t->port);
+	return sc_net_write(((struct tcp *)t)->fd, buf, len, &sent, deadline_ns, t->port);
 }
 
 static void tcp_close(struct transport *t)
@@ -44,30 +44,30 @@ static const struct transport_ops tcp_ops = {
 	.close = tcp_close,
 };
 
-int transport_tcp_open(const struct client_config *cfg, const char *port, const struct transport_host *host,
-		       struct transport **out)
+int sc_transport_tcp_open(const struct client_config *cfg, const char *port,
+			  const struct transport_host *host, struct transport **out)
 {
 	struct tcp *tcp;
 	int fd, ret;
 
-	ret = net_connect(port, "tcp://", clock_deadline_ns(cfg->timeout_ms), &fd);
+	ret = sc_net_connect(port, "tcp://", sc_clock_deadline_ns(cfg->timeout_ms), &fd);
 	if (ret)
 		return ret;
 	/* Best effort: a server that takes the connection and hangs up at
 	 * once (device missing, port in use) is often seen already. */
-	if (net_peer_closed(fd)) {
+	if (sc_net_peer_closed(fd)) {
 		close(fd);
-		return err_set(CLIENT_ERR_CLOSED,
-			       "%s: the server closed the connection right after accepting it"
-			       " (its device missing or in use?)",
-			       port);
+		return sc_err_set(CLIENT_ERR_CLOSED,
+				  "%s: the server closed the connection right after accepting it"
+				  " (its device missing or in use?)",
+				  port);
 	}
 	tcp = calloc(1, sizeof(*tcp));
 	if (!tcp) {
 		close(fd);
-		return err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
+		return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
 	}
-	transport_init(&tcp->base, &tcp_ops, host);
+	sc_transport_init(&tcp->base, &tcp_ops, host);
 	tcp->fd = fd;
 	*out = &tcp->base;
 	return CLIENT_OK;

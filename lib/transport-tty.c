@@ -52,18 +52,19 @@ static int tty_configure(int fd, const struct client_config *cfg, const char *po
 		if (speeds[i].baud == cfg->baud)
 			speed = speeds[i].speed;
 	if (!speed)
-		return err_set(CLIENT_ERR_OPTION,
-			       "%s: baud %d is not a standard termios rate (use e.g. 9600, 115200, 1000000)",
-			       port, cfg->baud);
+		return sc_err_set(
+			CLIENT_ERR_OPTION,
+			"%s: baud %d is not a standard termios rate (use e.g. 9600, 115200, 1000000)", port,
+			cfg->baud);
 	/* A pseudo-terminal has no modem lines: hardware flow control means
 	 * nothing there, so a profile that asks for it still works on one. */
 	if (cfg->flow == CLIENT_FLOW_DTRDSR && !pty)
-		return err_set(CLIENT_ERR_OPTION,
-			       "%s: flow=dtrdsr is not available on this terminal (termios has no DTR/DSR"
-			       " flow control; accepted here: none, xonxoff, rtscts)",
-			       port);
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "%s: flow=dtrdsr is not available on this terminal (termios has no DTR/DSR"
+				  " flow control; accepted here: none, xonxoff, rtscts)",
+				  port);
 	if (tcgetattr(fd, &t) != 0)
-		return err_from_errno(errno, port, "tcgetattr");
+		return sc_err_from_errno(errno, port, "tcgetattr");
 	cfmakeraw(&t);
 	t.c_cflag |= CLOCAL | CREAD;
 	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CMSPAR | CSTOPB | CRTSCTS);
@@ -87,7 +88,7 @@ static int tty_configure(int fd, const struct client_config *cfg, const char *po
 	cfsetispeed(&t, speed);
 	cfsetospeed(&t, speed);
 	if (tcsetattr(fd, TCSANOW, &t) != 0)
-		return err_from_errno(errno, port, "tcsetattr");
+		return sc_err_from_errno(errno, port, "tcsetattr");
 	return CLIENT_OK;
 }
 
@@ -98,7 +99,7 @@ static ssize_t tty_read(struct transport *t, void *buf, size_t size, int64_t dea
 	for (;;) {
 		struct pollfd pfd = { .fd = tty->fd, .events = POLLIN };
 		/* Checked on every pass, also while bytes keep coming. */
-		int ms = clock_remaining_ms(deadline_ns), r;
+		int ms = sc_clock_remaining_ms(deadline_ns), r;
 		ssize_t n;
 
 		if (ms == 0)
@@ -107,7 +108,7 @@ static ssize_t tty_read(struct transport *t, void *buf, size_t size, int64_t dea
 		if (r < 0) {
 			if (errno == EINTR)
 				continue; /* the deadline is absolute: no restart */
-			return err_from_errno(errno, t->port, "poll");
+			return sc_err_from_errno(errno, t->port, "poll");
 		}
 		if (r == 0)
 			continue;
@@ -115,9 +116,9 @@ static ssize_t tty_read(struct transport *t, void *buf, size_t size, int64_t dea
 		if (n > 0)
 			return n;
 		if (n == 0)
-			return err_set(CLIENT_ERR_GONE, "%s: read: device gone (hang-up)", t->port);
+			return sc_err_set(CLIENT_ERR_GONE, "%s: read: device gone (hang-up)", t->port);
 		if (errno != EINTR && errno != EAGAIN)
-			return err_from_errno(errno, t->port, "read");
+			return sc_err_from_errno(errno, t->port, "read");
 	}
 }
 
@@ -131,11 +132,11 @@ static ssize_t tty_read_now(struct transport *t, void *buf, size_t size)
 		if (n > 0)
 			return n;
 		if (n == 0)
-			return err_set(CLIENT_ERR_GONE, "%s: read: device gone (hang-up)", t->port);
+			return sc_err_set(CLIENT_ERR_GONE, "%s: read: device gone (hang-up)", t->port);
 		if (errno == EAGAIN)
 			return 0;
 		if (errno != EINTR)
-			return err_from_errno(errno, t->port, "read");
+			return sc_err_from_errno(errno, t->port, "read");
 	}
 }
 
@@ -157,13 +158,13 @@ static int tty_write(struct transport *t, const void *buf, size_t len, int64_t d
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return err_from_errno(errno, t->port, "write");
+			return sc_err_from_errno(errno, t->port, "write");
 		/* The device is not taking bytes (full buffer, flow control). */
-		ms = clock_remaining_ms(deadline_ns);
+		ms = sc_clock_remaining_ms(deadline_ns);
 		if (ms == 0)
 			return CLIENT_ERR_TIMEOUT;
 		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
-			return err_from_errno(errno, t->port, "poll");
+			return sc_err_from_errno(errno, t->port, "poll");
 		/* POLLHUP/POLLERR: the next write() reports the cause. */
 	}
 	return CLIENT_OK;
@@ -174,7 +175,7 @@ static void tty_close(struct transport *t)
 	struct tty *tty = (struct tty *)t;
 
 	if (tty->exclusive)
-		port_release(tty->fd, tty->owner);
+		sc_port_release(tty->fd, tty->owner);
 	close(tty->fd);
 	free(tty);
 }
@@ -187,24 +188,24 @@ static const struct transport_ops tty_ops = {
 	.close = tty_close,
 };
 
-int transport_tty_open(const struct client_config *cfg, const char *port, const struct transport_host *host,
-		       struct transport **out)
+int sc_transport_tty_open(const struct client_config *cfg, const char *port,
+			  const struct transport_host *host, struct transport **out)
 {
 	struct tty *tty;
 	int fd, ret;
 
 	fd = open(port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return port_error(errno, port, "open");
+		return sc_port_error(errno, port, "open");
 	if (!isatty(fd)) {
-		ret = err_set(CLIENT_ERR_NOPORT, "%s: not a serial port or terminal", port);
+		ret = sc_err_set(CLIENT_ERR_NOPORT, "%s: not a serial port or terminal", port);
 		goto err_close;
 	}
 	if (cfg->exclusive) {
-		ret = port_flock(fd, port);
+		ret = sc_port_flock(fd, port);
 		if (ret)
 			goto err_close;
-		ret = port_exclusive(fd, port);
+		ret = sc_port_exclusive(fd, port);
 		if (ret)
 			goto err_close;
 	}
@@ -213,10 +214,10 @@ int transport_tty_open(const struct client_config *cfg, const char *port, const 
 		goto err_release;
 	tty = calloc(1, sizeof(*tty));
 	if (!tty) {
-		ret = err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
+		ret = sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
 		goto err_release;
 	}
-	transport_init(&tty->base, &tty_ops, host);
+	sc_transport_init(&tty->base, &tty_ops, host);
 	tty->fd = fd;
 	tty->exclusive = cfg->exclusive;
 	tty->owner = getpid();
@@ -225,7 +226,7 @@ int transport_tty_open(const struct client_config *cfg, const char *port, const 
 
 err_release:
 	if (cfg->exclusive)
-		port_release(fd, getpid());
+		sc_port_release(fd, getpid());
 err_close:
 	close(fd);
 	return ret;

@@ -6,21 +6,21 @@
 #include "internal.h"
 #include "net.h"
 
-int transport_check_port(const char *port)
+int sc_transport_check_port(const char *port)
 {
 	if (strncmp(port, "tcp://", 6) == 0)
-		return net_check_port(port, "tcp://");
+		return sc_net_check_port(port, "tcp://");
 	if (strncmp(port, "rfc2217://", 10) == 0)
-		return net_check_port(port, "rfc2217://");
+		return sc_net_check_port(port, "rfc2217://");
 	if (strncmp(port, "usb:", 4) == 0)
-		return ports_check_usb(port);
+		return sc_ports_check_usb(port);
 	if (!port[0])
-		return err_set(CLIENT_ERR_OPTION, "empty port (expected e.g. /dev/ttyUSB0?baud=115200)");
+		return sc_err_set(CLIENT_ERR_OPTION, "empty port (expected e.g. /dev/ttyUSB0?baud=115200)");
 	return CLIENT_OK;
 }
 
-int transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,
-		   struct transport **out)
+int sc_transport_open(const struct client_config *cfg, const struct transport_host *host, void *ctx,
+		      struct transport **out)
 {
 	const char *port = cfg->port;
 	char resolved[CLIENT_PORT_MAX];
@@ -29,25 +29,25 @@ int transport_open(const struct client_config *cfg, const struct transport_host 
 
 	(void)ctx;
 	if (strncmp(port, "tcp://", 6) == 0)
-		return transport_tcp_open(cfg, port, host, out);
+		return sc_transport_tcp_open(cfg, port, host, out);
 	if (strncmp(port, "rfc2217://", 10) == 0)
-		return transport_rfc2217_open(cfg, port, host, out);
+		return sc_transport_rfc2217_open(cfg, port, host, out);
 	/* usb:VID:PID[:SERIAL]: whichever tty that adapter has now. */
 	if (strncmp(port, "usb:", 4) == 0) {
-		ret = ports_resolve_usb(port, resolved, sizeof(resolved));
+		ret = sc_ports_resolve_usb(port, resolved, sizeof(resolved));
 		if (ret)
 			return ret;
 		port = resolved;
 	}
 	if (stat(port, &st) != 0)
-		return err_from_errno(errno, port, "open");
+		return sc_err_from_errno(errno, port, "open");
 	if (!S_ISCHR(st.st_mode))
-		return err_set(CLIENT_ERR_NOPORT,
-			       "%s: not a serial port or terminal (not a character device)", port);
+		return sc_err_set(CLIENT_ERR_NOPORT,
+				  "%s: not a serial port or terminal (not a character device)", port);
 	/* Ports libserialport knows go through it; it declines other
 	 * terminals (pseudo-terminals), which termios handles. */
-	ret = transport_serial_open(cfg, port, host, out);
+	ret = sc_transport_serial_open(cfg, port, host, out);
 	if (ret != TRANSPORT_DECLINED)
 		return ret;
-	return transport_tty_open(cfg, port, host, out);
+	return sc_transport_tty_open(cfg, port, host, out);
 }

@@ -49,8 +49,8 @@ struct transport {
 };
 
 /* Every backend's constructor starts its transport with this. */
-static inline void transport_init(struct transport *t, const struct transport_ops *ops,
-				  const struct transport_host *host)
+static inline void sc_transport_init(struct transport *t, const struct transport_ops *ops,
+				     const struct transport_host *host)
 {
 	t->ops = ops;
 	t->port = host->port;
@@ -58,26 +58,26 @@ static inline void transport_init(struct transport *t, const struct transport_op
 	t->trace_ctx = host->trace_ctx;
 }
 
-/* The backends' constructors, tried by transport_open(). Each returns
+/* The backends' constructors, tried by sc_transport_open(). Each returns
  * CLIENT_OK with *out set, or a negative code with the message set, or
  * TRANSPORT_DECLINED (no message) when the port is not its kind, so that the
  * next one can try. path is the port to open (a usb: port already resolved
  * to its device) and names it in set-up messages. */
 #define TRANSPORT_DECLINED 1
 struct client_config;
-int transport_serial_open(const struct client_config *cfg, const char *path,
+int sc_transport_serial_open(const struct client_config *cfg, const char *path,
+			     const struct transport_host *host, struct transport **out);
+int sc_transport_tty_open(const struct client_config *cfg, const char *path,
 			  const struct transport_host *host, struct transport **out);
-int transport_tty_open(const struct client_config *cfg, const char *path, const struct transport_host *host,
-		       struct transport **out);
 /* Network ports, chosen by prefix before any local path is looked at:
  * "tcp://HOST:PORT" (raw byte stream) and "rfc2217://HOST:PORT" (Telnet
  * with the COM-PORT-OPTION). They never decline. */
-int transport_tcp_open(const struct client_config *cfg, const char *path, const struct transport_host *host,
-		       struct transport **out);
-int transport_rfc2217_open(const struct client_config *cfg, const char *path,
-			   const struct transport_host *host, struct transport **out);
+int sc_transport_tcp_open(const struct client_config *cfg, const char *path,
+			  const struct transport_host *host, struct transport **out);
+int sc_transport_rfc2217_open(const struct client_config *cfg, const char *path,
+			      const struct transport_host *host, struct transport **out);
 
-/* How a client gets its transport: transport_open() in transport.c, or a
+/* How a client gets its transport: sc_transport_open() in transport.c, or a
  * test's own (ctx is the opener's). */
 typedef int (*transport_opener)(const struct client_config *cfg, const struct transport_host *host, void *ctx,
 				struct transport **out);

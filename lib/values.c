@@ -14,10 +14,10 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 	double *out;
 
 	if (!values || (!text && len) || !separators || !separators[0])
-		return err_set(CLIENT_ERR_ARG, "client_parse_values: %s",
-			       !values			       ? "values is NULL"
-			       : !separators || !separators[0] ? "no separators"
-							       : "text is NULL");
+		return sc_err_set(CLIENT_ERR_ARG, "client_parse_values: %s",
+				  !values			  ? "values is NULL"
+				  : !separators || !separators[0] ? "no separators"
+								  : "text is NULL");
 	*values = NULL;
 	{
 		size_t i = 0;
@@ -25,7 +25,7 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 		while (i < len && isspace((unsigned char)text[i]))
 			i++;
 		if (i == len) {
-			err_clear();
+			sc_err_clear();
 			return 0;
 		}
 	}
@@ -33,10 +33,11 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 		if (strchr(separators, text[i]) && text[i])
 			count++;
 	if (count > (size_t)INT32_MAX || count > SIZE_MAX / sizeof(*out))
-		return err_set(CLIENT_ERR_ARG, "client_parse_values: too many values");
+		return sc_err_set(CLIENT_ERR_ARG, "client_parse_values: too many values");
 	out = malloc(count * sizeof(*out));
 	if (!out)
-		return err_set(CLIENT_ERR_NOMEM, "client_parse_values: out of memory for %zu values", count);
+		return sc_err_set(CLIENT_ERR_NOMEM, "client_parse_values: out of memory for %zu values",
+				  count);
 	for (size_t start = 0; start <= len; field++) {
 		size_t end = start, a, b;
 		char buf[FIELD_MAX + 1], *stop;
@@ -50,11 +51,11 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 		if (b - a == 0 || b - a > FIELD_MAX) {
 			char esc[64];
 
-			escape_bytes(esc, sizeof(esc), text + a, b - a > 16 ? 16 : b - a);
+			sc_escape_bytes(esc, sizeof(esc), text + a, b - a > 16 ? 16 : b - a);
 			free(out);
-			return err_set(CLIENT_ERR_BLOCK, "field %zu of %zu is %s: '%s%s'", field + 1, count,
-				       b == a ? "empty" : "too long to be a number", esc,
-				       b - a > 16 ? "..." : "");
+			return sc_err_set(CLIENT_ERR_BLOCK, "field %zu of %zu is %s: '%s%s'", field + 1,
+					  count, b == a ? "empty" : "too long to be a number", esc,
+					  b - a > 16 ? "..." : "");
 		}
 		memcpy(buf, text + a, b - a);
 		buf[b - a] = '\0';
@@ -63,16 +64,16 @@ SERIALCMD_API int client_parse_values(const char *text, size_t len, const char *
 		if (*stop || stop == buf) {
 			char esc[FIELD_MAX * 4 + 1];
 
-			escape_bytes(esc, sizeof(esc), buf, b - a);
+			sc_escape_bytes(esc, sizeof(esc), buf, b - a);
 			free(out);
-			return err_set(CLIENT_ERR_BLOCK, "field %zu of %zu is not a number: '%s'", field + 1,
-				       count, esc);
+			return sc_err_set(CLIENT_ERR_BLOCK, "field %zu of %zu is not a number: '%s'",
+					  field + 1, count, esc);
 		}
 		n++;
 		start = end + 1;
 	}
 	*values = out;
-	err_clear();
+	sc_err_clear();
 	return (int)n;
 }
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # check-exports.sh - fail if an installed library makes any symbol but the
 # public API (client_*) global: the static archive's defined globals, and the
-# shared library's exported dynamic symbols. Internal names such as err_set
-# or net_connect would otherwise clash with a user's own.
+# shared library's exported dynamic symbols. Internal names such as sc_err_set
+# or sc_net_connect would otherwise clash with a user's own.
 # usage: check-exports.sh lib/libserialcmd.a lib/libserialcmd.so.1
 set -eu
 status=0

@@ -64,7 +64,7 @@ struct client *open_spec(const char *spec)
 
 int64_t ms_since(int64_t t0)
 {
-	return (clock_now_ns() - t0) / 1000000;
+	return (sc_clock_now_ns() - t0) / 1000000;
 }
 
 char profile_dir[64];

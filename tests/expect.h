@@ -14,7 +14,7 @@ void expect_reply(struct client *c, const char *cmd, const char *want, size_t le
 void expect_error(struct client *c, const char *cmd, int code, const char *fragment);
 /* Open a handle, or fail the test with the library's message. */
 struct client *open_spec(const char *spec);
-/* Milliseconds since t0 (clock_now_ns()). */
+/* Milliseconds since t0 (sc_clock_now_ns()). */
 int64_t ms_since(int64_t t0);
 /* Entries in /proc/self/fd, the directory's own descriptor included. */
 int count_fds(void);

@@ -20,7 +20,7 @@ static ssize_t fake_read(struct transport *t, void *buf, size_t size, int64_t de
 		f->max_read = size;
 	if (f->trickle_ms) {
 		usleep((useconds_t)f->trickle_ms * 1000);
-		if (clock_now_ns() >= deadline)
+		if (sc_clock_now_ns() >= deadline)
 			return CLIENT_ERR_TIMEOUT;
 		*(char *)buf = 't';
 		return 1;
@@ -105,7 +105,7 @@ struct client *open_fake(struct fake *f, const char *spec)
 	struct client *c;
 
 	assert_int_equal(client_config_parse(&cfg, spec), CLIENT_OK);
-	c = client_open_transport(&cfg, &f->base);
+	c = sc_client_open_transport(&cfg, &f->base);
 	assert_non_null(c);
 	return c;
 }

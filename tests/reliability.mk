@@ -26,7 +26,7 @@ TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus
 # The allocation-failure test wraps the allocator for the library's objects.
 WRAP_test-nomem := $(foreach f,malloc calloc realloc strdup free,-Wl,--wrap=$(f))
 # The corpus replay stubs name resolution and the network connection.
-WRAP_test-fuzz-corpus := -Wl,--wrap=net_connect -Wl,--wrap=getaddrinfo
+WRAP_test-fuzz-corpus := -Wl,--wrap=sc_net_connect -Wl,--wrap=getaddrinfo
 
 .PHONY: fuzz check-fuzz fuzz-merge check-asan check-tsan analyze coverage soak check-soak
 
@@ -41,7 +41,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 # library file in the fuzz and ASan builds, for a known, reported finding
 # while its fix is pending (none at present).
 WRAP_fuzz-spec    := -Wl,--wrap=getaddrinfo
-WRAP_fuzz-rfc2217 := -Wl,--wrap=net_connect
+WRAP_fuzz-rfc2217 := -Wl,--wrap=sc_net_connect
 
 fuzz_CC    = $(CLANG)
 fuzz_FLAGS = -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(NOSAN_$*)

@@ -468,7 +468,7 @@ static void test_soak(void **state)
 	const char *env = getenv("SOAK_QUERIES"), *out = getenv("SOAK_RESULTS"), *seed = getenv("SOAK_SEED");
 	long queries = env ? atol(env) : 20000, warmup, n;
 	struct soak *s = calloc(1, sizeof(*s));
-	int64_t t0 = clock_now_ns();
+	int64_t t0 = sc_clock_now_ns();
 	double secs;
 
 	(void)state;
@@ -500,7 +500,7 @@ static void test_soak(void **state)
 	s->end = take_sample();
 	track(s);
 	stop_sim(s);
-	secs = (double)(clock_now_ns() - t0) / 1e9;
+	secs = (double)(sc_clock_now_ns() - t0) / 1e9;
 
 	report(s, stdout, queries, secs);
 	if (out) {

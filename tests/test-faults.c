@@ -229,7 +229,7 @@ static void *server_run(void *arg)
 {
 	struct server *s = arg;
 	int fd = -1;
-	int64_t t0 = clock_now_ns();
+	int64_t t0 = sc_clock_now_ns();
 	char pattern[4096];
 	size_t period, plen = flood_pattern(s->flood, pattern, sizeof(pattern), &period), at = 0;
 
@@ -444,7 +444,7 @@ static void test_flood_size(void **state)
 	expect_text(c, FAULT_IDN, SIM_IDN);
 	hwm0 = status_kib("VmHWM");
 	rss0 = status_kib("VmRSS");
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_SIZE " 20000000", CLIENT_ERR_TOOLONG, "discarded up to its terminator");
 	print_message("20 MB reply refused in %lld ms; VmRSS %ld -> %ld KiB, VmHWM %ld -> %ld KiB\n",
 		      (long long)ms_since(t0), rss0, status_kib("VmRSS"), hwm0, status_kib("VmHWM"));
@@ -467,7 +467,7 @@ static void test_flood_trickle(void **state)
 
 	snprintf(spec, sizeof(spec), "%s?max_reply=1000&timeout_ms=400", fx->sim.path);
 	c = open_spec(spec);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_TRICKLE " 0", CLIENT_ERR_TOOLONG, "max_reply=1000");
 	assert_true(ms_since(t0) < 3000);
 	/* A byte or two of the flood may still be on the wire when the next
@@ -499,7 +499,7 @@ static void *flood_run(void *arg)
 {
 	struct flooder *fl = arg;
 	char buf[4096];
-	int64_t t0 = clock_now_ns();
+	int64_t t0 = sc_clock_now_ns();
 	size_t sent = 0;
 
 	while (!__atomic_load_n(&fl->stop, __ATOMIC_ACQUIRE) && ms_since(t0) < 30000) {
@@ -542,7 +542,7 @@ static void flood_test(int terminators)
 	rss0 = status_kib("VmRSS");
 	for (int i = 0; i < 6; i++) {
 		struct client_ret *r;
-		int64_t t0 = clock_now_ns();
+		int64_t t0 = sc_clock_now_ns();
 
 		r = i % 2 ? client_read_reply(c) : client_send_cmd_reply(c, "FLOOD?");
 		if (r && terminators) {
@@ -589,7 +589,7 @@ static void flood_net(int rfc2217, enum flood flood, int code)
 		 rfc2217 ? "rfc2217" : "tcp", s.port, FLOOD_TIMEOUT_MS);
 	c = open_spec(spec);
 	for (int i = 0; i < 3; i++) {
-		int64_t t0 = clock_now_ns(), ms;
+		int64_t t0 = sc_clock_now_ns(), ms;
 
 		assert_null(client_send_cmd_reply(c, "FLOOD?"));
 		ms = ms_since(t0);
@@ -626,7 +626,7 @@ struct responder {
 static void *respond_run(void *arg)
 {
 	struct responder *rs = arg;
-	int64_t t0 = clock_now_ns();
+	int64_t t0 = sc_clock_now_ns();
 	char buf[256];
 
 	while (ms_since(t0) < 10000) {
@@ -704,10 +704,10 @@ static void too_long_then_next(int after_block)
 			fail_msg("block: %s", client_last_message());
 		assert_string_equal(r->ret_data, "hello");
 		client_free_ret(r);
-		expect_too_long_at_once(c, client_read_reply(c), clock_now_ns(),
+		expect_too_long_at_once(c, client_read_reply(c), sc_clock_now_ns(),
 					"too long line after a block");
 	} else {
-		int64_t t0 = clock_now_ns();
+		int64_t t0 = sc_clock_now_ns();
 
 		expect_too_long_at_once(c, client_query_block(c, "DATA?"), t0, "too long #0 block");
 	}
@@ -834,14 +834,14 @@ static void test_sigchld_during_command(void **state)
 	c = open_spec(fx->spec);
 	signals_seen = 0;
 	assert_int_equal(pthread_create(&rp.thread, NULL, reaper_run, &rp), 0);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_text(c, FAULT_LATE " 300 after children", "after children");
 	assert_true(ms_since(t0) >= 250);
 	/* Nor do they stretch the deadline. (The same handle: a child forked
 	 * while a handle is open holds the port's lock until it execs or
 	 * exits, so a new open could briefly find the port busy.) */
 	assert_int_equal(client_set_timeout(c, 200), CLIENT_OK);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_SILENT, CLIENT_ERR_TIMEOUT, NULL);
 	assert_true(ms_since(t0) < 2000);
 	__atomic_store_n(&rp.stop, 1, __ATOMIC_RELEASE);
@@ -869,7 +869,7 @@ static void test_signals_during_pauses(void **state)
 	sigaction(SIGALRM, &sa, &old);
 	signals_seen = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_text(c, FAULT_LATE " 0 paused", "paused");
 	assert_true(ms_since(t0) >= 195);
 	setitimer(ITIMER_REAL, &off, NULL);

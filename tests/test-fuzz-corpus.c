@@ -161,7 +161,7 @@ static void test_regress_profile_errors_query(void **state)
 
 	(void)state;
 	replay_file(path, fuzz_profile_one);
-	assert_int_equal(profile_load_file(path, &p), CLIENT_ERR_OPTION);
+	assert_int_equal(sc_profile_load_file(path, &p), CLIENT_ERR_OPTION);
 	assert_non_null(strstr(client_last_message(), "line 3"));
 	assert_non_null(strstr(client_last_message(), "[errors]"));
 }

@@ -32,7 +32,7 @@
 static void load(const char *name, const char *text, struct profile *p)
 {
 	profile_dir_write(name, text);
-	if (profile_load(name, p) != CLIENT_OK)
+	if (sc_profile_load(name, p) != CLIENT_OK)
 		fail_msg("%s: %s", name, client_last_message());
 }
 
@@ -106,14 +106,14 @@ static void test_possible(void **state)
 
 	(void)state;
 	load("both", ACME "identify_match = ACME,*\n", &p);
-	assert_true(identify_possible(&p));
-	profile_free(&p);
+	assert_true(sc_identify_possible(&p));
+	sc_profile_free(&p);
 	load("nomatch", ACME, &p);
-	assert_false(identify_possible(&p));
-	profile_free(&p);
+	assert_false(sc_identify_possible(&p));
+	sc_profile_free(&p);
 	load("noquery", "eol = LF\nidentify_match = ACME,*\n", &p);
-	assert_false(identify_possible(&p));
-	profile_free(&p);
+	assert_false(sc_identify_possible(&p));
+	sc_profile_free(&p);
 }
 
 static void test_claims_usb(void **state)
@@ -122,20 +122,20 @@ static void test_claims_usb(void **state)
 
 	(void)state;
 	load("ids", "usb = 1234:5678\nusb = 0403:6001\nusb_interface = 1\n", &p);
-	assert_true(identify_claims_usb(&p, 0x0403, 0x6001, 1));
-	assert_true(identify_claims_usb(&p, 0x1234, 0x5678, -1)); /* interface unknown */
-	assert_false(identify_claims_usb(&p, 0x1234, 0x5678, 0));
-	assert_false(identify_claims_usb(&p, 0x1234, 0x5679, 1));
-	assert_false(identify_claims_usb(&p, -1, -1, -1)); /* not a USB port */
-	profile_free(&p);
+	assert_true(sc_identify_claims_usb(&p, 0x0403, 0x6001, 1));
+	assert_true(sc_identify_claims_usb(&p, 0x1234, 0x5678, -1)); /* interface unknown */
+	assert_false(sc_identify_claims_usb(&p, 0x1234, 0x5678, 0));
+	assert_false(sc_identify_claims_usb(&p, 0x1234, 0x5679, 1));
+	assert_false(sc_identify_claims_usb(&p, -1, -1, -1)); /* not a USB port */
+	sc_profile_free(&p);
 	load("anyif", "usb = 1234:5678\n", &p);
-	assert_true(identify_claims_usb(&p, 0x1234, 0x5678, 3));
-	profile_free(&p);
+	assert_true(sc_identify_claims_usb(&p, 0x1234, 0x5678, 3));
+	sc_profile_free(&p);
 }
 
 static int matches(const char *reply, const char *pattern)
 {
-	return identify_reply_matches(reply, strlen(reply), pattern);
+	return sc_identify_reply_matches(reply, strlen(reply), pattern);
 }
 
 static void test_reply_rule(void **state)
@@ -156,15 +156,15 @@ static void test_reply_rule(void **state)
 	assert_false(matches("", "*"));
 	assert_false(matches(" \r\n", "*"));
 	/* A NUL would cut the answer short for fnmatch. */
-	assert_false(identify_reply_matches("ACME\0EVIL", 9, "ACME*"));
-	assert_false(identify_reply_matches("ACME\0", 5, "ACME"));
+	assert_false(sc_identify_reply_matches("ACME\0EVIL", 9, "ACME*"));
+	assert_false(sc_identify_reply_matches("ACME\0", 5, "ACME"));
 	/* Bounded: a longer answer never matches. */
 	memset(big, 'A', sizeof(big));
-	assert_true(identify_reply_matches(big, IDENTIFY_REPLY_MAX, "A*"));
-	assert_false(identify_reply_matches(big, IDENTIFY_REPLY_MAX + 1, "A*"));
+	assert_true(sc_identify_reply_matches(big, IDENTIFY_REPLY_MAX, "A*"));
+	assert_false(sc_identify_reply_matches(big, IDENTIFY_REPLY_MAX + 1, "A*"));
 }
 
-/* identify_port() as client_find_ports() uses it, on a real pty. */
+/* sc_identify_port() as client_find_ports() uses it, on a real pty. */
 static int ask(const char *reply, size_t len, const char *profile_text, char *received, size_t size)
 {
 	struct device d;
@@ -173,10 +173,10 @@ static int ask(const char *reply, size_t len, const char *profile_text, char *re
 
 	load("dev", profile_text, &p);
 	device_start(&d, reply, len);
-	ok = identify_port(d.path, "dev", &p);
+	ok = sc_identify_port(d.path, "dev", &p);
 	usleep(20000); /* anything written after the answer would show now */
 	device_stop(&d);
-	profile_free(&p);
+	sc_profile_free(&p);
 	if (received)
 		snprintf(received, size, "%.*s", (int)d.nreceived, d.received);
 	return ok;
@@ -218,42 +218,44 @@ static void test_deadline(void **state)
 	(void)state;
 	load("sleepy", sleepy, &p);
 	device_start(&d, S("ACME,X\n"));
-	assert_int_equal(identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
-	t0 = clock_now_ns();
-	assert_int_equal(identify_probe_run(&pr, clock_deadline_ns(600), &unusable), CLIENT_OK);
+	assert_int_equal(sc_identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
+	t0 = sc_clock_now_ns();
+	assert_int_equal(sc_identify_probe_run(&pr, sc_clock_deadline_ns(600), &unusable), CLIENT_OK);
 	took = (int)ms_since(t0);
 	assert_true(pr.answered);
 	assert_false(unusable);
-	assert_true(identify_reply_matches(pr.reply, pr.len, p.identify_match));
+	assert_true(sc_identify_reply_matches(pr.reply, pr.len, p.identify_match));
 	if (took > 600 + LATE_MS)
 		fail_msg("identified in %d ms on a 600 ms deadline", took);
-	identify_probe_free(&pr);
+	sc_identify_probe_free(&pr);
 	device_stop(&d);
 
 	device_start(&d, NULL, 0);
-	assert_int_equal(identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
-	t0 = clock_now_ns();
-	assert_int_equal(identify_probe_run(&pr, clock_deadline_ns(600), &unusable), CLIENT_ERR_TIMEOUT);
+	assert_int_equal(sc_identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
+	t0 = sc_clock_now_ns();
+	assert_int_equal(sc_identify_probe_run(&pr, sc_clock_deadline_ns(600), &unusable),
+			 CLIENT_ERR_TIMEOUT);
 	took = (int)ms_since(t0);
 	assert_false(pr.answered);
 	assert_false(unusable);
 	if (took > 600 + LATE_MS || took < 400)
 		fail_msg("a silent device took %d ms on a 600 ms deadline", took);
-	identify_probe_free(&pr);
+	sc_identify_probe_free(&pr);
 
 	/* No time left: the port is not even opened. */
-	assert_int_equal(identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
-	assert_int_equal(identify_probe_run(&pr, clock_deadline_ns(50), &unusable), CLIENT_ERR_TIMEOUT);
+	assert_int_equal(sc_identify_probe_init(&pr, d.path, "sleepy", &p), CLIENT_OK);
+	assert_int_equal(sc_identify_probe_run(&pr, sc_clock_deadline_ns(50), &unusable), CLIENT_ERR_TIMEOUT);
 	assert_true(unusable);
-	identify_probe_free(&pr);
+	sc_identify_probe_free(&pr);
 	usleep(50000);
 	assert_int_equal(d.nreceived, 5 + 1); /* the first probe's query only */
 	device_stop(&d);
-	profile_free(&p);
+	sc_profile_free(&p);
 
 	/* find's deadline: the profile's own timeout. */
-	t0 = clock_now_ns();
-	assert_false(ask(NULL, 0, "eol = LF\ntimeout_ms = 300\nidentify = *IDN?\nidentify_match = *\n", NULL, 0));
+	t0 = sc_clock_now_ns();
+	assert_false(
+		ask(NULL, 0, "eol = LF\ntimeout_ms = 300\nidentify = *IDN?\nidentify_match = *\n", NULL, 0));
 	took = (int)ms_since(t0);
 	if (took > 300 + LATE_MS)
 		fail_msg("find's probe of a silent device took %d ms on a 300 ms timeout", took);
@@ -272,14 +274,14 @@ static void test_busy_port(void **state)
 	load("busy", ACME "identify_match = ACME*\n", &p);
 	device_start(&d, S("ACME\n"));
 	holder = open_spec(d.path);
-	assert_int_equal(identify_probe_init(&pr, d.path, "busy", &p), CLIENT_OK);
-	assert_int_equal(identify_probe_run(&pr, clock_deadline_ns(1000), &unusable), CLIENT_ERR_BUSY);
+	assert_int_equal(sc_identify_probe_init(&pr, d.path, "busy", &p), CLIENT_OK);
+	assert_int_equal(sc_identify_probe_run(&pr, sc_clock_deadline_ns(1000), &unusable), CLIENT_ERR_BUSY);
 	assert_true(unusable);
 	assert_false(pr.answered);
-	identify_probe_free(&pr);
+	sc_identify_probe_free(&pr);
 	client_destroy(holder);
 	device_stop(&d);
-	profile_free(&p);
+	sc_profile_free(&p);
 }
 
 static void test_profile_names(void **state)
@@ -290,18 +292,18 @@ static void test_profile_names(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
-		if (!profile_name_valid(good[i]))
+		if (!sc_profile_name_valid(good[i]))
 			fail_msg("'%s' refused", good[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-		if (profile_name_valid(bad[i]))
+		if (sc_profile_name_valid(bad[i]))
 			fail_msg("'%s' accepted", bad[i]);
-	assert_false(profile_name_valid(NULL));
+	assert_false(sc_profile_name_valid(NULL));
 	memset(longest, 'a', sizeof(longest));
 	longest[PROFILE_NAME_MAX - 1] = '\0';
-	assert_true(profile_name_valid(longest));
+	assert_true(sc_profile_name_valid(longest));
 	longest[PROFILE_NAME_MAX - 1] = 'a';
 	longest[PROFILE_NAME_MAX] = '\0';
-	assert_false(profile_name_valid(longest));
+	assert_false(sc_profile_name_valid(longest));
 	/* The library applies the same rule to profile=. */
 	assert_null(client_config_new("/dev/x?profile=-opt"));
 	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);

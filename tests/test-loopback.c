@@ -251,7 +251,7 @@ static void test_late_answer(void **state)
 	client_destroy(c);
 	snprintf(spec, sizeof(spec), "%s?timeout_ms=100", fx->sim.path);
 	c = open_spec(spec);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_LATE " 600 too late", CLIENT_ERR_TIMEOUT, "no reply");
 	assert_true(ms_since(t0) >= 90);
 	assert_true(ms_since(t0) < 2000);
@@ -293,7 +293,7 @@ static void test_never_answers(void **state)
 	skip_on_hw();
 	snprintf(spec, sizeof(spec), "%s?timeout_ms=200", fx->sim.path);
 	c = open_spec(spec);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_SILENT, CLIENT_ERR_TIMEOUT, "expected terminator \"\\n\"");
 	assert_true(ms_since(t0) < 2000);
 	assert_non_null(strstr(client_last_message(), fx->sim.path));
@@ -312,7 +312,7 @@ static void test_trickle_cannot_extend_deadline(void **state)
 	skip_on_hw();
 	snprintf(spec, sizeof(spec), "%s?timeout_ms=300", fx->sim.path);
 	c = open_spec(spec);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_TRICKLE " 20", CLIENT_ERR_TIMEOUT, "bytes received, ending");
 	assert_true(ms_since(t0) < 2000);
 	client_destroy(c);
@@ -418,7 +418,7 @@ static void test_hangup_mid_reply(void **state)
 	expect_error(c, FAULT_HANGUP " half a rep", CLIENT_ERR_GONE, "device gone");
 	assert_non_null(strstr(client_last_message(), fx->sim.path));
 	/* Fails fast from now on, until destroyed. */
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_IDN, CLIENT_ERR_GONE, "destroy the handle");
 	assert_int_equal(client_send_cmd(c, "X"), CLIENT_ERR_GONE);
 	assert_null(client_read_reply(c));
@@ -611,7 +611,7 @@ static void test_signals(void **state)
 	client_destroy(c);
 	snprintf(spec, sizeof(spec), "%s?timeout_ms=200", fx->sim.path);
 	c = open_spec(spec);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_SILENT, CLIENT_ERR_TIMEOUT, NULL);
 	setitimer(ITIMER_REAL, &off, NULL);
 	sigaction(SIGALRM, &old, NULL);

@@ -287,7 +287,7 @@ static void spec_for(char *out, size_t size, const struct s2n *s, const char *sc
  * has been answered; NULL after 5 s of tries. */
 static struct client *try_open_ready(const char *spec)
 {
-	int64_t t0 = clock_now_ns();
+	int64_t t0 = sc_clock_now_ns();
 
 	while (ms_since(t0) < 5000) {
 		struct client *c = client_init_py(spec);
@@ -578,13 +578,13 @@ static void killed_mid_reply(struct s2n *s, const char *scheme)
 	s->kill_after_ms = 300;
 	assert_int_equal(pthread_create(&s->killer, NULL, killer_main, s), 0);
 	s->killer_started = 1;
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, "LATE 1000 x", CLIENT_ERR_GONE, "connection");
 	assert_true(ms_since(t0) < 1000);
 	pthread_join(s->killer, NULL);
 	s->killer_started = 0;
 	/* The handle fails fast from now on. */
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_IDN, CLIENT_ERR_GONE, NULL);
 	assert_true(ms_since(t0) < 100);
 	client_destroy(c);
@@ -633,14 +633,14 @@ static void test_silent_peer(void **state)
 	c = client_init_py(spec);
 	if (!c)
 		fail_msg("open %s: %s", spec, client_last_message());
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_IDN, CLIENT_ERR_TIMEOUT, "no reply");
 	assert_true(ms_since(t0) >= 290 && ms_since(t0) < 1500);
 	client_destroy(c);
 
 	/* RFC 2217 to it: no answer to the negotiation, within timeout_ms. */
 	snprintf(spec, sizeof(spec), "rfc2217://127.0.0.1:%d?timeout_ms=400", port);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	expect_open_error(spec, CLIENT_ERR_PROTOCOL, "no answer");
 	assert_true(ms_since(t0) >= 390 && ms_since(t0) < 1500);
 	close(lfd);
@@ -668,7 +668,7 @@ static void test_connect_timeout(void **state)
 	}
 	sleep_ms(200);
 	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%d?timeout_ms=300", port);
-	t0 = clock_now_ns();
+	t0 = sc_clock_now_ns();
 	c = client_init_py(spec);
 	for (size_t i = 0; i < ARRAY_SIZE(fillers); i++)
 		close(fillers[i]);
@@ -937,7 +937,7 @@ static void *fake_main(void *arg)
 			break;
 		case S_EXPECT:
 		case S_SAW: {
-			int64_t t0 = clock_now_ns();
+			int64_t t0 = sc_clock_now_ns();
 			size_t from = s->kind == S_EXPECT ? f->matched : 0;
 
 			for (;;) {
@@ -951,7 +951,7 @@ static void *fake_main(void *arg)
 				if (ms_since(t0) > FAKE_TIMEOUT_MS || fake_receive(f, fd, 50) < 0) {
 					char esc[128];
 
-					escape_bytes(esc, sizeof(esc), s->bytes, s->len);
+					sc_escape_bytes(esc, sizeof(esc), s->bytes, s->len);
 					snprintf(f->why, sizeof(f->why), "step %d: never received \"%s\"",
 						 (int)(s - f->steps), esc);
 					break;
@@ -965,7 +965,7 @@ static void *fake_main(void *arg)
 		}
 	}
 	/* Wait for the client to leave, so that it never sees a reset. */
-	for (int64_t t0 = clock_now_ns(); ms_since(t0) < FAKE_TIMEOUT_MS;)
+	for (int64_t t0 = sc_clock_now_ns(); ms_since(t0) < FAKE_TIMEOUT_MS;)
 		if (fake_receive(f, fd, 50) < 0)
 			break;
 	close(fd);
@@ -1144,15 +1144,15 @@ static void test_fake_write_iac(void **state)
 	fake_start(f, steps);
 	fake_spec(spec, sizeof(spec), f, "?timeout_ms=3000");
 	assert_int_equal(client_config_parse(&cfg, spec), CLIENT_OK);
-	if (transport_open(&cfg, &host, NULL, &tp) != CLIENT_OK)
-		fail_msg("transport_open: %s", client_last_message());
+	if (sc_transport_open(&cfg, &host, NULL, &tp) != CLIENT_OK)
+		fail_msg("sc_transport_open: %s", client_last_message());
 	assert_int_equal(tp->ops->write(tp,
 					"a\xff"
 					"b\xff\n",
-					5, clock_deadline_ns(3000)),
+					5, sc_clock_deadline_ns(3000)),
 			 CLIENT_OK);
 	while (got < 4) {
-		ssize_t n = tp->ops->read(tp, buf + got, sizeof(buf) - got, clock_deadline_ns(3000));
+		ssize_t n = tp->ops->read(tp, buf + got, sizeof(buf) - got, sc_clock_deadline_ns(3000));
 
 		assert_true(n > 0);
 		got += (size_t)n;
@@ -1172,7 +1172,7 @@ static void test_fake_refuses_comport(void **state)
 	};
 	struct fake *f = *state;
 	char spec[128];
-	int64_t t0 = clock_now_ns();
+	int64_t t0 = sc_clock_now_ns();
 
 	fake_start(f, steps);
 	fake_spec(spec, sizeof(spec), f, "?timeout_ms=5000");
@@ -1207,7 +1207,7 @@ static void test_fake_never_negotiates(void **state)
 	};
 	struct fake *f = *state;
 	char spec[128];
-	int64_t t0 = clock_now_ns();
+	int64_t t0 = sc_clock_now_ns();
 
 	fake_start(f, steps);
 	fake_spec(spec, sizeof(spec), f, "?timeout_ms=30000");

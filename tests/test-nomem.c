@@ -202,10 +202,10 @@ static int sc_config_parse(void *ctx)
 static int sc_profile_file(void *ctx)
 {
 	struct profile p;
-	int ret = profile_load_file(ctx, &p);
+	int ret = sc_profile_load_file(ctx, &p);
 
 	if (ret == CLIENT_OK)
-		profile_free(&p);
+		sc_profile_free(&p);
 	return ret;
 }
 
@@ -326,7 +326,7 @@ static int sc_replies(void *ctx)
 	s = (struct script){ .base.ops = &script_ops, .data = script_text, .len = script_len };
 	if (client_config_parse(&cfg, "script?max_reply=100000&timeout_ms=1000") != CLIENT_OK)
 		return client_last_error();
-	c = client_open_transport(&cfg, &s.base);
+	c = sc_client_open_transport(&cfg, &s.base);
 	if (!c)
 		return client_last_error();
 	/* "short\n", 70000 x and "\n", "a\nb\n", 100001 y and "\n", "#220" and 20 bytes
@@ -425,10 +425,10 @@ static void test_profiles(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
 	close(fd);
-	for_each_failure("profile_load_file", sc_profile_file, path);
+	for_each_failure("sc_profile_load_file", sc_profile_file, path);
 	for_each_failure("sim_profile_load_file", sc_sim_profile_file, path);
 	unlink(path);
-	for_each_failure("profile_load_file (shipped keithley2000)", sc_profile_file,
+	for_each_failure("sc_profile_load_file (shipped keithley2000)", sc_profile_file,
 			 "devices/profiles/keithley2000.profile");
 	for_each_failure("sim_profile_load_file (shipped keithley2000)", sc_sim_profile_file,
 			 "devices/profiles/keithley2000.profile");
@@ -460,7 +460,7 @@ static void test_block_adjacent(void **state)
 	(void)state;
 	s = (struct script){ .base.ops = &script_ops, .data = wire, .len = sizeof(wire) - 1 };
 	assert_int_equal(client_config_parse(&cfg, "script?timeout_ms=1000"), CLIENT_OK);
-	c = client_open_transport(&cfg, &s.base);
+	c = sc_client_open_transport(&cfg, &s.base);
 	assert_non_null(c);
 	live0 = live;
 	arena_used = 0;

@@ -27,30 +27,30 @@ static void test_shipped_profiles_load(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (profile_load(names[i], &p) != CLIENT_OK)
+		if (sc_profile_load(names[i], &p) != CLIENT_OK)
 			fail_msg("%s: %s", names[i], client_last_message());
 		assert_string_equal(p.name, names[i]);
 		assert_true(p.description[0] != '\0');
-		profile_free(&p);
+		sc_profile_free(&p);
 		if (sim_profile_load(names[i], &sp) != CLIENT_OK)
 			fail_msg("%s (simulator): %s", names[i], client_last_message());
 		assert_string_equal(sp.base.name, names[i]);
 		sim_profile_free(&sp);
 	}
-	assert_int_equal(profile_load("keithley2000", &p), CLIENT_OK);
+	assert_int_equal(sc_profile_load("keithley2000", &p), CLIENT_OK);
 	assert_string_equal(p.identify, "*IDN?");
 	assert_string_equal(p.error_query, ":SYST:ERR?");
-	profile_free(&p);
+	sc_profile_free(&p);
 	assert_int_equal(sim_profile_load("keithley2000", &sp), CLIENT_OK);
 	assert_string_equal(sp.base.error_query, ":SYST:ERR?");
 	assert_true(sp.ndialogue >= 1);
 	assert_true(sp.nprops >= 1);
 	sim_profile_free(&sp);
-	assert_int_equal(profile_load("arduino", &p), CLIENT_OK);
+	assert_int_equal(sc_profile_load("arduino", &p), CLIENT_OK);
 	assert_int_equal(p.nusb, 5);
 	assert_int_equal(p.usb[0].vid, 0x2341);
 	assert_int_equal(p.usb[0].pid, 0x0043);
-	profile_free(&p);
+	sc_profile_free(&p);
 }
 
 static void test_spec_with_profile(void **state)
@@ -149,13 +149,13 @@ static void test_malformed(void **state)
 			fail_msg("case %zu: '%s' lacks '%s'", i, client_last_message(), cases[i].want);
 		if (cases[i].sim_only) {
 			/* The library does not read the simulator's sections. */
-			if (profile_load("bad", &p) != CLIENT_OK)
+			if (sc_profile_load("bad", &p) != CLIENT_OK)
 				fail_msg("case %zu: %s", i, client_last_message());
-			profile_free(&p);
+			sc_profile_free(&p);
 			assert_int_equal(client_config_parse(&cfg, "/dev/x?profile=bad"), CLIENT_OK);
 			continue;
 		}
-		if (profile_load("bad", &p) != CLIENT_ERR_OPTION)
+		if (sc_profile_load("bad", &p) != CLIENT_ERR_OPTION)
 			fail_msg("case %zu loaded", i);
 		if (!strstr(client_last_message(), cases[i].want) ||
 		    !strstr(client_last_message(), want_file))
@@ -176,7 +176,7 @@ static void test_malformed(void **state)
 		big[2999] = '\0';
 		profile_dir_write("bad", big);
 		free(big);
-		assert_int_equal(profile_load("bad", &p), CLIENT_ERR_OPTION);
+		assert_int_equal(sc_profile_load("bad", &p), CLIENT_ERR_OPTION);
 		assert_non_null(strstr(client_last_message(), "line 1: line longer than 1024 bytes"));
 	}
 }

@@ -84,7 +84,7 @@ static void test_eol_forms(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int n = eol_parse(cases[i].text, out, sizeof(out));
+		int n = sc_eol_parse(cases[i].text, out, sizeof(out));
 
 		assert_int_equal(n, cases[i].len);
 		if (n > 0)
@@ -227,26 +227,26 @@ static void test_option_table(void **state)
 	char text[256], accepted[256], spec[600];
 
 	(void)state;
-	config_defaults(&def);
-	assert_true(option_count() > 0);
-	for (size_t i = 0; i < option_count(); i++) {
-		const struct option_def *o = option_at(i);
+	sc_config_defaults(&def);
+	assert_true(sc_option_count() > 0);
+	for (size_t i = 0; i < sc_option_count(); i++) {
+		const struct option_def *o = sc_option_at(i);
 
 		assert_non_null(strstr(client_spec_keys(), o->name));
 		assert_non_null(client_spec_key_type(o->name));
 		/* Every key has help, and the help says what it accepts. */
 		assert_non_null(strstr(client_spec_key_help(o->name),
-				       option_accepted(o, accepted, sizeof(accepted))));
-		assert_true(strlen(option_accepted(o, accepted, sizeof(accepted))) > 4);
+				       sc_option_accepted(o, accepted, sizeof(accepted))));
+		assert_true(strlen(sc_option_accepted(o, accepted, sizeof(accepted))) > 4);
 		if (o->type == OPTION_PROFILE)
 			continue;
 		if (o->def)
-			assert_int_equal(option_parse(o, &cfg, o->def), 0);
+			assert_int_equal(sc_option_parse(o, &cfg, o->def), 0);
 		/* Format the default and parse it back: the config is unchanged. */
-		assert_int_equal(option_format(o, &def, text, sizeof(text)), 0);
+		assert_int_equal(sc_option_format(o, &def, text, sizeof(text)), 0);
 		cfg = def;
 		if (text[0] || o->min == 0)
-			assert_int_equal(option_parse(o, &cfg, text), 0);
+			assert_int_equal(sc_option_parse(o, &cfg, text), 0);
 		assert_memory_equal(&cfg, &def, sizeof(cfg));
 		/* A value no key accepts is refused with the table's text. */
 		snprintf(spec, sizeof(spec), "/dev/x?%s=\\q\x01", o->name);
@@ -267,14 +267,14 @@ static void test_option_table(void **state)
 	assert_string_equal(client_spec_key_type("parity"), "word");
 	/* Terminators read back in a form that parses to the same bytes. */
 	assert_int_equal(client_config_parse(&cfg, "/dev/x?read_eol=\\x01CR&write_eol="), CLIENT_OK);
-	assert_int_equal(option_format(option_find("read_eol"), &cfg, text, sizeof(text)), 0);
+	assert_int_equal(sc_option_format(sc_option_find("read_eol"), &cfg, text, sizeof(text)), 0);
 	assert_string_equal(text, "\\x01CR");
-	assert_int_equal(option_format(option_find("write_eol"), &cfg, text, sizeof(text)), 0);
+	assert_int_equal(sc_option_format(sc_option_find("write_eol"), &cfg, text, sizeof(text)), 0);
 	assert_string_equal(text, "");
 	/* A hand-filled field out of range is named with the same limits. */
 	cfg = def;
 	cfg.bits = 9;
-	assert_int_equal(option_check_all(&cfg), CLIENT_ERR_OPTION);
+	assert_int_equal(sc_option_check_all(&cfg), CLIENT_ERR_OPTION);
 	assert_string_equal(client_last_message(), ": bad bits 9 (accepted: 5, 6, 7 or 8)");
 }
 

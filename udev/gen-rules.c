@@ -162,11 +162,11 @@ static int add_file(const char *path)
 	e = &entries[nentries];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%.*s", (int)(len - 8), base);
-	if (len - 8 >= sizeof(e->name) || !profile_name_valid(e->name)) {
+	if (len - 8 >= sizeof(e->name) || !sc_profile_name_valid(e->name)) {
 		fprintf(stderr, PROG ": %s: a profile name is " PROFILE_NAME_RULE "\n", path);
 		return -1;
 	}
-	if (profile_load_file(path, &e->p) != CLIENT_OK) {
+	if (sc_profile_load_file(path, &e->p) != CLIENT_OK) {
 		fprintf(stderr, PROG ": %s\n", client_last_message());
 		return -1;
 	}
@@ -495,7 +495,7 @@ int main(int argc, char **argv)
 	ret = 0;
 done:
 	for (size_t e = 0; e < nentries; e++)
-		profile_free(&entries[e].p);
+		sc_profile_free(&entries[e].p);
 	free(entries);
 	free(ls);
 	return ret;

@@ -151,7 +151,7 @@ static int profile_fits_port(const struct profile *p, long vid, long pid, long i
 {
 	if (vid < 0 || pid < 0)
 		return 1; /* run by hand, outside udev: the caller chose */
-	return identify_claims_usb(p, vid, pid, intf);
+	return sc_identify_claims_usb(p, vid, pid, intf);
 }
 
 /* The serial number of an IEEE 488.2 *IDN? answer: the third of four or
@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* The deadline starts now and covers everything below. */
-	deadline = clock_deadline_ns(timeout_ms);
+	deadline = sc_clock_deadline_ns(timeout_ms);
 	if (arm_deadline(timeout_ms) != 0) {
 		fprintf(stderr, PROG ": cannot set the deadline timer: %s\n", strerror(errno));
 		return 2;
@@ -267,7 +267,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = optind + 1; i < argc; i++)
-		if (!profile_name_valid(argv[i]))
+		if (!sc_profile_name_valid(argv[i]))
 			return usage("a profile name is " PROFILE_NAME_RULE);
 
 	/* Profiles only from where the installation put them, or --profile-dir. */
@@ -283,29 +283,29 @@ int main(int argc, char **argv)
 		struct profile *p = &prof[nprof];
 		size_t k;
 
-		if (profile_load(argv[i], p) != CLIENT_OK) {
+		if (sc_profile_load(argv[i], p) != CLIENT_OK) {
 			note("%s", client_last_message());
 			continue;
 		}
-		if (!identify_possible(p) || !profile_fits_port(p, vid, pid, intf)) {
+		if (!sc_identify_possible(p) || !profile_fits_port(p, vid, pid, intf)) {
 			note("profile %s: %s", argv[i],
-			     !identify_possible(p) ? "has no identify and identify_match"
-						   : "does not list this port's USB ids");
-			profile_free(p);
+			     !sc_identify_possible(p) ? "has no identify and identify_match"
+						      : "does not list this port's USB ids");
+			sc_profile_free(p);
 			continue;
 		}
-		if (identify_probe_init(&probes[nprobes], devnode, argv[i], p) != CLIENT_OK) {
+		if (sc_identify_probe_init(&probes[nprobes], devnode, argv[i], p) != CLIENT_OK) {
 			note("%s", client_last_message());
-			profile_free(p);
+			sc_profile_free(p);
 			continue;
 		}
 		for (k = 0; k < nprobes; k++)
-			if (identify_probe_same(&probes[k], &probes[nprobes]))
+			if (sc_identify_probe_same(&probes[k], &probes[nprobes]))
 				break;
 		if (k == nprobes)
 			nprobes++;
 		else
-			identify_probe_free(&probes[nprobes]);
+			sc_identify_probe_free(&probes[nprobes]);
 		names[nprof] = argv[i];
 		pidx[nprof++] = (int)k;
 	}
@@ -320,22 +320,23 @@ int main(int argc, char **argv)
 		if (!pr->done) {
 			int unusable;
 
-			if (identify_probe_run(pr, deadline, &unusable) == CLIENT_OK)
+			if (sc_identify_probe_run(pr, deadline, &unusable) == CLIENT_OK)
 				note("%s: %s answered %zu bytes", devnode, pr->query, pr->len);
 			else
-				note("%s (%s)", client_last_message(), client_error_name(client_last_error()));
+				note("%s (%s)", client_last_message(),
+				     client_error_name(client_last_error()));
 			if (unusable)
 				break; /* busy, gone, no access, no time: quietly leave it */
 		}
-		if (pr->answered && identify_reply_matches(pr->reply, pr->len, prof[i].identify_match)) {
+		if (pr->answered && sc_identify_reply_matches(pr->reply, pr->len, prof[i].identify_match)) {
 			note("%s: identified as %s", devnode, names[i]);
 			print_result(names[i], pr);
 			break;
 		}
 	}
 	for (size_t k = 0; k < nprobes; k++)
-		identify_probe_free(&probes[k]);
+		sc_identify_probe_free(&probes[k]);
 	for (size_t i = 0; i < nprof; i++)
-		profile_free(&prof[i]);
+		sc_profile_free(&prof[i]);
 	return 0;
 }

@@ -108,7 +108,7 @@ static void usage(FILE *f)
 
 static int set_eol(struct sim *s, const char *text)
 {
-	int n = eol_parse(text, s->in_eol, sizeof(s->in_eol));
+	int n = sc_eol_parse(text, s->in_eol, sizeof(s->in_eol));
 
 	if (n <= 0)
 		return -1;

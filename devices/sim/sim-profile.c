@@ -28,23 +28,23 @@ static int property_key(const struct profile_parser *ps, struct sim_property *pr
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		if (strcmp(key, texts[i].key) == 0)
-			return profile_dup(ps, (char **)((char *)pr + texts[i].field), value);
+			return sc_profile_dup(ps, (char **)((char *)pr + texts[i].field), value);
 	if (strcmp(key, "notation") == 0) {
 		if (strcmp(value, "fixed") && strcmp(value, "sci"))
-			return profile_error(ps, "notation must be fixed or sci", value);
+			return sc_profile_error(ps, "notation must be fixed or sci", value);
 		pr->sci = value[0] == 's';
 		return CLIENT_OK;
 	}
 	if (strcmp(key, "min") && strcmp(key, "max") && strcmp(key, "noise") && strcmp(key, "digits"))
-		return profile_error(ps,
-				     "unknown property key (get, set, default, min, max, valid, noise,"
-				     " digits, notation, error, set_reply)",
-				     key);
-	if (profile_number(value, &d) != 0)
-		return profile_error(ps, "not a number", value);
+		return sc_profile_error(ps,
+					"unknown property key (get, set, default, min, max, valid, noise,"
+					" digits, notation, error, set_reply)",
+					key);
+	if (sc_profile_number(value, &d) != 0)
+		return sc_profile_error(ps, "not a number", value);
 	if (strcmp(key, "digits") == 0) {
 		if (d < 0 || d > 15 || d != (int)d)
-			return profile_error(ps, "digits must be 0 to 15", value);
+			return sc_profile_error(ps, "digits must be 0 to 15", value);
 		pr->digits = (int)d;
 	} else if (strcmp(key, "min") == 0) {
 		pr->min = d;
@@ -74,29 +74,29 @@ static int waveform_key(const struct profile_parser *ps, struct sim_waveform *w,
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		if (strcmp(key, texts[i].key) == 0)
-			return profile_dup(ps, (char **)((char *)w + texts[i].field), value);
+			return sc_profile_dup(ps, (char **)((char *)w + texts[i].field), value);
 	if (strcmp(key, "datatype") == 0) {
 		if (strlen(value) != 1 || !strchr("bBhHiIfd", value[0]))
-			return profile_error(ps, "datatype must be one of b B h H i I f d", value);
+			return sc_profile_error(ps, "datatype must be one of b B h H i I f d", value);
 		w->datatype = value[0];
 		return CLIENT_OK;
 	}
 	if (strcmp(key, "endian") == 0) {
 		if (strcmp(value, "little") && strcmp(value, "big"))
-			return profile_error(ps, "endian must be little or big", value);
+			return sc_profile_error(ps, "endian must be little or big", value);
 		w->big_endian = value[0] == 'b';
 		return CLIENT_OK;
 	}
 	if (strcmp(key, "points") && strcmp(key, "amplitude"))
-		return profile_error(ps,
-				     "unknown waveform key (get, prefix, ascii_get, set, points, datatype,"
-				     " endian, amplitude)",
-				     key);
-	if (profile_number(value, &d) != 0)
-		return profile_error(ps, "not a number", value);
+		return sc_profile_error(ps,
+					"unknown waveform key (get, prefix, ascii_get, set, points, datatype,"
+					" endian, amplitude)",
+					key);
+	if (sc_profile_number(value, &d) != 0)
+		return sc_profile_error(ps, "not a number", value);
 	if (strcmp(key, "points") == 0) {
 		if (d < 1 || d > 50000000 || d != (unsigned)d)
-			return profile_error(ps, "points must be 1 to 50000000", value);
+			return sc_profile_error(ps, "points must be 1 to 50000000", value);
 		w->points = (unsigned)d;
 	} else {
 		w->amplitude = d;
@@ -111,25 +111,25 @@ static int sim_key(const struct profile_parser *ps, struct sim_profile *sp, cons
 
 	if (strcmp(key, "mode") == 0) {
 		if (strcmp(value, "dialogue") && strcmp(value, "loopback") && strcmp(value, "faulty"))
-			return profile_error(ps, "mode must be dialogue, loopback or faulty", value);
-		return profile_copy(ps, sp->mode, sizeof(sp->mode), value);
+			return sc_profile_error(ps, "mode must be dialogue, loopback or faulty", value);
+		return sc_profile_copy(ps, sp->mode, sizeof(sp->mode), value);
 	}
 	if (strcmp(key, "delay_ms") == 0) {
-		if (profile_number(value, &d) || d < 0 || d > CONFIG_MAX_DELAY_MS)
-			return profile_error(ps, "delay_ms must be 0 to 600000", value);
+		if (sc_profile_number(value, &d) || d < 0 || d > CONFIG_MAX_DELAY_MS)
+			return sc_profile_error(ps, "delay_ms must be 0 to 600000", value);
 		sp->delay_ms = (unsigned)d;
 		return CLIENT_OK;
 	}
-	return profile_error(ps, "unknown key in [sim] (mode, delay_ms)", key);
+	return sc_profile_error(ps, "unknown key in [sim] (mode, delay_ms)", key);
 }
 
 static int errors_key(const struct profile_parser *ps, struct sim_profile *sp, const char *key,
 		      const char *value)
 {
 	if (strcmp(key, "unknown") == 0)
-		return profile_copy(ps, sp->error_unknown, sizeof(sp->error_unknown), value);
+		return sc_profile_copy(ps, sp->error_unknown, sizeof(sp->error_unknown), value);
 	sp->has_unknown_reply = 1;
-	return profile_copy(ps, sp->unknown_reply, sizeof(sp->unknown_reply), value);
+	return sc_profile_copy(ps, sp->unknown_reply, sizeof(sp->unknown_reply), value);
 }
 
 static int dialogue_line(const struct profile_parser *ps, struct sim_profile *sp, char *line)
@@ -138,20 +138,20 @@ static int dialogue_line(const struct profile_parser *ps, struct sim_profile *sp
 	struct sim_dialogue *d;
 
 	if (!arrow)
-		return profile_error(ps, "a dialogue line must look like QUERY => REPLY", line);
+		return sc_profile_error(ps, "a dialogue line must look like QUERY => REPLY", line);
 	*arrow = '\0';
-	reply = profile_trim(arrow + 2);
-	line = profile_trim(line);
+	reply = sc_profile_trim(arrow + 2);
+	line = sc_profile_trim(line);
 	if (!*line)
-		return profile_error(ps, "empty query in dialogue", NULL);
-	d = profile_grow(ps, sp->dialogue, &sp->ndialogue, sizeof(*d));
+		return sc_profile_error(ps, "empty query in dialogue", NULL);
+	d = sc_profile_grow(ps, sp->dialogue, &sp->ndialogue, sizeof(*d));
 	if (!d)
 		return client_last_error();
 	sp->dialogue = d;
 	d += sp->ndialogue - 1;
-	if (profile_dup(ps, &d->query, line) != CLIENT_OK)
+	if (sc_profile_dup(ps, &d->query, line) != CLIENT_OK)
 		return client_last_error();
-	return *reply ? profile_dup(ps, &d->reply, reply) : CLIENT_OK;
+	return *reply ? sc_profile_dup(ps, &d->reply, reply) : CLIENT_OK;
 }
 
 static int on_section(void *ctx, const struct profile_parser *ps, const char *name, const char *arg)
@@ -159,17 +159,17 @@ static int on_section(void *ctx, const struct profile_parser *ps, const char *na
 	struct sim_profile *sp = ctx;
 
 	if (strcmp(name, "property") == 0) {
-		struct sim_property *pr = profile_grow(ps, sp->props, &sp->nprops, sizeof(*pr));
+		struct sim_property *pr = sc_profile_grow(ps, sp->props, &sp->nprops, sizeof(*pr));
 
 		if (!pr)
 			return client_last_error();
 		sp->props = pr;
 		pr += sp->nprops - 1;
 		pr->digits = -1;
-		return profile_copy(ps, pr->name, sizeof(pr->name), arg);
+		return sc_profile_copy(ps, pr->name, sizeof(pr->name), arg);
 	}
 	if (strcmp(name, "waveform") == 0) {
-		struct sim_waveform *w = profile_grow(ps, sp->waves, &sp->nwaves, sizeof(*w));
+		struct sim_waveform *w = sc_profile_grow(ps, sp->waves, &sp->nwaves, sizeof(*w));
 
 		if (!w)
 			return client_last_error();
@@ -178,7 +178,7 @@ static int on_section(void *ctx, const struct profile_parser *ps, const char *na
 		w->points = 1000;
 		w->datatype = 'B';
 		w->amplitude = 1.0;
-		return profile_copy(ps, w->name, sizeof(w->name), arg);
+		return sc_profile_copy(ps, w->name, sizeof(w->name), arg);
 	}
 	return CLIENT_OK;
 }
@@ -190,8 +190,8 @@ static int on_line(void *ctx, const struct profile_parser *ps, const char *secti
 
 	if (strcmp(section, "dialogue") == 0)
 		return dialogue_line(ps, sp, line);
-	if (profile_split(line, &key, &value) != 0)
-		return profile_error(ps, "expected key = value", line);
+	if (sc_profile_split(line, &key, &value) != 0)
+		return sc_profile_error(ps, "expected key = value", line);
 	if (strcmp(section, "property") == 0)
 		return property_key(ps, &sp->props[sp->nprops - 1], key, value);
 	if (strcmp(section, "waveform") == 0)
@@ -212,9 +212,9 @@ static int on_finish(void *ctx, const struct profile_parser *ps)
 
 		if (!pr->get && !pr->set) {
 			snprintf(why, sizeof(why), "property %s has neither get nor set", pr->name);
-			return profile_error(ps, why, NULL);
+			return sc_profile_error(ps, why, NULL);
 		}
-		if (!pr->value && profile_dup(ps, &pr->value, pr->valid ? "" : "0") != CLIENT_OK)
+		if (!pr->value && sc_profile_dup(ps, &pr->value, pr->valid ? "" : "0") != CLIENT_OK)
 			return client_last_error();
 	}
 	return CLIENT_OK;
@@ -232,8 +232,8 @@ static int load(const char *name, int is_path, struct sim_profile *sp)
 
 	memset(sp, 0, sizeof(*sp));
 	snprintf(sp->mode, sizeof(sp->mode), "dialogue");
-	ret = is_path ? profile_load_file_ext(name, &sp->base, &ext)
-		      : profile_load_ext(name, &sp->base, &ext);
+	ret = is_path ? sc_profile_load_file_ext(name, &sp->base, &ext)
+		      : sc_profile_load_ext(name, &sp->base, &ext);
 	if (ret != CLIENT_OK)
 		sim_profile_free(sp);
 	return ret;
@@ -278,5 +278,5 @@ void sim_profile_free(struct sim_profile *sp)
 	sp->props = NULL;
 	sp->waves = NULL;
 	sp->ndialogue = sp->nprops = sp->nwaves = 0;
-	profile_free(&sp->base);
+	sc_profile_free(&sp->base);
 }

@@ -58,7 +58,7 @@ struct sim_profile {
 	int has_unknown_reply;
 };
 
-/* As profile_load() / profile_load_file(), with the simulator's sections. */
+/* As sc_profile_load() / sc_profile_load_file(), with the simulator's sections. */
 int sim_profile_load(const char *name, struct sim_profile *sp);
 int sim_profile_load_file(const char *path, struct sim_profile *sp);
 void sim_profile_free(struct sim_profile *sp);

@@ -77,7 +77,7 @@ static inline ssize_t fuzz_fake_read(struct transport *t, void *buf, size_t size
 	FUZZ_CHECK(size > 0); /* a read of nothing would spin */
 	if (f->off >= f->len) {
 		if (f->end_code == CLIENT_ERR_GONE)
-			return err_set(CLIENT_ERR_GONE, "%s: fake: device gone", t->port);
+			return sc_err_set(CLIENT_ERR_GONE, "%s: fake: device gone", t->port);
 		return CLIENT_ERR_TIMEOUT;
 	}
 	n = f->nsizes ? (size_t)f->sizes[f->next++ % f->nsizes] + 1 : f->len - f->off;
@@ -131,7 +131,7 @@ static inline struct client *fuzz_fake_open(const struct client_config *cfg, str
 	f->base.ops = &fuzz_fake_ops;
 	f->end_code = CLIENT_ERR_TIMEOUT;
 	*out = f;
-	return client_open_transport(cfg, &f->base);
+	return sc_client_open_transport(cfg, &f->base);
 }
 
 #endif

@@ -1,4 +1,4 @@
-/* fuzz-profile.c - the device profile parser (profile_load_file), the
+/* fuzz-profile.c - the device profile parser (sc_profile_load_file), the
  * simulator's sections on top of it (sim_profile_load_file), and a spec that
  * applies the same file with profile=PATH, fed any file content.
  *
@@ -85,11 +85,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 
-	ret = profile_load_file(path, &p);
+	ret = sc_profile_load_file(path, &p);
 	if (ret == CLIENT_OK) {
 		FUZZ_CHECK(strcmp(p.path, path) == 0);
 		profile_check(&p);
-		profile_free(&p);
+		sc_profile_free(&p);
 	} else {
 		fuzz_check_error(ret);
 		FUZZ_CHECK(strstr(client_last_message(), path) != NULL);

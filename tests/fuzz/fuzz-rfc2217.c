@@ -1,7 +1,7 @@
 /* fuzz-rfc2217.c - the Telnet / RFC 2217 client (lib/transport-rfc2217.c,
  * over libtelnet) fed whatever a hostile terminal server might send.
  *
- * net_connect() is wrapped (-Wl,--wrap=net_connect): instead of a TCP
+ * sc_net_connect() is wrapped (-Wl,--wrap=sc_net_connect): instead of a TCP
  * connection the transport gets one end of a local SOCK_SEQPACKET socket
  * pair, whose other end already holds the server's bytes, one packet per
  * chunk so that each recv() sees exactly one chunk, and is then shut for
@@ -23,20 +23,20 @@
 #include "net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int __wrap_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd);
+int __wrap_sc_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd);
 
 #define RFC_MAX_PACKETS 64
 #define RFC_MAX_REPLIES 4096
 
-/* The client end of the pair, handed to the next net_connect(). */
+/* The client end of the pair, handed to the next sc_net_connect(). */
 static int rfc_client_fd = -1;
 
-int __wrap_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd)
+int __wrap_sc_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd)
 {
 	(void)deadline_ns;
 	FUZZ_CHECK(strncmp(port, scheme, strlen(scheme)) == 0);
 	if (rfc_client_fd < 0)
-		return err_set(CLIENT_ERR_REFUSED, "%s: fuzz: no server", port);
+		return sc_err_set(CLIENT_ERR_REFUSED, "%s: fuzz: no server", port);
 	*fd = rfc_client_fd;
 	rfc_client_fd = -1;
 	return CLIENT_OK;

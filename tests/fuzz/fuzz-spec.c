@@ -20,12 +20,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Built together with fuzz-rfc2217.c (tests/test-fuzz-corpus), whose stub
- * takes net_connect's place, the real one is __real_net_connect. */
+ * takes sc_net_connect's place, the real one is __real_sc_net_connect. */
 #ifdef FUZZ_SPEC_REAL_NET_CONNECT
-int __real_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd);
-#define spec_net_connect __real_net_connect
+int __real_sc_net_connect(const char *port, const char *scheme, int64_t deadline_ns, int *fd);
+#define spec_net_connect __real_sc_net_connect
 #else
-#define spec_net_connect net_connect
+#define spec_net_connect sc_net_connect
 #endif
 int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
 		       struct addrinfo **res);
@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (strncmp(cfg.port, schemes[i], strlen(schemes[i])) != 0)
 				continue;
-			ret = spec_net_connect(cfg.port, schemes[i], clock_deadline_ns(10), &fd);
+			ret = spec_net_connect(cfg.port, schemes[i], sc_clock_deadline_ns(10), &fd);
 			FUZZ_CHECK(ret != CLIENT_OK && fd == -1);
 			fuzz_check_error(ret);
 			FUZZ_CHECK(ret == CLIENT_ERR_OPTION || ret == CLIENT_ERR_NOHOST);
