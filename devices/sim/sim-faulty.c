@@ -70,11 +70,13 @@ void sim_faulty_answer(struct sim *s, const char *line)
 	} else if ((a = arg_after(line, FAULT_TRICKLE))) {
 		unsigned ms = (unsigned)strtoul(a, NULL, 10);
 
-		for (int i = 0; i < TRICKLE_MAX_BYTES && !sim_stopping(); i++) {
+		/* Stop trickling as soon as the client sends anything, also
+		 * when that came with the TRICKLE line itself (a client that
+		 * timed out before the line was read). */
+		for (int i = 0; i < TRICKLE_MAX_BYTES && !s->pending && !sim_stopping(); i++) {
 			struct pollfd pfd = { .fd = s->master, .events = POLLIN };
 
 			sim_put(s, "t", 1);
-			/* Stop trickling as soon as the client sends anything. */
 			if (poll(&pfd, 1, (int)ms) > 0)
 				break;
 		}

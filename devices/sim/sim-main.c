@@ -81,6 +81,7 @@ static int serve(struct sim *s)
 			size_t l = frame - s->in_eol_len;
 
 			buf[l] = '\0';
+			s->pending = len - frame;
 			serve_line(s, buf, l);
 			memmove(buf, buf + frame, len - frame);
 			len -= frame;

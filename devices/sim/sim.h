@@ -26,6 +26,7 @@ struct sim {
 	long drop_every;     /* drop every Nth reply; 0: never */
 	long hangup_after;   /* hang up after N commands; 0: never */
 	long commands;
+	size_t pending; /* bytes received after the command being answered */
 	/* waveforms: their current bytes, one buffer per profile waveform */
 	unsigned char **wave_bytes;
 	size_t *wave_len;

@@ -208,6 +208,23 @@ def test_fault_drop_and_hangup(sim):
             dev.query("OUTP?")
 
 
+def test_trickle_stops_for_a_command_sent_with_it(faulty):
+    """A client that timed out on TRICKLE may send its next command before
+    the simulator has read the TRICKLE line: both arrive together, and the
+    trickle must stop at once, not run on while the command waits (the cause
+    of a soak failure under load: 'reply longer than max_reply')."""
+    import serial  # pyserial, from Debian
+
+    with serial.Serial(faulty, timeout=0.05) as port:
+        port.write(b"TRICKLE 1\n*IDN?\n")
+        got = b""
+        deadline = time.monotonic() + 2
+        while b"simulator" not in got and time.monotonic() < deadline:
+            got += port.read(4096)
+    assert b"serialcmd,simulator" in got, got[-80:]
+    assert got.count(b"t") < 50, len(got)
+
+
 def test_sim_link_made_and_removed(sim, tmp_path):
     link = tmp_path / "instrument"
     s = sim("keithley2000", "--link", str(link))
