@@ -357,7 +357,8 @@ SERIALCMD_API struct client_ret *client_read_reply(struct client *c);
  * @param c The handle. Must not be NULL.
  * @return The bytes as a reply, len 0 if there were none (at most
  *         max_reply plus the read terminator's length); free it with
- *         client_free_ret(). NULL on error: CLIENT_ERR_ARG, _GONE, _IO, _NOMEM.
+ *         client_free_ret(). NULL on error: CLIENT_ERR_ARG, _GONE, _IO, _NOMEM
+ *         (bytes that came before a failure are returned first).
  * @since 1.0.0
  */
 SERIALCMD_API struct client_ret *client_read_available(struct client *c);

@@ -15,9 +15,9 @@
 
 static const char *const parity_words[] = { "none", "odd", "even", "mark", "space", NULL };
 static const char *const flow_words[] = { "none", "xonxoff", "rtscts", "dtrdsr", NULL };
-/* Index parity is the value: even indexes false, odd true. */
 /* queries=: which commands the command line reads a reply for. */
 static const char *const queries_words[] = { "all", "scpi", NULL };
+/* Index parity is the value: even indexes false, odd true. */
 static const char *const bool_words[] = { "0", "1", "false", "true", "no", "yes", "off", "on", NULL };
 
 /* Where a key's value lives in struct client_config. */

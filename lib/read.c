@@ -229,7 +229,10 @@ struct client_ret *sc_read_available(struct client *c, const struct deadline *dl
 		n = c->tp->ops->read_now(c->tp, c->rx.data + c->rx.len, (size_t)room);
 		if (n < 0) {
 			sc_client_fail(c, (int)n);
-			return NULL;
+			/* What came before the failure is still handed over. */
+			if (!c->rx.len)
+				return NULL;
+			break;
 		}
 		if (n == 0)
 			break;

@@ -297,8 +297,14 @@ static int check_unread(struct client *c, int status)
 	struct client_ret *r = client_read_available(c);
 	char shown[UNREAD_SHOWN * 4 + 1];
 
-	if (!r)
-		return status == EXIT_OK ? report() : status;
+	if (!r) {
+		int err = client_last_error();
+
+		/* A device that hung up after its last reply lost nothing. */
+		if (status != EXIT_OK || err == CLIENT_ERR_GONE || err == CLIENT_ERR_CLOSED)
+			return status;
+		return report();
+	}
 	if (r->len) {
 		escape(shown, sizeof(shown), r->ret_data, r->len < UNREAD_SHOWN ? r->len : UNREAD_SHOWN);
 		fprintf(stderr,
