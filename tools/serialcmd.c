@@ -7,11 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <serialcmd.h>
 
 /* How many unread bytes a message shows, escaped. */
 #define UNREAD_SHOWN 32
+/* Once bytes were left unread, the rest is counted until the line has been
+ * quiet UNREAD_QUIET_MS, at most UNREAD_ROUNDS times. */
+#define UNREAD_QUIET_MS 20
+#define UNREAD_ROUNDS 100
 
 /* Exit codes, documented in serialcmd(1). */
 enum {
@@ -306,12 +311,27 @@ static int check_unread(struct client *c, int status)
 		return report();
 	}
 	if (r->len) {
+		size_t total = r->len;
+		struct client_ret *more;
+
 		escape(shown, sizeof(shown), r->ret_data, r->len < UNREAD_SHOWN ? r->len : UNREAD_SHOWN);
+		/* The device is still sending (the rest of a block read as
+		 * text): count what follows until it has been quiet a moment,
+		 * a pause paid only by a run that already failed. */
+		for (int i = 0; i < UNREAD_ROUNDS; i++) {
+			nanosleep(&(struct timespec){ .tv_nsec = UNREAD_QUIET_MS * 1000000L }, NULL);
+			more = client_read_available(c);
+			if (!more || !more->len) {
+				client_free_ret(more);
+				break;
+			}
+			total += more->len;
+			client_free_ret(more);
+		}
 		fprintf(stderr,
 			"serialcmd: %s: %zu byte%s left unread from the device: \"%s\"%s (read them with -r,"
 			" or -b for a binary block)\n",
-			client_port(c), r->len, r->len == 1 ? "" : "s", shown,
-			r->len > UNREAD_SHOWN ? "..." : "");
+			client_port(c), total, total == 1 ? "" : "s", shown, total > UNREAD_SHOWN ? "..." : "");
 		if (status == EXIT_OK)
 			status = EXIT_FAIL;
 	}
