@@ -134,3 +134,14 @@ def test_output_errors_are_errors(sim, tmp_path):
         r = run("--list", stdout=full, env=env)
     assert r.returncode == 1
     assert b"writing standard output: No space left on device" in r.stderr
+
+
+def test_shipped_scpi_profiles_write_set_commands_without_waiting(sim):
+    """rigol-dp800.profile (like the other SCPI instruments' profiles) says
+    queries = scpi: the man page's example needs no -w."""
+    port = sim("rigol-dp800").path
+    start = time.monotonic()
+    r = run(f"{port}?profile=rigol-dp800&timeout_ms=5000", ":SOUR1:VOLT 5", ":SOUR1:VOLT?")
+    assert (r.returncode, r.stderr) == (0, b"")
+    assert r.stdout.decode().splitlines() == ["5.000"]
+    assert time.monotonic() - start < 3
