@@ -349,6 +349,21 @@ SERIALCMD_API void client_free_values(double *values);
 SERIALCMD_API struct client_ret *client_read_reply(struct client *c);
 
 /**
+ * Take every byte received and not yet read, without waiting: those left in
+ * the handle (the rest of a reply read only in part, a second line) and
+ * those the system holds now. For a program about to close the port that
+ * must not drop an answer unseen (serialcmd reports them); nothing is
+ * written, and bytes still on their way are not waited for.
+ * @param c The handle. Must not be NULL.
+ * @return The bytes as a reply, len 0 if there were none (at most
+ *         max_reply plus the read terminator's length); free it with
+ *         client_free_ret(). NULL on error: CLIENT_ERR_ARG, _GONE, _IO, _NOMEM
+ *         (bytes that came before a failure are returned first).
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_ret *client_read_available(struct client *c);
+
+/**
  * Change the deadline used for each later command.
  * @param c The handle. Must not be NULL.
  * @param timeout_ms 1 to 86400000.

@@ -511,6 +511,14 @@ SERIALCMD_API struct client_ret *client_read_reply(struct client *c)
 	return transact(c, &rq, &code);
 }
 
+SERIALCMD_API struct client_ret *client_read_available(struct client *c)
+{
+	struct request rq = { .read = sc_read_available };
+	int code;
+
+	return transact(c, &rq, &code);
+}
+
 SERIALCMD_API struct client_ret *client_query_block(struct client *c, const char *cmd)
 {
 	int code;

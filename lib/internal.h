@@ -38,6 +38,8 @@ struct client_config {
 	char error_query[64];	     /**< The query that reads it, e.g. "SYST:ERR?". */
 	char error_none[64]; /**< fnmatch pattern of "no error"; "" means a leading 0, as "0,\"No error\"". */
 	int reconnect;	     /**< Non-zero: after "device gone", the next command reopens the port. */
+	int queries;	     /**< For the command line: 0 every command is a query, 1 SCPI (header ends in '?'). */
+	char blocks[256];    /**< For the command line: comma-separated queries whose reply is a block. */
 };
 
 /* One port of a list from client_list_ports() (opaque to callers, who use
@@ -204,6 +206,9 @@ int sc_read_drop_line(struct client *c, const char *why, const struct deadline *
 int sc_read_exact(struct client *c, void *buf, size_t len, const struct deadline *dl, size_t *got);
 /* Drop exactly n bytes. */
 int sc_read_skip(struct client *c, size_t n, const struct deadline *dl);
+/* Every byte received and not yet read: those buffered, then those the
+ * transport has now, without waiting (at most max_reply + the terminator). */
+struct client_ret *sc_read_available(struct client *c, const struct deadline *dl);
 /* Set the timeout message for what rx holds. */
 int sc_read_timeout_error(struct client *c, unsigned int timeout_ms);
 

@@ -15,6 +15,8 @@
 
 static const char *const parity_words[] = { "none", "odd", "even", "mark", "space", NULL };
 static const char *const flow_words[] = { "none", "xonxoff", "rtscts", "dtrdsr", NULL };
+/* queries=: which commands the command line reads a reply for. */
+static const char *const queries_words[] = { "all", "scpi", NULL };
 /* Index parity is the value: even indexes false, odd true. */
 static const char *const bool_words[] = { "0", "1", "false", "true", "no", "yes", "off", "on", NULL };
 
@@ -75,6 +77,20 @@ static const struct option_def options[] = {
 	  .example = "0,*",
 	  .help = "fnmatch pattern of \"no error\"; empty: a leading 0, as 0,\"No error\"." },
 	{ BOOL(reconnect), .def = "0", .help = "After \"device gone\", the next command reopens the port." },
+	{ .name = "queries",
+	  .type = OPTION_WORDS,
+	  .words = queries_words,
+	  FIELD(queries),
+	  .def = "all",
+	  .help = "Which commands the serialcmd command line reads a reply for: all, or scpi (those whose"
+		  " header ends in '?'; the others are written without waiting)." },
+	{ .name = "blocks",
+	  .type = OPTION_TEXT,
+	  FIELD(blocks),
+	  .what = "comma-separated list of queries",
+	  .example = ":WAV:DATA?,:WAV2:DATA?",
+	  .help = "Queries whose reply is a binary block: the serialcmd command line reads them as -b does"
+		  " (header matched without case)." },
 	{ .name = "profile",
 	  .type = OPTION_PROFILE,
 	  FIELD(profile),

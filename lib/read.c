@@ -210,3 +210,36 @@ int sc_read_drain_stale(struct client *c)
 	}
 	return CLIENT_OK;
 }
+
+struct client_ret *sc_read_available(struct client *c, const struct deadline *dl)
+{
+	const size_t limit = c->cfg.max_reply + c->cfg.read_eol_len;
+	struct client_ret *ret;
+
+	(void)dl; /* never waits */
+	/* What the system holds now, without waiting, bounded like a reply. */
+	while (c->rx.len < limit) {
+		ssize_t room = sc_rxbuf_reserve(&c->rx, limit), n;
+
+		if (room <= 0) {
+			sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory after %zu unread bytes", c->cfg.port,
+				   c->rx.len);
+			return NULL;
+		}
+		n = c->tp->ops->read_now(c->tp, c->rx.data + c->rx.len, (size_t)room);
+		if (n < 0) {
+			sc_client_fail(c, (int)n);
+			/* What came before the failure is still handed over. */
+			if (!c->rx.len)
+				return NULL;
+			break;
+		}
+		if (n == 0)
+			break;
+		c->rx.len += (size_t)n;
+	}
+	ret = sc_rxbuf_take(&c->rx, c->rx.len, 0, c->cfg.port);
+	if (ret && ret->len)
+		sc_trace_bytes(c, "received unread", ret->ret_data, ret->len);
+	return ret;
+}

@@ -123,6 +123,33 @@ static void test_leftovers(void **state)
 	client_destroy(c);
 }
 
+/* client_read_available(): what is buffered and what the system holds now,
+ * without waiting for the reads still queued. */
+static void test_read_available(void **state)
+{
+	struct fake *f = fake_new();
+	struct client *c;
+	struct client_ret *r;
+
+	(void)state;
+	fake_add(f, "one\ntwo\nthr", 11);
+	fake_add(f, "four\n", 5);
+	c = open_fake(f, "fake");
+	assert_reply(client_send_cmd_reply(c, "LIST?"), "one", 3);
+	f->stale = "ee\n";
+	assert_reply(client_read_available(c), "two\nthree\n", 10);
+	r = client_read_available(c);
+	assert_non_null(r);
+	assert_int_equal(r->len, 0);
+	assert_int_equal(r->ret_data[0], '\0');
+	client_free_ret(r);
+	/* The queued read was not taken. */
+	assert_reply(client_read_reply(c), "four", 4);
+	client_destroy(c);
+	assert_null(client_read_available(NULL));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+}
+
 static void test_stale_input_dropped(void **state)
 {
 	struct fake *f = fake_new();
@@ -358,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_multibyte_near_misses),
 		cmocka_unit_test(test_nul_bytes_kept),
 		cmocka_unit_test(test_empty_reply),
+		cmocka_unit_test(test_read_available),
 		cmocka_unit_test(test_leftovers),
 		cmocka_unit_test(test_stale_input_dropped),
 		cmocka_unit_test(test_max_reply),

@@ -1,11 +1,22 @@
 /* serialcmd.c - the command line: send commands to an instrument, print its
  * replies; list serial ports. For shell scripts and people. */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <serialcmd.h>
+
+/* How many unread bytes a message shows, escaped. */
+#define UNREAD_SHOWN 32
+/* Once bytes were left unread, the rest is counted until the line has been
+ * quiet UNREAD_QUIET_MS, at most UNREAD_ROUNDS times. */
+#define UNREAD_QUIET_MS 20
+#define UNREAD_ROUNDS 100
 
 /* Exit codes, documented in serialcmd(1). */
 enum {
@@ -47,13 +58,15 @@ static int report(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: serialcmd [--trace] SPEC [CMD | -w CMD | -r]...\n"
+	fprintf(f, "usage: serialcmd [--trace] SPEC [CMD | -w CMD | -b CMD | -r]...\n"
 		   "       serialcmd --list [--all]\n"
 		   "       serialcmd --find PROFILE [--identify]\n"
 		   "Send each CMD to the instrument at SPEC and print its reply on stdout.\n"
 		   "  SPEC            a port and options, e.g. '/dev/ttyUSB0?baud=115200&eol=CRLF'\n"
 		   "                  or '/dev/ttyUSB0?profile=keithley2000' (see serialcmd(1))\n"
 		   "  -w, --write CMD send CMD and read no reply\n"
+		   "  -b, --block CMD send CMD, read its binary block (#<n><len><bytes>) and write\n"
+		   "                  the block's bytes to stdout exactly, with no newline\n"
 		   "  -r, --read      read one more reply without sending\n"
 		   "  -T, --trace     show the bytes sent, received and dropped on stderr\n"
 		   "  -l, --list      list serial ports (never opening them)\n"
@@ -61,8 +74,40 @@ static void usage(FILE *f)
 		   "  -f, --find P    list the ports whose USB ids profile P lists (opening none)\n"
 		   "  -i, --identify  with --find: ask each of them P's identify query; keep matches\n"
 		   "  -h, --help      this text;  -V, --version  the library's version\n"
-		   "Exit status: 0 ok, 1 failure, 2 usage or bad option/command, 3 timeout,\n"
-		   "4 port busy, 5 permission denied, 6 no such port/host, 7 device gone.\n");
+		   "A profile's 'queries = scpi' reads no reply for commands without '?', and its\n"
+		   "'blocks = Q1,Q2' reads those queries as -b does.\n"
+		   "Exit status: 0 ok, 1 failure (also: bytes left unread, output error), 2 usage or\n"
+		   "bad option/command, 3 timeout, 4 port busy, 5 permission denied, 6 no such\n"
+		   "port/host, 7 device gone.\n");
+}
+
+/* Standard output is where the data goes: a failed write is a failure.
+ * errno 0: the error was seen earlier, its cause no longer known. */
+static int output_error(void)
+{
+	static int said;
+
+	if (said++)
+		return EXIT_FAIL;
+	fprintf(stderr, "serialcmd: writing standard output: %s\n", errno ? strerror(errno) : "write error");
+	return EXIT_FAIL;
+}
+
+/* Flush and close stdout: a full disk or a closed pipe shows here, if it
+ * did not show before. */
+static int finish_output(int status)
+{
+	int failed = ferror(stdout);
+
+	errno = 0;
+	if (fclose(stdout) != 0)
+		failed = 1;
+	if (failed) {
+		int st = output_error();
+
+		return status == EXIT_OK ? st : status;
+	}
+	return status;
 }
 
 static void trace_line(void *user, const char *line)
@@ -105,29 +150,209 @@ static int list_ports(const char *profile, int flags)
 	return EXIT_OK;
 }
 
-static int print_reply(struct client_ret *r)
+/* A reply as a line, or a block's bytes exactly as they came (raw). */
+static int print_reply(struct client_ret *r, int raw)
 {
+	int ok;
+
 	if (!r)
 		return report();
-	fwrite(r->ret_data, 1, r->len, stdout);
-	putchar('\n');
-	fflush(stdout);
+	errno = 0;
+	ok = fwrite(r->ret_data, 1, r->len, stdout) == r->len && (raw || putchar('\n') != EOF) &&
+	     fflush(stdout) == 0;
 	client_free_ret(r);
-	return EXIT_OK;
+	return ok ? EXIT_OK : output_error();
+}
+
+/* The header of one SCPI command: from its first non-blank to the next
+ * blank; *len is its length. */
+static const char *header(const char *cmd, const char *end, size_t *len)
+{
+	const char *h = cmd, *e;
+
+	while (h < end && isspace((unsigned char)*h))
+		h++;
+	for (e = h; e < end && !isspace((unsigned char)*e);)
+		e++;
+	*len = (size_t)(e - h);
+	return h;
+}
+
+/* queries = scpi: a command line is a query when the header of one of its
+ * ';'-separated commands ends in '?' (";" inside quotes does not separate). */
+static int scpi_query(const char *cmd)
+{
+	const char *start = cmd;
+	char quote = 0;
+
+	for (const char *p = cmd;; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			else if (!*p)
+				return 0;
+			continue;
+		}
+		if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == ';' || !*p) {
+			size_t len;
+			const char *h = header(start, p, &len);
+
+			if (len && h[len - 1] == '?')
+				return 1;
+			if (!*p)
+				return 0;
+			start = p + 1;
+		}
+	}
+}
+
+/* blocks = Q1,Q2: is cmd's header one of them (without regard to case)? */
+static int block_query(const char *blocks, const char *cmd)
+{
+	size_t len;
+	const char *h = header(cmd, cmd + strlen(cmd), &len);
+
+	for (const char *q = blocks; *q;) {
+		size_t qlen;
+		const char *qh = header(q, q + strcspn(q, ","), &qlen);
+
+		if (qlen && qlen == len && strncasecmp(qh, h, len) == 0)
+			return 1;
+		q += strcspn(q, ",");
+		if (*q == ',')
+			q++;
+	}
+	return 0;
+}
+
+/* How the spec (or its profile) says commands are read. */
+struct reading {
+	int scpi;	 /* queries = scpi */
+	char blocks[256]; /* blocks = ... */
+};
+
+/* Open the handle from the spec, and learn the spec's reading rules. */
+static struct client *open_spec(const char *spec, struct reading *rd)
+{
+	struct client_config *cfg = client_config_new(spec);
+	struct client *c = NULL;
+	char queries[16];
+
+	if (!cfg)
+		return NULL;
+	if (client_config_get(cfg, "queries", queries, sizeof(queries)) == CLIENT_OK &&
+	    client_config_get(cfg, "blocks", rd->blocks, sizeof(rd->blocks)) == CLIENT_OK) {
+		rd->scpi = strcmp(queries, "scpi") == 0;
+		c = client_open(cfg);
+	}
+	client_config_free(cfg);
+	return c;
+}
+
+/* One CMD from the command line, read as the spec says. */
+static int command(struct client *c, const struct reading *rd, const char *cmd)
+{
+	int status;
+
+	if (rd->blocks[0] && block_query(rd->blocks, cmd))
+		return print_reply(client_query_block(c, cmd), 1);
+	if (rd->scpi && !scpi_query(cmd))
+		return client_send_cmd(c, cmd) == CLIENT_OK ? EXIT_OK : report();
+	status = print_reply(client_send_cmd_reply(c, cmd), 0);
+	if (status == EXIT_TIMEOUT && !scpi_query(cmd))
+		fprintf(stderr,
+			"serialcmd: '%s' has no '?': if it answers nothing, send it with -w '%s'"
+			" (or use a profile with queries = scpi)\n",
+			cmd, cmd);
+	return status;
+}
+
+/* Bytes for a message: printable ASCII as it is, the rest escaped. */
+static void escape(char *out, size_t size, const char *data, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < len && o + 5 < size; i++) {
+		unsigned char ch = (unsigned char)data[i];
+		int n;
+
+		if (ch == '\n')
+			n = snprintf(out + o, size - o, "\\n");
+		else if (ch == '\r')
+			n = snprintf(out + o, size - o, "\\r");
+		else if (ch == '\t')
+			n = snprintf(out + o, size - o, "\\t");
+		else if (ch == '\\' || ch == '"')
+			n = snprintf(out + o, size - o, "\\%c", ch);
+		else if (ch < 0x20 || ch > 0x7e)
+			n = snprintf(out + o, size - o, "\\x%02X", ch);
+		else
+			n = snprintf(out + o, size - o, "%c", ch);
+		o += (size_t)n;
+	}
+}
+
+/* Nothing the device sent is dropped silently: bytes left unread when the
+ * run ends are shown, and fail a run that had succeeded. */
+static int check_unread(struct client *c, int status)
+{
+	struct client_ret *r = client_read_available(c);
+	char shown[UNREAD_SHOWN * 4 + 1];
+
+	if (!r) {
+		int err = client_last_error();
+
+		/* A device that hung up after its last reply lost nothing. */
+		if (status != EXIT_OK || err == CLIENT_ERR_GONE || err == CLIENT_ERR_CLOSED)
+			return status;
+		return report();
+	}
+	if (r->len) {
+		size_t total = r->len;
+		struct client_ret *more;
+
+		escape(shown, sizeof(shown), r->ret_data, r->len < UNREAD_SHOWN ? r->len : UNREAD_SHOWN);
+		/* The device is still sending (the rest of a block read as
+		 * text): count what follows until it has been quiet a moment,
+		 * a pause paid only by a run that already failed. */
+		for (int i = 0; i < UNREAD_ROUNDS; i++) {
+			nanosleep(&(struct timespec){ .tv_nsec = UNREAD_QUIET_MS * 1000000L }, NULL);
+			more = client_read_available(c);
+			if (!more || !more->len) {
+				client_free_ret(more);
+				break;
+			}
+			total += more->len;
+			client_free_ret(more);
+		}
+		fprintf(stderr,
+			"serialcmd: %s: %zu byte%s left unread from the device: \"%s\"%s (read them with -r,"
+			" or -b for a binary block)\n",
+			client_port(c), total, total == 1 ? "" : "s", shown, total > UNREAD_SHOWN ? "..." : "");
+		if (status == EXIT_OK)
+			status = EXIT_FAIL;
+	}
+	client_free_ret(r);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
 	/* '-' keeps commands and options in the order given. */
-	static const char shortopts[] = "-w:rTlaf:ihV";
+	static const char shortopts[] = "-w:b:rTlaf:ihV";
 	static const struct option longopts[] = {
 		{ "write", required_argument, NULL, 'w' }, { "read", no_argument, NULL, 'r' },
-		{ "trace", no_argument, NULL, 'T' },	   { "list", no_argument, NULL, 'l' },
-		{ "all", no_argument, NULL, 'a' },	   { "help", no_argument, NULL, 'h' },
-		{ "find", required_argument, NULL, 'f' },  { "identify", no_argument, NULL, 'i' },
-		{ "version", no_argument, NULL, 'V' },	   { NULL, 0, NULL, 0 },
+		{ "block", required_argument, NULL, 'b' }, { "trace", no_argument, NULL, 'T' },
+		{ "list", no_argument, NULL, 'l' },	   { "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },	   { "find", required_argument, NULL, 'f' },
+		{ "identify", no_argument, NULL, 'i' },	   { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct client *c = NULL;
+	struct reading rd = { 0 };
 	const char *find = NULL;
 	int opt, trace = 0, list = 0, all = 0, identify = 0, actions = 0, status = EXIT_OK;
 
@@ -139,9 +364,10 @@ int main(int argc, char **argv)
 		case 'a': all = 1; break;
 		case 'f': find = optarg; break;
 		case 'i': identify = 1; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("serialcmd %s\n", client_version()); return EXIT_OK;
+		case 'h': usage(stdout); return finish_output(EXIT_OK);
+		case 'V': printf("serialcmd %s\n", client_version()); return finish_output(EXIT_OK);
 		case 'w':
+		case 'b':
 		case 'r':
 		case 1: actions++; break;
 		default: usage(stderr); return EXIT_USAGE;
@@ -152,8 +378,8 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return EXIT_USAGE;
 		}
-		return find ? list_ports(find, identify ? CLIENT_FIND_IDENTIFY : 0)
-			    : list_ports(NULL, all ? CLIENT_LIST_ALL : 0);
+		return finish_output(find ? list_ports(find, identify ? CLIENT_FIND_IDENTIFY : 0)
+					  : list_ports(NULL, all ? CLIENT_LIST_ALL : 0));
 	}
 	/* The spec plus at least one command. */
 	if (actions < 2) {
@@ -163,23 +389,28 @@ int main(int argc, char **argv)
 	optind = 0;
 	while (status == EXIT_OK && (opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (opt == 1 && !c) {
-			c = client_init_py(optarg);
+			c = open_spec(optarg, &rd);
 			if (!c)
 				return report();
 			if (trace)
 				client_set_trace(c, trace_line, NULL);
-		} else if (!c && (opt == 'w' || opt == 'r')) {
-			fprintf(stderr, "serialcmd: the spec comes before -w and -r\n");
+		} else if (!c && (opt == 'w' || opt == 'b' || opt == 'r')) {
+			fprintf(stderr, "serialcmd: the spec comes before -w, -b and -r\n");
 			return EXIT_USAGE;
 		} else if (opt == 1) {
-			status = print_reply(client_send_cmd_reply(c, optarg));
+			status = command(c, &rd, optarg);
 		} else if (opt == 'w') {
 			if (client_send_cmd(c, optarg) != CLIENT_OK)
 				status = report();
+		} else if (opt == 'b') {
+			status = print_reply(client_query_block(c, optarg), 1);
 		} else if (opt == 'r') {
-			status = print_reply(client_read_reply(c));
+			status = print_reply(client_read_reply(c), 0);
 		}
 	}
+	/* (Not after "device gone": reconnect=1 would reopen the port.) */
+	if (c && status != EXIT_GONE)
+		status = check_unread(c, status);
 	client_destroy(c);
-	return status;
+	return finish_output(status);
 }

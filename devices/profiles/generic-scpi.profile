@@ -9,6 +9,8 @@ eol = LF
 timeout_ms = 2000
 identify = *IDN?
 identify_match = *,*,*,*
+# serialcmd (the command line) reads a reply only for commands ending in '?'.
+queries = scpi
 
 [sim]
 delay_ms = 2

@@ -12,6 +12,8 @@ eol = LF
 timeout_ms = 3000
 identify = *IDN?
 identify_match = KEITHLEY INSTRUMENTS INC.,MODEL 2000,*
+# serialcmd (the command line) reads a reply only for commands ending in '?'.
+queries = scpi
 
 [sim]
 delay_ms = 5

@@ -16,6 +16,8 @@ timeout_ms = 5000
 min_gap_ms = 20
 identify = *IDN?
 identify_match = HEWLETT-PACKARD,34401A,*
+# serialcmd (the command line) reads a reply only for commands ending in '?'.
+queries = scpi
 
 [sim]
 delay_ms = 5

@@ -14,6 +14,8 @@ timeout_ms = 2000
 min_gap_ms = 10
 identify = *IDN?
 identify_match = RIGOL TECHNOLOGIES,DP8*
+# serialcmd (the command line) reads a reply only for commands ending in '?'.
+queries = scpi
 usb = 1ab1:0e11
 usb_manufacturer = Rigol Technologies
 usb_product = DP800 Serials

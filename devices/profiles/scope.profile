@@ -9,6 +9,10 @@ eol = LF
 timeout_ms = 5000
 identify = *IDN?
 identify_match = SERIALCMD,SIM-SCOPE,*
+# For the serialcmd command line: set commands answer nothing, and these
+# queries answer with a block (written to stdout raw, as -b does).
+queries = scpi
+blocks = :WAV:DATA?, :WAV2:DATA?, :WAV3:DATA?, :WAV:DEEP?
 
 [dialogue]
 *IDN? => SERIALCMD,SIM-SCOPE,SC0001,1.0

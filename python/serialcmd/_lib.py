@@ -182,6 +182,9 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # struct client_ret *client_read_reply(struct client *c);
     fn("client_read_reply", ClientRetPointer, [ClientHandle], True)
 
+    # struct client_ret *client_read_available(struct client *c);
+    fn("client_read_available", ClientRetPointer, [ClientHandle], True)
+
     # int client_set_timeout(struct client *c, unsigned int timeout_ms);
     fn("client_set_timeout", c_int, [ClientHandle, c_uint], True)
 
@@ -240,6 +243,7 @@ class Library:
     client_send_cmd_reply_n: Callable[..., Any]
     client_send_cmd_n: Callable[..., Any]
     client_read_reply: Callable[..., Any]
+    client_read_available: Callable[..., Any]
     client_query_block: Callable[..., Any]
     client_write_block: Callable[..., Any]
     client_list_ports: Callable[..., Any]

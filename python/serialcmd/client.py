@@ -234,6 +234,16 @@ class Client:
             self._leave()
         return self._take(ret)
 
+    def read_available(self) -> bytes:
+        """Return every byte received and not yet read, without waiting
+        (b"" if none): check before closing that nothing was left unread."""
+        handle = self._enter()
+        try:
+            ret = self._lib_().client_read_available(handle)
+        finally:
+            self._leave()
+        return self._take(ret)
+
     # -- instrument data (PyVISA-compatible signatures) ------------------
 
     def query_block(self, cmd: Command) -> bytes:

@@ -104,7 +104,7 @@ FAILING = {
     "client_query_block", "client_write_block", "client_list_ports", "client_find_ports",
     "client_set_timeout", "client_get_timeout", "client_config_new", "client_spec_key_type",
     "client_port_name", "client_port_description", "client_port_driver", "client_port_usb_serial",
-    "client_port_usb_manufacturer", "client_port_usb_product",
+    "client_port_usb_manufacturer", "client_port_usb_product", "client_read_available",
 }
 
 
@@ -164,6 +164,7 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
         dev.write("LINES 2")
         assert dev.read() == "line1"
         assert dev.read_bytes() == b"line2"
+        assert dev.read_available() == b""
         dev.timeout = 0.3
         assert dev.timeout == 0.3
         with pytest.raises(serialcmd.TimeoutError):
