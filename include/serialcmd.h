@@ -375,7 +375,12 @@ SERIALCMD_API const char *client_port(const struct client *c);
 
 /**
  * A trace callback: receives one line (no newline at its end) per event, with
- * bytes escaped. The line is only valid during the call.
+ * bytes escaped. The line is only valid during the call. Lines look like
+ * "PORT: WHAT N bytes \"ESCAPED\"", WHAT being "sent" (what was written,
+ * terminator included), "read" (each chunk as it came from the device,
+ * terminators included, so a wrong terminator is visible), "reply" (the
+ * reply handed over, without its terminator), "unsolicited" (a line matching
+ * the unsolicited= prefixes), or "dropped ..." (input discarded, and why).
  */
 typedef void (*client_trace_fn)(void *user, const char *line);
 

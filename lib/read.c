@@ -26,6 +26,10 @@ static ssize_t transport_read(struct client *c, void *buf, size_t size, const st
 	n = c->tp->ops->read(c->tp, buf, size, dl->at_ns);
 	if (n < 0)
 		sc_client_fail(c, (int)n);
+	else
+		/* Every byte as it came, terminators included: a wrong
+		 * terminator shows here, whatever becomes of the bytes. */
+		sc_trace_bytes(c, "read", buf, (size_t)n);
 	return n;
 }
 
@@ -155,7 +159,7 @@ struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 			struct client_ret *ret = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
 
 			if (ret)
-				sc_trace_bytes(c, "received", ret->ret_data, ret->len);
+				sc_trace_bytes(c, "reply", ret->ret_data, ret->len);
 			return ret;
 		}
 		if (pos >= 0 || c->rx.len >= limit) {

@@ -265,7 +265,9 @@ def test_cli_read_more_and_trace(sim):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["line1", "line2", "line3"]
     assert 'sent 8 bytes "LINES 3\\n"' in r.stderr
-    assert 'received 5 bytes "line1"' in r.stderr
+    assert 'reply 5 bytes "line1"' in r.stderr
+    # What came from the wire is traced with its terminators.
+    assert any(" read " in line and '"line1\\n' in line for line in r.stderr.splitlines()), r.stderr
 
 
 @pytest.mark.parametrize(
