@@ -379,7 +379,8 @@ SERIALCMD_API const char *client_port(const struct client *c);
  * "PORT: WHAT N bytes \"ESCAPED\"", WHAT being "sent" (what was written,
  * terminator included), "read" (each chunk as it came from the device,
  * terminators included, so a wrong terminator is visible), "reply" (the
- * reply handed over, without its terminator), "unsolicited" (a line matching
+ * reply handed over, without its terminator), "echo" (a command's echo,
+ * with echo=1, checked and dropped), "unsolicited" (a line matching
  * the unsolicited= prefixes), or "dropped ..." (input discarded, and why).
  */
 typedef void (*client_trace_fn)(void *user, const char *line);

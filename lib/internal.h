@@ -194,6 +194,12 @@ int sc_read_fill(struct client *c, size_t n, size_t limit, const struct deadline
  * longer than max_reply is dropped up to its terminator (TOOLONG), and a
  * partial one on timeout. */
 struct client_ret *sc_read_line(struct client *c, const struct deadline *dl);
+/* A command's echo: up to the first write terminator (what was sent) or
+ * read terminator (the device's own line ending), leading CR/LF skipped.
+ * With reply_follows, the rest of a read terminator that the write
+ * terminator begins (LF after CR, for CRLF) is dropped too. NULL on
+ * failure, the message set. */
+struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struct deadline *dl);
 /* Drain up to the terminator or the deadline: drop input through the next
  * read terminator, at once if it is already buffered. 1 if the terminator
  * was found, 0 if not (the deadline passed, or the read failed); *dropped

@@ -188,6 +188,81 @@ struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 	}
 }
 
+/* Where the echo in rx ends: at the first write terminator (what was sent)
+ * or read terminator (the device's own line ending), the longer one where
+ * both start at the same byte. Its offset, and *eol_len its length; -1 if
+ * neither is there yet. */
+static ssize_t find_echo_end(const struct client *c, size_t *eol_len)
+{
+	const char *data = c->rx.data, *w = NULL, *r;
+
+	if (!c->rx.len)
+		return -1;
+	if (c->cfg.write_eol_len)
+		w = memmem(data, c->rx.len, c->cfg.write_eol, c->cfg.write_eol_len);
+	r = memmem(data, c->rx.len, c->cfg.read_eol, c->cfg.read_eol_len);
+	if (r && (!w || r < w || (r == w && c->cfg.read_eol_len > c->cfg.write_eol_len))) {
+		*eol_len = c->cfg.read_eol_len;
+		return r - data;
+	}
+	if (!w)
+		return -1;
+	*eol_len = c->cfg.write_eol_len;
+	return w - data;
+}
+
+struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struct deadline *dl)
+{
+	const size_t limit = c->cfg.max_reply + CLIENT_EOL_MAX;
+
+	for (;;) {
+		size_t eol_len = 0, skip = 0;
+		ssize_t pos;
+
+		/* A command is printable, so its echo never starts with CR or
+		 * LF: those are the end of a line before it. */
+		while (skip < c->rx.len && (c->rx.data[skip] == '\r' || c->rx.data[skip] == '\n'))
+			skip++;
+		sc_rxbuf_consume(&c->rx, skip);
+		pos = find_echo_end(c, &eol_len);
+		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
+			struct client_ret *echo = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
+			const size_t wl = c->cfg.write_eol_len, rl = c->cfg.read_eol_len;
+
+			if (!echo)
+				return NULL;
+			sc_trace_bytes(c, "echo", echo->ret_data, echo->len);
+			/* Ended by the write terminator where it begins the
+			 * read terminator (CR of CRLF): the rest of the device's
+			 * line ending may follow, before the reply. The reply
+			 * has at least that many bytes, so waiting for them
+			 * costs nothing. */
+			if (reply_follows && eol_len == wl && wl < rl && memcmp(c->cfg.write_eol, c->cfg.read_eol, wl) == 0) {
+				if (sc_read_fill(c, rl - wl, limit, dl) != CLIENT_OK) {
+					client_free_ret(echo);
+					return NULL;
+				}
+				if (memcmp(c->rx.data, c->cfg.read_eol + wl, rl - wl) == 0)
+					sc_rxbuf_consume(&c->rx, rl - wl);
+			}
+			return echo;
+		}
+		if (pos >= 0 || c->rx.len >= limit) {
+			sc_trace_bytes(c, "dropped too long", c->rx.data, c->rx.len);
+			sc_rxbuf_clear(&c->rx);
+			sc_err_set(CLIENT_ERR_ECHO, "%s: echo longer than max_reply=%zu bytes", c->cfg.port,
+				   c->cfg.max_reply);
+			return NULL;
+		}
+		if (read_more(c, limit, dl) < 0) {
+			if (c->rx.len)
+				sc_trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
+			sc_rxbuf_clear(&c->rx);
+			return NULL;
+		}
+	}
+}
+
 int sc_read_drain_stale(struct client *c)
 {
 	if (c->rx.len) {

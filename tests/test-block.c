@@ -226,6 +226,52 @@ static void test_echo(void **state)
 	client_destroy(c);
 }
 
+/* A device with a prompt as its read terminator (sqlite3, many boot
+ * loaders) echoes "cmd\r\n" and then answers "...sqlite> ": the echo ends
+ * at the write terminator, the reply at the prompt. Checked with the bytes
+ * split at every position, and for echoes that end in the device's own
+ * line ending rather than in what was sent. */
+static void test_echo_with_prompt(void **state)
+{
+	static const struct {
+		const char *spec, *cmd, *wire, *reply;
+	} cases[] = {
+		{ "fake?echo=1&write_eol=LF&read_eol=sqlite>\\x20", "SELECT 1;",
+		  "SELECT 1;\r\n1\nsqlite> ", "1\n" },
+		{ "fake?echo=1&write_eol=LF&read_eol=sqlite>\\x20", "SELECT 1;", "SELECT 1;\n1\nsqlite> ",
+		  "1\n" },
+		{ "fake?echo=1&write_eol=CR&read_eol=CRLF", "MEAS?", "MEAS?\r\n1.5\r\n", "1.5" },
+		{ "fake?echo=1&write_eol=CR&read_eol=CRLF", "MEAS?", "MEAS?\r1.5\r\n", "1.5" },
+		{ "fake?echo=1&write_eol=CR&read_eol=LF", "MEAS?", "MEAS?\n1.5\n", "1.5" },
+		{ "fake?echo=1&write_eol=CRLF&read_eol=\\r\\n>\\x20", "help", "help\r\nusage\r\n> ",
+		  "usage" },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+		const size_t n = strlen(cases[k].wire);
+
+		for (size_t i = 0; i <= n; i++) {
+			struct fake *f = fake_new();
+			struct client *c;
+			struct client_ret *r;
+
+			fake_add(f, cases[k].wire, i);
+			fake_add(f, cases[k].wire + i, n - i);
+			c = open_fake(f, cases[k].spec);
+			if (!c)
+				fail_msg("%s: %s", cases[k].spec, client_last_message());
+			r = client_send_cmd_reply(c, cases[k].cmd);
+			if (!r)
+				fail_msg("case %zu split at %zu: %s", k, i, client_last_message());
+			if (strcmp(r->ret_data, cases[k].reply) != 0)
+				fail_msg("case %zu split at %zu: reply \"%s\"", k, i, r->ret_data);
+			client_free_ret(r);
+			client_destroy(c);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_parse_values),
 		cmocka_unit_test(test_check_errors),
 		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_echo_with_prompt),
 	};
 
 	return cmocka_run_group_tests_name("blocks and instrument data", tests, NULL, NULL);
