@@ -577,3 +577,23 @@ SERIALCMD_API const char *client_port(const struct client *c)
 {
 	return c ? c->cfg.port : NULL;
 }
+
+SERIALCMD_API int client_set_unsolicited(struct client *c, client_unsolicited_fn fn, void *user)
+{
+	if (!c)
+		return sc_err_set(CLIENT_ERR_ARG, "client_set_unsolicited: handle is NULL");
+	pthread_mutex_lock(&c->lock);
+	c->unsolicited = fn;
+	c->unsolicited_user = user;
+	pthread_mutex_unlock(&c->lock);
+	sc_err_clear();
+	return CLIENT_OK;
+}
+
+SERIALCMD_API long long client_unsolicited_count(struct client *c)
+{
+	if (!c)
+		return sc_err_set(CLIENT_ERR_ARG, "client_unsolicited_count: handle is NULL");
+	sc_err_clear();
+	return (long long)__atomic_load_n(&c->unsolicited_count, __ATOMIC_RELAXED);
+}

@@ -38,6 +38,7 @@ struct client_config {
 	char error_query[64];	     /**< The query that reads it, e.g. "SYST:ERR?". */
 	char error_none[64]; /**< fnmatch pattern of "no error"; "" means a leading 0, as "0,\"No error\"". */
 	int reconnect;	     /**< Non-zero: after "device gone", the next command reopens the port. */
+	char unsolicited[128]; /**< Comma list of prefixes of lines that are never a reply. */
 };
 
 /* One port of a list from client_list_ports() (opaque to callers, who use
@@ -166,6 +167,11 @@ struct client {
 	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
 	client_trace_fn trace;
 	void *trace_user;
+	/* Lines matching cfg.unsolicited: the user's callback, and their
+	 * count (atomic: read without the lock). */
+	client_unsolicited_fn unsolicited;
+	void *unsolicited_user;
+	unsigned long long unsolicited_count;
 };
 
 /* Pass an error code on, remembering a hang-up so that later calls fail at

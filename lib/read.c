@@ -116,6 +116,41 @@ int sc_read_skip(struct client *c, size_t n, const struct deadline *dl)
 	return CLIENT_OK;
 }
 
+/* Does the line of len bytes start with one of the unsolicited= prefixes? */
+static int is_unsolicited(const struct client *c, const char *line, size_t len)
+{
+	for (const char *p = c->cfg.unsolicited; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n && n <= len && memcmp(line, p, n) == 0)
+			return 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* The line of pos bytes at the start of rx, followed by a terminator of
+ * eol_len bytes: when it is unsolicited, hand it to the callback, count and
+ * trace it, and drop it. 1 if it was, 0 if not, or CLIENT_ERR_NOMEM. */
+static int take_unsolicited(struct client *c, size_t pos, size_t eol_len)
+{
+	struct client_ret *line;
+
+	if (!c->cfg.unsolicited[0] || !is_unsolicited(c, c->rx.data, pos))
+		return 0;
+	line = sc_rxbuf_take(&c->rx, pos, eol_len, c->cfg.port);
+	if (!line)
+		return CLIENT_ERR_NOMEM;
+	__atomic_add_fetch(&c->unsolicited_count, 1, __ATOMIC_RELAXED);
+	sc_trace_bytes(c, "unsolicited", line->ret_data, line->len);
+	if (c->unsolicited)
+		c->unsolicited(c->unsolicited_user, line->ret_data, line->len);
+	client_free_ret(line);
+	return 1;
+}
+
 int sc_read_drop_line(struct client *c, const char *why, const struct deadline *dl, size_t *dropped)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
@@ -156,8 +191,14 @@ struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 		ssize_t pos = sc_rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
 
 		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
-			struct client_ret *ret = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
+			struct client_ret *ret;
+			int unasked = take_unsolicited(c, (size_t)pos, eol_len);
 
+			if (unasked < 0)
+				return NULL;
+			if (unasked)
+				continue;
+			ret = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
 			if (ret)
 				sc_trace_bytes(c, "reply", ret->ret_data, ret->len);
 			return ret;
@@ -226,9 +267,15 @@ struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struc
 		sc_rxbuf_consume(&c->rx, skip);
 		pos = find_echo_end(c, &eol_len);
 		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
-			struct client_ret *echo = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
 			const size_t wl = c->cfg.write_eol_len, rl = c->cfg.read_eol_len;
+			struct client_ret *echo;
+			int unasked = take_unsolicited(c, (size_t)pos, eol_len);
 
+			if (unasked < 0)
+				return NULL;
+			if (unasked)
+				continue;
+			echo = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
 			if (!echo)
 				return NULL;
 			sc_trace_bytes(c, "echo", echo->ret_data, echo->len);
