@@ -264,7 +264,8 @@ struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struc
 		 * LF: those are the end of a line before it. */
 		while (skip < c->rx.len && (c->rx.data[skip] == '\r' || c->rx.data[skip] == '\n'))
 			skip++;
-		sc_rxbuf_consume(&c->rx, skip);
+		if (skip)
+			sc_rxbuf_consume(&c->rx, skip);
 		pos = find_echo_end(c, &eol_len);
 		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
 			const size_t wl = c->cfg.write_eol_len, rl = c->cfg.read_eol_len;
