@@ -390,7 +390,13 @@ SERIALCMD_API const char *client_port(const struct client *c);
 
 /**
  * A trace callback: receives one line (no newline at its end) per event, with
- * bytes escaped. The line is only valid during the call.
+ * bytes escaped. The line is only valid during the call. Lines look like
+ * "PORT: WHAT N bytes \"ESCAPED\"", WHAT being "sent" (what was written,
+ * terminator included), "read" (each chunk as it came from the device,
+ * terminators included, so a wrong terminator is visible), "reply" (the
+ * reply handed over, without its terminator), "echo" (a command's echo,
+ * with echo=1, checked and dropped), "unsolicited" (a line matching
+ * the unsolicited= prefixes), or "dropped ..." (input discarded, and why).
  */
 typedef void (*client_trace_fn)(void *user, const char *line);
 
@@ -404,6 +410,48 @@ typedef void (*client_trace_fn)(void *user, const char *line);
  * @since 1.0.0
  */
 SERIALCMD_API int client_set_trace(struct client *c, client_trace_fn fn, void *user);
+
+/**
+ * An unsolicited-line callback: receives one line the device sent unasked
+ * (it starts with one of the handle's unsolicited= prefixes), without its
+ * terminator. line is NUL-terminated (len bytes before the NUL; the line may
+ * hold NUL bytes itself) and only valid during the call.
+ */
+typedef void (*client_unsolicited_fn)(void *user, const char *line, size_t len);
+
+/**
+ * Install a callback for unsolicited lines (NULL removes it).
+ *
+ * With the spec key unsolicited=PREFIX[,PREFIX...] (e.g. "RING,+CREG:" for
+ * an AT modem, "!ALARM" for an instrument), a line that starts with one of
+ * the prefixes is never taken as a reply or as an echo: it is passed to
+ * this callback, counted (client_unsolicited_count()) and traced, and the
+ * command goes on reading its own reply. Lines are only seen while a
+ * command reads; one that arrives between commands and sits in the input
+ * is dropped by the next command's stale-input drain (and traced) without
+ * the callback. Without a callback the lines are still counted and traced.
+ *
+ * The callback runs in the thread of the command that read the line, with
+ * the handle's lock held: it must return quickly, and it must not use the
+ * handle (any call that sends, reads, or sets a callback would deadlock),
+ * except client_unsolicited_count() and client_port(). It must not call
+ * client_destroy().
+ * @param c The handle. Must not be NULL.
+ * @param fn The callback or NULL.
+ * @param user Passed to fn unchanged.
+ * @return CLIENT_OK, CLIENT_ERR_ARG.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_set_unsolicited(struct client *c, client_unsolicited_fn fn, void *user);
+
+/**
+ * How many unsolicited lines (see client_set_unsolicited()) the handle has
+ * seen since it was opened. Does not take the handle's lock.
+ * @param c The handle. Must not be NULL.
+ * @return The count (>= 0), or CLIENT_ERR_ARG (< 0) if c is NULL.
+ * @since 1.0.0
+ */
+SERIALCMD_API long long client_unsolicited_count(struct client *c);
 
 /** @} */
 

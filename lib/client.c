@@ -253,10 +253,14 @@ static int write_command(struct client *c, const char *cmd, size_t len, const vo
 }
 
 /* A device that echoes sends the command line back first: check it and
- * drop it, so it is never taken for the reply. */
-static int check_echo(struct client *c, const char *cmd, size_t len, const struct deadline *dl)
+ * drop it, so it is never taken for the reply. The echo ends where what was
+ * sent ends (the write terminator) or at the device's own line ending, not
+ * at the read terminator alone: that may be a prompt that only follows the
+ * reply. */
+static int check_echo(struct client *c, const char *cmd, size_t len, int reply_follows,
+		      const struct deadline *dl)
 {
-	struct client_ret *echo = sc_read_line(c, dl);
+	struct client_ret *echo = sc_read_echo(c, reply_follows, dl);
 	int ret = CLIENT_OK;
 
 	if (!echo)
@@ -331,7 +335,7 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, const
 				  c->cfg.port);
 	if (write_command(c, c->cfg.error_query, strlen(c->cfg.error_query), NULL, 0, dl->at_ns))
 		return client_last_error();
-	if (c->cfg.echo && check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), dl))
+	if (c->cfg.echo && check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), 1, dl))
 		return client_last_error();
 	r = sc_read_line(c, dl);
 	if (!r)
@@ -405,7 +409,7 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		if (*code)
 			goto out;
 		if (c->cfg.echo && !rq->block) {
-			*code = check_echo(c, rq->cmd, rq->len, &dl);
+			*code = check_echo(c, rq->cmd, rq->len, rq->read != NULL, &dl);
 			if (*code)
 				goto out;
 		}
@@ -580,4 +584,24 @@ SERIALCMD_API int client_get_timeout(struct client *c)
 SERIALCMD_API const char *client_port(const struct client *c)
 {
 	return c ? c->cfg.port : NULL;
+}
+
+SERIALCMD_API int client_set_unsolicited(struct client *c, client_unsolicited_fn fn, void *user)
+{
+	if (!c)
+		return sc_err_set(CLIENT_ERR_ARG, "client_set_unsolicited: handle is NULL");
+	pthread_mutex_lock(&c->lock);
+	c->unsolicited = fn;
+	c->unsolicited_user = user;
+	pthread_mutex_unlock(&c->lock);
+	sc_err_clear();
+	return CLIENT_OK;
+}
+
+SERIALCMD_API long long client_unsolicited_count(struct client *c)
+{
+	if (!c)
+		return sc_err_set(CLIENT_ERR_ARG, "client_unsolicited_count: handle is NULL");
+	sc_err_clear();
+	return (long long)__atomic_load_n(&c->unsolicited_count, __ATOMIC_RELAXED);
 }

@@ -40,6 +40,7 @@ struct client_config {
 	int reconnect;	     /**< Non-zero: after "device gone", the next command reopens the port. */
 	int queries;	     /**< For the command line: 0 every command is a query, 1 SCPI (header ends in '?'). */
 	char blocks[256];    /**< For the command line: comma-separated queries whose reply is a block. */
+	char unsolicited[128]; /**< Comma list of prefixes of lines that are never a reply. */
 };
 
 /* One port of a list from client_list_ports() (opaque to callers, who use
@@ -168,6 +169,11 @@ struct client {
 	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
 	client_trace_fn trace;
 	void *trace_user;
+	/* Lines matching cfg.unsolicited: the user's callback, and their
+	 * count (atomic: read without the lock). */
+	client_unsolicited_fn unsolicited;
+	void *unsolicited_user;
+	unsigned long long unsolicited_count;
 };
 
 /* Pass an error code on, remembering a hang-up so that later calls fail at
@@ -196,6 +202,12 @@ int sc_read_fill(struct client *c, size_t n, size_t limit, const struct deadline
  * longer than max_reply is dropped up to its terminator (TOOLONG), and a
  * partial one on timeout. */
 struct client_ret *sc_read_line(struct client *c, const struct deadline *dl);
+/* A command's echo: up to the first write terminator (what was sent) or
+ * read terminator (the device's own line ending), leading CR/LF skipped.
+ * With reply_follows, the rest of a read terminator that the write
+ * terminator begins (LF after CR, for CRLF) is dropped too. NULL on
+ * failure, the message set. */
+struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struct deadline *dl);
 /* Drain up to the terminator or the deadline: drop input through the next
  * read terminator, at once if it is already buffered. 1 if the terminator
  * was found, 0 if not (the deadline passed, or the read failed); *dropped

@@ -97,6 +97,13 @@ static const struct option_def options[] = {
 	  .what = "profile name",
 	  .example = "keithley2000",
 	  .help = "A device profile, applied before the other keys." },
+	{ .name = "unsolicited",
+	  .type = OPTION_LIST,
+	  FIELD(unsolicited),
+	  .what = "comma list of line prefixes",
+	  .example = "RING,+CREG:",
+	  .help = "Lines starting with one of these prefixes are never taken as a reply: they go to the"
+		  " unsolicited callback and the trace, and are counted." },
 };
 
 /* The spec parser marks the keys seen in an unsigned bit mask. */
@@ -188,6 +195,7 @@ const char *sc_option_accepted(const struct option_def *o, char *out, size_t siz
 		put(out, size, &n, "%s%s", EOL_VALUES, o->min ? " (not empty)" : ", or empty");
 		break;
 	case OPTION_TEXT:
+	case OPTION_LIST:
 		put(out, size, &n, "a %s of up to %zu printable characters, e.g. %s", o->what, o->size - 1,
 		    o->example);
 		break;
@@ -365,6 +373,19 @@ static int text_ok(const char *v, size_t min, size_t size)
 	return 1;
 }
 
+/* Text that is a comma list: no empty item (an empty prefix would match
+ * every line). Empty text is the empty list. */
+static int list_ok(const char *v, size_t size)
+{
+	size_t n = strlen(v);
+
+	if (!text_ok(v, 0, size))
+		return 0;
+	if (n && (v[0] == ',' || v[n - 1] == ',' || strstr(v, ",,")))
+		return 0;
+	return 1;
+}
+
 int sc_option_uint_ok(const struct option_def *o, unsigned long v)
 {
 	return v >= o->min && v <= o->max;
@@ -405,7 +426,8 @@ int sc_option_parse(const struct option_def *o, struct client_config *cfg, const
 		sc_option_parse(sc_option_find("write_eol"), cfg, value);
 		return 0;
 	case OPTION_TEXT:
-		if (!text_ok(value, o->min, o->size))
+	case OPTION_LIST:
+		if (!text_ok(value, o->min, o->size) || (o->type == OPTION_LIST && !list_ok(value, o->size)))
 			return -1;
 		memcpy((char *)cfg + o->offset, value, strlen(value) + 1);
 		return 0;
@@ -443,6 +465,7 @@ int sc_option_format(const struct option_def *o, const struct client_config *cfg
 			return -1;
 		return eol_format(field, len, out, size);
 	case OPTION_TEXT:
+	case OPTION_LIST:
 	case OPTION_PROFILE:
 		if (!memchr(field, '\0', o->size))
 			return -1;
@@ -495,12 +518,13 @@ int sc_option_check_all(const struct client_config *cfg)
 						  o->name, o->min, CLIENT_EOL_MAX);
 			break;
 		case OPTION_TEXT:
+		case OPTION_LIST:
 		case OPTION_PROFILE:
 			/* Empty is the default even where a spec needs text. */
 			if (!memchr(field, '\0', o->size))
 				return sc_err_set(CLIENT_ERR_OPTION, "%s: %s must end in a NUL", port,
 						  o->name);
-			if (!text_ok(field, 0, o->size))
+			if (!text_ok(field, 0, o->size) || (o->type == OPTION_LIST && !list_ok(field, o->size)))
 				return sc_err_set(CLIENT_ERR_OPTION, "%s: bad %s (accepted: %s)", port,
 						  o->name, sc_option_accepted(o, accepted, sizeof(accepted)));
 			break;
@@ -573,7 +597,7 @@ SERIALCMD_API const char *client_spec_key_type(const char *key)
 	static const char *const names[] = {
 		[OPTION_UINT] = "uint",	      [OPTION_BOOL] = "bool", [OPTION_WORDS] = "word",
 		[OPTION_EOL] = "eol",	      [OPTION_EOLS] = "eol",  [OPTION_TEXT] = "text",
-		[OPTION_PROFILE] = "profile",
+		[OPTION_PROFILE] = "profile", [OPTION_LIST] = "list",
 	};
 	const struct option_def *o = public_key(key, "client_spec_key_type");
 

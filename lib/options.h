@@ -19,6 +19,7 @@ enum option_type {
 	OPTION_EOLS,	/* sets read_eol and write_eol together; stored in neither */
 	OPTION_TEXT,	/* printable ASCII, at least min characters, fits the field */
 	OPTION_PROFILE, /* a profile name; applied by the spec parser, first */
+	OPTION_LIST,	/* TEXT that is a comma list of non-empty items */
 };
 
 struct option_def {

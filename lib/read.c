@@ -26,6 +26,10 @@ static ssize_t transport_read(struct client *c, void *buf, size_t size, const st
 	n = c->tp->ops->read(c->tp, buf, size, dl->at_ns);
 	if (n < 0)
 		sc_client_fail(c, (int)n);
+	else
+		/* Every byte as it came, terminators included: a wrong
+		 * terminator shows here, whatever becomes of the bytes. */
+		sc_trace_bytes(c, "read", buf, (size_t)n);
 	return n;
 }
 
@@ -112,6 +116,41 @@ int sc_read_skip(struct client *c, size_t n, const struct deadline *dl)
 	return CLIENT_OK;
 }
 
+/* Does the line of len bytes start with one of the unsolicited= prefixes? */
+static int is_unsolicited(const struct client *c, const char *line, size_t len)
+{
+	for (const char *p = c->cfg.unsolicited; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n && n <= len && memcmp(line, p, n) == 0)
+			return 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* The line of pos bytes at the start of rx, followed by a terminator of
+ * eol_len bytes: when it is unsolicited, hand it to the callback, count and
+ * trace it, and drop it. 1 if it was, 0 if not, or CLIENT_ERR_NOMEM. */
+static int take_unsolicited(struct client *c, size_t pos, size_t eol_len)
+{
+	struct client_ret *line;
+
+	if (!c->cfg.unsolicited[0] || !is_unsolicited(c, c->rx.data, pos))
+		return 0;
+	line = sc_rxbuf_take(&c->rx, pos, eol_len, c->cfg.port);
+	if (!line)
+		return CLIENT_ERR_NOMEM;
+	__atomic_add_fetch(&c->unsolicited_count, 1, __ATOMIC_RELAXED);
+	sc_trace_bytes(c, "unsolicited", line->ret_data, line->len);
+	if (c->unsolicited)
+		c->unsolicited(c->unsolicited_user, line->ret_data, line->len);
+	client_free_ret(line);
+	return 1;
+}
+
 int sc_read_drop_line(struct client *c, const char *why, const struct deadline *dl, size_t *dropped)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
@@ -152,10 +191,16 @@ struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 		ssize_t pos = sc_rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
 
 		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
-			struct client_ret *ret = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
+			struct client_ret *ret;
+			int unasked = take_unsolicited(c, (size_t)pos, eol_len);
 
+			if (unasked < 0)
+				return NULL;
+			if (unasked)
+				continue;
+			ret = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
 			if (ret)
-				sc_trace_bytes(c, "received", ret->ret_data, ret->len);
+				sc_trace_bytes(c, "reply", ret->ret_data, ret->len);
 			return ret;
 		}
 		if (pos >= 0 || c->rx.len >= limit) {
@@ -176,6 +221,88 @@ struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 			/* A timeout never returns part of a reply: what came is
 			 * dropped so it cannot be taken for the answer to the
 			 * next command. */
+			if (c->rx.len)
+				sc_trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
+			sc_rxbuf_clear(&c->rx);
+			return NULL;
+		}
+	}
+}
+
+/* Where the echo in rx ends: at the first write terminator (what was sent)
+ * or read terminator (the device's own line ending), the longer one where
+ * both start at the same byte. Its offset, and *eol_len its length; -1 if
+ * neither is there yet. */
+static ssize_t find_echo_end(const struct client *c, size_t *eol_len)
+{
+	const char *data = c->rx.data, *w = NULL, *r;
+
+	if (!c->rx.len)
+		return -1;
+	if (c->cfg.write_eol_len)
+		w = memmem(data, c->rx.len, c->cfg.write_eol, c->cfg.write_eol_len);
+	r = memmem(data, c->rx.len, c->cfg.read_eol, c->cfg.read_eol_len);
+	if (r && (!w || r < w || (r == w && c->cfg.read_eol_len > c->cfg.write_eol_len))) {
+		*eol_len = c->cfg.read_eol_len;
+		return r - data;
+	}
+	if (!w)
+		return -1;
+	*eol_len = c->cfg.write_eol_len;
+	return w - data;
+}
+
+struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struct deadline *dl)
+{
+	const size_t limit = c->cfg.max_reply + CLIENT_EOL_MAX;
+
+	for (;;) {
+		size_t eol_len = 0, skip = 0;
+		ssize_t pos;
+
+		/* A command is printable, so its echo never starts with CR or
+		 * LF: those are the end of a line before it. */
+		while (skip < c->rx.len && (c->rx.data[skip] == '\r' || c->rx.data[skip] == '\n'))
+			skip++;
+		if (skip)
+			sc_rxbuf_consume(&c->rx, skip);
+		pos = find_echo_end(c, &eol_len);
+		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
+			const size_t wl = c->cfg.write_eol_len, rl = c->cfg.read_eol_len;
+			struct client_ret *echo;
+			int unasked = take_unsolicited(c, (size_t)pos, eol_len);
+
+			if (unasked < 0)
+				return NULL;
+			if (unasked)
+				continue;
+			echo = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
+			if (!echo)
+				return NULL;
+			sc_trace_bytes(c, "echo", echo->ret_data, echo->len);
+			/* Ended by the write terminator where it begins the
+			 * read terminator (CR of CRLF): the rest of the device's
+			 * line ending may follow, before the reply. The reply
+			 * has at least that many bytes, so waiting for them
+			 * costs nothing. */
+			if (reply_follows && eol_len == wl && wl < rl && memcmp(c->cfg.write_eol, c->cfg.read_eol, wl) == 0) {
+				if (sc_read_fill(c, rl - wl, limit, dl) != CLIENT_OK) {
+					client_free_ret(echo);
+					return NULL;
+				}
+				if (memcmp(c->rx.data, c->cfg.read_eol + wl, rl - wl) == 0)
+					sc_rxbuf_consume(&c->rx, rl - wl);
+			}
+			return echo;
+		}
+		if (pos >= 0 || c->rx.len >= limit) {
+			sc_trace_bytes(c, "dropped too long", c->rx.data, c->rx.len);
+			sc_rxbuf_clear(&c->rx);
+			sc_err_set(CLIENT_ERR_ECHO, "%s: echo longer than max_reply=%zu bytes", c->cfg.port,
+				   c->cfg.max_reply);
+			return NULL;
+		}
+		if (read_more(c, limit, dl) < 0) {
 			if (c->rx.len)
 				sc_trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
 			sc_rxbuf_clear(&c->rx);

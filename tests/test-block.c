@@ -226,6 +226,131 @@ static void test_echo(void **state)
 	client_destroy(c);
 }
 
+/* A device with a prompt as its read terminator (sqlite3, many boot
+ * loaders) echoes "cmd\r\n" and then answers "...sqlite> ": the echo ends
+ * at the write terminator, the reply at the prompt. Checked with the bytes
+ * split at every position, and for echoes that end in the device's own
+ * line ending rather than in what was sent. */
+static void test_echo_with_prompt(void **state)
+{
+	static const struct {
+		const char *spec, *cmd, *wire, *reply;
+	} cases[] = {
+		{ "fake?echo=1&write_eol=LF&read_eol=sqlite>\\x20", "SELECT 1;",
+		  "SELECT 1;\r\n1\nsqlite> ", "1\n" },
+		{ "fake?echo=1&write_eol=LF&read_eol=sqlite>\\x20", "SELECT 1;", "SELECT 1;\n1\nsqlite> ",
+		  "1\n" },
+		{ "fake?echo=1&write_eol=CR&read_eol=CRLF", "MEAS?", "MEAS?\r\n1.5\r\n", "1.5" },
+		{ "fake?echo=1&write_eol=CR&read_eol=CRLF", "MEAS?", "MEAS?\r1.5\r\n", "1.5" },
+		{ "fake?echo=1&write_eol=CR&read_eol=LF", "MEAS?", "MEAS?\n1.5\n", "1.5" },
+		{ "fake?echo=1&write_eol=CRLF&read_eol=\\r\\n>\\x20", "help", "help\r\nusage\r\n> ",
+		  "usage" },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+		const size_t n = strlen(cases[k].wire);
+
+		for (size_t i = 0; i <= n; i++) {
+			struct fake *f = fake_new();
+			struct client *c;
+			struct client_ret *r;
+
+			fake_add(f, cases[k].wire, i);
+			fake_add(f, cases[k].wire + i, n - i);
+			c = open_fake(f, cases[k].spec);
+			if (!c)
+				fail_msg("%s: %s", cases[k].spec, client_last_message());
+			r = client_send_cmd_reply(c, cases[k].cmd);
+			if (!r)
+				fail_msg("case %zu split at %zu: %s", k, i, client_last_message());
+			if (strcmp(r->ret_data, cases[k].reply) != 0)
+				fail_msg("case %zu split at %zu: reply \"%s\"", k, i, r->ret_data);
+			client_free_ret(r);
+			client_destroy(c);
+		}
+	}
+}
+
+/* Lines that start with an unsolicited= prefix are never a reply or an
+ * echo: they go to the callback, the count and the trace. */
+struct unasked {
+	int calls;
+	char lines[256];
+};
+
+static void collect_unasked(void *user, const char *line, size_t len)
+{
+	struct unasked *u = user;
+	size_t n = strlen(u->lines);
+
+	assert_int_equal(line[len], '\0');
+	u->calls++;
+	snprintf(u->lines + n, sizeof(u->lines) - n, "%s|", line);
+}
+
+static char unasked_trace[2048];
+
+static void trace_unasked(void *user, const char *line)
+{
+	size_t n = strlen(unasked_trace);
+
+	(void)user;
+	snprintf(unasked_trace + n, sizeof(unasked_trace) - n, "%s\n", line);
+}
+
+static void test_unsolicited_lines(void **state)
+{
+	static const char wire[] = "RING\r\n+CREG: 1\r\nOK\r\n";
+	static const char wire2[] = "RING\r\nATI\r+CREG: 1\r\nSIM 1.0\r\nRING\r\n";
+	static const char wire3[] = "AT\rX RING\r\n";
+	struct unasked u = { 0 };
+	struct client_config cfg;
+	struct fake *f;
+	struct client *c;
+
+	(void)state;
+	/* The key: a comma list of non-empty prefixes; empty is none. */
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?unsolicited=RING,+CREG:"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?unsolicited="), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?unsolicited=RING,,X"), CLIENT_ERR_OPTION);
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?unsolicited=,RING"), CLIENT_ERR_OPTION);
+	assert_string_equal(client_spec_key_type("unsolicited"), "list");
+	/* Before the reply, split at every byte, without a callback too. */
+	for (size_t i = 0; i <= sizeof(wire) - 1; i++) {
+		f = fake_new();
+		fake_add(f, wire, i);
+		fake_add(f, wire + i, sizeof(wire) - 1 - i);
+		c = open_fake(f, "fake?eol=CRLF&unsolicited=RING,+CREG:");
+		expect_block(client_send_cmd_reply(c, "AT"), "OK", 2);
+		assert_int_equal(client_unsolicited_count(c), 2);
+		client_destroy(c);
+	}
+	/* Before the echo, between echo and reply, and after a reply (seen by
+	 * the next read), with the callback and the trace. */
+	f = fake_new();
+	c = open_fake(f, "fake?write_eol=CR&read_eol=CRLF&echo=1&unsolicited=RING,+CREG:");
+	assert_int_equal(client_set_unsolicited(c, collect_unasked, &u), CLIENT_OK);
+	unasked_trace[0] = '\0';
+	assert_int_equal(client_set_trace(c, trace_unasked, NULL), CLIENT_OK);
+	fake_add(f, wire2, sizeof(wire2) - 1);
+	expect_block(client_send_cmd_reply(c, "ATI"), "SIM 1.0", 7);
+	expect_fail(client_read_reply(c), CLIENT_ERR_TIMEOUT, "no reply");
+	assert_int_equal(u.calls, 3);
+	assert_string_equal(u.lines, "RING|+CREG: 1|RING|");
+	assert_int_equal(client_unsolicited_count(c), 3);
+	if (!strstr(unasked_trace, "fake: unsolicited 4 bytes \"RING\"\n") ||
+	    !strstr(unasked_trace, "fake: unsolicited 8 bytes \"+CREG: 1\"\n"))
+		fail_msg("trace:\n%s", unasked_trace);
+	client_set_trace(c, NULL, NULL);
+	/* A reply that merely contains a prefix is a reply. */
+	fake_add(f, wire3, sizeof(wire3) - 1);
+	expect_block(client_send_cmd_reply(c, "AT"), "X RING", 6);
+	assert_int_equal(client_set_unsolicited(NULL, NULL, NULL), CLIENT_ERR_ARG);
+	assert_true(client_unsolicited_count(NULL) < 0);
+	client_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +362,8 @@ int main(void)
 		cmocka_unit_test(test_parse_values),
 		cmocka_unit_test(test_check_errors),
 		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_echo_with_prompt),
+		cmocka_unit_test(test_unsolicited_lines),
 	};
 
 	return cmocka_run_group_tests_name("blocks and instrument data", tests, NULL, NULL);

@@ -620,6 +620,109 @@ static void test_signals(void **state)
 	client_destroy(c);
 }
 
+/* --- the AT modem: unsolicited lines ---------------------------------- */
+
+static int setup_modem(void **state)
+{
+	static const char *const args[] = { "at-modem", NULL };
+
+	return start(state, args, "?profile=at-modem&timeout_ms=3000");
+}
+
+struct modem_lines {
+	long ring, creg, other;
+};
+
+static void count_modem_line(void *user, const char *line, size_t len)
+{
+	struct modem_lines *m = user;
+
+	if (len == 4 && strcmp(line, "RING") == 0)
+		m->ring++;
+	else if (len == 8 && strcmp(line, "+CREG: 1") == 0)
+		m->creg++;
+	else
+		m->other++;
+}
+
+/* Commands while the modem sends RING and +CREG: 1 at random (before the
+ * echo, between echo and answer, between commands): every reply is the
+ * command's own, the callback gets the lines and the count matches. */
+static void run_modem(struct client *c, struct modem_lines *m, long commands, long want_lines)
+{
+	static const struct {
+		const char *cmd, *reply;
+	} dialogue[] = { { "AT", "OK" }, { "ATI", "SERIALCMD SIM-MODEM 1.0" }, { "AT+CSQ", "+CSQ: 21,99" } };
+
+	long i;
+
+	for (i = 0; i < commands || m->ring + m->creg < want_lines; i++) {
+		const size_t k = (size_t)i % ARRAY_SIZE(dialogue);
+
+		expect_reply(c, dialogue[k].cmd, dialogue[k].reply, strlen(dialogue[k].reply));
+		if (i > 20000)
+			fail_msg("only %ld unsolicited lines in %ld commands", m->ring + m->creg, i);
+	}
+	assert_int_equal(m->other, 0);
+	assert_int_equal(client_unsolicited_count(c), m->ring + m->creg);
+	print_message("at-modem: %ld commands, %ld RING and %ld +CREG: 1 to the callback\n",
+		      i, m->ring, m->creg);
+}
+
+static void test_modem_unsolicited(void **state)
+{
+	struct fixture *fx = *state;
+	struct modem_lines m = { 0 };
+	char spec[600];
+	struct client *c;
+
+	skip_on_hw();
+	c = open_spec(fx->spec);
+	assert_int_equal(client_set_unsolicited(c, count_modem_line, &m), CLIENT_OK);
+	/* Echo on (the profile's echo=1): both kinds of line arrive. */
+	run_modem(c, &m, 600, 10);
+	assert_true(m.ring > 0 || m.creg > 0);
+	/* ATE0 is echoed (echo was on when it came), then the echo stops. */
+	expect_reply(c, "ATE0", "OK", 2);
+	client_destroy(c);
+	snprintf(spec, sizeof(spec), "%s&echo=0", fx->spec);
+	c = open_spec(spec);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(client_set_unsolicited(c, count_modem_line, &m), CLIENT_OK);
+	run_modem(c, &m, 300, 3);
+	expect_reply(c, "ATE1", "OK", 2);
+	client_destroy(c);
+	c = open_spec(fx->spec);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(client_set_unsolicited(c, count_modem_line, &m), CLIENT_OK);
+	run_modem(c, &m, 300, 3);
+	client_destroy(c);
+}
+
+/* The same modem without unsolicited=: sooner or later a RING or +CREG: is
+ * taken for an echo or a reply. This is what the test above would see
+ * without the key, so it can fail. */
+static void test_modem_without_unsolicited_key(void **state)
+{
+	struct fixture *fx = *state;
+	char spec[600];
+	struct client *c;
+	long wrong = 0, i;
+
+	skip_on_hw();
+	snprintf(spec, sizeof(spec), "%s&unsolicited=", fx->spec);
+	c = open_spec(spec);
+	for (i = 0; i < 20000 && !wrong; i++) {
+		struct client_ret *r = client_send_cmd_reply(c, "AT");
+
+		if (!r || strcmp(r->ret_data, "OK") != 0)
+			wrong++;
+		client_free_ret(r);
+	}
+	assert_true(wrong > 0);
+	client_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +748,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fds, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_signals, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_racing_commands, setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(test_modem_unsolicited, setup_modem, teardown),
+		cmocka_unit_test_setup_teardown(test_modem_without_unsolicited_key, setup_modem, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pty devices", tests, NULL, NULL);

@@ -21,7 +21,7 @@
 static void test_shipped_profiles_load(void **state)
 {
 	static const char *const names[] = { "generic-scpi", "keithley2000", "keysight34401a", "rigol-dp800",
-					     "arduino",	     "loopback",     "faulty" };
+					     "arduino",	     "loopback",     "faulty",	     "at-modem" };
 	struct profile p;
 	struct sim_profile sp;
 

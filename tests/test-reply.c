@@ -328,12 +328,16 @@ static void test_timeout_setting(void **state)
 
 static int trace_lines;
 static char trace_last[512];
+static char trace_all[4096];
 
 static void count_trace(void *user, const char *line)
 {
+	size_t n = strlen(trace_all);
+
 	(void)user;
 	trace_lines++;
 	snprintf(trace_last, sizeof(trace_last), "%s", line);
+	snprintf(trace_all + n, sizeof(trace_all) - n, "%s\n", line);
 }
 
 static void test_trace(void **state)
@@ -348,8 +352,28 @@ static void test_trace(void **state)
 	trace_lines = 0;
 	assert_int_equal(client_set_trace(c, count_trace, NULL), CLIENT_OK);
 	assert_reply(client_send_cmd_reply(c, "Q"), "new", 3);
-	assert_int_equal(trace_lines, 3); /* dropped stale, sent, received */
-	assert_string_equal(trace_last, "fake: received 3 bytes \"new\"");
+	assert_int_equal(trace_lines, 4); /* dropped stale, sent, read, reply */
+	assert_string_equal(trace_last, "fake: reply 3 bytes \"new\"");
+	client_destroy(c);
+}
+
+/* The trace shows the bytes as they came, terminators included, and the
+ * reply handed over: a wrong terminator is visible in it. Here the device
+ * ends its lines with CRLF and the handle reads up to LF. */
+static void test_trace_shows_terminators(void **state)
+{
+	struct fake *f = fake_new();
+	struct client *c;
+
+	(void)state;
+	fake_add(f, "4.5\r\n", 5);
+	c = open_fake(f, "fake?eol=LF");
+	trace_all[0] = '\0';
+	assert_int_equal(client_set_trace(c, count_trace, NULL), CLIENT_OK);
+	assert_reply(client_send_cmd_reply(c, "V?"), "4.5\r", 4);
+	if (!strstr(trace_all, "fake: read 5 bytes \"4.5\\r\\n\"\n") ||
+	    !strstr(trace_all, "fake: reply 4 bytes \"4.5\\r\"\n"))
+		fail_msg("trace lacks the wire bytes or the reply:\n%s", trace_all);
 	client_destroy(c);
 }
 
@@ -397,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_bad_commands),
 		cmocka_unit_test(test_timeout_setting),
 		cmocka_unit_test(test_trace),
+		cmocka_unit_test(test_trace_shows_terminators),
 		cmocka_unit_test(test_open_transport_bad_config),
 	};
 

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim.h"
@@ -18,13 +20,84 @@
 #define GARBAGE_DELAY_MS 20
 #define GARBAGE "\xff\xfe#junk\r\n\x01?\n"
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static unsigned long long next_random(struct sim *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+/* The next unsolicited line in 0.5 to 1.5 times the profile's period. */
+static void schedule_unsolicited(struct sim *s)
+{
+	long long every = (long long)s->prof.unsolicited_every_ms * 1000000LL;
+
+	s->next_unsolicited_ns = now_ns() + every / 2 + (long long)(next_random(s) % (unsigned long long)every);
+}
+
+/* When one is due: one of the profile's unsolicited lines, picked at
+ * random, as a whole line (never inside a reply: this is the only thread
+ * that writes). */
+static void maybe_unsolicited(struct sim *s)
+{
+	const char *p = s->prof.unsolicited;
+	size_t count = 1, pick;
+
+	int queued = 0;
+
+	if (!p[0] || now_ns() < s->next_unsolicited_ns)
+		return;
+	/* Nobody reading (no client yet): do not pile lines up in the pty. */
+	if (s->slave >= 0 && ioctl(s->slave, FIONREAD, &queued) == 0 && queued > 512) {
+		schedule_unsolicited(s);
+		return;
+	}
+	for (const char *q = p; *q; q++)
+		count += *q == ',';
+	pick = (size_t)(next_random(s) % count);
+	while (pick--)
+		p = strchr(p, ',') + 1;
+	sim_put(s, p, strcspn(p, ","));
+	sim_put(s, s->out_eol, s->out_eol_len);
+	schedule_unsolicited(s);
+}
+
+/* Milliseconds poll() may wait: until the next unsolicited line is due. */
+static int poll_ms(const struct sim *s)
+{
+	long long left;
+
+	if (!s->prof.unsolicited[0])
+		return 200;
+	left = (s->next_unsolicited_ns - now_ns()) / 1000000LL;
+	return left < 0 ? 0 : left > 200 ? 200 : (int)left + 1;
+}
+
 static void serve_line(struct sim *s, const char *line, size_t len)
 {
 	s->commands++;
+	maybe_unsolicited(s);
 	if (s->echo) {
+		/* What came in, as it came: a device echoes the terminator it
+		 * received, not its own. */
 		sim_put(s, line, len);
-		sim_put(s, s->out_eol, s->out_eol_len);
+		sim_put(s, s->in_eol, s->in_eol_len);
 	}
+	/* An AT modem's ATE0/ATE1: echo off or on from the next command. */
+	if (s->prof.echo_off[0] && strcasecmp(line, s->prof.echo_off) == 0)
+		s->echo = 0;
+	if (s->prof.echo_on[0] && strcasecmp(line, s->prof.echo_on) == 0)
+		s->echo = 1;
+	maybe_unsolicited(s);
 	if (s->latency_ms)
 		sim_sleep_ms(s->latency_ms);
 	if (s->prof.delay_ms)
@@ -68,8 +141,12 @@ static int serve(struct sim *s)
 		ssize_t n;
 		size_t frame;
 
-		if (poll(&pfd, 1, 200) <= 0)
+		if (poll(&pfd, 1, poll_ms(s)) <= 0) {
+			/* Idle: an unsolicited line due now goes out between
+			 * commands (a busy line gets it inside the next one). */
+			maybe_unsolicited(s);
 			continue;
+		}
 		n = read(s->master, buf + len, sizeof(buf) - len - 1);
 		if (n <= 0) {
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -204,6 +281,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "serialcmd-sim: out of memory for waveforms\n");
 		return 1;
 	}
+	if (s.prof.unsolicited[0])
+		schedule_unsolicited(&s);
 	if (sim_open_pty(&s, name, sizeof(name)) != 0)
 		return 1;
 	if (link_path) {

@@ -120,7 +120,25 @@ static int sim_key(const struct profile_parser *ps, struct sim_profile *sp, cons
 		sp->delay_ms = (unsigned)d;
 		return CLIENT_OK;
 	}
-	return sc_profile_error(ps, "unknown key in [sim] (mode, delay_ms)", key);
+	if (strcmp(key, "unsolicited") == 0) {
+		if (!*value || value[0] == ',' || value[strlen(value) - 1] == ',' || strstr(value, ",,"))
+			return sc_profile_error(ps, "unsolicited must be lines separated by commas", value);
+		return sc_profile_copy(ps, sp->unsolicited, sizeof(sp->unsolicited), value);
+	}
+	if (strcmp(key, "unsolicited_every_ms") == 0) {
+		if (sc_profile_number(value, &d) || d < 1 || d > CONFIG_MAX_DELAY_MS)
+			return sc_profile_error(ps, "unsolicited_every_ms must be 1 to 600000", value);
+		sp->unsolicited_every_ms = (unsigned)d;
+		return CLIENT_OK;
+	}
+	if (strcmp(key, "echo_off") == 0)
+		return sc_profile_copy(ps, sp->echo_off, sizeof(sp->echo_off), value);
+	if (strcmp(key, "echo_on") == 0)
+		return sc_profile_copy(ps, sp->echo_on, sizeof(sp->echo_on), value);
+	return sc_profile_error(ps,
+				"unknown key in [sim] (mode, delay_ms, unsolicited, unsolicited_every_ms,"
+				" echo_off, echo_on)",
+				key);
 }
 
 static int errors_key(const struct profile_parser *ps, struct sim_profile *sp, const char *key,
@@ -217,6 +235,8 @@ static int on_finish(void *ctx, const struct profile_parser *ps)
 		if (!pr->value && sc_profile_dup(ps, &pr->value, pr->valid ? "" : "0") != CLIENT_OK)
 			return client_last_error();
 	}
+	if (sp->unsolicited[0] && !sp->unsolicited_every_ms)
+		sp->unsolicited_every_ms = 1000;
 	return CLIENT_OK;
 }
 

@@ -56,6 +56,13 @@ struct sim_profile {
 	char error_unknown[PROFILE_TEXT_MAX]; /* queued for an unknown command */
 	char unknown_reply[PROFILE_TEXT_MAX]; /* answered to an unknown command */
 	int has_unknown_reply;
+	/* Lines sent unasked (an AT modem's RING), comma-separated, one at a
+	 * time at random, on average every unsolicited_every_ms. */
+	char unsolicited[PROFILE_TEXT_MAX];
+	unsigned unsolicited_every_ms;
+	/* Commands that turn the echo off and on (an AT modem's ATE0, ATE1). */
+	char echo_off[PROFILE_NAME_MAX];
+	char echo_on[PROFILE_NAME_MAX];
 };
 
 /* As sc_profile_load() / sc_profile_load_file(), with the simulator's sections. */

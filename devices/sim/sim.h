@@ -35,6 +35,8 @@ struct sim {
 	int nerr;
 	unsigned esr; /* IEEE 488.2 event status register */
 	unsigned long long rng;
+	/* unsolicited lines: when the next is due (CLOCK_MONOTONIC, ns) */
+	long long next_unsolicited_ns;
 };
 
 /* sim-io.c, the bottom layer: output. put() writes raw bytes; reply() adds

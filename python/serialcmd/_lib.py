@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from ctypes import POINTER, c_char, c_char_p, c_int, c_size_t, c_uint
+from ctypes import CFUNCTYPE, POINTER, c_char, c_char_p, c_int, c_longlong, c_size_t, c_uint, c_void_p
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
@@ -76,6 +76,9 @@ PortListHandle = POINTER(_PortList)
 ClientHandle = POINTER(_Client)
 ConfigHandle = POINTER(_Config)
 ClientRetPointer = POINTER(ClientRet)
+#: typedef void (*client_unsolicited_fn)(void *user, const char *line, size_t len);
+#: The line is a POINTER(c_char), not c_char_p: it may hold NUL bytes.
+UnsolicitedFn = CFUNCTYPE(None, c_void_p, POINTER(c_char), c_size_t)
 
 
 def _errcheck(result: Any, func: Any, args: Any) -> Any:
@@ -194,6 +197,12 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # const char *client_port(const struct client *c);
     fn("client_port", c_char_p, [ClientHandle], False)
 
+    # int client_set_unsolicited(struct client *c, client_unsolicited_fn fn, void *user);
+    fn("client_set_unsolicited", c_int, [ClientHandle, UnsolicitedFn, c_void_p], True)
+
+    # long long client_unsolicited_count(struct client *c);
+    fn("client_unsolicited_count", c_longlong, [ClientHandle], False)
+
     # struct client_config *client_config_new(const char *spec);
     fn("client_config_new", ConfigHandle, [c_char_p], True)
 
@@ -264,6 +273,8 @@ class Library:
     client_set_timeout: Callable[..., Any]
     client_get_timeout: Callable[..., Any]
     client_port: Callable[..., Any]
+    client_set_unsolicited: Callable[..., Any]
+    client_unsolicited_count: Callable[..., Any]
     client_config_new: Callable[..., Any]
     client_config_free: Callable[..., Any]
     client_last_error: Callable[..., Any]

@@ -29,7 +29,7 @@ _types: Optional[Dict[str, str]] = None
 
 def key_types() -> Optional[Dict[str, str]]:
     """The library's spec keys, in its order, each with the kind of value
-    it takes ("uint", "bool", "word", "eol", "text", "profile"); None when
+    it takes ("uint", "bool", "word", "eol", "text", "list", "profile"); None when
     the library cannot be loaded."""
     global _types
     with _types_lock:
@@ -146,6 +146,10 @@ def _plain_value(key: str, value: Any) -> str:
         raise OptionError(f"option '{key}': expected a number or a word, not a bool")
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, (list, tuple)) and _type_of(key) in ("list", None):
+        if not all(isinstance(v, str) for v in value):
+            raise OptionError(f"option '{key}': expected a list of str, not {value!r}")
+        value = ",".join(value)
     if isinstance(value, str):
         bad = [c for c in value if not (0x20 < ord(c) < 0x7F) or c in "&?="]
         if bad:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import codecs
 import ctypes
 import os
+import sys
 import threading
 import warnings
-from typing import Any, Optional, Type, Union
+from typing import Any, Callable, Optional, Type, Union
 
-from ._lib import Library, get_library
+from ._lib import Library, UnsolicitedFn, get_library
 from ._spec import make_spec, seconds_to_ms, split_options
 from ._values import _pack, _split_values, _unpack
 from .errors import ArgumentError, ClosedError, CommandError, OptionError
@@ -46,11 +47,20 @@ class Client:
 
     Options: baud, bits, parity, stop, flow, eol, read_eol, write_eol,
     max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,
-    profile, timeout (seconds) or timeout_ms -- see
+    profile, unsolicited, timeout (seconds) or timeout_ms -- see
     :func:`serialcmd.make_spec` -- and, on the Python side only, encoding
     (how replies are decoded and str commands encoded; default ``"ascii"``)
     and errors (the codec error handler; default ``"strict"``).  The
     merged spec is checked by the library before anything is opened.
+
+    ``unsolicited`` (a comma-separated str, or a list of prefixes) names
+    lines the device sends unasked, e.g. ``["RING", "+CREG:"]`` for an AT
+    modem: such a line is never taken as a reply.  ``on_unsolicited`` is
+    called with each of them (a str, decoded as replies are) from the thread
+    of the command that read it, while the port is held: it must not use the
+    client.  An exception it raises does not reach the library or the
+    command; it is reported through :func:`sys.unraisablehook`.  They are
+    counted in :attr:`unsolicited_count`.
 
     A client may be shared between threads: each command and its reply is
     one transaction, and the GIL is released while the library waits.
@@ -70,7 +80,18 @@ class Client:
     _lib: Optional[Library] = None
     _port: str = "?"
 
-    def __init__(self, spec: Union[str, "os.PathLike[str]"], **options: Any) -> None:
+    _unsolicited_cb: Any = None
+
+    def __init__(
+        self,
+        spec: Union[str, "os.PathLike[str]"],
+        on_unsolicited: Optional[Callable[[str], Any]] = None,
+        **options: Any,
+    ) -> None:
+        if on_unsolicited is not None and not callable(on_unsolicited):
+            raise OptionError(f"on_unsolicited: expected a callable, not {type(on_unsolicited).__name__}")
+        if isinstance(options.get("unsolicited"), (list, tuple)):
+            options["unsolicited"] = ",".join(options["unsolicited"])
         spec_opts, py_opts = split_options(options)
         encoding = py_opts.get("encoding") or "ascii"
         errors = py_opts.get("errors") or "strict"
@@ -95,6 +116,35 @@ class Client:
         self._handle = lib.client_init_py(merged.encode("utf-8", "surrogateescape"))
         port = lib.client_port(self._handle)
         self._port = (port or b"").decode("utf-8", "backslashreplace")
+        if on_unsolicited is not None:
+            # Kept on the client for the handle's life: the library calls
+            # it until client_destroy().
+            self._unsolicited_cb = UnsolicitedFn(self._unsolicited_trampoline(on_unsolicited))
+            lib.client_set_unsolicited(self._handle, self._unsolicited_cb, None)
+
+    def _unsolicited_trampoline(self, fn: Callable[[str], Any]) -> Callable[[Any, Any, int], None]:
+        encoding, errors = self.encoding, self.errors
+
+        def call(user: Any, line: Any, length: int) -> None:
+            # Nothing may propagate into C: report, and go on.
+            try:
+                fn(ctypes.string_at(line, length).decode(encoding, errors))
+            except BaseException as e:  # noqa: BLE001 - must not cross into C
+                hook = getattr(sys, "unraisablehook", None)
+                if hook is not None:
+                    hook(_Unraisable(e, "serialcmd on_unsolicited callback", fn))
+
+        return call
+
+    @property
+    def unsolicited_count(self) -> int:
+        """How many unsolicited lines (see ``unsolicited=``) the port has
+        seen since it was opened, with or without ``on_unsolicited``."""
+        handle = self._enter()
+        try:
+            return int(self._lib_().client_unsolicited_count(handle))
+        finally:
+            self._leave()
 
     # -- life cycle ----------------------------------------------------
 
@@ -384,3 +434,15 @@ class Client:
         else:
             raise TypeError(f"command must be str or bytes, not {type(cmd).__name__}")
         return data
+
+
+class _Unraisable:
+    """What sys.unraisablehook expects (the fields of
+    sys.UnraisableHookArgs)."""
+
+    def __init__(self, exc: BaseException, message: str, obj: Any) -> None:
+        self.exc_type = type(exc)
+        self.exc_value = exc
+        self.exc_traceback = exc.__traceback__
+        self.err_msg = message
+        self.object = obj

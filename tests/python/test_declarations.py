@@ -59,6 +59,9 @@ C_TYPES = {
     "struct client_port_info *": _lib.PortListHandle,
     "const struct client_port_info *": _lib.PortListHandle,
     "struct client_port_info **": ctypes.POINTER(_lib.PortListHandle),
+    "client_unsolicited_fn": _lib.UnsolicitedFn,
+    "void *": ctypes.c_void_p,
+    "long long": ctypes.c_longlong,
 }
 C_TYPES = {_norm(k): v for k, v in C_TYPES.items()}
 
@@ -105,6 +108,7 @@ FAILING = {
     "client_set_timeout", "client_get_timeout", "client_config_new", "client_spec_key_type",
     "client_port_name", "client_port_description", "client_port_driver", "client_port_usb_serial",
     "client_port_usb_manufacturer", "client_port_usb_product", "client_read_available",
+    "client_set_unsolicited",
 }
 
 
@@ -158,9 +162,10 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
 
     assert serialcmd.library_version() == fresh.version
     assert serialcmd.check_spec(faulty, timeout=1) == f"{faulty}?timeout_ms=1000"
-    with serialcmd.Client(faulty, timeout=1) as dev:
+    with serialcmd.Client(faulty, timeout=1, unsolicited="!", on_unsolicited=print) as dev:
         assert dev.library is fresh
         assert dev.query("*IDN?") == SIM_IDN
+        assert dev.unsolicited_count == 0
         dev.write("LINES 2")
         assert dev.read() == "line1"
         assert dev.read_bytes() == b"line2"
@@ -207,6 +212,6 @@ def test_spec_keys_match_the_library(lib):
     assert _spec.KEYWORDS == _spec.SPEC_KEYS + ("timeout",)
     types = _spec.key_types()
     assert types["exclusive"] == "bool" and types["read_eol"] == "eol" and types["baud"] == "uint"
-    assert set(types.values()) <= {"uint", "bool", "word", "eol", "text", "profile"}
+    assert set(types.values()) <= {"uint", "bool", "word", "eol", "text", "list", "profile"}
     with pytest.raises(serialcmd.Error, match="unknown key 'speed'"):
         lib.spec_key_type("speed")

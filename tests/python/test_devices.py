@@ -19,7 +19,9 @@ from serialcmd_testlib import ROOT
 PROFILES = ROOT / "devices" / "profiles"
 CLI = ROOT / "tools" / "serialcmd"
 SHIPPED = sorted(p.stem for p in PROFILES.glob("*.profile"))
-INSTRUMENTS = [n for n in SHIPPED if n not in ("loopback", "faulty")]
+# Test devices, not instruments: at-modem sends lines unasked, which plain
+# pyserial and pyvisa reads would take for replies.
+INSTRUMENTS = [n for n in SHIPPED if n not in ("loopback", "faulty", "at-modem")]
 
 
 def profile_keys(name: str) -> dict:
@@ -265,7 +267,12 @@ def test_cli_read_more_and_trace(sim):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["line1", "line2", "line3"]
     assert 'sent 8 bytes "LINES 3\\n"' in r.stderr
-    assert 'received 5 bytes "line1"' in r.stderr
+    assert 'reply 5 bytes "line1"' in r.stderr
+    # What came from the wire is traced with its terminators, in whatever
+    # chunks it came: joined, the "read" lines are the bytes sent.
+    wire = "".join(re.search(r' read \d+ bytes "(.*)"$', line).group(1)
+                   for line in r.stderr.splitlines() if re.search(r" read \d+ bytes ", line))
+    assert wire == "line1\\nline2\\nline3\\n", r.stderr
 
 
 @pytest.mark.parametrize(
@@ -345,3 +352,49 @@ def test_cli_list_from_fake_sysfs(tmp_path):
         "/dev/ttyUSB0\tusb 0403:6001\tFT232R USB UART\tmanufacturer=FTDI\tserial=FT1ZQ3X9"]
     r = subprocess.run([str(CLI), "--list", "--all"], capture_output=True, text=True, timeout=10, env=env)
     assert [l.split("\t")[0] for l in r.stdout.splitlines()] == ["/dev/ttyS3", "/dev/ttyUSB0"]
+
+
+# ---- unsolicited lines ----
+
+def test_at_modem_unsolicited_lines_reach_the_callback(sim):
+    """The AT modem sends RING and +CREG: 1 at random: every reply is the
+    command's own, on_unsolicited gets the lines, the count matches."""
+    port = sim("at-modem").path
+    seen = []
+    dialogue = [("AT", "OK"), ("ATI", "SERIALCMD SIM-MODEM 1.0"), ("AT+CSQ", "+CSQ: 21,99")]
+    with serialcmd.Client(f"{port}?profile=at-modem", on_unsolicited=seen.append) as dev:
+        i = 0
+        while i < 300 or len(seen) < 5:
+            cmd, want = dialogue[i % len(dialogue)]
+            assert dev.query(cmd) == want
+            i += 1
+            assert i < 20000, seen
+        assert set(seen) <= {"RING", "+CREG: 1"}
+        assert dev.unsolicited_count == len(seen)
+
+
+def test_unsolicited_callback_exceptions_stay_in_python(sim, monkeypatch):
+    """An exception in on_unsolicited goes to sys.unraisablehook, never into
+    the library; the command still gets its reply."""
+    import sys
+
+    port = sim("at-modem").path
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+
+    def boom(line):
+        raise RuntimeError(f"callback failed on {line}")
+
+    # The keyword takes a list of prefixes as well as the spec's text.
+    with serialcmd.Client(f"{port}?profile=at-modem", unsolicited=["RING", "+CREG:"],
+                          on_unsolicited=boom) as dev:
+        i = 0
+        while not reported:
+            assert dev.query("AT") == "OK"
+            i += 1
+            assert i < 20000
+        assert dev.unsolicited_count >= 1
+    assert isinstance(reported[0].exc_value, RuntimeError)
+    assert "callback failed on" in str(reported[0].exc_value)
+    with pytest.raises(serialcmd.OptionError, match="on_unsolicited"):
+        serialcmd.Client(port, on_unsolicited="not callable")
