@@ -407,13 +407,10 @@ int sc_profile_load_ext(const char *name, struct profile *p, const struct profil
 	if (!sc_profile_name_valid(name))
 		return sc_err_set(CLIENT_ERR_OPTION, "profile '%s': a profile name is " PROFILE_NAME_RULE,
 				  name);
-	snprintf(dirs, sizeof(dirs),
-		 "%s%s" SERIALCMD_DATADIR "/profiles"
-#ifdef SERIALCMD_SRCDIR
-		 ":" SERIALCMD_SRCDIR "/devices/profiles"
-#endif
-		 ,
-		 env && env[0] ? env : "", env && env[0] ? ":" : "");
+	/* Only SERIALCMD_DEVICES and the installed data dir: never the tree the
+	 * library was built in (tests set SERIALCMD_DEVICES). */
+	snprintf(dirs, sizeof(dirs), "%s%s" SERIALCMD_DATADIR "/profiles", env && env[0] ? env : "",
+		 env && env[0] ? ":" : "");
 	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(path, sizeof(path), "%s/%s.profile", dir, name);
 		if (access(path, F_OK) == 0)
