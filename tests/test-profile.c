@@ -144,6 +144,9 @@ static void test_malformed(void **state)
 		{ "usb =\n", "line 1: empty value for: usb", 0 },
 		{ "description =  \n", "line 1: empty value for: description", 0 },
 		{ "[errors]\nquery =\n", "line 2: empty value for: query", 0 },
+		/* Once loaded, then refused in a spec without its line (SECURITY.md). */
+		{ "[errors]\nquery = SYST:ERR?\x01\n", "line 2: bad [errors] value", 0 },
+		{ "[errors]\nnone = 0,\x7f\n", "line 2: bad [errors] value", 0 },
 	};
 	struct client_config cfg;
 	struct profile p;
