@@ -466,7 +466,7 @@ static int secure_env_child(void)
 	struct client c;
 	struct profile p;
 	struct client_port_info *list = NULL;
-	int n, fake = 0;
+	int n, fake = 0, loaded;
 
 	memset(&c, 0, sizeof(c));
 	sc_trace_init(&c);
@@ -474,8 +474,11 @@ static int secure_env_child(void)
 	for (int i = 0; i < n; i++)
 		fake |= strcmp(client_port_name(list, i), "/dev/ttySecureTest7") == 0;
 	client_free_ports(list);
-	printf("secure=%lu trace=%d profile=%d sysfs=%d\n", getauxval(AT_SECURE), c.trace != NULL,
-	       sc_profile_load("envonly", &p) == CLIENT_OK, fake);
+	loaded = sc_profile_load("envonly", &p) == CLIENT_OK;
+	if (loaded)
+		sc_profile_free(&p);
+	printf("secure=%lu trace=%d profile=%d sysfs=%d\n", getauxval(AT_SECURE), c.trace != NULL, loaded,
+	       fake);
 	return 0;
 }
 
