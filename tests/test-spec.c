@@ -1,5 +1,6 @@
 /* test-spec.c - the spec string parser: defaults, every key, and errors
  * that name the key and the accepted values. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -459,6 +460,10 @@ static void test_port_accessors(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* This program, from argv[0] (not /proc/self/exe: under valgrind, that is
+ * valgrind). */
+static char self_path[PATH_MAX];
+
 /* The child of test_secure_env: what the library makes of the environment
  * switches, one line on stdout. */
 static int secure_env_child(void)
@@ -507,19 +512,19 @@ static void run_copy(const char *exe, const char *dir, char *out, size_t size)
  * caller's) and a file system without nosuid; skipped otherwise. */
 static void test_secure_env(void **state)
 {
-	char dir[] = "/tmp/serialcmd-secure-XXXXXX", exe[128], cmd[1024], out[128];
+	char dir[] = "/tmp/serialcmd-secure-XXXXXX", exe[128], cmd[PATH_MAX + 1024], out[128];
 
 	(void)state;
-	if (geteuid() != 0)
+	if (geteuid() != 0 || !self_path[0])
 		skip();
 	assert_non_null(mkdtemp(dir));
 	snprintf(exe, sizeof(exe), "%s/test-spec", dir);
 	snprintf(cmd, sizeof(cmd),
-		 "cp /proc/%d/exe %s && echo 'baud = 1200' > %s/envonly.profile"
+		 "cp '%s' %s && echo 'baud = 1200' > %s/envonly.profile"
 		 " && mkdir -p %s/sysfs/devices/platform/serial8250/tty/ttySecureTest7/device %s/sysfs/class/tty"
 		 " && ln -s ../../devices/platform/serial8250/tty/ttySecureTest7 %s/sysfs/class/tty/"
 		 " && chmod 0755 %s && chmod -R a+rX %s",
-		 (int)getpid(), exe, dir, dir, dir, dir, exe, dir);
+		 self_path, exe, dir, dir, dir, dir, exe, dir);
 	assert_int_equal(system(cmd), 0);
 	run_copy(exe, dir, out, sizeof(out));
 	assert_string_equal(out, "secure=0 trace=1 profile=1 sysfs=1\n");
@@ -558,5 +563,7 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--secure-env-child") == 0)
 		return secure_env_child();
+	if (!realpath(argv[0], self_path))
+		self_path[0] = '\0';
 	return cmocka_run_group_tests_name("spec parsing", tests, NULL, NULL);
 }
