@@ -23,8 +23,12 @@ PY      ?= /usr/bin/python3
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CFLAGS)
-# Profiles are looked up in the installed data dir, then in this tree.
-PATH_DEFS = -DSERIALCMD_DATADIR='"$(DATADIR)"' -DSERIALCMD_SRCDIR='"$(CURDIR)"'
+# Profiles are looked up on $SERIALCMD_DEVICES, then in the installed data
+# dir: never in this tree, whose path the library must not carry (check-paths).
+# The tests find this tree's profiles through SERIALCMD_DEVICES, which they
+# set (tests/expect.c, tests/python/conftest.py) to TEST_PROFILES.
+PATH_DEFS = -DSERIALCMD_DATADIR='"$(DATADIR)"'
+TEST_PROFILES = $(CURDIR)/devices/profiles
 LIBS    := -lserialport -ltelnet -lpthread
 
 # The library's sources, compiled once per kind of build by LIB_BUILD below.
@@ -47,7 +51,7 @@ TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopbac
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
 	devices/sim/sim-profile.c
 
-.PHONY: all clean install deps check check-c check-python check-valgrind check-hw check-exports check-layers demo FORCE
+.PHONY: all clean install deps check check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 
 # ---- one recipe per kind of build --------------------------------------------
@@ -79,7 +83,8 @@ endef
 define TEST_LINK
 $(2)%: tests/%.c tests/*.h $$(TEST_HELPER_SRC) devices/sim/faults.h build/$(1)/libserialcmd-internal.a
 	@mkdir -p $$(dir $$@)
-	$$($(1)_CC) $$(ALL_CFLAGS) $$($(1)_FLAGS) -Idevices/sim -Itests $$< $$(TEST_HELPER_SRC) \
+	$$($(1)_CC) $$(ALL_CFLAGS) $$($(1)_FLAGS) -Idevices/sim -Itests \
+		-DSERIALCMD_TEST_PROFILES='"$$(TEST_PROFILES)"' $$< $$(TEST_HELPER_SRC) \
 		build/$(1)/libserialcmd-internal.a -o $$@ $$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
 
 $(2)test-fuzz-corpus: $$(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c udev/sanitize.h)
@@ -200,7 +205,7 @@ deps:
 
 check: deps
 	$(MAKE) all $(TESTS)
-	$(MAKE) check-c check-python check-soak check-exports check-layers
+	$(MAKE) check-c check-python check-soak check-exports check-layers check-paths
 
 check-c: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
@@ -211,6 +216,17 @@ check-python: all
 # Only client_* is global in the installed archive and exported by the .so.
 check-exports: $(SO) $(AR_LIB)
 	sh tests/check-exports.sh $(AR_LIB) $(SO)
+
+# What gets installed does not carry this tree's path (it once searched
+# $(CURDIR)/devices/profiles for profiles): the debug info, which names the
+# sources, aside.
+check-paths: $(SO) $(AR_LIB) udev/serialcmd-udev-id tools/serialcmd
+	@status=0; for f in $^; do \
+		$(OBJCOPY) --strip-debug $$f build/check-paths.tmp; \
+		if grep -q -F '$(CURDIR)' build/check-paths.tmp; then \
+			echo "check-paths: $$f contains the source path $(CURDIR)"; status=1; \
+		else echo "check-paths: $$f: no source path"; fi; \
+	done; rm -f build/check-paths.tmp; exit $$status
 
 # No two files of lib/ (or of devices/sim/) call or include each other in a
 # circle (make check runs it; on 270b6ce it found spec.c <-> profile.c and

@@ -5,6 +5,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 profile=${1:-keithley2000}
+# The library finds profiles on SERIALCMD_DEVICES and where `make install`
+# puts them, not in this tree: add the tree's.
+SERIALCMD_DEVICES=${SERIALCMD_DEVICES:+$SERIALCMD_DEVICES:}$PWD/devices/profiles
+export SERIALCMD_DEVICES
 
 out=$(mktemp)
 devices/sim/serialcmd-sim "$profile" >"$out" &

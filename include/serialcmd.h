@@ -184,11 +184,15 @@ struct client_config;
  * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
  * min_gap_ms, open_delay_ms, check_errors (0/1), error_query, error_none,
  * reconnect (0/1), and profile=NAME, which applies a device profile
- * (devices/profiles/NAME.profile, found on $SERIALCMD_DEVICES, the installed
- * data dir, then the source tree) before the other keys, whatever their
+ * (NAME.profile, found in the directories of $SERIALCMD_DEVICES, then in
+ * the installed data dir's profiles/) before the other keys, whatever their
  * order, so explicit options override it. Terminators accept the
  * names CR, LF, CRLF and the escapes \\r \\n \\t \\\\ \\xHH; other bytes stand for
- * themselves (write `&` as \\x26).
+ * themselves (write `&` as \\x26). Only the first `?` starts the options
+ * and only the first `=` of a pair ends its key, so any other value is taken
+ * as it stands up to the next `&`: printable ASCII, `?`, `=` and spaces
+ * included (`error_query=SYST:ERR?`), with no escapes; a `&` cannot be
+ * written in one. The spec ends at its first NUL (bindings refuse one).
  *
  * Serial ports that libserialport knows are opened through it; any other
  * terminal (pseudo-terminals, for example) through termios. With exclusive

@@ -93,7 +93,7 @@ static int port_busy_error(const char *port, const char *cause)
 {
 	struct stat st;
 	pid_t pid = 0;
-	char comm[64] = "";
+	char comm[64] = "", esc[sizeof(comm) * 4];
 
 	if (stat(port, &st) == 0) {
 		pid = holder_from_locks(&st);
@@ -111,8 +111,10 @@ static int port_busy_error(const char *port, const char *cause)
 				comm[strcspn(comm, "\n")] = '\0';
 			fclose(f);
 		}
+		/* Any process can name itself anything, escape sequences included. */
+		sc_escape_bytes(esc, sizeof(esc), comm, strlen(comm));
 		return sc_err_set(CLIENT_ERR_BUSY, "%s: port busy (%s): held by process %d (%s)", port, cause,
-				  (int)pid, comm[0] ? comm : "?");
+				  (int)pid, comm[0] ? esc : "?");
 	}
 	return sc_err_set(CLIENT_ERR_BUSY,
 			  "%s: port busy (%s); the holding process is not visible to this user", port, cause);

@@ -263,10 +263,16 @@ int sc_ports_resolve_usb(const char *spec_port, char *path, size_t size)
 
 		if (p->usb_vid < 0)
 			continue;
-		if (fo < sizeof(found))
+		if (fo < sizeof(found)) {
+			/* The serial and the name come from the device and sysfs. */
+			char esc_serial[sizeof(p->usb_serial) * 4], esc_name[sizeof(p->name) * 4];
+
+			sc_escape_bytes(esc_serial, sizeof(esc_serial), p->usb_serial, strlen(p->usb_serial));
+			sc_escape_bytes(esc_name, sizeof(esc_name), p->name, strlen(p->name));
 			fo += (size_t)snprintf(found + fo, sizeof(found) - fo, "%s%s %04x:%04x serial '%s'",
-					       fo ? ", " : "", p->name, (unsigned)p->usb_vid,
-					       (unsigned)p->usb_pid, p->usb_serial);
+					       fo ? ", " : "", esc_name, (unsigned)p->usb_vid,
+					       (unsigned)p->usb_pid, esc_serial);
+		}
 		if ((unsigned)p->usb_vid != vid || (unsigned)p->usb_pid != pid ||
 		    (serial && strcmp(serial, p->usb_serial) != 0))
 			continue;

@@ -4,11 +4,13 @@
  * simulator's sections go to a struct profile_extension, or are skipped. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -19,6 +21,8 @@
 #endif
 
 #define LINE_MAX_BYTES 1024
+/* The largest profile file read: the shipped ones are under 4 KiB. */
+#define FILE_MAX_BYTES (1024 * 1024)
 
 /* The simulator's sections: [NAME] or, with an argument, [NAME ARG]. */
 static const struct {
@@ -120,6 +124,10 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 	struct client_config scratch;
 	char accepted[512];
 
+	/* No key of the library's takes an empty value (the simulator's
+	 * unknown_reply, which may be empty, is not one of them). */
+	if (!*value)
+		return sc_profile_error(ps, "empty value for", key);
 	if (strcmp(key, "name") == 0)
 		return sc_profile_copy(ps, p->name, sizeof(p->name), value);
 	if (strcmp(key, "description") == 0)
@@ -133,19 +141,21 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 	if (strcmp(key, "usb_product") == 0)
 		return sc_profile_copy(ps, p->usb_product, sizeof(p->usb_product), value);
 	if (strcmp(key, "usb_interface") == 0) {
-		char *end;
-		long n = strtol(value, &end, 10);
+		size_t len = strlen(value);
 
-		if (*end || n < 0 || n > 255)
+		/* Decimal digits only: strtol alone takes "", " 1", "+1", "-0". */
+		if (len < 1 || len > 3 || strspn(value, "0123456789") != len || atoi(value) > 255)
 			return sc_profile_error(ps, "usb_interface must be 0 to 255", value);
-		p->usb_interface = (int)n;
+		p->usb_interface = atoi(value);
 		return CLIENT_OK;
 	}
 	if (strcmp(key, "usb") == 0) {
 		unsigned vid, pid;
-		char tail;
 
-		if (sscanf(value, "%4x:%4x%c", &vid, &pid, &tail) != 2 || strlen(value) != 9)
+		/* Exactly 4 hex digits each: sscanf's %x alone takes "-001" and "+0x1". */
+		if (strlen(value) != 9 || value[4] != ':' || strspn(value, "0123456789abcdefABCDEF") != 4 ||
+		    strspn(value + 5, "0123456789abcdefABCDEF") != 4 ||
+		    sscanf(value, "%4x:%4x", &vid, &pid) != 2)
 			return sc_profile_error(ps, "usb must be VID:PID in 4-digit hex, e.g. 0403:6001",
 						value);
 		if (p->nusb >= PROFILE_MAX_USB)
@@ -184,6 +194,8 @@ static int spec_text(struct profile_parser *ps, char *dst, size_t size, const ch
 	struct client_config scratch;
 	char accepted[256];
 
+	if (!*value)
+		return sc_profile_error(ps, "empty value for", strcmp(key, "error_query") == 0 ? "query" : "none");
 	if (sc_option_parse(o, &scratch, value) != 0)
 		return sc_err_set(CLIENT_ERR_OPTION,
 				  "profile %s, line %d: bad [errors] value '%s' (accepted: %s)", ps->path,
@@ -271,6 +283,73 @@ static int parse_line(struct profile_parser *ps, char *raw)
 	return top_key(ps, key, value);
 }
 
+/* What a stat says a non-regular file is, for the error message. */
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode)	? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "a file of unknown type";
+}
+
+/* A profile is a regular file of at most FILE_MAX_BYTES. It is checked
+ * before it is opened, so a device node is never opened (opening one can
+ * act on the device), and again on the descriptor, opened O_NONBLOCK so a
+ * FIFO swapped in between cannot block; symlinks are followed (the path is
+ * the user's, or a directory the user put on SERIALCMD_DEVICES: a link to a
+ * profile is a normal way to install one). */
+static FILE *open_regular(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd, flags;
+
+	if (stat(path, &st) != 0)
+		goto error;
+	if (!S_ISREG(st.st_mode))
+		goto not_regular;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		goto error;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		goto error;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		goto not_regular;
+	}
+	if (st.st_size > FILE_MAX_BYTES) {
+		close(fd);
+		sc_err_set(CLIENT_ERR_OPTION, "profile %s: file larger than 1 MiB", path);
+		return NULL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	f = fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		goto error;
+	}
+	return f;
+error:
+	sc_err_set(errno == ENOENT ? CLIENT_ERR_OPTION : errno == ENOMEM ? CLIENT_ERR_NOMEM : CLIENT_ERR_IO,
+		   "profile %s: %s", path, strerror(errno));
+	return NULL;
+not_regular:
+	sc_err_set(CLIENT_ERR_OPTION, "profile %s: %s, not a regular file", path, file_kind(st.st_mode));
+	return NULL;
+}
+
 int sc_profile_load_file_ext(const char *path, struct profile *p, const struct profile_extension *ext)
 {
 	struct profile_parser ps = { .p = p, .ext = ext, .path = path };
@@ -285,14 +364,18 @@ int sc_profile_load_file_ext(const char *path, struct profile *p, const struct p
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	snprintf(p->name, sizeof(p->name), "%.*s", (int)strcspn(base, "."), base);
-	f = fopen(path, "re");
+	f = open_regular(path);
 	if (!f)
-		return sc_err_set(errno == ENOENT ? CLIENT_ERR_OPTION : CLIENT_ERR_IO, "profile %s: %s", path,
-				  strerror(errno));
+		return client_last_error();
 	while (ret == CLIENT_OK && fgets(line, sizeof(line), f)) {
 		ps.line++;
 		if (!strchr(line, '\n') && !feof(f)) {
 			ret = sc_profile_error(&ps, "line longer than 1024 bytes", NULL);
+			break;
+		}
+		/* A file that grows while it is read stops at the same bound. */
+		if (ftello(f) > FILE_MAX_BYTES) {
+			ret = sc_profile_error(&ps, "file larger than 1 MiB", NULL);
 			break;
 		}
 		ret = parse_line(&ps, line);
@@ -324,13 +407,10 @@ int sc_profile_load_ext(const char *name, struct profile *p, const struct profil
 	if (!sc_profile_name_valid(name))
 		return sc_err_set(CLIENT_ERR_OPTION, "profile '%s': a profile name is " PROFILE_NAME_RULE,
 				  name);
-	snprintf(dirs, sizeof(dirs),
-		 "%s%s" SERIALCMD_DATADIR "/profiles"
-#ifdef SERIALCMD_SRCDIR
-		 ":" SERIALCMD_SRCDIR "/devices/profiles"
-#endif
-		 ,
-		 env && env[0] ? env : "", env && env[0] ? ":" : "");
+	/* Only SERIALCMD_DEVICES and the installed data dir: never the tree the
+	 * library was built in (tests set SERIALCMD_DEVICES). */
+	snprintf(dirs, sizeof(dirs), "%s%s" SERIALCMD_DATADIR "/profiles", env && env[0] ? env : "",
+		 env && env[0] ? ":" : "");
 	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(path, sizeof(path), "%s/%s.profile", dir, name);
 		if (access(path, F_OK) == 0)

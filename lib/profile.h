@@ -50,7 +50,9 @@ struct profile {
 };
 
 /* Find NAME (or a path containing '/') on the search path: $SERIALCMD_DEVICES
- * (colon-separated), the installed data dir, the source tree. Loads it into
+ * (colon-separated), then the installed data dir (never the tree the library
+ * was built in). A profile is a regular file (symlinks followed) of at most
+ * 1 MiB; anything else is refused unopened or unread. Loads it into
  * p. CLIENT_OK, or CLIENT_ERR_OPTION naming file, line and reason (or where it
  * looked), or CLIENT_ERR_NOMEM. */
 int sc_profile_load(const char *name, struct profile *p);

@@ -18,7 +18,7 @@ static void trace_stderr(void *user, const char *line)
 
 void sc_trace_init(struct client *c)
 {
-	const char *env = getenv("SERIALCMD_TRACE");
+	const char *env = secure_getenv("SERIALCMD_TRACE");
 
 	if (env && env[0] && strcmp(env, "0") != 0)
 		c->trace = trace_stderr;

@@ -69,13 +69,32 @@ int64_t ms_since(int64_t t0)
 
 char profile_dir[64];
 
+/* SERIALCMD_DEVICES as it was at start, with this tree's profiles added. */
+static char tree_devices[4096];
+
+/* The library searches only $SERIALCMD_DEVICES and its installed data dir,
+ * never the tree it was built in: every C test (and the simulators it
+ * starts) finds this tree's profiles through the variable, set before main.
+ * Directories the caller put there come first. */
+__attribute__((constructor)) static void tree_profiles(void)
+{
+	const char *env = getenv("SERIALCMD_DEVICES");
+
+	snprintf(tree_devices, sizeof(tree_devices), "%s%s%s", env && env[0] ? env : "",
+		 env && env[0] ? ":" : "", SERIALCMD_TEST_PROFILES);
+	setenv("SERIALCMD_DEVICES", tree_devices, 1);
+}
+
 int profile_dir_make(void **state)
 {
+	char dirs[sizeof(tree_devices) + sizeof(profile_dir)];
+
 	(void)state;
 	snprintf(profile_dir, sizeof(profile_dir), "/tmp/serialcmd-profiles-XXXXXX");
 	if (!mkdtemp(profile_dir))
 		return -1;
-	return setenv("SERIALCMD_DEVICES", profile_dir, 1);
+	snprintf(dirs, sizeof(dirs), "%s:%s", profile_dir, tree_devices);
+	return setenv("SERIALCMD_DEVICES", dirs, 1);
 }
 
 int profile_dir_remove(void **state)
@@ -94,7 +113,7 @@ int profile_dir_remove(void **state)
 	if (d)
 		closedir(d);
 	rmdir(profile_dir);
-	return unsetenv("SERIALCMD_DEVICES");
+	return setenv("SERIALCMD_DEVICES", tree_devices, 1);
 }
 
 void profile_dir_write(const char *name, const char *text)

@@ -19,7 +19,9 @@ int64_t ms_since(int64_t t0);
 /* Entries in /proc/self/fd, the directory's own descriptor included. */
 int count_fds(void);
 
-/* A private profile directory, first on the search path (SERIALCMD_DEVICES):
+/* Every C test has this tree's devices/profiles on SERIALCMD_DEVICES (set
+ * before main, after what the caller set). A private profile directory,
+ * first on the search path:
  * make and remove it as a cmocka group's setup and teardown, and write
  * NAME.profile in it. */
 extern char profile_dir[64];

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -131,6 +132,21 @@ static void test_malformed(void **state)
 		{ "[sim]\nmode = chaos\n", "line 2: mode must be dialogue, loopback or faulty", 1 },
 		{ "[errors]\nqueue = x\n", "line 2: unknown key in [errors]", 0 },
 		{ "read_eol = \\q\n", "line 1: bad read_eol", 0 },
+		/* USB ids are 4 hex digits, no sign, no 0x (issue 15: these loaded,
+		 * and gen-rules wrote ID_VENDOR_ID=="ffffffff"). */
+		{ "usb = -001:+0x1\n", "line 1: usb must be VID:PID", 0 },
+		{ "usb = 0x40:0001\n", "line 1: usb must be VID:PID", 0 },
+		{ "usb = 0403: 601\n", "line 1: usb must be VID:PID", 0 },
+		{ "usb_interface = +1\n", "line 1: usb_interface must be 0 to 255", 0 },
+		{ "usb_interface = 256\n", "line 1: usb_interface must be 0 to 255", 0 },
+		/* An empty value is an error, with its line. */
+		{ "\nusb_interface =\n", "line 2: empty value for: usb_interface", 0 },
+		{ "usb =\n", "line 1: empty value for: usb", 0 },
+		{ "description =  \n", "line 1: empty value for: description", 0 },
+		{ "[errors]\nquery =\n", "line 2: empty value for: query", 0 },
+		/* Once loaded, then refused in a spec without its line (SECURITY.md). */
+		{ "[errors]\nquery = SYST:ERR?\x01\n", "line 2: bad [errors] value", 0 },
+		{ "[errors]\nnone = 0,\x7f\n", "line 2: bad [errors] value", 0 },
 	};
 	struct client_config cfg;
 	struct profile p;
@@ -181,6 +197,63 @@ static void test_malformed(void **state)
 	}
 }
 
+/* A profile is a regular file: a FIFO blocked the load forever (issue 15),
+ * a device node was read as an empty profile, a huge file was read whole.
+ * SIGALRM ends the test (as a failure) if anything blocks. */
+static void test_not_regular(void **state)
+{
+	struct client_config cfg;
+	struct profile p;
+	char fifo[128], spec[256], dir[128], big[128];
+	struct client *c;
+	FILE *f;
+
+	(void)state;
+	alarm(20);
+	snprintf(fifo, sizeof(fifo), "%s/fifo.profile", profile_dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* By path, by name on SERIALCMD_DEVICES, and through a spec and init. */
+	assert_int_equal(sc_profile_load(fifo, &p), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), fifo));
+	assert_non_null(strstr(client_last_message(), "a FIFO, not a regular file"));
+	assert_int_equal(sc_profile_load("fifo", &p), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "a FIFO, not a regular file"));
+	snprintf(spec, sizeof(spec), "/dev/null?profile=%s", fifo);
+	assert_int_equal(client_config_parse(&cfg, spec), CLIENT_ERR_OPTION);
+	c = client_init_py(spec);
+	assert_null(c);
+	assert_int_equal(client_last_error(), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), fifo));
+	assert_int_equal(client_config_parse(&cfg, "/dev/null?profile=fifo"), CLIENT_ERR_OPTION);
+	unlink(fifo);
+	/* A device node is not opened at all. */
+	assert_int_equal(sc_profile_load("/dev/null", &p), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "profile /dev/null: a character device"));
+	snprintf(dir, sizeof(dir), "%s/dir.profile", profile_dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(sc_profile_load("dir", &p), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "a directory, not a regular file"));
+	rmdir(dir);
+	/* A symlink to a regular profile is followed (a normal way to install one). */
+	profile_dir_write("target", "baud = 4800\n");
+	snprintf(big, sizeof(big), "%s/link.profile", profile_dir);
+	assert_int_equal(symlink("target.profile", big), 0);
+	assert_int_equal(client_config_parse(&cfg, "/dev/null?profile=link"), CLIENT_OK);
+	assert_int_equal(cfg.baud, 4800);
+	unlink(big);
+	/* Size: over 1 MiB of comments is refused, naming the file. */
+	snprintf(big, sizeof(big), "%s/big.profile", profile_dir);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "# %060d\n", i);
+	fclose(f);
+	assert_int_equal(sc_profile_load("big", &p), CLIENT_ERR_OPTION);
+	assert_non_null(strstr(client_last_message(), "big.profile: file larger than 1 MiB"));
+	unlink(big);
+	alarm(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_profile),
 		cmocka_unit_test(test_search_path),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_not_regular),
 	};
 
 	return cmocka_run_group_tests_name("device profiles", tests, profile_dir_make, profile_dir_remove);

@@ -1,5 +1,6 @@
 /* test-spec.c - the spec string parser: defaults, every key, and errors
  * that name the key and the accepted values. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,10 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "internal.h"
+#include "profile.h"
 
 static void test_defaults(void **state)
 {
@@ -454,7 +460,88 @@ static void test_port_accessors(void **state)
 	assert_int_equal(system(path), 0);
 }
 
-int main(void)
+/* This program, from argv[0] (not /proc/self/exe: under valgrind, that is
+ * valgrind). */
+static char self_path[PATH_MAX];
+
+/* The child of test_secure_env: what the library makes of the environment
+ * switches, one line on stdout. */
+static int secure_env_child(void)
+{
+	struct client c;
+	struct profile p;
+	struct client_port_info *list = NULL;
+	int n, fake = 0, loaded;
+
+	memset(&c, 0, sizeof(c));
+	sc_trace_init(&c);
+	n = client_list_ports(&list, 0);
+	for (int i = 0; i < n; i++)
+		fake |= strcmp(client_port_name(list, i), "/dev/ttySecureTest7") == 0;
+	client_free_ports(list);
+	loaded = sc_profile_load("envonly", &p) == CLIENT_OK;
+	if (loaded)
+		sc_profile_free(&p);
+	printf("secure=%lu trace=%d profile=%d sysfs=%d\n", getauxval(AT_SECURE), c.trace != NULL, loaded,
+	       fake);
+	return 0;
+}
+
+/* Run a copy of this test with SERIALCMD_TRACE, SERIALCMD_DEVICES and
+ * SERIALCMD_SYSFS_ROOT set; the output of the child. */
+static void run_copy(const char *exe, const char *dir, char *out, size_t size)
+{
+	char cmd[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "SERIALCMD_TRACE=1 SERIALCMD_DEVICES=%s SERIALCMD_SYSFS_ROOT=%s/sysfs %s --secure-env-child",
+		 dir, dir, exe);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	out[0] = '\0';
+	if (!fgets(out, (int)size, f))
+		out[0] = '\0';
+	assert_int_equal(pclose(f), 0);
+}
+
+/* The library reads its environment with secure_getenv (issue 15: TRACE
+ * was read with getenv, so a setuid program traced to its caller): a
+ * setgid copy of this test (AT_SECURE set) ignores all three switches that
+ * the plain copy obeys. Needs root (to give the copy a group not its
+ * caller's) and a file system without nosuid; skipped otherwise. */
+static void test_secure_env(void **state)
+{
+	char dir[] = "/tmp/serialcmd-secure-XXXXXX", exe[128], cmd[PATH_MAX + 1024], out[128];
+
+	(void)state;
+	if (geteuid() != 0 || !self_path[0])
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(exe, sizeof(exe), "%s/test-spec", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cp '%s' %s && echo 'baud = 1200' > %s/envonly.profile"
+		 " && mkdir -p %s/sysfs/devices/platform/serial8250/tty/ttySecureTest7/device %s/sysfs/class/tty"
+		 " && ln -s ../../devices/platform/serial8250/tty/ttySecureTest7 %s/sysfs/class/tty/"
+		 " && chmod 0755 %s && chmod -R a+rX %s",
+		 self_path, exe, dir, dir, dir, dir, exe, dir);
+	assert_int_equal(system(cmd), 0);
+	run_copy(exe, dir, out, sizeof(out));
+	assert_string_equal(out, "secure=0 trace=1 profile=1 sysfs=1\n");
+	/* setgid to a group that is not the caller's: the kernel sets AT_SECURE. */
+	assert_int_equal(chown(exe, 0, 65534), 0);
+	assert_int_equal(chmod(exe, 02755), 0);
+	run_copy(exe, dir, out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	if (strncmp(out, "secure=0", 8) == 0) {
+		print_message("setgid not honoured here (nosuid, no_new_privs?): skipped\n");
+		skip();
+	}
+	assert_string_equal(out, "secure=1 trace=0 profile=0 sysfs=0\n");
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
@@ -471,7 +558,12 @@ int main(void)
 		cmocka_unit_test(test_tolerated_separators),
 		cmocka_unit_test(test_config_new),
 		cmocka_unit_test(test_error_names),
+		cmocka_unit_test(test_secure_env),
 	};
 
+	if (argc == 2 && strcmp(argv[1], "--secure-env-child") == 0)
+		return secure_env_child();
+	if (!realpath(argv[0], self_path))
+		self_path[0] = '\0';
 	return cmocka_run_group_tests_name("spec parsing", tests, NULL, NULL);
 }

@@ -116,6 +116,24 @@ static void trace_line(void *user, const char *line)
 	fprintf(stderr, "serialcmd: trace: %s\n", line);
 }
 
+/* A text from sysfs (USB strings come from the device) as one column:
+ * printable ASCII stays, a backslash is doubled, anything else (TAB, which
+ * separates the columns, ESC, newlines) becomes \t or \xHH. */
+static void print_field(const char *prefix, const char *text)
+{
+	fputs(prefix, stdout);
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p >= 0x20 && *p < 0x7f)
+			putchar(*p);
+		else
+			printf("\\x%02X", *p);
+	}
+}
+
 static int list_ports(const char *profile, int flags)
 {
 	struct client_port_info *ports;
@@ -128,20 +146,20 @@ static int list_ports(const char *profile, int flags)
 		const char *serial = client_port_usb_serial(ports, i);
 		const char *driver = client_port_driver(ports, i);
 
-		printf("%s", client_port_name(ports, i));
+		print_field("", client_port_name(ports, i));
 		if (client_port_usb_vid(ports, i) >= 0)
 			printf("\tusb %04x:%04x", client_port_usb_vid(ports, i),
 			       client_port_usb_pid(ports, i));
 		else
 			printf("\t%s", client_port_transport(ports, i) == CLIENT_PORT_BLUETOOTH ? "bluetooth"
 												: "native");
-		printf("\t%s", client_port_description(ports, i));
+		print_field("\t", client_port_description(ports, i));
 		if (manufacturer[0])
-			printf("\tmanufacturer=%s", manufacturer);
+			print_field("\tmanufacturer=", manufacturer);
 		if (serial[0])
-			printf("\tserial=%s", serial);
+			print_field("\tserial=", serial);
 		if (driver[0])
-			printf("\tdriver=%s", driver);
+			print_field("\tdriver=", driver);
 		if (client_port_console(ports, i))
 			printf("\t(kernel console)");
 		putchar('\n');

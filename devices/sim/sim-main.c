@@ -296,8 +296,18 @@ int main(int argc, char **argv)
 	printf("%s\n", name);
 	fflush(stdout);
 	ret = serve(&s);
-	if (link_path)
-		unlink(link_path);
+	/* Only our own link: a simulator started at the same path since (a
+	 * device "plugged back in") owns it now. */
+	if (link_path) {
+		char target[sizeof(name)];
+		ssize_t n = readlink(link_path, target, sizeof(target) - 1);
+
+		if (n >= 0) {
+			target[n] = '\0';
+			if (strcmp(target, name) == 0)
+				unlink(link_path);
+		}
+	}
 	sim_hang_up(&s);
 	sim_scpi_free(&s);
 	sim_wave_free(&s);

@@ -20,7 +20,7 @@ from ctypes import CFUNCTYPE, POINTER, c_char, c_char_p, c_int, c_longlong, c_si
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from .errors import CLIENT_OK, Error, InstrumentError, LibraryNotFoundError, make_error
+from .errors import CLIENT_OK, Error, InstrumentError, LibraryNotFoundError, OptionError, make_error
 
 __all__ = [
     "ClientRet",
@@ -330,6 +330,8 @@ class Library:
     def validate_spec(self, spec: str) -> None:
         """Parse a full spec with client_config_new() and free the result,
         without opening anything; raises OptionError for a bad spec."""
+        if "\0" in spec:
+            raise OptionError(f"spec {spec!r}: holds a NUL character at {spec.index(chr(0))}")
         cfg = self.client_config_new(spec.encode("utf-8", "surrogateescape"))
         self.client_config_free(cfg)
 

@@ -4,7 +4,10 @@ A spec is a port path, optionally followed by ``?key=value&key=value``.
 Keyword options are appended to the spec after the options it already has;
 terminator values are escaped into the spec syntax (``\\r \\n \\t \\\\
 \\xHH``), with ``&``, ``?`` and ``=`` written as ``\\xHH`` so they cannot
-end a value or start another option.
+end a value or start another option.  Other values are printable text that
+stands for itself up to the next ``&``: ``?``, ``=`` and spaces are kept
+(``error_query="SYST:ERR?"``), ``&`` cannot be written.  A NUL anywhere, in
+a spec or a value, is refused (C would drop what follows it).
 
 The keys and the kind of value each takes come from the library
 (client_spec_keys(), client_spec_key_type()), so a key added to its option
@@ -151,11 +154,21 @@ def _plain_value(key: str, value: Any) -> str:
             raise OptionError(f"option '{key}': expected a list of str, not {value!r}")
         value = ",".join(value)
     if isinstance(value, str):
-        bad = [c for c in value if not (0x20 < ord(c) < 0x7F) or c in "&?="]
+        # A value runs to the next '&': '?', '=' and spaces stand for
+        # themselves there, as they do in a spec; '&' cannot be written, and
+        # NUL and other control characters are not text.
+        bad = [c for c in value if not (0x20 <= ord(c) < 0x7F) or c == "&"]
         if bad:
             raise OptionError(f"option '{key}': bad character {bad[0]!r} in value {value!r}")
         return value
     raise OptionError(f"option '{key}': expected int or str, not {type(value).__name__} ({value!r})")
+
+
+def check_no_nul(text: str, what: str) -> None:
+    """Refuse a NUL in text bound for the library: C would stop reading
+    there and silently drop the rest (a spec's options, for one)."""
+    if "\0" in text:
+        raise OptionError(f"{what} {text!r}: holds a NUL character at {text.index(chr(0))}")
 
 
 def _spec_keys(spec: str) -> List[str]:
@@ -199,6 +212,7 @@ def make_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
     text = os.fspath(spec)
     if not isinstance(text, str):
         raise OptionError(f"spec: expected str, not {type(text).__name__}")
+    check_no_nul(text, "spec")
     spec_opts, py_opts = split_options(options)
     if py_opts:
         raise OptionError(f"option '{next(iter(py_opts))}' is not part of a spec (pass it to Client)")
@@ -223,7 +237,9 @@ def make_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
         return text
     if "?" not in text:
         sep = "?"
-    elif text.endswith(("?", "&")):
+    elif text.endswith("&") or text.index("?") == len(text) - 1:
+        # Only the first '?' starts the options: a later one ends a value
+        # (error_query=SYST:ERR?) and needs its '&'.
         sep = ""
     else:
         sep = "&"

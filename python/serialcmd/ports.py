@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 from ._lib import Library, PortListHandle, get_library
+from ._spec import check_no_nul
 
 __all__ = ["PortInfo", "list_ports", "find"]
 
@@ -86,6 +87,7 @@ def find(profile: str, identify: bool = False) -> List[PortInfo]:
     """The ports whose USB ids the device profile lists, opening none; with
     ``identify``, each of those is opened with the profile's settings and
     kept only if it answers the profile's identify query as expected."""
+    check_no_nul(profile, "profile")
     lib = get_library()
     array = PortListHandle()
     count = lib.client_find_ports(profile.encode(), ctypes.byref(array),

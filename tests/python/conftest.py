@@ -7,11 +7,19 @@ with a timeout, kill only if needed).
 
 from __future__ import annotations
 
+import os
 from typing import Callable, Iterator, List
 
 import pytest
 
 from serialcmd_testlib import LIBRARY, ROOT, SIM_BIN, Sim
+
+# The library searches only SERIALCMD_DEVICES and its installed data dir,
+# never the tree it was built in: the tests, and the simulators and programs
+# they start, find this tree's profiles through the variable (after any
+# directories the caller put there).
+os.environ["SERIALCMD_DEVICES"] = ":".join(
+    d for d in (os.environ.get("SERIALCMD_DEVICES", ""), str(ROOT / "devices" / "profiles")) if d)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -398,3 +398,30 @@ def test_unsolicited_callback_exceptions_stay_in_python(sim, monkeypatch):
     assert "callback failed on" in str(reported[0].exc_value)
     with pytest.raises(serialcmd.OptionError, match="on_unsolicited"):
         serialcmd.Client(port, on_unsolicited="not callable")
+
+
+def test_hostile_usb_strings_are_escaped(tmp_path):
+    """USB strings come from the device (issue 15: a TAB forged --list's
+    columns and an ESC reached the terminal, from --list and from the
+    error that lists the adapters found for a usb: port)."""
+    usb = tmp_path / "devices/pci0000:00/usb1/1-1"
+    tty = usb / "1-1:1.0/ttyUSB0/tty/ttyUSB0"
+    tty.mkdir(parents=True)
+    for k, v in {"idVendor": "0403", "idProduct": "6001", "serial": "S\x1b]0;pwn\x07\t1",
+                 "manufacturer": "M\tserial=forged", "product": "P\x1b[2J\\x"}.items():
+        (usb / k).write_bytes(v.encode() + b"\n")
+    (tty / "device").symlink_to(usb / "1-1:1.0/ttyUSB0")
+    cls = tmp_path / "class/tty"
+    cls.mkdir(parents=True)
+    (cls / "ttyUSB0").symlink_to(tty)
+    env = dict(os.environ, SERIALCMD_SYSFS_ROOT=str(tmp_path))
+    r = subprocess.run([str(CLI), "--list"], capture_output=True, timeout=10, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode("ascii").splitlines() == [
+        "/dev/ttyUSB0\tusb 0403:6001\tP\\x1B[2J\\\\x\tmanufacturer=M\\tserial=forged"
+        "\tserial=S\\x1B]0;pwn\\x07\\t1"]
+    r = subprocess.run([str(CLI), "usb:0403:6002", "*IDN?"], capture_output=True, timeout=10, env=env)
+    assert r.returncode == 6
+    err = r.stderr.decode("ascii")
+    assert "/dev/ttyUSB0 0403:6001 serial 'S\\x1B]0;pwn\\x07\\t1'" in err
+    assert not any(ord(ch) < 0x20 and ch != "\n" for ch in err)

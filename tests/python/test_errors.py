@@ -264,3 +264,22 @@ def test_permission_denied(sim):
         f"{path}: open: permission denied (the user may need to be in the dialout group,"
         " or a udev rule granting access)"
     )
+
+
+def test_port_busy_holder_name_is_escaped(loopback):
+    """A process names itself anything (issue 15: an ESC in the holder's
+    /proc/PID/comm reached the message, and the user's terminal, as is)."""
+    with open("/proc/self/comm", "rb") as f:
+        comm = f.read().rstrip(b"\n")
+    try:
+        with open("/proc/self/comm", "wb") as f:
+            f.write(b"ev\x1b[2J\x07il\\")
+        with serialcmd.Client(loopback):
+            with pytest.raises(serialcmd.PortBusyError) as info:
+                serialcmd.Client(loopback)
+    finally:
+        with open("/proc/self/comm", "wb") as f:
+            f.write(comm)
+    message = str(info.value)
+    assert f"held by process {os.getpid()} (ev\\x1B[2J\\x07il\\\\)" in message
+    assert not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in message)

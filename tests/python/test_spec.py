@@ -247,3 +247,33 @@ def test_client_keywords_reach_the_port(faulty):
         assert dev.spec == f"{faulty}?baud=115200&timeout_ms=250&max_reply=64&exclusive=1"
         with pytest.raises(serialcmd.ReplyTooLongError, match="max_reply=64"):
             dev.query("SIZE 65")
+
+
+def test_nul_is_refused():
+    """C stops at a NUL: '/dev/x\\0?baud=bad' opened /dev/x with defaults
+    (issue 15). A NUL in a spec, a value or a profile name is refused."""
+    for spec in ("/dev/null\0?baud=bad", "/dev/null?baud=9600\0&bits=9", "\0"):
+        with pytest.raises(serialcmd.OptionError, match="NUL character"):
+            serialcmd.check_spec(spec)
+        with pytest.raises(serialcmd.OptionError, match="NUL character"):
+            serialcmd.Client(spec)
+    with pytest.raises(serialcmd.OptionError, match="bad character '\\\\x00'"):
+        make_spec("/dev/x", error_query="SYST:ERR?\0x")
+    with pytest.raises(serialcmd.OptionError, match="NUL character"):
+        serialcmd.ports.find("arduino\0x")
+
+
+def test_text_values_as_the_spec_takes_them():
+    """What the C parser takes in a value ('?', '=', spaces) is taken as a
+    keyword too (issue 15: error_query='SYST:ERR?' was refused)."""
+    assert make_spec("/dev/x", error_query="SYST:ERR?") == "/dev/x?error_query=SYST:ERR?"
+    assert serialcmd.check_spec("/dev/x", error_query=":SYST:ERR?", error_none='0,"No error"') == \
+        "/dev/x?error_query=:SYST:ERR?&error_none=0,\"No error\""
+    assert serialcmd.check_spec("/dev/x", error_none="a=b ?") == "/dev/x?error_none=a=b ?"
+    # A spec whose last value ends in '?' still gets its '&'.
+    assert serialcmd.check_spec("/dev/x?error_query=SYST:ERR?", baud=9600) == \
+        "/dev/x?error_query=SYST:ERR?&baud=9600"
+    assert make_spec("/dev/x?", baud=9600) == "/dev/x?baud=9600"
+    assert make_spec("/dev/x?bits=8&", baud=9600) == "/dev/x?bits=8&baud=9600"
+    with pytest.raises(serialcmd.OptionError, match="bad character '&'"):
+        make_spec("/dev/x", error_query="A&B")

@@ -631,6 +631,12 @@ def test_generator_refuses_bad_input(tmp_path: Path) -> None:
     (dup / "ok.profile").write_text("usb = 1234:0002\n")
     r = generate(out, bad, dup)
     assert r.returncode != 0 and "given twice" in r.stderr
+    # USB ids are 4 hex digits (issue 15: these made ENV{ID_VENDOR_ID}=="ffffffff").
+    (bad / "ok.profile").unlink()
+    for text, line in (("usb = -001:+0x1\n", 1), ("usb = 0x12:0001\n", 1), ("usb = 1234:0001\nusb_interface =\n", 2)):
+        (bad / "signed.profile").write_text(text)
+        r = generate(out, bad)
+        assert r.returncode != 0 and f"signed.profile, line {line}" in r.stderr and not out.exists(), text
 
 
 def test_generator_warns_about_unidentifiable_profiles(tmp_path: Path) -> None:
