@@ -21,10 +21,12 @@ CPPCHECK     ?= cppcheck
 GCOVR        ?= gcovr
 
 # C tests added by this file (they also run under valgrind, ASan and TSan).
-TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus
+TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus tests/test-hostile
 
 # The allocation-failure test wraps the allocator for the library's objects.
 WRAP_test-nomem := $(foreach f,malloc calloc realloc strdup free,-Wl,--wrap=$(f))
+# The hostile-peer test deflates what its MCCP2 server sends.
+WRAP_test-hostile := -lz
 # The corpus replay stubs name resolution and the network connection.
 WRAP_test-fuzz-corpus := -Wl,--wrap=sc_net_connect -Wl,--wrap=getaddrinfo
 
