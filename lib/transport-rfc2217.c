@@ -21,6 +21,15 @@
  *   answer is not waited for. The purge travels ahead of the command in
  *   the same stream, so it cannot drop that command's reply.
  *
+ * - A hostile server is bounded: the answers libtelnet gives (to option
+ *   negotiations, signature requests) are queued at most ANSWERS_MAX bytes
+ *   while the server does not read them; MCCP2 compression (COMPRESS2) is
+ *   refused, and a server starting it anyway is a protocol error, as is a
+ *   sub-negotiation longer than libtelnet's 16 KiB buffer, and decoded data
+ *   that would exceed the receive room (never a silent drop). Any such
+ *   failure closes the connection at once and is sticky: every later call
+ *   fails with the same code and cause.
+ *
  * Traces, set-up included, go to the client's trace sink. */
 #include <stdarg.h>
 #include <stddef.h> /* before libtelnet.h, which needs size_t */
@@ -90,6 +99,10 @@ static const char *const ack_names[] = { "baud",      "data bits",    "parity",
 #define READ_NOW_MAX 64
 /* Longest server text quoted when it hangs up during set-up. */
 #define QUOTE_MAX 80
+/* Answers to the server's negotiations queued at most, in bytes (SECURITY.md;
+ * tests/test-hostile.c): a server that floods requests and never reads
+ * fails the command with CLIENT_ERR_PROTOCOL once they would exceed it. */
+#define ANSWERS_MAX 4096
 
 static const telnet_telopt_t telopts[] = {
 	{ TELNET_TELOPT_BINARY, TELNET_WILL, TELNET_DO },
@@ -119,6 +132,10 @@ struct rfc2217 {
 	/* Telnet-encoded bytes not yet sent: out_off..out_len. */
 	char *out;
 	size_t out_off, out_len, out_cap;
+	/* Inside telnet_recv(): what libtelnet queues then is an answer. */
+	int receiving;
+	/* Answers among the unsent bytes (at most ANSWERS_MAX). */
+	size_t answers;
 };
 
 static void rtrace(struct rfc2217 *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -134,32 +151,79 @@ static void rtrace(struct rfc2217 *r, const char *fmt, ...)
 	r->base.trace(r->base.trace_ctx, line);
 }
 
+/* A sticky failure: the connection is closed at once (the server sees it)
+ * and what was queued for it dropped; every later call returns code. */
 static void set_failed(struct rfc2217 *r, int code, const char *why)
 {
 	if (r->failed)
 		return;
 	r->failed = code;
 	snprintf(r->why, sizeof(r->why), "%s", why);
+	rtrace(r, "%s; connection closed", why);
+	if (r->fd >= 0) {
+		close(r->fd);
+		r->fd = -1;
+	}
+	free(r->out);
+	r->out = NULL;
+	r->out_off = r->out_len = r->out_cap = 0;
+	r->answers = 0;
 }
 
 static void take_data(struct rfc2217 *r, const char *buf, size_t n)
 {
 	size_t room = sizeof(r->data) - r->data_len;
 
-	/* Cannot happen: no more is received than there is room for, and
-	 * decoding never makes bytes more. */
+	/* No more is received than there is room for, and decoding Telnet
+	 * never makes bytes more; only decompression could, and it is
+	 * refused. Should it happen anyway: an error, never a silent drop. */
 	if (n > room) {
-		rtrace(r, "dropped %zu received bytes (no room)", n - room);
-		n = room;
+		char why[128];
+
+		snprintf(why, sizeof(why), "received data decoded to %zu bytes more than the %zu bytes of room",
+			 n - room, room);
+		set_failed(r, CLIENT_ERR_PROTOCOL, why);
+		return;
 	}
 	memcpy(r->data + r->data_len, buf, n);
 	r->data_len += n;
+}
+
+static int flush(struct rfc2217 *r, int64_t deadline_ns);
+
+/* Room for n more bytes of answers: the socket takes what it can at once;
+ * a server that still leaves more than ANSWERS_MAX unread fails. */
+static int answers_fit(struct rfc2217 *r, size_t n)
+{
+	char why[200];
+	int ret;
+
+	if (r->answers + n <= ANSWERS_MAX)
+		return 1;
+	ret = flush(r, NET_NOW);
+	if (ret < 0 && ret != CLIENT_ERR_TIMEOUT) {
+		set_failed(r, ret, "the connection failed while answering Telnet negotiations");
+		return 0;
+	}
+	if (r->answers + n <= ANSWERS_MAX)
+		return 1;
+	snprintf(why, sizeof(why),
+		 "Telnet protocol error: the server sends option negotiations faster than it reads the"
+		 " answers (more than %d bytes of answers unsent)",
+		 ANSWERS_MAX);
+	set_failed(r, CLIENT_ERR_PROTOCOL, why);
+	return 0;
 }
 
 static void queue_out(struct rfc2217 *r, const char *buf, size_t n)
 {
 	if (r->failed)
 		return;
+	if (r->receiving) {
+		if (!answers_fit(r, n))
+			return;
+		r->answers += n;
+	}
 	if (n > r->out_cap - r->out_len) {
 		size_t cap = r->out_cap ? r->out_cap : 256;
 		char *p;
@@ -184,6 +248,8 @@ static int flush(struct rfc2217 *r, int64_t deadline_ns)
 	size_t sent = 0;
 	int ret;
 
+	if (r->failed)
+		return sc_err_set(r->failed, "%s: %s", r->base.port, r->why);
 	if (r->out_off == r->out_len)
 		return CLIENT_OK;
 	ret = sc_net_write(r->fd, r->out + r->out_off, r->out_len - r->out_off, &sent, deadline_ns,
@@ -191,6 +257,9 @@ static int flush(struct rfc2217 *r, int64_t deadline_ns)
 	r->out_off += sent;
 	if (r->out_off == r->out_len)
 		r->out_off = r->out_len = 0;
+	/* The answers are the last of the unsent bytes. */
+	if (r->answers > r->out_len - r->out_off)
+		r->answers = r->out_len - r->out_off;
 	return ret;
 }
 
@@ -304,6 +373,10 @@ static void on_event(telnet_t *tn, telnet_event_t *ev, void *user)
 	char why[sizeof(r->why)];
 
 	(void)tn;
+	/* After a failure libtelnet may still go on with the rest of what it
+	 * was given (an inflated stream, say): none of it counts. */
+	if (r->failed)
+		return;
 	switch (ev->type) {
 	case TELNET_EV_DATA: take_data(r, ev->data.buffer, ev->data.size); break;
 	case TELNET_EV_SEND: queue_out(r, ev->data.buffer, ev->data.size); break;
@@ -320,8 +393,28 @@ static void on_event(telnet_t *tn, telnet_event_t *ev, void *user)
 	case TELNET_EV_SUBNEGOTIATION:
 		if (ev->sub.telopt == TELOPT_COMPORT)
 			comport_answer(r, (const unsigned char *)ev->sub.buffer, ev->sub.size);
+		/* libtelnet built with zlib inflates everything after this,
+		 * negotiated or not (COMPRESS2 is refused: not in telopts). */
+		else if (ev->sub.telopt == TELNET_TELOPT_COMPRESS2)
+			set_failed(r, CLIENT_ERR_PROTOCOL,
+				   "Telnet protocol error: the server started MCCP2 compression (IAC SB"
+				   " COMPRESS2), which was not negotiated (serialcmd refuses compression)");
 		break;
-	case TELNET_EV_WARNING: rtrace(r, "Telnet warning: %s", ev->error.msg); break;
+	case TELNET_EV_COMPRESS:
+		set_failed(r, CLIENT_ERR_PROTOCOL,
+			   "Telnet protocol error: the server started compression, which was not negotiated");
+		break;
+	case TELNET_EV_WARNING:
+		/* Past its buffer libtelnet would hand the rest of the
+		 * sub-negotiation out as data. Debian's 0.21 leaves errcode
+		 * unset (valgrind: uninitialised): its message tells. */
+		if (ev->error.msg && strstr(ev->error.msg, "buffer size limit"))
+			set_failed(r, CLIENT_ERR_PROTOCOL,
+				   "Telnet protocol error: a sub-negotiation longer than libtelnet's 16384-byte"
+				   " buffer (no IAC SE)");
+		else
+			rtrace(r, "Telnet warning: %s", ev->error.msg);
+		break;
 	case TELNET_EV_ERROR:
 		snprintf(why, sizeof(why), "Telnet protocol error: %s", ev->error.msg);
 		set_failed(r, CLIENT_ERR_PROTOCOL, why);
@@ -390,7 +483,9 @@ static ssize_t pump(struct rfc2217 *r, int64_t deadline_ns)
 		return n;
 	if (r->watch)
 		telnet_recv(r->watch, raw, (size_t)n);
+	r->receiving = 1;
 	telnet_recv(r->tn, raw, (size_t)n);
+	r->receiving = 0;
 	if (r->failed)
 		return sc_err_set(r->failed, "%s: %s", r->base.port, r->why);
 	/* Send the answers libtelnet gave (negotiation), without waiting. */

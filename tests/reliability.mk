@@ -4,6 +4,8 @@
 #
 #   make fuzz            libFuzzer targets, ASan+UBSan: build/fuzz/fuzz-*
 #   make check-fuzz      each target for FUZZ_SECONDS (new inputs: build/fuzz/corpus/)
+#   make fuzz-long       each target for FUZZ_LONG_SECONDS (600); executions per target
+#                        in build/fuzz/long-summary.txt
 #   make fuzz-merge      fold build/fuzz/corpus/ into tests/fuzz/corpus/ (minimised)
 #   make check-asan      library + C tests with ASan+UBSan, in build/asan/
 #   make check-tsan      library + C tests with TSan, in build/tsan/
@@ -21,20 +23,22 @@ CPPCHECK     ?= cppcheck
 GCOVR        ?= gcovr
 
 # C tests added by this file (they also run under valgrind, ASan and TSan).
-TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus
+TESTS += tests/test-faults tests/test-nomem tests/test-fuzz-corpus tests/test-hostile
 
 # The allocation-failure test wraps the allocator for the library's objects.
 WRAP_test-nomem := $(foreach f,malloc calloc realloc strdup free,-Wl,--wrap=$(f))
+# The hostile-peer test deflates what its MCCP2 server sends.
+WRAP_test-hostile := -lz
 # The corpus replay stubs name resolution and the network connection.
 WRAP_test-fuzz-corpus := -Wl,--wrap=sc_net_connect -Wl,--wrap=getaddrinfo
 
-.PHONY: fuzz check-fuzz fuzz-merge check-asan check-tsan analyze coverage soak check-soak
+.PHONY: fuzz check-fuzz fuzz-long fuzz-merge check-asan check-tsan analyze coverage soak check-soak
 
 # ---- fuzzing -----------------------------------------------------------------
 
-FUZZ_TARGETS := spec reply profile rfc2217 block values $(if $(wildcard udev/sanitize.c),sanitize)
+FUZZ_TARGETS := spec reply profile rfc2217 rfc2217-stream block values $(if $(wildcard udev/sanitize.c),sanitize)
 FUZZ_PROGS   := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
-# Seconds each target runs in check-fuzz (7 targets: about a minute in all).
+# Seconds each target runs in check-fuzz (8 targets: about a minute in all).
 FUZZ_SECONDS ?= 8
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # NOSAN_<file> := -fno-sanitize=... silences one sanitizer check for one
@@ -42,12 +46,13 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 # while its fix is pending (none at present).
 WRAP_fuzz-spec    := -Wl,--wrap=getaddrinfo
 WRAP_fuzz-rfc2217 := -Wl,--wrap=sc_net_connect
+WRAP_fuzz-rfc2217-stream := -Wl,--wrap=sc_net_connect
 
 fuzz_CC    = $(CLANG)
 fuzz_FLAGS = -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(NOSAN_$*)
 $(eval $(call LIB_BUILD,fuzz))
 
-build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(fuzz_LIB)
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h tests/fuzz/fuzz-socket.h $(fuzz_LIB)
 	$(fuzz_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< $(EXTRA_$(notdir $@)) $(fuzz_LIB) -o $@ $(LIBS) $(WRAP_$(notdir $@))
 
 build/fuzz/fuzz-sanitize: udev/sanitize.c udev/sanitize.h
@@ -73,6 +78,28 @@ check-fuzz: fuzz
 		grep -E '^stat::number_of_executed_units|^stat::new_units_added' build/fuzz/$$t.log | tr '\n' ' '; \
 		echo "build/fuzz/corpus/$$t: $$(ls build/fuzz/corpus/$$t | wc -l) files"; \
 	done; echo "check-fuzz: $(words $(FUZZ_TARGETS)) targets, no crash"
+
+# The long run: every target FUZZ_LONG_SECONDS (default 10 minutes) each,
+# the same way as check-fuzz; the executions and new inputs per target are
+# collected in build/fuzz/long-summary.txt (for release notes and issues).
+FUZZ_LONG_SECONDS ?= 600
+
+fuzz-long: fuzz
+	@mkdir -p build/fuzz/crashes
+	@rm -f build/fuzz/long-summary.txt
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		echo "== fuzz-$$t ($(FUZZ_LONG_SECONDS) s)"; \
+		ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		./build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_LONG_SECONDS) -timeout=10 -rss_limit_mb=1024 -max_len=4096 \
+			-print_final_stats=1 -close_fd_mask=1 -artifact_prefix=build/fuzz/crashes/$$t- \
+			build/fuzz/corpus/$$t tests/fuzz/corpus/$$t > build/fuzz/$$t-long.log 2>&1 \
+			|| { tail -n 60 build/fuzz/$$t-long.log; echo "fuzz-$$t FAILED: input in build/fuzz/crashes/"; exit 1; }; \
+		printf 'fuzz-%s: %s s, %s executions, %s new inputs\n' $$t $(FUZZ_LONG_SECONDS) \
+			"$$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$$t-long.log)" \
+			"$$(sed -n 's/^stat::new_units_added: *//p' build/fuzz/$$t-long.log)" \
+			| tee -a build/fuzz/long-summary.txt; \
+	done; echo "fuzz-long: $(words $(FUZZ_TARGETS)) targets, no crash (build/fuzz/long-summary.txt)"
 
 # Minimise what the runs found into the repository's corpus (then review
 # and commit tests/fuzz/corpus/).
