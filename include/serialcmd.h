@@ -368,6 +368,35 @@ SERIALCMD_API struct client_ret *client_read_reply(struct client *c);
 SERIALCMD_API struct client_ret *client_read_available(struct client *c);
 
 /**
+ * Read bytes as they come, without line framing: exactly n bytes, or, with
+ * stop_at_eol, fewer when the read terminator comes first (it is included
+ * then). Nothing is written and no input is dropped: bytes already buffered
+ * count first. Under the handle's deadline; on a timeout the bytes that
+ * came are kept for the next read and the message says how many. For
+ * message-based VISA reads (viRead) and binary data of known length.
+ * @param c The handle. Must not be NULL.
+ * @param n How many bytes, 1 to 999999999.
+ * @param stop_at_eol Non-zero: also stop after the read terminator.
+ * @return The bytes as a reply (len n, or up to and with the terminator);
+ *         free it with client_free_ret(). NULL on error: CLIENT_ERR_ARG,
+ *         _TIMEOUT, _GONE, _IO, _NOMEM.
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_ret *client_read_n(struct client *c, size_t n, int stop_at_eol);
+
+/**
+ * Write bytes exactly as given, under the handle's deadline: no terminator
+ * is added, no byte is refused and unread input is not dropped. For
+ * message-based VISA writes (viWrite), whose caller adds the terminator.
+ * @param c The handle. Must not be NULL.
+ * @param data The bytes (may hold NUL and any other byte).
+ * @param len How many; 0 writes nothing.
+ * @return CLIENT_OK, CLIENT_ERR_ARG, _TIMEOUT, _GONE, _IO.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_write_raw(struct client *c, const void *data, size_t len);
+
+/**
  * Change the deadline used for each later command.
  * @param c The handle. Must not be NULL.
  * @param timeout_ms 1 to 86400000.

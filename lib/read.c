@@ -370,3 +370,33 @@ struct client_ret *sc_read_available(struct client *c, const struct deadline *dl
 		sc_trace_bytes(c, "received unread", ret->ret_data, ret->len);
 	return ret;
 }
+
+struct client_ret *sc_read_count(struct client *c, size_t n, int stop_at_eol, const struct deadline *dl)
+{
+	const size_t eol_len = c->cfg.read_eol_len;
+	struct client_ret *ret;
+	size_t take;
+
+	for (;;) {
+		ssize_t pos = stop_at_eol ? sc_rxbuf_find(&c->rx, c->cfg.read_eol, eol_len) : -1;
+
+		if (pos >= 0 && (size_t)pos + eol_len <= n) {
+			take = (size_t)pos + eol_len;
+			break;
+		}
+		if (c->rx.len >= n) {
+			take = n;
+			break;
+		}
+		if (read_more(c, n, dl) < 0) {
+			/* What came stays for the next read. */
+			if (client_last_error() == CLIENT_ERR_TIMEOUT && !stop_at_eol)
+				sc_err_set(CLIENT_ERR_TIMEOUT,
+					   "%s: timeout after %u ms: %zu of %zu bytes received (kept for the next read)",
+					   c->cfg.port, dl->ms, c->rx.len, n);
+			return NULL;
+		}
+	}
+	ret = sc_rxbuf_take(&c->rx, take, 0, c->cfg.port);
+	return ret;
+}
