@@ -188,6 +188,12 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # struct client_ret *client_read_available(struct client *c);
     fn("client_read_available", ClientRetPointer, [ClientHandle], True)
 
+    # struct client_ret *client_read_n(struct client *c, size_t n, int stop_at_eol);
+    fn("client_read_n", ClientRetPointer, [ClientHandle, c_size_t, c_int], True)
+
+    # int client_write_raw(struct client *c, const void *data, size_t len);
+    fn("client_write_raw", c_int, [ClientHandle, c_char_p, c_size_t], True)
+
     # int client_set_timeout(struct client *c, unsigned int timeout_ms);
     fn("client_set_timeout", c_int, [ClientHandle, c_uint], True)
 
@@ -253,6 +259,8 @@ class Library:
     client_send_cmd_n: Callable[..., Any]
     client_read_reply: Callable[..., Any]
     client_read_available: Callable[..., Any]
+    client_read_n: Callable[..., Any]
+    client_write_raw: Callable[..., Any]
     client_query_block: Callable[..., Any]
     client_write_block: Callable[..., Any]
     client_list_ports: Callable[..., Any]

@@ -108,7 +108,7 @@ FAILING = {
     "client_set_timeout", "client_get_timeout", "client_config_new", "client_spec_key_type",
     "client_port_name", "client_port_description", "client_port_driver", "client_port_usb_serial",
     "client_port_usb_manufacturer", "client_port_usb_product", "client_read_available",
-    "client_set_unsolicited",
+    "client_set_unsolicited", "client_read_n", "client_write_raw",
 }
 
 
@@ -170,6 +170,9 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
         assert dev.read() == "line1"
         assert dev.read_bytes() == b"line2"
         assert dev.read_available() == b""
+        dev.write_raw(b"LINES 2\n")
+        assert dev.read_n(6) == b"line1\n"
+        assert dev.read_n(99, stop_at_eol=True) == b"line2\n"
         dev.timeout = 0.3
         assert dev.timeout == 0.3
         with pytest.raises(serialcmd.TimeoutError):
