@@ -366,9 +366,10 @@ struct request {
 	struct client_ret *(*read)(struct client *c, const struct deadline *dl);
 	/* raw: write block as it is, nothing added, nothing dropped first. */
 	int raw;
-	/* count > 0: read that many bytes (or to the terminator, count_eol). */
+	/* count > 0: read that many bytes, or fewer up to stop. */
 	size_t count;
-	int count_eol;
+	const char *stop;
+	size_t stop_len;
 };
 
 /* The one transaction behind every command call. */
@@ -413,7 +414,7 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		goto out;
 	}
 	if (rq->count) {
-		ret = sc_read_count(c, rq->count, rq->count_eol, &dl);
+		ret = sc_read_count(c, rq->count, rq->stop, rq->stop_len, &dl);
 		if (!ret)
 			*code = client_last_error();
 		goto out;
@@ -540,14 +541,16 @@ SERIALCMD_API struct client_ret *client_read_available(struct client *c)
 	return transact(c, &rq, &code);
 }
 
-SERIALCMD_API struct client_ret *client_read_n(struct client *c, size_t n, int stop_at_eol)
+SERIALCMD_API struct client_ret *client_read_n(struct client *c, size_t n, const char *stop, size_t stop_len)
 {
-	struct request rq = { .count = n, .count_eol = stop_at_eol != 0 };
+	struct request rq = { .count = n, .stop = stop, .stop_len = stop_len };
 	int code;
 
-	if (n == 0 || n > 999999999) {
-		sc_err_set(CLIENT_ERR_ARG, "%s: read of %zu bytes: must be 1 to 999999999",
-			   c ? c->cfg.port : "serialcmd", n);
+	if (n == 0 || n > 999999999 || stop_len > CLIENT_EOL_MAX || (!stop && stop_len)) {
+		sc_err_set(CLIENT_ERR_ARG, "%s: read of %zu bytes up to a %zu-byte terminator: %s",
+			   c ? c->cfg.port : "serialcmd", n, stop_len,
+			   n == 0 || n > 999999999 ? "n must be 1 to 999999999"
+			   : stop ? "the terminator is longer than CLIENT_EOL_MAX" : "stop is NULL");
 		return NULL;
 	}
 	return transact(c, &rq, &code);

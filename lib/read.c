@@ -371,17 +371,20 @@ struct client_ret *sc_read_available(struct client *c, const struct deadline *dl
 	return ret;
 }
 
-struct client_ret *sc_read_count(struct client *c, size_t n, int stop_at_eol, const struct deadline *dl)
+struct client_ret *sc_read_count(struct client *c, size_t n, const char *stop, size_t stop_len,
+				 const struct deadline *dl)
 {
-	const size_t eol_len = c->cfg.read_eol_len;
-	struct client_ret *ret;
+	struct client_ret *ret = NULL;
 	size_t take;
 
+	/* What was scanned was scanned for the handle's terminator: scan for
+	 * this one from the start, and leave nothing marked scanned after. */
+	c->rx.scanned = 0;
 	for (;;) {
-		ssize_t pos = stop_at_eol ? sc_rxbuf_find(&c->rx, c->cfg.read_eol, eol_len) : -1;
+		ssize_t pos = stop_len ? sc_rxbuf_find(&c->rx, stop, stop_len) : -1;
 
-		if (pos >= 0 && (size_t)pos + eol_len <= n) {
-			take = (size_t)pos + eol_len;
+		if (pos >= 0 && (size_t)pos + stop_len <= n) {
+			take = (size_t)pos + stop_len;
 			break;
 		}
 		if (c->rx.len >= n) {
@@ -389,14 +392,20 @@ struct client_ret *sc_read_count(struct client *c, size_t n, int stop_at_eol, co
 			break;
 		}
 		if (read_more(c, n, dl) < 0) {
+			char eol[CLIENT_EOL_MAX * 4 + 1];
+
 			/* What came stays for the next read. */
-			if (client_last_error() == CLIENT_ERR_TIMEOUT && !stop_at_eol)
+			sc_escape_bytes(eol, sizeof(eol), stop, stop_len);
+			if (client_last_error() == CLIENT_ERR_TIMEOUT)
 				sc_err_set(CLIENT_ERR_TIMEOUT,
-					   "%s: timeout after %u ms: %zu of %zu bytes received (kept for the next read)",
-					   c->cfg.port, dl->ms, c->rx.len, n);
+					   "%s: timeout after %u ms: %zu of %zu bytes received%s%s%s (kept for the next read)",
+					   c->cfg.port, dl->ms, c->rx.len, n, stop_len ? ", no terminator \"" : "",
+					   stop_len ? eol : "", stop_len ? "\"" : "");
+			c->rx.scanned = 0;
 			return NULL;
 		}
 	}
 	ret = sc_rxbuf_take(&c->rx, take, 0, c->cfg.port);
+	c->rx.scanned = 0;
 	return ret;
 }

@@ -151,7 +151,7 @@ static void test_read_available(void **state)
 }
 
 /* client_read_n(): exactly n bytes across reads, terminators and NUL kept;
- * with stop_at_eol, up to and with the terminator; a timeout keeps what came. */
+ * with a stop terminator, up to and with it; a timeout keeps what came. */
 static void test_read_n(void **state)
 {
 	struct fake *f = fake_new();
@@ -161,22 +161,30 @@ static void test_read_n(void **state)
 	fake_add(f, "ab\ncd", 5);
 	fake_add(f, "e\0g\nrest", 8);
 	c = open_fake(f, "fake?timeout_ms=100");
-	assert_reply(client_read_n(c, 7, 0), "ab\ncde\0", 7);
-	assert_reply(client_read_n(c, 10, 1), "g\n", 2);
-	assert_reply(client_read_n(c, 2, 1), "re", 2);
+	assert_reply(client_read_n(c, 7, NULL, 0), "ab\ncde\0", 7);
+	assert_reply(client_read_n(c, 10, "\n", 1), "g\n", 2);
+	assert_reply(client_read_n(c, 2, "\n", 1), "re", 2);
 	/* "st" is there, two more never come: a timeout that counts them. */
-	assert_null(client_read_n(c, 4, 0));
+	assert_null(client_read_n(c, 4, NULL, 0));
 	assert_int_equal(client_last_error(), CLIENT_ERR_TIMEOUT);
 	assert_non_null(strstr(client_last_message(), "2 of 4 bytes received"));
 	/* They were kept. */
 	fake_add(f, "uv", 2);
-	assert_reply(client_read_n(c, 4, 0), "stuv", 4);
+	assert_reply(client_read_n(c, 4, NULL, 0), "stuv", 4);
+	/* Another terminator than the handle's, on bytes a line read scanned. */
+	fake_add(f, "x;y\nz;", 6);
+	assert_reply(client_read_reply(c), "x;y", 3);
+	fake_add(f, "a;b\n", 4);
+	assert_reply(client_read_n(c, 9, ";", 1), "z;", 2);
+	assert_reply(client_read_n(c, 9, "b\n", 2), "a;b\n", 4);
 	/* Nothing was written by any of it. */
 	assert_int_equal(f->writes, 0);
-	assert_null(client_read_n(c, 0, 0));
+	assert_null(client_read_n(c, 0, NULL, 0));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+	assert_null(client_read_n(c, 1, NULL, 1));
 	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
 	client_destroy(c);
-	assert_null(client_read_n(NULL, 1, 0));
+	assert_null(client_read_n(NULL, 1, NULL, 0));
 	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
 }
 
@@ -189,7 +197,7 @@ static void test_write_raw(void **state)
 	(void)state;
 	fake_add(f, "left\n", 5);
 	c = open_fake(f, "fake?write_eol=CRLF");
-	assert_reply(client_read_n(c, 2, 0), "le", 2);
+	assert_reply(client_read_n(c, 2, NULL, 0), "le", 2);
 	assert_int_equal(client_write_raw(c, "A\0\xff\n", 4), CLIENT_OK);
 	assert_int_equal(f->written_len, 4);
 	assert_memory_equal(f->written, "A\0\xff\n", 4);

@@ -188,8 +188,8 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # struct client_ret *client_read_available(struct client *c);
     fn("client_read_available", ClientRetPointer, [ClientHandle], True)
 
-    # struct client_ret *client_read_n(struct client *c, size_t n, int stop_at_eol);
-    fn("client_read_n", ClientRetPointer, [ClientHandle, c_size_t, c_int], True)
+    # struct client_ret *client_read_n(struct client *c, size_t n, const char *stop, size_t stop_len);
+    fn("client_read_n", ClientRetPointer, [ClientHandle, c_size_t, c_char_p, c_size_t], True)
 
     # int client_write_raw(struct client *c, const void *data, size_t len);
     fn("client_write_raw", c_int, [ClientHandle, c_char_p, c_size_t], True)

@@ -294,16 +294,20 @@ class Client:
             self._leave()
         return self._take(ret)
 
-    def read_n(self, n: int, stop_at_eol: bool = False) -> bytes:
+    def read_n(self, n: int, stop: Union[bytes, bytearray] = b"") -> bytes:
         """Read exactly ``n`` bytes as they come, terminators and all
-        (client_read_n()); with ``stop_at_eol``, stop early after the read
-        terminator (included).  Nothing is written and no input dropped.
-        On a timeout the bytes that came stay for the next read."""
+        (client_read_n()); with ``stop`` (up to 16 bytes, e.g. b"\\n"), stop
+        early after it (included), whatever the handle's read terminator.
+        Nothing is written and no input dropped.  On a timeout the bytes
+        that came stay for the next read."""
         if isinstance(n, bool) or not isinstance(n, int):
             raise ArgumentError(f"{self._port}: read_n: n must be an int, not {type(n).__name__}")
+        if not isinstance(stop, (bytes, bytearray)):
+            raise ArgumentError(f"{self._port}: read_n: stop must be bytes, not {type(stop).__name__}")
+        stop = bytes(stop)
         handle = self._enter()
         try:
-            ret = self._lib_().client_read_n(handle, n, 1 if stop_at_eol else 0)
+            ret = self._lib_().client_read_n(handle, n, stop or None, len(stop))
         finally:
             self._leave()
         return self._take(ret)

@@ -172,7 +172,7 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
         assert dev.read_available() == b""
         dev.write_raw(b"LINES 2\n")
         assert dev.read_n(6) == b"line1\n"
-        assert dev.read_n(99, stop_at_eol=True) == b"line2\n"
+        assert dev.read_n(99, stop=b"\n") == b"line2\n"
         dev.timeout = 0.3
         assert dev.timeout == 0.3
         with pytest.raises(serialcmd.TimeoutError):
