@@ -22,6 +22,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from .errors import CLIENT_OK, Error, InstrumentError, LibraryNotFoundError, OptionError, make_error
 
+#: Longest port string (path) accepted, with its NUL (CLIENT_PORT_MAX).
+CLIENT_PORT_MAX = 4096
+
 __all__ = [
     "ClientRet",
     "ClientHandle",
@@ -215,6 +218,9 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # void client_config_free(struct client_config *cfg);
     fn("client_config_free", None, [ConfigHandle], False)
 
+    # int client_config_get(const struct client_config *cfg, const char *key, char *out, size_t size);
+    fn("client_config_get", c_int, [ConfigHandle, c_char_p, c_char_p, c_size_t], True)
+
     # int client_last_error(void);
     fn("client_last_error", c_int, [], False)
 
@@ -285,6 +291,7 @@ class Library:
     client_unsolicited_count: Callable[..., Any]
     client_config_new: Callable[..., Any]
     client_config_free: Callable[..., Any]
+    client_config_get: Callable[..., Any]
     client_last_error: Callable[..., Any]
     client_last_message: Callable[..., Any]
     client_strerror: Callable[..., Any]
@@ -334,6 +341,24 @@ class Library:
     def spec_key_type(self, key: str) -> str:
         """The kind of value a spec key takes, e.g. "bool" or "eol"."""
         return _text(self.client_spec_key_type(key.encode("utf-8", "surrogateescape")))
+
+    def spec_values(self, spec: str, keys: Sequence[str]) -> Dict[str, str]:
+        """The values a spec gives the keys, as the library reads them
+        (client_config_new(), client_config_get()): defaults and a
+        profile's settings included, nothing opened.  Raises OptionError
+        for a bad spec or key."""
+        if "\0" in spec:
+            raise OptionError(f"spec {spec!r}: holds a NUL character at {spec.index(chr(0))}")
+        cfg = self.client_config_new(spec.encode("utf-8", "surrogateescape"))
+        try:
+            out = ctypes.create_string_buffer(CLIENT_PORT_MAX)
+            values = {}
+            for key in keys:
+                self.client_config_get(cfg, key.encode("utf-8", "surrogateescape"), out, len(out))
+                values[key] = _text(out.value)
+            return values
+        finally:
+            self.client_config_free(cfg)
 
     def validate_spec(self, spec: str) -> None:
         """Parse a full spec with client_config_new() and free the result,
