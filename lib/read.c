@@ -371,6 +371,26 @@ struct client_ret *sc_read_available(struct client *c, const struct deadline *dl
 	return ret;
 }
 
+/* The message of a client_read_n() timeout: how much came, and the
+ * terminator it waited for (not the handle's). */
+static void count_timeout_error(struct client *c, size_t n, const char *stop, size_t stop_len, unsigned int ms)
+{
+	char eol[CLIENT_EOL_MAX * 4 + 1];
+
+	sc_escape_bytes(eol, sizeof(eol), stop, stop_len);
+	if (stop_len && !c->rx.len)
+		sc_err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: no reply (expected terminator \"%s\")",
+			   c->cfg.port, ms, eol);
+	else if (stop_len)
+		sc_err_set(CLIENT_ERR_TIMEOUT,
+			   "%s: timeout after %u ms: %zu bytes received (kept for the next read),"
+			   " but not the expected terminator \"%s\"",
+			   c->cfg.port, ms, c->rx.len, eol);
+	else
+		sc_err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: %zu of %zu bytes received (kept for the next read)",
+			   c->cfg.port, ms, c->rx.len, n);
+}
+
 struct client_ret *sc_read_count(struct client *c, size_t n, const char *stop, size_t stop_len,
 				 const struct deadline *dl)
 {
@@ -392,15 +412,9 @@ struct client_ret *sc_read_count(struct client *c, size_t n, const char *stop, s
 			break;
 		}
 		if (read_more(c, n, dl) < 0) {
-			char eol[CLIENT_EOL_MAX * 4 + 1];
-
 			/* What came stays for the next read. */
-			sc_escape_bytes(eol, sizeof(eol), stop, stop_len);
 			if (client_last_error() == CLIENT_ERR_TIMEOUT)
-				sc_err_set(CLIENT_ERR_TIMEOUT,
-					   "%s: timeout after %u ms: %zu of %zu bytes received%s%s%s (kept for the next read)",
-					   c->cfg.port, dl->ms, c->rx.len, n, stop_len ? ", no terminator \"" : "",
-					   stop_len ? eol : "", stop_len ? "\"" : "");
+				count_timeout_error(c, n, stop, stop_len, dl->ms);
 			c->rx.scanned = 0;
 			return NULL;
 		}

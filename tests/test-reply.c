@@ -177,6 +177,14 @@ static void test_read_n(void **state)
 	fake_add(f, "a;b\n", 4);
 	assert_reply(client_read_n(c, 9, ";", 1), "z;", 2);
 	assert_reply(client_read_n(c, 9, "b\n", 2), "a;b\n", 4);
+	/* A timeout waiting for a terminator says which, and how much came. */
+	assert_null(client_read_n(c, 9, "\r", 1));
+	assert_int_equal(client_last_error(), CLIENT_ERR_TIMEOUT);
+	assert_non_null(strstr(client_last_message(), "no reply (expected terminator \"\\r\")"));
+	fake_add(f, "abc", 3);
+	assert_null(client_read_n(c, 9, "\r", 1));
+	assert_non_null(strstr(client_last_message(), "3 bytes received (kept for the next read), but not the expected terminator \"\\r\""));
+	assert_reply(client_read_n(c, 3, NULL, 0), "abc", 3);
 	/* Nothing was written by any of it. */
 	assert_int_equal(f->writes, 0);
 	assert_null(client_read_n(c, 0, NULL, 0));
