@@ -112,6 +112,8 @@ class _Session:
         #: The deadline set through timeout_value (ms), kept across reopens.
         self.timeout_set: Optional[int] = None
         self.locks = 0
+        #: lock() reopened the port with exclusive=1 (unlock() undoes it).
+        self.lock_reopened = False
         self.client: Optional[serialcmd.Client] = None
 
     @property
@@ -341,6 +343,7 @@ class SerialcmdVisaLibrary(highlevel.VisaLibraryBase):
             except _Fail as e:
                 status = SC.error_resource_locked if e.status == SC.error_resource_busy else e.status
                 raise self._raise(session, status, str(e)) from None
+            sess.lock_reopened = True
         sess.locks += 1
         return None, self._ok(session, SC.success if sess.locks == 1 else SC.success_nested_exclusive)
 
@@ -349,16 +352,13 @@ class SerialcmdVisaLibrary(highlevel.VisaLibraryBase):
         if sess.locks == 0:
             raise self._raise(session, SC.error_session_not_locked, f"{sess.name}: not locked by lock()")
         sess.locks -= 1
-        if sess.locks == 0 and sess.options.get("exclusive") == "1" and "exclusive" not in dict(
-                _parse_name(sess.name)[2]):
+        if sess.locks == 0 and sess.lock_reopened:
             # Locked by lock() only: give the lock back.
-            opts = dict(sess.options)
-            del opts["exclusive"]
-            opts["exclusive"] = "0"
             try:
-                sess.open(opts)
+                sess.open({**sess.options, "exclusive": "0"})
             except _Fail as e:
                 raise self._raise(session, e.status, str(e)) from None
+            sess.lock_reopened = False
         return self._ok(session)
 
     # -- events: none are supported ----------------------------------------
