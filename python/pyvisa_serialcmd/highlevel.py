@@ -136,10 +136,17 @@ class _Session:
             if self.timeout_set is not None:
                 self.client.timeout = self.timeout_set / 1000.0
         except serialcmd.Error as e:
+            fail = _from_serialcmd(e)
+            self.client = None
             if old is not None:
                 # Back to what worked, so the session stays usable.
-                self.client = serialcmd.Client(self.spec)
-            raise _from_serialcmd(e) from None
+                try:
+                    self.client = serialcmd.Client(self.spec)
+                    if self.timeout_set is not None:
+                        self.client.timeout = self.timeout_set / 1000.0
+                except serialcmd.Error as again:
+                    fail = _Fail(fail.status, f"{fail}; reopening with the old settings failed too: {again}")
+            raise fail from None
         self.options = dict(options)
 
     def read_stop(self) -> bytes:
@@ -271,7 +278,9 @@ class SerialcmdVisaLibrary(highlevel.VisaLibraryBase):
 
     def _client(self, session: Any) -> Tuple[_Session, serialcmd.Client]:
         sess = self._get(session)
-        assert sess.client is not None
+        if sess.client is None:
+            raise self._raise(session, SC.error_connection_lost,
+                              f"{sess.name}: the port could not be reopened after a settings change")
         return sess, sess.client
 
     def read(self, session: Any, count: int) -> Tuple[bytes, SC]:
@@ -439,8 +448,7 @@ class SerialcmdVisaLibrary(highlevel.VisaLibraryBase):
             if value < 0:
                 raise bad("a timeout is 0 or more milliseconds")
             ms = min(max(value, 1), MAX_TIMEOUT_MS)
-            assert sess.client is not None
-            sess.client.timeout = ms / 1000.0
+            self._client(session)[1].timeout = ms / 1000.0
             sess.timeout_value = value
             sess.timeout_set = ms
         elif attr == RA.termchar:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 
