@@ -9,6 +9,7 @@ CLIENT is one of
   serialcmd-py      the serialcmd package: serialcmd.Client(...).query()
   pyserial          Debian's python3-serial: write() + read_until(b"\\n")
   pyvisa-py         Debian's python3-pyvisa-py: query() on ASRL<port>::INSTR
+  pyvisa-serialcmd  the same PyVISA code on ResourceManager("@serialcmd")
 
 Each client is used the way its documentation shows; a command that is sent
 again and again is prepared once (encoded, terminator added) where the API
@@ -130,13 +131,14 @@ class PyserialClient:
 
 class PyvisaClient:
     rm = None
+    backend = "@py"
 
     def __init__(self, path):
         import pyvisa
 
-        if PyvisaClient.rm is None:
-            PyvisaClient.rm = pyvisa.ResourceManager("@py")
-        self.r = PyvisaClient.rm.open_resource(
+        if self.rm is None:
+            type(self).rm = pyvisa.ResourceManager(self.backend)
+        self.r = self.rm.open_resource(
             f"ASRL{path}::INSTR", read_termination="\n", write_termination="\n", timeout=SLOW_TIMEOUT_S * 1000
         )
 
@@ -148,11 +150,25 @@ class PyvisaClient:
         self.r.close()
 
 
+class PyvisaSerialcmdClient(PyvisaClient):
+    """The same PyVISA code on this tree's backend, @serialcmd."""
+
+    rm = None
+    backend = "@serialcmd"
+
+    def __init__(self, path):
+        tree = os.path.join(ROOT, "python")
+        if tree not in sys.path:
+            sys.path.insert(0, tree)  # pyvisa_serialcmd of this tree
+        super().__init__(path)
+
+
 CLIENTS = {
     "serialcmd-ctypes": CtypesClient,
     "serialcmd-py": PackageClient,
     "pyserial": PyserialClient,
     "pyvisa-py": PyvisaClient,
+    "pyvisa-serialcmd": PyvisaSerialcmdClient,
 }
 
 

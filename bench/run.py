@@ -42,6 +42,7 @@ CLIENTS = {
     "libserialport": ([os.path.join(HERE, "bench-libserialport")], "C: sp_blocking_write/sp_blocking_read_next"),
     "pyserial": ([PY, PYCLIENT, "pyserial"], "Python: pyserial write + read_until"),
     "pyvisa-py": ([PY, PYCLIENT, "pyvisa-py"], "Python: pyvisa-py query, ASRL<pty>::INSTR"),
+    "pyvisa-serialcmd": ([PY, PYCLIENT, "pyvisa-serialcmd"], "Python: pyvisa + @serialcmd query, ASRL<pty>::INSTR"),
 }
 ORDER = list(CLIENTS)
 SLOW = ("pyserial", "pyvisa-py")  # read one byte per system call
@@ -116,7 +117,7 @@ def available(name):
     argv = CLIENTS[name][0]
     if not os.access(argv[0], os.X_OK):
         return f"{argv[0]} not built or not executable"
-    mod = {"pyserial": "serial", "pyvisa-py": "pyvisa_py"}.get(name)
+    mod = {"pyserial": "serial", "pyvisa-py": "pyvisa_py", "pyvisa-serialcmd": "pyvisa"}.get(name)
     if mod:
         p = subprocess.run([PY, "-c", f"import {mod}, serial"], capture_output=True, text=True, timeout=60)
         if p.returncode:

@@ -368,6 +368,39 @@ SERIALCMD_API struct client_ret *client_read_reply(struct client *c);
 SERIALCMD_API struct client_ret *client_read_available(struct client *c);
 
 /**
+ * Read bytes as they come, without line framing: exactly n bytes, or fewer
+ * when the terminator stop comes first (it is included then). stop is given
+ * per call and may differ from the handle's read terminator (a VISA
+ * termination character). Nothing is written and no input is dropped:
+ * bytes already buffered count first; unsolicited= does not apply. Under
+ * the handle's deadline; on a timeout the bytes that came are kept for the
+ * next read and the message says how many came. For message-based VISA
+ * reads (viRead) and binary data of known length.
+ * @param c The handle. Must not be NULL.
+ * @param n How many bytes at most, 1 to 999999999.
+ * @param stop The terminator to stop after, or NULL (with stop_len 0) to
+ *        read exactly n bytes.
+ * @param stop_len Its length, 0 to CLIENT_EOL_MAX.
+ * @return The bytes as a reply (len n, or up to and with stop); free it
+ *         with client_free_ret(). NULL on error: CLIENT_ERR_ARG, _TIMEOUT,
+ *         _GONE, _IO, _NOMEM.
+ * @since 1.0.0
+ */
+SERIALCMD_API struct client_ret *client_read_n(struct client *c, size_t n, const char *stop, size_t stop_len);
+
+/**
+ * Write bytes exactly as given, under the handle's deadline: no terminator
+ * is added, no byte is refused and unread input is not dropped. For
+ * message-based VISA writes (viWrite), whose caller adds the terminator.
+ * @param c The handle. Must not be NULL.
+ * @param data The bytes (may hold NUL and any other byte).
+ * @param len How many; 0 writes nothing.
+ * @return CLIENT_OK, CLIENT_ERR_ARG, _TIMEOUT, _GONE, _IO.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_write_raw(struct client *c, const void *data, size_t len);
+
+/**
  * Change the deadline used for each later command.
  * @param c The handle. Must not be NULL.
  * @param timeout_ms 1 to 86400000.

@@ -364,6 +364,12 @@ struct request {
 	size_t block_len;
 	/* How to read the reply; NULL: there is none. */
 	struct client_ret *(*read)(struct client *c, const struct deadline *dl);
+	/* raw: write block as it is, nothing added, nothing dropped first. */
+	int raw;
+	/* count > 0: read that many bytes, or fewer up to stop. */
+	size_t count;
+	const char *stop;
+	size_t stop_len;
 };
 
 /* The one transaction behind every command call. */
@@ -400,6 +406,18 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 					   c->cfg.port);
 		if (*code)
 			goto out;
+	}
+	if (rq->raw) {
+		sc_trace_bytes(c, "sent raw", rq->block, rq->block_len);
+		*code = c->tp->ops->write(c->tp, rq->block, rq->block_len, dl.at_ns);
+		*code = *code == CLIENT_ERR_TIMEOUT ? write_timeout(c) : sc_client_fail(c, *code);
+		goto out;
+	}
+	if (rq->count) {
+		ret = sc_read_count(c, rq->count, rq->stop, rq->stop_len, &dl);
+		if (!ret)
+			*code = client_last_error();
+		goto out;
 	}
 	if (rq->cmd) {
 		*code = sc_read_drain_stale(c);
@@ -521,6 +539,34 @@ SERIALCMD_API struct client_ret *client_read_available(struct client *c)
 	int code;
 
 	return transact(c, &rq, &code);
+}
+
+SERIALCMD_API struct client_ret *client_read_n(struct client *c, size_t n, const char *stop, size_t stop_len)
+{
+	struct request rq = { .count = n, .stop = stop, .stop_len = stop_len };
+	int code;
+
+	if (n == 0 || n > 999999999 || stop_len > CLIENT_EOL_MAX || (!stop && stop_len)) {
+		sc_err_set(CLIENT_ERR_ARG, "%s: read of %zu bytes up to a %zu-byte terminator: %s",
+			   c ? c->cfg.port : "serialcmd", n, stop_len,
+			   n == 0 || n > 999999999 ? "n must be 1 to 999999999"
+			   : stop ? "the terminator is longer than CLIENT_EOL_MAX" : "stop is NULL");
+		return NULL;
+	}
+	return transact(c, &rq, &code);
+}
+
+SERIALCMD_API int client_write_raw(struct client *c, const void *data, size_t len)
+{
+	struct request rq = { .raw = 1, .block = data, .block_len = len };
+	int code;
+
+	if (!data && len)
+		return sc_err_set(CLIENT_ERR_ARG, "%s: data is NULL", c ? c->cfg.port : "serialcmd");
+	if (!len && c)
+		return CLIENT_OK;
+	transact(c, &rq, &code);
+	return code;
 }
 
 SERIALCMD_API struct client_ret *client_query_block(struct client *c, const char *cmd)

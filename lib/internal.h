@@ -220,6 +220,10 @@ int sc_read_exact(struct client *c, void *buf, size_t len, const struct deadline
 int sc_read_skip(struct client *c, size_t n, const struct deadline *dl);
 /* Every byte received and not yet read: those buffered, then those the
  * transport has now, without waiting (at most max_reply + the terminator). */
+/* Up to n bytes as they came: exactly n, or fewer ending with stop (when
+ * stop_len > 0). On a timeout the bytes stay buffered for the next read. */
+struct client_ret *sc_read_count(struct client *c, size_t n, const char *stop, size_t stop_len,
+				 const struct deadline *dl);
 struct client_ret *sc_read_available(struct client *c, const struct deadline *dl);
 /* Set the timeout message for what rx holds. */
 int sc_read_timeout_error(struct client *c, unsigned int timeout_ms);

@@ -370,3 +370,56 @@ struct client_ret *sc_read_available(struct client *c, const struct deadline *dl
 		sc_trace_bytes(c, "received unread", ret->ret_data, ret->len);
 	return ret;
 }
+
+/* The message of a client_read_n() timeout: how much came, and the
+ * terminator it waited for (not the handle's). */
+static void count_timeout_error(struct client *c, size_t n, const char *stop, size_t stop_len, unsigned int ms)
+{
+	char eol[CLIENT_EOL_MAX * 4 + 1];
+
+	sc_escape_bytes(eol, sizeof(eol), stop, stop_len);
+	if (stop_len && !c->rx.len)
+		sc_err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: no reply (expected terminator \"%s\")",
+			   c->cfg.port, ms, eol);
+	else if (stop_len)
+		sc_err_set(CLIENT_ERR_TIMEOUT,
+			   "%s: timeout after %u ms: %zu bytes received (kept for the next read),"
+			   " but not the expected terminator \"%s\"",
+			   c->cfg.port, ms, c->rx.len, eol);
+	else
+		sc_err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: %zu of %zu bytes received (kept for the next read)",
+			   c->cfg.port, ms, c->rx.len, n);
+}
+
+struct client_ret *sc_read_count(struct client *c, size_t n, const char *stop, size_t stop_len,
+				 const struct deadline *dl)
+{
+	struct client_ret *ret = NULL;
+	size_t take;
+
+	/* What was scanned was scanned for the handle's terminator: scan for
+	 * this one from the start, and leave nothing marked scanned after. */
+	c->rx.scanned = 0;
+	for (;;) {
+		ssize_t pos = stop_len ? sc_rxbuf_find(&c->rx, stop, stop_len) : -1;
+
+		if (pos >= 0 && (size_t)pos + stop_len <= n) {
+			take = (size_t)pos + stop_len;
+			break;
+		}
+		if (c->rx.len >= n) {
+			take = n;
+			break;
+		}
+		if (read_more(c, n, dl) < 0) {
+			/* What came stays for the next read. */
+			if (client_last_error() == CLIENT_ERR_TIMEOUT)
+				count_timeout_error(c, n, stop, stop_len, dl->ms);
+			c->rx.scanned = 0;
+			return NULL;
+		}
+	}
+	ret = sc_rxbuf_take(&c->rx, take, 0, c->cfg.port);
+	c->rx.scanned = 0;
+	return ret;
+}

@@ -150,6 +150,71 @@ static void test_read_available(void **state)
 	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
 }
 
+/* client_read_n(): exactly n bytes across reads, terminators and NUL kept;
+ * with a stop terminator, up to and with it; a timeout keeps what came. */
+static void test_read_n(void **state)
+{
+	struct fake *f = fake_new();
+	struct client *c;
+
+	(void)state;
+	fake_add(f, "ab\ncd", 5);
+	fake_add(f, "e\0g\nrest", 8);
+	c = open_fake(f, "fake?timeout_ms=100");
+	assert_reply(client_read_n(c, 7, NULL, 0), "ab\ncde\0", 7);
+	assert_reply(client_read_n(c, 10, "\n", 1), "g\n", 2);
+	assert_reply(client_read_n(c, 2, "\n", 1), "re", 2);
+	/* "st" is there, two more never come: a timeout that counts them. */
+	assert_null(client_read_n(c, 4, NULL, 0));
+	assert_int_equal(client_last_error(), CLIENT_ERR_TIMEOUT);
+	assert_non_null(strstr(client_last_message(), "2 of 4 bytes received"));
+	/* They were kept. */
+	fake_add(f, "uv", 2);
+	assert_reply(client_read_n(c, 4, NULL, 0), "stuv", 4);
+	/* Another terminator than the handle's, on bytes a line read scanned. */
+	fake_add(f, "x;y\nz;", 6);
+	assert_reply(client_read_reply(c), "x;y", 3);
+	fake_add(f, "a;b\n", 4);
+	assert_reply(client_read_n(c, 9, ";", 1), "z;", 2);
+	assert_reply(client_read_n(c, 9, "b\n", 2), "a;b\n", 4);
+	/* A timeout waiting for a terminator says which, and how much came. */
+	assert_null(client_read_n(c, 9, "\r", 1));
+	assert_int_equal(client_last_error(), CLIENT_ERR_TIMEOUT);
+	assert_non_null(strstr(client_last_message(), "no reply (expected terminator \"\\r\")"));
+	fake_add(f, "abc", 3);
+	assert_null(client_read_n(c, 9, "\r", 1));
+	assert_non_null(strstr(client_last_message(), "3 bytes received (kept for the next read), but not the expected terminator \"\\r\""));
+	assert_reply(client_read_n(c, 3, NULL, 0), "abc", 3);
+	/* Nothing was written by any of it. */
+	assert_int_equal(f->writes, 0);
+	assert_null(client_read_n(c, 0, NULL, 0));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+	assert_null(client_read_n(c, 1, NULL, 1));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+	client_destroy(c);
+	assert_null(client_read_n(NULL, 1, NULL, 0));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
+}
+
+/* client_write_raw(): the bytes as given, nothing added; unread input stays. */
+static void test_write_raw(void **state)
+{
+	struct fake *f = fake_new();
+	struct client *c;
+
+	(void)state;
+	fake_add(f, "left\n", 5);
+	c = open_fake(f, "fake?write_eol=CRLF");
+	assert_reply(client_read_n(c, 2, NULL, 0), "le", 2);
+	assert_int_equal(client_write_raw(c, "A\0\xff\n", 4), CLIENT_OK);
+	assert_int_equal(f->written_len, 4);
+	assert_memory_equal(f->written, "A\0\xff\n", 4);
+	assert_reply(client_read_reply(c), "ft", 2);
+	assert_int_equal(client_write_raw(c, NULL, 1), CLIENT_ERR_ARG);
+	assert_int_equal(client_write_raw(NULL, "x", 1), CLIENT_ERR_ARG);
+	client_destroy(c);
+}
+
 static void test_stale_input_dropped(void **state)
 {
 	struct fake *f = fake_new();
@@ -411,6 +476,8 @@ int main(void)
 		cmocka_unit_test(test_empty_reply),
 		cmocka_unit_test(test_read_available),
 		cmocka_unit_test(test_leftovers),
+		cmocka_unit_test(test_read_n),
+		cmocka_unit_test(test_write_raw),
 		cmocka_unit_test(test_stale_input_dropped),
 		cmocka_unit_test(test_max_reply),
 		cmocka_unit_test(test_flood_bounded),

@@ -22,6 +22,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from .errors import CLIENT_OK, Error, InstrumentError, LibraryNotFoundError, OptionError, make_error
 
+#: Longest port string (path) accepted, with its NUL (CLIENT_PORT_MAX).
+CLIENT_PORT_MAX = 4096
+
 __all__ = [
     "ClientRet",
     "ClientHandle",
@@ -188,6 +191,12 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # struct client_ret *client_read_available(struct client *c);
     fn("client_read_available", ClientRetPointer, [ClientHandle], True)
 
+    # struct client_ret *client_read_n(struct client *c, size_t n, const char *stop, size_t stop_len);
+    fn("client_read_n", ClientRetPointer, [ClientHandle, c_size_t, c_char_p, c_size_t], True)
+
+    # int client_write_raw(struct client *c, const void *data, size_t len);
+    fn("client_write_raw", c_int, [ClientHandle, c_char_p, c_size_t], True)
+
     # int client_set_timeout(struct client *c, unsigned int timeout_ms);
     fn("client_set_timeout", c_int, [ClientHandle, c_uint], True)
 
@@ -208,6 +217,9 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
 
     # void client_config_free(struct client_config *cfg);
     fn("client_config_free", None, [ConfigHandle], False)
+
+    # int client_config_get(const struct client_config *cfg, const char *key, char *out, size_t size);
+    fn("client_config_get", c_int, [ConfigHandle, c_char_p, c_char_p, c_size_t], True)
 
     # int client_last_error(void);
     fn("client_last_error", c_int, [], False)
@@ -253,6 +265,8 @@ class Library:
     client_send_cmd_n: Callable[..., Any]
     client_read_reply: Callable[..., Any]
     client_read_available: Callable[..., Any]
+    client_read_n: Callable[..., Any]
+    client_write_raw: Callable[..., Any]
     client_query_block: Callable[..., Any]
     client_write_block: Callable[..., Any]
     client_list_ports: Callable[..., Any]
@@ -277,6 +291,7 @@ class Library:
     client_unsolicited_count: Callable[..., Any]
     client_config_new: Callable[..., Any]
     client_config_free: Callable[..., Any]
+    client_config_get: Callable[..., Any]
     client_last_error: Callable[..., Any]
     client_last_message: Callable[..., Any]
     client_strerror: Callable[..., Any]
@@ -326,6 +341,24 @@ class Library:
     def spec_key_type(self, key: str) -> str:
         """The kind of value a spec key takes, e.g. "bool" or "eol"."""
         return _text(self.client_spec_key_type(key.encode("utf-8", "surrogateescape")))
+
+    def spec_values(self, spec: str, keys: Sequence[str]) -> Dict[str, str]:
+        """The values a spec gives the keys, as the library reads them
+        (client_config_new(), client_config_get()): defaults and a
+        profile's settings included, nothing opened.  Raises OptionError
+        for a bad spec or key."""
+        if "\0" in spec:
+            raise OptionError(f"spec {spec!r}: holds a NUL character at {spec.index(chr(0))}")
+        cfg = self.client_config_new(spec.encode("utf-8", "surrogateescape"))
+        try:
+            out = ctypes.create_string_buffer(CLIENT_PORT_MAX)
+            values = {}
+            for key in keys:
+                self.client_config_get(cfg, key.encode("utf-8", "surrogateescape"), out, len(out))
+                values[key] = _text(out.value)
+            return values
+        finally:
+            self.client_config_free(cfg)
 
     def validate_spec(self, spec: str) -> None:
         """Parse a full spec with client_config_new() and free the result,

@@ -294,6 +294,36 @@ class Client:
             self._leave()
         return self._take(ret)
 
+    def read_n(self, n: int, stop: Union[bytes, bytearray] = b"") -> bytes:
+        """Read exactly ``n`` bytes as they come, terminators and all
+        (client_read_n()); with ``stop`` (up to 16 bytes, e.g. b"\\n"), stop
+        early after it (included), whatever the handle's read terminator.
+        Nothing is written and no input dropped.  On a timeout the bytes
+        that came stay for the next read."""
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise ArgumentError(f"{self._port}: read_n: n must be an int, not {type(n).__name__}")
+        if not isinstance(stop, (bytes, bytearray)):
+            raise ArgumentError(f"{self._port}: read_n: stop must be bytes, not {type(stop).__name__}")
+        stop = bytes(stop)
+        handle = self._enter()
+        try:
+            ret = self._lib_().client_read_n(handle, n, stop or None, len(stop))
+        finally:
+            self._leave()
+        return self._take(ret)
+
+    def write_raw(self, data: Union[bytes, bytearray]) -> None:
+        """Write bytes exactly as given (client_write_raw()): no terminator
+        added, no byte refused, unread input kept."""
+        if not isinstance(data, (bytes, bytearray)):
+            raise ArgumentError(f"{self._port}: write_raw: expected bytes, not {type(data).__name__}")
+        data = bytes(data)
+        handle = self._enter()
+        try:
+            self._lib_().client_write_raw(handle, data, len(data))
+        finally:
+            self._leave()
+
     # -- instrument data (PyVISA-compatible signatures) ------------------
 
     def query_block(self, cmd: Command) -> bytes:

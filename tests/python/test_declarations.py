@@ -55,6 +55,8 @@ C_TYPES = {
     "const struct client *": _lib.ClientHandle,
     "struct client_ret *": _lib.ClientRetPointer,
     "struct client_config *": _lib.ConfigHandle,
+    "const struct client_config *": _lib.ConfigHandle,
+    "char *": ctypes.c_char_p,
     "const void *": ctypes.c_char_p,
     "struct client_port_info *": _lib.PortListHandle,
     "const struct client_port_info *": _lib.PortListHandle,
@@ -108,7 +110,7 @@ FAILING = {
     "client_set_timeout", "client_get_timeout", "client_config_new", "client_spec_key_type",
     "client_port_name", "client_port_description", "client_port_driver", "client_port_usb_serial",
     "client_port_usb_manufacturer", "client_port_usb_product", "client_read_available",
-    "client_set_unsolicited",
+    "client_set_unsolicited", "client_read_n", "client_write_raw", "client_config_get",
 }
 
 
@@ -162,6 +164,7 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
 
     assert serialcmd.library_version() == fresh.version
     assert serialcmd.check_spec(faulty, timeout=1) == f"{faulty}?timeout_ms=1000"
+    assert fresh.spec_values(f"{faulty}?baud=4800", ["baud", "parity"]) == {"baud": "4800", "parity": "none"}
     with serialcmd.Client(faulty, timeout=1, unsolicited="!", on_unsolicited=print) as dev:
         assert dev.library is fresh
         assert dev.query("*IDN?") == SIM_IDN
@@ -170,6 +173,9 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
         assert dev.read() == "line1"
         assert dev.read_bytes() == b"line2"
         assert dev.read_available() == b""
+        dev.write_raw(b"LINES 2\n")
+        assert dev.read_n(6) == b"line1\n"
+        assert dev.read_n(99, stop=b"\n") == b"line2\n"
         dev.timeout = 0.3
         assert dev.timeout == 0.3
         with pytest.raises(serialcmd.TimeoutError):

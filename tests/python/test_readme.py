@@ -47,3 +47,14 @@ def test_every_spec_key_is_documented():
     man_keys = set(re.findall(r"[a-z_]+", re.sub(r"\(.*?\)", "", listed.group(1), flags=re.S)))
     assert [k for k in keys if k not in rows] == [], "keys without a row in README.md's spec table"
     assert [k for k in keys if k not in man_keys] == [], "keys missing from serialcmd.1's Keys: list"
+
+
+def test_readme_pyvisa_example_runs(sim):
+    """"Coming from PyVISA": the snippet, on a simulator's pty for ttyUSB0."""
+    [block] = [b for b in python_blocks((ROOT / "README.md").read_text()) if '"@serialcmd"' in b]
+    path = sim("keithley2000").path
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    r = subprocess.run([sys.executable, "-c", block.replace("/dev/ttyUSB0", path)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=30, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2000,")
