@@ -52,6 +52,29 @@ extern "C" {
  * (CLIENT_ERR_TIMEOUT), never a short reply; its message says how many bytes
  * arrived, shows their tail escaped, and names the terminator expected.
  *
+ * Stale input, cut lines and late answers
+ * ---------------------------------------
+ * Before each command, bytes nobody asked for are dropped (stale input:
+ * what is buffered, then what the port has now, read without waiting so
+ * the trace shows it). Two rules make sure no command gets another's reply:
+ * - A cut line: when what the drain dropped ends inside a line (not with
+ *   the read terminator), the rest of that line, up to its terminator, is
+ *   dropped too before the command is written. A cut line that stays
+ *   quiet for settle_ms was abandoned by the device and is left at that.
+ * - Settle: after a command ended in CLIENT_ERR_TIMEOUT or
+ *   CLIENT_ERR_TOOLONG, the device may still be answering it. The next
+ *   command first drops input until the line has been quiet for settle_ms
+ *   (default 50), then writes; all within its own deadline (if the line is
+ *   never quiet by then: CLIENT_ERR_TIMEOUT, nothing written). The cost,
+ *   settle_ms at least, is paid only by the command after a failure.
+ *   A late answer that comes later than settle_ms after the next command
+ *   started cannot be told from that command's reply: raise settle_ms for
+ *   a device known to answer that late. settle_ms=0 turns both rules off.
+ * A device that keeps sending lines for 4 x settle_ms fails the command
+ * (CLIENT_ERR_TIMEOUT, nothing written); one that streams bytes without
+ * any terminator that long is written to regardless (its bytes cannot be
+ * told apart from the reply).
+ *
  * Debugging
  * ---------
  * Set the environment variable SERIALCMD_TRACE=1 before opening a handle to
@@ -183,7 +206,8 @@ struct client_config;
  * flow (none/xonxoff/rtscts/dtrdsr), eol (both terminators), write_eol,
  * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
  * min_gap_ms, open_delay_ms, check_errors (0/1), error_query, error_none,
- * reconnect (0/1), and profile=NAME, which applies a device profile
+ * reconnect (0/1), settle_ms (0-600000, default 50; see "Stale input, cut
+ * lines and late answers" above), and profile=NAME, which applies a device profile
  * (devices/profiles/NAME.profile, found on $SERIALCMD_DEVICES, the installed
  * data dir, then the source tree) before the other keys, whatever their
  * order, so explicit options override it. Terminators accept the

@@ -398,9 +398,10 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 			goto out;
 	}
 	if (rq->cmd) {
-		*code = sc_read_drain_stale(c);
+		*code = sc_read_drain_stale(c, c->unsettled, &dl);
 		if (*code)
 			goto out;
+		c->unsettled = 0;
 		*code = write_command(c, rq->cmd, rq->len, rq->block, rq->block_len, dl.at_ns);
 		if (*code)
 			goto out;
@@ -446,6 +447,10 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		}
 	}
 out:
+	/* The device may still be answering a command that timed out or
+	 * sent too much: the next command waits for a quiet line first. */
+	if (*code == CLIENT_ERR_TIMEOUT || *code == CLIENT_ERR_TOOLONG)
+		c->unsettled = 1;
 	c->last_end_ns = sc_clock_now_ns();
 	pthread_mutex_unlock(&c->lock);
 	leave(c);

@@ -38,6 +38,7 @@ struct client_config {
 	char error_query[64];	     /**< The query that reads it, e.g. "SYST:ERR?". */
 	char error_none[64]; /**< fnmatch pattern of "no error"; "" means a leading 0, as "0,\"No error\"". */
 	int reconnect;	     /**< Non-zero: after "device gone", the next command reopens the port. */
+	unsigned int settle_ms; /**< After a failed command, the quiet time the next one waits for. */
 };
 
 /* One port of a list from client_list_ports() (opaque to callers, who use
@@ -164,6 +165,8 @@ struct client {
 	int gone;	     /* set once the device went away: later calls fail fast,
 			      * or reopen with reconnect=1 */
 	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
+	int unsettled;	     /* the last command failed (timeout, too long): the next
+			      * one waits for a quiet line (settle_ms) */
 	client_trace_fn trace;
 	void *trace_user;
 };
@@ -186,8 +189,11 @@ void sc_trace_bytes(struct client *c, const char *what, const void *data, size_t
 /* read.c: every read from the transport. Each call ends by the deadline
  * with the message set (a timeout's names what had come); a hang-up marks
  * the handle gone. */
-/* Drop input nobody asked for, without waiting, before a command. */
-int sc_read_drain_stale(struct client *c);
+/* Drop input nobody asked for before a command: what is there now, then
+ * (with settle_ms) the rest of a line the drain cut, and after a failure
+ * (after_failure) everything until the line is quiet for settle_ms; within
+ * the command's deadline. */
+int sc_read_drain_stale(struct client *c, int after_failure, const struct deadline *dl);
 /* Make rx hold at least n bytes (n <= limit). */
 int sc_read_fill(struct client *c, size_t n, size_t limit, const struct deadline *dl);
 /* One reply up to the read terminator (dropped). NULL on failure: a reply

@@ -75,6 +75,9 @@ static const struct option_def options[] = {
 	  .example = "0,*",
 	  .help = "fnmatch pattern of \"no error\"; empty: a leading 0, as 0,\"No error\"." },
 	{ BOOL(reconnect), .def = "0", .help = "After \"device gone\", the next command reopens the port." },
+	{ UINT(settle_ms, 0, CONFIG_MAX_DELAY_MS), .def = "50",
+	  .help = "After a command that timed out or got too long a reply, the next one first waits until"
+		  " the line has been quiet this long, in milliseconds (0: off)." },
 	{ .name = "profile",
 	  .type = OPTION_PROFILE,
 	  FIELD(profile),
