@@ -168,6 +168,231 @@ static void test_second_copy_after_too_long(void **state)
 	client_destroy(c);
 }
 
+/* ---- the randomized mix ------------------------------------------------ */
+
+#define MIX_TIMEOUT_MS 80
+#define MIX_MAX_REPLY 64
+/* Late answers come at most this long after the deadline: within the
+ * default settle_ms (50), with a margin for a loaded machine. */
+#define MIX_LATE_MAX_MS 20
+
+enum mix_kind {
+	K_IDN,	    /* *IDN?: its own answer */
+	K_LATE,	    /* LATE d, d well before the deadline */
+	K_SPLIT,    /* an answer one byte at a time */
+	K_TWICE,    /* answered twice; the copy read, or left stale */
+	K_NOISE,    /* junk sent unasked after the answer */
+	K_SILENT,   /* never answered: timeout */
+	K_TOO_LATE, /* answered after the deadline: timeout, then a late answer */
+	K_TOO_LONG, /* longer than max_reply: too long */
+	K_CUT,	    /* a command with no reply read whose answer trickles in */
+	/* Hook for unsolicited lines (issue 14, defect 3): NOISE followed at
+	 * once by the next command, its junk coming after that command was
+	 * written. Weight 0 until the handle can be told the junk's prefix
+	 * (unsolicited=JUNK); then give it a weight and add the key to
+	 * MIX_OPTIONS. */
+	K_NOISE_NOW,
+	K_NKINDS
+};
+static const char *const kind_names[] = { "*IDN?", "LATE",     "SPLIT",	  "TWICE",     "NOISE",
+					  "SILENT", "too late", "too long", "cut line", "NOISE, no pause" };
+/* Out of 1000. */
+static const int kind_weights[K_NKINDS] = { 500, 290, 60, 60, 12, 12, 16, 20, 30, 0 };
+#define MIX_OPTIONS "timeout_ms=80&max_reply=64"
+
+enum mix_outcome { M_OWN, M_TIMEOUT, M_TOOLONG, M_OTHER, M_NOUTCOMES };
+static const char *const outcome_names[] = { "own reply", "timeout", "too long", "other error" };
+
+struct mix {
+	struct client *c;
+	unsigned long long rng;
+	long id;
+	long outcomes[M_NOUTCOMES];
+	long kinds[K_NKINDS];
+	long commands;
+	enum mix_kind last[2]; /* the kinds of the last two commands, for messages */
+};
+
+static unsigned mix_rnd(struct mix *m, unsigned n)
+{
+	m->rng = m->rng * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned)((m->rng >> 33) % n);
+}
+
+/* Whether r is the answer to the command tagged id: "<id>:" and then
+ * exactly want, if want is given. */
+static int is_own(const struct client_ret *r, long id, const char *want)
+{
+	char tag[32];
+	size_t n = (size_t)snprintf(tag, sizeof(tag), "%ld" TAG_SEP, id);
+
+	if (r->len < n || memcmp(r->ret_data, tag, n) != 0)
+		return 0;
+	return !want || (r->len - n == strlen(want) && memcmp(r->ret_data + n, want, r->len - n) == 0);
+}
+
+/* Send cmd (tagged id), read its reply, and check it; returns the outcome. */
+static enum mix_outcome mix_query(struct mix *m, long id, const char *cmd, const char *want)
+{
+	char tagged[256];
+	struct client_ret *r;
+
+	snprintf(tagged, sizeof(tagged), FAULT_TAG " %ld %s", id, cmd);
+	m->commands++;
+	r = client_send_cmd_reply(m->c, tagged);
+	if (!r) {
+		switch (client_last_error()) {
+		case CLIENT_ERR_TIMEOUT: return M_TIMEOUT;
+		case CLIENT_ERR_TOOLONG: return M_TOOLONG;
+		default: fail_msg("command %ld '%s': %s", id, tagged, client_last_message());
+		}
+	}
+	if (!is_own(r, id, want))
+		fail_msg("command %ld '%s' got a reply not its own: '%s' (after %s, %s; seed in the output"
+			 " above)",
+			 id, tagged, r->ret_data, kind_names[m->last[0]], kind_names[m->last[1]]);
+	client_free_ret(r);
+	return M_OWN;
+}
+
+static void mix_step(struct mix *m)
+{
+	unsigned x = mix_rnd(m, 1000);
+	enum mix_kind k = K_IDN;
+	long id = ++m->id;
+	char cmd[200], want[64];
+	enum mix_outcome o;
+
+	for (int i = 0; i < K_NKINDS; i++) {
+		if (x < (unsigned)kind_weights[i]) {
+			k = (enum mix_kind)i;
+			break;
+		}
+		x -= (unsigned)kind_weights[i];
+	}
+	m->kinds[k]++;
+	m->last[0] = m->last[1];
+	m->last[1] = k;
+	snprintf(want, sizeof(want), "w%u", mix_rnd(m, 1000000));
+	switch (k) {
+	case K_IDN: o = mix_query(m, id, FAULT_IDN, SIM_IDN); break;
+	case K_LATE:
+		snprintf(cmd, sizeof(cmd), FAULT_LATE " %u %s", mix_rnd(m, 5), want);
+		o = mix_query(m, id, cmd, want);
+		break;
+	case K_SPLIT:
+		snprintf(cmd, sizeof(cmd), FAULT_SPLIT " %s-%u", want, mix_rnd(m, 100000));
+		o = mix_query(m, id, cmd, NULL);
+		break;
+	case K_TWICE:
+		snprintf(cmd, sizeof(cmd), FAULT_TWICE " %s", want);
+		o = mix_query(m, id, cmd, want);
+		if (o == M_OWN && mix_rnd(m, 2)) {
+			struct client_ret *r = client_read_reply(m->c);
+
+			if (!r || !is_own(r, id, want))
+				fail_msg("command %ld: second copy: %s", id, r ? r->ret_data : client_last_message());
+			client_free_ret(r);
+		} else {
+			/* Left stale; it is on the wire right after the first. */
+			sleep_ms(5);
+		}
+		break;
+	case K_NOISE:
+		snprintf(cmd, sizeof(cmd), FAULT_NOISE " %s", want);
+		o = mix_query(m, id, cmd, want);
+		/* The junk comes NOISE_DELAY_MS after the answer: stale input
+		 * for the next command, which it must drop, its unterminated
+		 * tail included. */
+		sleep_ms(2 * NOISE_DELAY_MS);
+		break;
+	case K_NOISE_NOW:
+		snprintf(cmd, sizeof(cmd), FAULT_NOISE " %s", want);
+		o = mix_query(m, id, cmd, want);
+		break;
+	case K_SILENT: o = mix_query(m, id, FAULT_SILENT, NULL); break;
+	case K_TOO_LATE:
+		/* The late answer must come within settle_ms of the next
+		 * command's start: counted from the deadline, so this command
+		 * must be written at once, not after settling or dropping a cut
+		 * line of its own. A plain query first leaves the line clean. */
+		for (int tries = 0;; tries++) {
+			/* A timeout while the line settles after an earlier
+			 * failure (settle_ms is within the deadline) is fine. */
+			o = mix_query(m, id, FAULT_IDN, SIM_IDN);
+			m->outcomes[o]++;
+			id = ++m->id;
+			if (o == M_OWN)
+				break;
+			if (tries == 5)
+				fail_msg("command %ld: %s", id, client_last_message());
+		}
+		snprintf(cmd, sizeof(cmd), FAULT_LATE " %u %s", MIX_TIMEOUT_MS + 5 + mix_rnd(m, MIX_LATE_MAX_MS - 5),
+			 want);
+		o = mix_query(m, id, cmd, want);
+		break;
+	case K_TOO_LONG:
+		snprintf(cmd, sizeof(cmd), FAULT_SIZE " %u", MIX_MAX_REPLY + 1 + mix_rnd(m, 100));
+		o = mix_query(m, id, cmd, NULL);
+		break;
+	case K_CUT: {
+		char tagged[256];
+
+		/* Written without reading: its answer, one byte at a time,
+		 * is stale input cut by the next command's drain. */
+		snprintf(tagged, sizeof(tagged), FAULT_TAG " %ld " FAULT_SPLIT " %s-%.100s", id, want,
+			 "cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-"
+			 "cut-line-cut-line");
+		m->commands++;
+		if (client_send_cmd(m->c, tagged) != CLIENT_OK)
+			fail_msg("command %ld: %s", id, client_last_message());
+		/* Long enough for its first byte to be there (the simulator
+		 * answers in well under a millisecond), not for all 110 (one
+		 * every SPLIT_GAP_US and more). If none had come, nobody could
+		 * tell its answer from the next command's. */
+		sleep_ms(10);
+		o = M_OWN;
+		break;
+	}
+	default: o = M_OTHER; break;
+	}
+	m->outcomes[o]++;
+}
+
+static void test_randomized_mix(void **state)
+{
+	struct fixture *fx = *state;
+	const char *env = getenv("MIX_COMMANDS");
+	long want = env ? strtol(env, NULL, 10) : 2000;
+	struct mix m = { 0 };
+	unsigned long long seed;
+	int64_t t0 = sc_clock_now_ns();
+
+	env = getenv("MIX_SEED");
+	seed = env ? strtoull(env, NULL, 10) : (unsigned long long)time(NULL);
+	printf("randomized mix: MIX_SEED=%llu MIX_COMMANDS=%ld\n", seed, want);
+	fflush(stdout);
+	m.rng = seed;
+	m.c = open_with(fx, MIX_OPTIONS);
+	while (m.commands < want)
+		mix_step(&m);
+	client_destroy(m.c);
+	printf("randomized mix: %ld commands in %lld ms; outcomes:", m.commands,
+	       (long long)ms_since(t0));
+	for (int i = 0; i < M_NOUTCOMES; i++)
+		printf(" %s %ld%s", outcome_names[i], m.outcomes[i], i + 1 < M_NOUTCOMES ? "," : "\n");
+	printf("randomized mix: kinds:");
+	for (int i = 0; i < K_NKINDS; i++)
+		printf(" %s %ld%s", kind_names[i], m.kinds[i], i + 1 < K_NKINDS ? "," : "\n");
+	/* Every kind of fault was exercised, and failed as it should. */
+	for (int i = 0; i < K_NKINDS; i++)
+		if (kind_weights[i] && !m.kinds[i])
+			fail_msg("kind %s never ran", kind_names[i]);
+	assert_true(m.outcomes[M_TIMEOUT] >= m.kinds[K_SILENT] + m.kinds[K_TOO_LATE]);
+	assert_true(m.outcomes[M_TOOLONG] >= m.kinds[K_TOO_LONG]);
+	assert_int_equal(m.outcomes[M_OTHER], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +401,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_answer_after_timeout, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_settle_ms_option, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_second_copy_after_too_long, setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(test_randomized_mix, setup_faulty, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
