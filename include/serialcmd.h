@@ -390,6 +390,26 @@ SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms);
 SERIALCMD_API int client_get_timeout(struct client *c);
 
 /**
+ * Errors an earlier program left in the instrument's error queue.
+ *
+ * With check_errors=1, opening the handle (and reconnecting) reads the
+ * error queue with error_query until it reports no error, at most 32
+ * times, within timeout_ms, so that these errors are not blamed on the
+ * first command. They are shown in the trace and kept here. A device that
+ * does not answer the error query then does not fail the open.
+ *
+ * @param c The handle. Must not be NULL.
+ * @param out Where to copy them, one a line (no trailing newline), cut to
+ *        size-1 bytes and NUL-terminated; may be NULL if size is 0.
+ * @param size The size of out.
+ * @return The number of stale errors (0 without check_errors, or when
+ *         there were none); a negative client_err code on failure
+ *         (CLIENT_ERR_ARG).
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_stale_errors(struct client *c, char *out, size_t size);
+
+/**
  * The port this handle was opened on, as given in the spec.
  * @param c The handle.
  * @return A string owned by the handle, valid until client_destroy(); NULL if c is NULL.

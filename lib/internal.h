@@ -165,6 +165,10 @@ struct client {
 	int gone;	     /* set once the device went away: later calls fail fast,
 			      * or reopen with reconnect=1 */
 	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
+	/* With check_errors: errors found in the queue on open or reconnect,
+	 * one a line (client_stale_errors()). */
+	char stale_errors[1024];
+	int stale_errors_count;
 	int unsettled;	     /* the last command failed (timeout, too long): the next
 			      * one waits for a quiet line (settle_ms) */
 	client_trace_fn trace;

@@ -168,6 +168,53 @@ static void test_second_copy_after_too_long(void **state)
 	client_destroy(c);
 }
 
+/* Defect 4: with check_errors=1, errors an earlier program left in the
+ * instrument's queue were blamed on the first command. Opening reads them
+ * out; they are kept for client_stale_errors(). */
+static int setup_scpi(void **state)
+{
+	static const char *const args[] = { "generic-scpi", NULL };
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	*state = fx;
+	return sim_start(&fx->sim, args) == 0 ? 0 : -1;
+}
+
+static void test_stale_errors_not_blamed_on_first_command(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = open_with(fx, "profile=generic-scpi&timeout_ms=2000");
+	struct client_ret *r;
+	char errors[256];
+
+	/* An earlier program leaves two errors in the queue. */
+	assert_int_equal(client_send_cmd(c, "VOLT 99"), CLIENT_OK);
+	assert_int_equal(client_send_cmd(c, "BOGUS"), CLIENT_OK);
+	assert_int_equal(client_stale_errors(c, errors, sizeof(errors)), 0);
+	assert_string_equal(errors, "");
+	client_destroy(c);
+
+	c = open_with(fx, "profile=generic-scpi&timeout_ms=2000&check_errors=1");
+	r = client_send_cmd_reply(c, "*IDN?");
+	if (!r)
+		fail_msg("the first command was blamed: %s", client_last_message());
+	assert_string_equal(r->ret_data, "SERIALCMD,GENERIC-SCPI,SIM0001,1.0");
+	client_free_ret(r);
+	assert_int_equal(client_stale_errors(c, errors, sizeof(errors)), 2);
+	assert_string_equal(errors, "-222,\"Data out of range\"\n-113,\"Undefined header\"");
+	/* Cut to the size given, and only counted with size 0. */
+	assert_int_equal(client_stale_errors(c, errors, 5), 2);
+	assert_string_equal(errors, "-222");
+	assert_int_equal(client_stale_errors(c, NULL, 0), 2);
+	/* A new error is still this command's. */
+	assert_int_equal(client_send_cmd(c, "VOLT 99"), CLIENT_ERR_INSTRUMENT);
+	assert_int_equal(client_last_instrument_error(), -222);
+	client_destroy(c);
+	assert_int_equal(client_stale_errors(NULL, errors, sizeof(errors)), CLIENT_ERR_ARG);
+}
+
 /* ---- the randomized mix ------------------------------------------------ */
 
 #define MIX_TIMEOUT_MS 80
@@ -401,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_answer_after_timeout, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_settle_ms_option, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_second_copy_after_too_long, setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_errors_not_blamed_on_first_command, setup_scpi, teardown),
 		cmocka_unit_test_setup_teardown(test_randomized_mix, setup_faulty, teardown),
 	};
 

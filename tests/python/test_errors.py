@@ -283,3 +283,18 @@ def test_permission_denied(sim):
         f"{path}: open: permission denied (the user may need to be in the dialout group,"
         " or a udev rule granting access)"
     )
+
+
+def test_stale_errors_are_not_the_first_commands(sim):
+    """Errors an earlier program left in the queue are read out on open
+    with check_errors=1: the first command is not blamed for them."""
+    port = sim("generic-scpi").path
+    with serialcmd.Client(f"{port}?profile=generic-scpi") as dev:
+        dev.write("VOLT 99")
+        dev.write("BOGUS")
+        assert dev.stale_errors == []
+    with serialcmd.Client(f"{port}?profile=generic-scpi&check_errors=1") as dev:
+        assert dev.query("*IDN?") == "SERIALCMD,GENERIC-SCPI,SIM0001,1.0"
+        assert dev.stale_errors == ['-222,"Data out of range"', '-113,"Undefined header"']
+        with pytest.raises(serialcmd.InstrumentError):
+            dev.write("VOLT 99")
