@@ -64,7 +64,8 @@ extern "C" {
  * - Settle: after a command ended in CLIENT_ERR_TIMEOUT or
  *   CLIENT_ERR_TOOLONG, the device may still be answering it. The next
  *   command first drops input until the line has been quiet for settle_ms
- *   (default 50), then writes; all within its own deadline (if the line is
+ *   (default 50; at most half of timeout_ms), then writes; all within its
+ *   own deadline (if the line is
  *   never quiet by then: CLIENT_ERR_TIMEOUT, nothing written). The cost,
  *   settle_ms at least, is paid only by the command after a failure.
  *   A late answer that comes later than settle_ms after the next command

@@ -237,14 +237,18 @@ static int count_lines(const struct client *c, const char *buf, size_t n)
 /* Wait, dropping what comes, until the input is in a state where a reply
  * can be told apart: the line quiet for settle_ms (after a failure), or the
  * line cut by the drain finished (its terminator dropped) or quiet for
- * settle_ms (abandoned by the device). A stream that never goes quiet is
+ * settle_ms (abandoned by the device); settle_ms is capped at half the
+ * command's timeout. A stream that never goes quiet is
  * given up on after SETTLE_CAP_FACTOR * settle_ms: if it sends lines, the
  * command fails (any of them could be taken for its reply); if not (bytes
  * without terminator), the command goes ahead. */
 #define SETTLE_CAP_FACTOR 4
 static int settle(struct client *c, struct dropped *d, int after_failure, const struct deadline *dl)
 {
-	const int64_t quiet_ns = (int64_t)c->cfg.settle_ms * 1000000;
+	/* At most half the command's time, so that it can still be written
+	 * and answered after a quiet line. */
+	const unsigned quiet_ms = c->cfg.settle_ms < dl->ms / 2 ? c->cfg.settle_ms : dl->ms / 2;
+	const int64_t quiet_ns = (int64_t)(quiet_ms ? quiet_ms : 1) * 1000000;
 	const int64_t give_up = sc_clock_now_ns() + SETTLE_CAP_FACTOR * quiet_ns;
 	const int64_t began = sc_clock_now_ns();
 

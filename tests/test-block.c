@@ -81,10 +81,7 @@ static void test_block_errors(void **state)
 	struct client *c;
 
 	(void)state;
-	/* The fake's bytes come as soon as asked for, whenever they were
-	 * queued: no settling after the too-long block below (settle_ms=0),
-	 * or it would take the next reply for a late one. */
-	c = open_fake(f, "fake?max_reply=100&timeout_ms=100&settle_ms=0");
+	c = open_fake(f, "fake?max_reply=100&timeout_ms=100");
 	fake_add(f, "3.14\nok\n", 8);
 	expect_fail(client_query_block(c, "X?"), CLIENT_ERR_BLOCK, "the reply holds no block: \"3.14\"");
 	/* The text line was consumed; what followed is intact. */
