@@ -52,6 +52,30 @@ extern "C" {
  * (CLIENT_ERR_TIMEOUT), never a short reply; its message says how many bytes
  * arrived, shows their tail escaped, and names the terminator expected.
  *
+ * Stale input, cut lines and late answers
+ * ---------------------------------------
+ * Before each command, bytes nobody asked for are dropped (stale input:
+ * what is buffered, then what the port has now, read without waiting so
+ * the trace shows it). Two rules make sure no command gets another's reply:
+ * - A cut line: when what the drain dropped ends inside a line (not with
+ *   the read terminator), the rest of that line, up to its terminator, is
+ *   dropped too before the command is written. A cut line that stays
+ *   quiet for settle_ms was abandoned by the device and is left at that.
+ * - Settle: after a command ended in CLIENT_ERR_TIMEOUT or
+ *   CLIENT_ERR_TOOLONG, the device may still be answering it. The next
+ *   command first drops input until the line has been quiet for settle_ms
+ *   (default 50; at most half of timeout_ms), then writes; all within its
+ *   own deadline (if the line is
+ *   never quiet by then: CLIENT_ERR_TIMEOUT, nothing written). The cost,
+ *   settle_ms at least, is paid only by the command after a failure.
+ *   A late answer that comes later than settle_ms after the next command
+ *   started cannot be told from that command's reply: raise settle_ms for
+ *   a device known to answer that late. settle_ms=0 turns both rules off.
+ * A device that keeps sending lines for 4 x settle_ms fails the command
+ * (CLIENT_ERR_TIMEOUT, nothing written); one that streams bytes without
+ * any terminator that long is written to regardless (its bytes cannot be
+ * told apart from the reply).
+ *
  * Debugging
  * ---------
  * Set the environment variable SERIALCMD_TRACE=1 before opening a handle to
@@ -183,7 +207,8 @@ struct client_config;
  * flow (none/xonxoff/rtscts/dtrdsr), eol (both terminators), write_eol,
  * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
  * min_gap_ms, open_delay_ms, check_errors (0/1), error_query, error_none,
- * reconnect (0/1), and profile=NAME, which applies a device profile
+ * reconnect (0/1), settle_ms (0-600000, default 50; see "Stale input, cut
+ * lines and late answers" above), and profile=NAME, which applies a device profile
  * (NAME.profile, found in the directories of $SERIALCMD_DEVICES, then in
  * the installed data dir's profiles/) before the other keys, whatever their
  * order, so explicit options override it. Terminators accept the
@@ -416,6 +441,26 @@ SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms);
  * @since 1.0.0
  */
 SERIALCMD_API int client_get_timeout(struct client *c);
+
+/**
+ * Errors an earlier program left in the instrument's error queue.
+ *
+ * With check_errors=1, opening the handle (and reconnecting) reads the
+ * error queue with error_query until it reports no error, at most 32
+ * times, within timeout_ms, so that these errors are not blamed on the
+ * first command. They are shown in the trace and kept here. A device that
+ * does not answer the error query then does not fail the open.
+ *
+ * @param c The handle. Must not be NULL.
+ * @param out Where to copy them, one a line (no trailing newline), cut to
+ *        size-1 bytes and NUL-terminated; may be NULL if size is 0.
+ * @param size The size of out.
+ * @return The number of stale errors (0 without check_errors, or when
+ *         there were none); a negative client_err code on failure
+ *         (CLIENT_ERR_ARG).
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_stale_errors(struct client *c, char *out, size_t size);
 
 /**
  * The port this handle was opened on, as given in the spec.

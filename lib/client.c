@@ -18,6 +18,8 @@ static void sleep_until_ns(int64_t when)
 		;
 }
 
+static void read_stale_errors(struct client *c, int64_t deadline);
+
 /* Check what a C caller may have filled in by hand: the port here, every
  * option against the table. */
 static int config_check(const struct client_config *cfg)
@@ -93,6 +95,7 @@ struct client *sc_client_open_transport(const struct client_config *cfg, struct 
 	/* Boards that reset when the port opens (Arduino) need time to boot. */
 	if (c->cfg.open_delay_ms)
 		sleep_until_ns(sc_clock_deadline_ns(c->cfg.open_delay_ms));
+	read_stale_errors(c, sc_clock_deadline_ns(c->cfg.timeout_ms));
 	sc_err_clear();
 	return c;
 
@@ -303,6 +306,8 @@ static int reconnect(struct client *c, int64_t deadline)
 			 * it counts against this command's deadline. */
 			if (c->cfg.open_delay_ms)
 				sleep_until_ns(sc_clock_deadline_ns(c->cfg.open_delay_ms));
+			/* Errors from before the reconnect are the old session's. */
+			read_stale_errors(c, deadline);
 			return CLIENT_OK;
 		}
 		c->tp = NULL;
@@ -319,6 +324,88 @@ static int reconnect(struct client *c, int64_t deadline)
 			  why);
 }
 
+/* Whether an answer of the error query means "no error": error_none's
+ * pattern, or else a leading 0 (as 0,"No error"). *code: its leading number. */
+static int is_no_error(const struct client *c, const struct client_ret *r, long *code, char **end)
+{
+	*code = strtol(r->ret_data, end, 10);
+	if (c->cfg.error_none[0])
+		return fnmatch(c->cfg.error_none, r->ret_data, 0) == 0;
+	return *end != r->ret_data && *code == 0;
+}
+
+/* Send the error query and read its answer (NULL on failure). */
+static struct client_ret *ask_errors(struct client *c, const struct deadline *dl)
+{
+	size_t len = strlen(c->cfg.error_query);
+
+	if (write_command(c, c->cfg.error_query, len, NULL, 0, dl->at_ns))
+		return NULL;
+	if (c->cfg.echo && check_echo(c, c->cfg.error_query, len, 1, dl))
+		return NULL;
+	return sc_read_line(c, dl);
+}
+
+/* With check_errors=1, on open and reconnect: read the errors an earlier
+ * program left in the instrument's queue until it reports none (at most
+ * STALE_ERRORS_MAX reads, within the open's deadline), so they are not
+ * blamed on the first command. They go to the trace and to
+ * client_stale_errors(). A device that does not answer is no reason to
+ * fail the open: the first command will say so. */
+#define STALE_ERRORS_MAX 32
+static void read_stale_errors(struct client *c, int64_t deadline)
+{
+	struct deadline dl = { .ms = c->cfg.timeout_ms, .at_ns = deadline };
+
+	c->stale_errors_count = 0;
+	c->stale_errors[0] = '\0';
+	if (!c->cfg.check_errors || !c->cfg.error_query[0] || !c->tp)
+		return;
+	for (int i = 0; i < STALE_ERRORS_MAX; i++) {
+		struct client_ret *r;
+		long code;
+		char *end;
+		size_t used = strlen(c->stale_errors);
+
+		if (sc_read_drain_stale(c, 0, &dl) || !(r = ask_errors(c, &dl))) {
+			sc_trace_bytes(c, "stale errors: no answer", client_last_message(),
+				       strlen(client_last_message()));
+			break;
+		}
+		if (is_no_error(c, r, &code, &end)) {
+			client_free_ret(r);
+			break;
+		}
+		sc_trace_bytes(c, "stale error (left from before this handle)", r->ret_data, r->len);
+		snprintf(c->stale_errors + used, sizeof(c->stale_errors) - used, "%s%s", used ? "\n" : "",
+			 r->ret_data);
+		c->stale_errors_count++;
+		client_free_ret(r);
+	}
+	sc_err_clear();
+}
+
+SERIALCMD_API int client_stale_errors(struct client *c, char *out, size_t size)
+{
+	int n;
+
+	if (!c)
+		return sc_err_set(CLIENT_ERR_ARG, "client_stale_errors: handle is NULL");
+	if (!out && size)
+		return sc_err_set(CLIENT_ERR_ARG, "%s: client_stale_errors: out is NULL", c->cfg.port);
+	n = enter(c);
+	if (n)
+		return n;
+	pthread_mutex_lock(&c->lock);
+	if (size)
+		snprintf(out, size, "%s", c->stale_errors);
+	n = c->stale_errors_count;
+	pthread_mutex_unlock(&c->lock);
+	leave(c);
+	sc_err_clear();
+	return n;
+}
+
 /* With check_errors=1: ask the instrument for its error queue after a
  * command, and turn an error there into CLIENT_ERR_INSTRUMENT. */
 static int check_instrument(struct client *c, const char *cmd, size_t len, const struct deadline *dl)
@@ -333,18 +420,10 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, const
 				  "%s: check_errors=1 needs error_query (or a profile with an"
 				  " [errors] query)",
 				  c->cfg.port);
-	if (write_command(c, c->cfg.error_query, strlen(c->cfg.error_query), NULL, 0, dl->at_ns))
-		return client_last_error();
-	if (c->cfg.echo && check_echo(c, c->cfg.error_query, strlen(c->cfg.error_query), 1, dl))
-		return client_last_error();
-	r = sc_read_line(c, dl);
+	r = ask_errors(c, dl);
 	if (!r)
 		return client_last_error();
-	code = strtol(r->ret_data, &end, 10);
-	if (c->cfg.error_none[0])
-		ok = fnmatch(c->cfg.error_none, r->ret_data, 0) == 0;
-	else
-		ok = end != r->ret_data && code == 0;
+	ok = is_no_error(c, r, &code, &end);
 	if (!ok) {
 		sc_escape_bytes(esc_cmd, sizeof(esc_cmd), cmd, len);
 		sc_escape_bytes(esc_err, sizeof(esc_err), r->ret_data, r->len);
@@ -420,9 +499,10 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		goto out;
 	}
 	if (rq->cmd) {
-		*code = sc_read_drain_stale(c);
+		*code = sc_read_drain_stale(c, c->unsettled, &dl);
 		if (*code)
 			goto out;
+		c->unsettled = 0;
 		*code = write_command(c, rq->cmd, rq->len, rq->block, rq->block_len, dl.at_ns);
 		if (*code)
 			goto out;
@@ -468,6 +548,10 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		}
 	}
 out:
+	/* The device may still be answering a command that timed out or
+	 * sent too much: the next command waits for a quiet line first. */
+	if (*code == CLIENT_ERR_TIMEOUT || *code == CLIENT_ERR_TOOLONG)
+		c->unsettled = 1;
 	c->last_end_ns = sc_clock_now_ns();
 	pthread_mutex_unlock(&c->lock);
 	leave(c);

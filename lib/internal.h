@@ -41,6 +41,7 @@ struct client_config {
 	int queries;	     /**< For the command line: 0 every command is a query, 1 SCPI (header ends in '?'). */
 	char blocks[256];    /**< For the command line: comma-separated queries whose reply is a block. */
 	char unsolicited[128]; /**< Comma list of prefixes of lines that are never a reply. */
+	unsigned int settle_ms; /**< After a failed command, the quiet time the next one waits for. */
 };
 
 /* One port of a list from client_list_ports() (opaque to callers, who use
@@ -167,6 +168,12 @@ struct client {
 	int gone;	     /* set once the device went away: later calls fail fast,
 			      * or reopen with reconnect=1 */
 	int64_t last_end_ns; /* when the last command ended, for min_gap_ms */
+	/* With check_errors: errors found in the queue on open or reconnect,
+	 * one a line (client_stale_errors()). */
+	char stale_errors[1024];
+	int stale_errors_count;
+	int unsettled;	     /* the last command failed (timeout, too long): the next
+			      * one waits for a quiet line (settle_ms) */
 	client_trace_fn trace;
 	void *trace_user;
 	/* Lines matching cfg.unsolicited: the user's callback, and their
@@ -194,8 +201,11 @@ void sc_trace_bytes(struct client *c, const char *what, const void *data, size_t
 /* read.c: every read from the transport. Each call ends by the deadline
  * with the message set (a timeout's names what had come); a hang-up marks
  * the handle gone. */
-/* Drop input nobody asked for, without waiting, before a command. */
-int sc_read_drain_stale(struct client *c);
+/* Drop input nobody asked for before a command: what is there now, then
+ * (with settle_ms) the rest of a line the drain cut, and after a failure
+ * (after_failure) everything until the line is quiet for settle_ms; within
+ * the command's deadline. */
+int sc_read_drain_stale(struct client *c, int after_failure, const struct deadline *dl);
 /* Make rx hold at least n bytes (n <= limit). */
 int sc_read_fill(struct client *c, size_t n, size_t limit, const struct deadline *dl);
 /* One reply up to the read terminator (dropped). NULL on failure: a reply

@@ -91,6 +91,9 @@ static const struct option_def options[] = {
 	  .example = ":WAV:DATA?,:WAV2:DATA?",
 	  .help = "Queries whose reply is a binary block: the serialcmd command line reads them as -b does"
 		  " (header matched without case)." },
+	{ UINT(settle_ms, 0, CONFIG_MAX_DELAY_MS), .def = "50",
+	  .help = "After a command that timed out or got too long a reply, the next one first waits until"
+		  " the line has been quiet this long, in milliseconds (0: off)." },
 	{ .name = "profile",
 	  .type = OPTION_PROFILE,
 	  FIELD(profile),

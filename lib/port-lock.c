@@ -100,6 +100,14 @@ static int port_busy_error(const char *port, const char *cause)
 		if (!pid && S_ISCHR(st.st_mode))
 			pid = holder_from_fds(st.st_rdev);
 	}
+	/* Our own pid: another handle of this very program holds the port
+	 * (a re-run notebook cell, a script that opens it twice). Naming
+	 * ourselves as "another program" would send the user hunting. */
+	if (pid == getpid())
+		return sc_err_set(CLIENT_ERR_BUSY,
+				  "%s: port busy (already open in this process, by another handle;"
+				  " close that one first)",
+				  port);
 	if (pid > 0) {
 		char path[64];
 		FILE *f;

@@ -311,20 +311,130 @@ struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struc
 	}
 }
 
-int sc_read_drain_stale(struct client *c)
+/* What a drain has dropped: its count, and its last bytes, enough to tell
+ * whether it ended with the read terminator (at a line's end) or inside a
+ * line. */
+struct dropped {
+	size_t total;
+	char tail[CLIENT_EOL_MAX];
+	size_t tail_len;
+	int lines; /* terminators seen while settling */
+};
+
+static void drop_bytes(struct client *c, struct dropped *d, const char *why, const char *buf, size_t n)
 {
-	if (c->rx.len) {
-		sc_trace_bytes(c, "dropped stale", c->rx.data, c->rx.len);
-		sc_rxbuf_clear(&c->rx);
+	const size_t eol_len = c->cfg.read_eol_len;
+
+	if (!n)
+		return;
+	sc_trace_bytes(c, why, buf, n);
+	d->total += n;
+	if (n >= eol_len) {
+		memcpy(d->tail, buf + n - eol_len, eol_len);
+		d->tail_len = eol_len;
+	} else {
+		size_t keep = d->tail_len + n > eol_len ? eol_len - n : d->tail_len;
+
+		memmove(d->tail, d->tail + d->tail_len - keep, keep);
+		memcpy(d->tail + keep, buf, n);
+		d->tail_len = keep + n;
 	}
+}
+
+/* Whether what was dropped ends inside a line: some of it came, and it
+ * does not end with the read terminator. */
+static int mid_line(const struct client *c, const struct dropped *d)
+{
+	return d->total &&
+	       (d->tail_len < c->cfg.read_eol_len || memcmp(d->tail, c->cfg.read_eol, c->cfg.read_eol_len) != 0);
+}
+
+/* Count the terminators in buf (a terminator split across two reads may
+ * be missed: this only tells a line-sending device from a stream). */
+static int count_lines(const struct client *c, const char *buf, size_t n)
+{
+	int lines = 0;
+
+	for (const char *p = buf; (p = memmem(p, n - (size_t)(p - buf), c->cfg.read_eol, c->cfg.read_eol_len));
+	     p += c->cfg.read_eol_len)
+		lines++;
+	return lines;
+}
+
+/* Wait, dropping what comes, until the input is in a state where a reply
+ * can be told apart: the line quiet for settle_ms (after a failure), or the
+ * line cut by the drain finished (its terminator dropped) or quiet for
+ * settle_ms (abandoned by the device); settle_ms is capped at half the
+ * command's timeout. A stream that never goes quiet is
+ * given up on after SETTLE_CAP_FACTOR * settle_ms: if it sends lines, the
+ * command fails (any of them could be taken for its reply); if not (bytes
+ * without terminator), the command goes ahead. */
+#define SETTLE_CAP_FACTOR 4
+static int settle(struct client *c, struct dropped *d, int after_failure, const struct deadline *dl)
+{
+	/* At most half the command's time, so that it can still be written
+	 * and answered after a quiet line. */
+	const unsigned quiet_ms = c->cfg.settle_ms < dl->ms / 2 ? c->cfg.settle_ms : dl->ms / 2;
+	const int64_t quiet_ns = (int64_t)(quiet_ms ? quiet_ms : 1) * 1000000;
+	const int64_t give_up = sc_clock_now_ns() + SETTLE_CAP_FACTOR * quiet_ns;
+	const int64_t began = sc_clock_now_ns();
+
+	while (after_failure || mid_line(c, d)) {
+		char buf[DRAIN_CHUNK];
+		int64_t wait = sc_clock_now_ns() + quiet_ns;
+		ssize_t n;
+
+		if (wait > dl->at_ns)
+			wait = dl->at_ns;
+		n = c->tp->ops->read(c->tp, buf, sizeof(buf), wait);
+		if (n == CLIENT_ERR_TIMEOUT && wait < dl->at_ns) {
+			/* Quiet for settle_ms: a line still cut was abandoned. */
+			if (mid_line(c, d))
+				sc_trace_bytes(c, "cut line abandoned (quiet)", "", 0);
+			sc_trace_bytes(c, "settled", "", 0);
+			return CLIENT_OK;
+		}
+		if (n == CLIENT_ERR_TIMEOUT)
+			return sc_err_set(CLIENT_ERR_TIMEOUT,
+					  "%s: timeout after %u ms: the line never went quiet for settle_ms=%u"
+					  " after an earlier failure (%zu stale bytes dropped); nothing was written",
+					  c->cfg.port, dl->ms, c->cfg.settle_ms, d->total);
+		if (n < 0)
+			return sc_client_fail(c, (int)n);
+		d->lines += count_lines(c, buf, (size_t)n);
+		drop_bytes(c, d, "dropped stale", buf, (size_t)n);
+		if (sc_clock_now_ns() >= give_up) {
+			if (d->lines)
+				return sc_err_set(CLIENT_ERR_TIMEOUT,
+						  "%s: the device kept sending lines for %lld ms (%zu stale bytes"
+						  " dropped) and the line never went quiet for settle_ms=%u;"
+						  " nothing was written",
+						  c->cfg.port, (long long)((sc_clock_now_ns() - began) / 1000000),
+						  d->total, c->cfg.settle_ms);
+			sc_trace_bytes(c, "never quiet, no terminator: going ahead", "", 0);
+			return CLIENT_OK;
+		}
+		/* Only a failure needs a quiet line; a cut line needs its end. */
+		if (!after_failure && !mid_line(c, d))
+			break;
+	}
+	return CLIENT_OK;
+}
+
+int sc_read_drain_stale(struct client *c, int after_failure, const struct deadline *dl)
+{
+	struct dropped d = { 0 };
+
+	drop_bytes(c, &d, "dropped stale", c->rx.data, c->rx.len);
+	sc_rxbuf_clear(&c->rx);
 	if (c->tp->ops->flush_input) {
 		int ret = c->tp->ops->flush_input(c->tp);
 
 		if (ret)
 			return sc_client_fail(c, ret);
 	}
-	/* Non-blocking reads, no tcflush: cheaper, and the trace shows what
-	 * was dropped. */
+	/* Non-blocking reads, no tcflush: cheaper, the trace shows what was
+	 * dropped, and the drain knows whether it ended inside a line. */
 	for (int i = 0; i < DRAIN_MAX_READS; i++) {
 		char buf[DRAIN_CHUNK];
 		ssize_t n = c->tp->ops->read_now(c->tp, buf, sizeof(buf));
@@ -333,7 +443,16 @@ int sc_read_drain_stale(struct client *c)
 			return sc_client_fail(c, (int)n);
 		if (n == 0)
 			break;
-		sc_trace_bytes(c, "dropped stale", buf, (size_t)n);
+		drop_bytes(c, &d, "dropped stale", buf, (size_t)n);
+	}
+	/* A line cut in two by the drain: its rest is stale too, never a
+	 * reply. After a failure (timeout, too long) the device may still be
+	 * answering the failed command: wait until the line is quiet. Both
+	 * are off with settle_ms=0. */
+	if (c->cfg.settle_ms && (after_failure || mid_line(c, &d))) {
+		if (mid_line(c, &d))
+			sc_trace_bytes(c, "drain ended inside a line: dropping its rest", "", 0);
+		return settle(c, &d, after_failure, dl);
 	}
 	return CLIENT_OK;
 }

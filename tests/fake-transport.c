@@ -25,6 +25,10 @@ static ssize_t fake_read(struct transport *t, void *buf, size_t size, int64_t de
 		*(char *)buf = 't';
 		return 1;
 	}
+	/* The chunks are the device's answers: none comes between the start
+	 * of a command (its drain) and its write. */
+	if (f->awaiting_write)
+		return CLIENT_ERR_TIMEOUT;
 	/* Empty chunks stand for reads that found nothing yet. */
 	while (f->next < f->nchunks && f->chunk_len[f->next] == f->offset) {
 		f->next++;
@@ -45,6 +49,7 @@ static ssize_t fake_read_now(struct transport *t, void *buf, size_t size)
 	struct fake *f = (struct fake *)t;
 	size_t n;
 
+	f->awaiting_write = 1;
 	if (!f->stale)
 		return 0;
 	n = strlen(f->stale);
@@ -62,6 +67,7 @@ static int fake_write(struct transport *t, const void *buf, size_t len, int64_t 
 	assert_true(f->written_len + len <= sizeof(f->written));
 	memcpy(f->written + f->written_len, buf, len);
 	f->written_len += len;
+	f->awaiting_write = 0;
 	f->writes++;
 	return CLIENT_OK;
 }

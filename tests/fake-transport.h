@@ -17,6 +17,7 @@ struct fake {
 	size_t max_read;   /* largest read asked for */
 	const char *stale; /* returned once by read_now */
 	int trickle_ms;	   /* >0: return one 't' every trickle_ms, forever */
+	int awaiting_write; /* read_now (a command's drain) came, its write not yet */
 	char written[1024];
 	size_t written_len;
 	int writes, closed, *closed_flag;

@@ -177,6 +177,8 @@ static void test_check_errors(void **state)
 	struct client *c;
 
 	(void)state;
+	/* Opening reads the queue first (errors left from before). */
+	fake_add(f, "0,\"No error\"\n", 13);
 	c = open_fake(f, "fake?check_errors=1&error_query=SYST:ERR?");
 	fake_add(f, "0,\"No error\"\n", 13);
 	assert_int_equal(client_send_cmd(c, "VOLT 5"), CLIENT_OK);
@@ -184,13 +186,14 @@ static void test_check_errors(void **state)
 	expect_fail(client_send_cmd_reply(c, "VOLT?"), CLIENT_ERR_INSTRUMENT,
 		    "error after \"VOLT?\": -222,\"Data out of range\"");
 	assert_int_equal(client_last_instrument_error(), -222);
-	assert_memory_equal(f->written, "VOLT 5\nSYST:ERR?\nVOLT?\nSYST:ERR?\n", 33);
+	assert_memory_equal(f->written, "SYST:ERR?\nVOLT 5\nSYST:ERR?\nVOLT?\nSYST:ERR?\n", 43);
 	fake_add(f, "+0,\"No error\"\n", 14);
 	assert_int_equal(client_send_cmd(c, "X"), CLIENT_OK);
 	assert_int_equal(client_last_instrument_error(), 0);
 	client_destroy(c);
 	/* A pattern for "no error", and check_errors without a query. */
 	f = fake_new();
+	fake_add(f, "OK fine\n", 8);
 	c = open_fake(f, "fake?check_errors=1&error_query=ERR?&error_none=OK*");
 	fake_add(f, "OK fine\n", 8);
 	assert_int_equal(client_send_cmd(c, "A"), CLIENT_OK);

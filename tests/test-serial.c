@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -530,7 +532,9 @@ static void test_read_timeout(void **state)
 	int64_t start, took;
 
 	(void)state;
-	c = open_client(SHORT_TIMEOUT_MS, "");
+	/* The mocks script each read; no settling reads after the timeout
+	 * (settle_ms=0: test-ownreply tests the settle rule on a real pty). */
+	c = open_client(SHORT_TIMEOUT_MS, "&settle_ms=0");
 	will_send();
 	will_read("abc");
 	will_read_stall();
@@ -688,7 +692,10 @@ static void test_stale_input_dropped(void **state)
 	struct client *c;
 
 	(void)state;
-	c = open_client(TIMEOUT_MS, "");
+	/* settle_ms=0: no waiting for the rest of the cut "\x01\x02" line,
+	 * whose reads the mocks would have to script (test-ownreply tests the
+	 * rule on a real pty). */
+	c = open_client(TIMEOUT_MS, "&settle_ms=0");
 	will_read_now("JUNK1\n");
 	will_read_now("JUNK2\n\x01\x02");
 	will_read_now("");
@@ -745,10 +752,36 @@ static void test_open_locked(void **state)
 {
 	int fds, holder;
 
+	int ready[2], status;
+	char byte;
+	pid_t pid;
+
 	(void)state;
+	/* Held by this process: said so. */
 	holder = open(fx.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	assert_true(holder >= 0);
 	assert_int_equal(flock(holder, LOCK_EX | LOCK_NB), 0);
+	assert_null(client_init_py(fx.path));
+	assert_last_error(CLIENT_ERR_BUSY);
+	assert_message_has("already open in this process");
+	close(holder);
+	assert_true(port_lock_free());
+	fx.n_free = 0;
+	/* Held by another program. */
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(fx.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+		byte = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 ? 'y' : 'n';
+		if (write(ready[1], &byte, 1) != 1)
+			_exit(1);
+		sleep(10);
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &byte, 1), 1);
+	assert_int_equal(byte, 'y');
 	fds = count_fds();
 	assert_null(client_init_py(fx.path));
 	assert_last_error(CLIENT_ERR_BUSY);
@@ -759,7 +792,10 @@ static void test_open_locked(void **state)
 	assert_int_equal(fx.n_free, 1);
 	assert_int_equal(fx.allocated, 0);
 	assert_int_equal(count_fds(), fds);
-	close(holder);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(ready[0]);
+	close(ready[1]);
 	assert_true(port_lock_free());
 }
 

@@ -15,6 +15,13 @@
 #define FAULT_SIZE "SIZE"	/* SIZE <n>: n 'x' bytes                    */
 #define FAULT_TRICKLE "TRICKLE" /* TRICKLE <ms>: one byte every ms, never the terminator */
 #define FAULT_LINES "LINES"	/* LINES <n>: n replies "line1".."lineN"    */
+/* TAG <id> <command>: run the command, each of its answers prefixed with
+ * "<id>:" (TAG_SEP), so a test can tell which command an answer belongs
+ * to, late or doubled ones included; unsolicited bytes (NOISE's) stay
+ * untagged. id: up to TAG_MAX characters, no space. */
+#define FAULT_TAG "TAG"
+#define TAG_SEP ":"
+#define TAG_MAX 31
 
 #define SIM_IDN "serialcmd,simulator,0,1.0"
 /* Sent unasked after a NOISE reply: the next command must not see it. */

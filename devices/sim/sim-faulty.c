@@ -24,7 +24,17 @@ void sim_faulty_answer(struct sim *s, const char *line)
 {
 	const char *a;
 
-	if (strcmp(line, FAULT_IDN) == 0) {
+	if ((a = arg_after(line, FAULT_TAG)) && !s->tag[0]) {
+		size_t n = strcspn(a, " ");
+
+		if (n == 0 || n > TAG_MAX || a[n] != ' ') {
+			sim_reply_str(s, SIM_UNKNOWN);
+			return;
+		}
+		snprintf(s->tag, sizeof(s->tag), "%.*s" TAG_SEP, (int)n, a);
+		sim_faulty_answer(s, a + n + 1);
+		s->tag[0] = '\0';
+	} else if (strcmp(line, FAULT_IDN) == 0) {
 		sim_reply_str(s, SIM_IDN);
 	} else if ((a = arg_after(line, FAULT_LATE))) {
 		char *rest;

@@ -97,6 +97,7 @@ void sim_reply(struct sim *s, const char *text, size_t len)
 {
 	if (s->drop_every && s->commands % s->drop_every == 0)
 		return;
+	sim_put(s, s->tag, strlen(s->tag));
 	sim_put(s, text, len);
 	sim_put(s, s->out_eol, s->out_eol_len);
 }

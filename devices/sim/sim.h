@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "faults.h"
 #include "internal.h"
 #include "sim-profile.h"
 
@@ -26,6 +27,7 @@ struct sim {
 	long drop_every;     /* drop every Nth reply; 0: never */
 	long hangup_after;   /* hang up after N commands; 0: never */
 	long commands;
+	char tag[TAG_MAX + 2]; /* "<id>:" before each answer (FAULT_TAG); "" none */
 	size_t pending; /* bytes received after the command being answered */
 	/* waveforms: their current bytes, one buffer per profile waveform */
 	unsigned char **wave_bytes;

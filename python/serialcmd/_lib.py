@@ -203,6 +203,9 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # int client_get_timeout(struct client *c);
     fn("client_get_timeout", c_int, [ClientHandle], True)
 
+    # int client_stale_errors(struct client *c, char *out, size_t size);
+    fn("client_stale_errors", c_int, [ClientHandle, c_char_p, c_size_t], True)
+
     # const char *client_port(const struct client *c);
     fn("client_port", c_char_p, [ClientHandle], False)
 
@@ -286,6 +289,7 @@ class Library:
     client_last_instrument_error: Callable[..., Any]
     client_set_timeout: Callable[..., Any]
     client_get_timeout: Callable[..., Any]
+    client_stale_errors: Callable[..., Any]
     client_port: Callable[..., Any]
     client_set_unsolicited: Callable[..., Any]
     client_unsolicited_count: Callable[..., Any]

@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import Any, Callable, Optional, Type, Union
+from typing import Any, Callable, List, Optional, Type, Union
 
 from ._lib import Library, UnsolicitedFn, get_library
 from ._spec import make_spec, seconds_to_ms, split_options
@@ -219,6 +219,23 @@ class Client:
         finally:
             self._leave()
         return ms / 1000.0
+
+    @property
+    def stale_errors(self) -> List[str]:
+        """Errors an earlier program left in the instrument's error queue,
+        read out when the port was opened (or reconnected) with
+        check_errors=1, oldest first, so that they are not blamed on the
+        first command (client_stale_errors()). Empty without check_errors."""
+        handle = self._enter()
+        try:
+            lib = self._lib_()
+            n = lib.client_stale_errors(handle, None, 0)
+            buf = ctypes.create_string_buffer(1024)
+            if n:
+                lib.client_stale_errors(handle, buf, len(buf))
+        finally:
+            self._leave()
+        return buf.value.decode("utf-8", "replace").split("\n") if n else []
 
     @timeout.setter
     def timeout(self, seconds: float) -> None:

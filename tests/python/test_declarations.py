@@ -51,6 +51,7 @@ C_TYPES = {
     "unsigned int": ctypes.c_uint,
     "size_t": ctypes.c_size_t,
     "const char *": ctypes.c_char_p,
+    "char *": ctypes.c_char_p,
     "struct client *": _lib.ClientHandle,
     "const struct client *": _lib.ClientHandle,
     "struct client_ret *": _lib.ClientRetPointer,
@@ -111,6 +112,7 @@ FAILING = {
     "client_port_name", "client_port_description", "client_port_driver", "client_port_usb_serial",
     "client_port_usb_manufacturer", "client_port_usb_product", "client_read_available",
     "client_set_unsolicited", "client_read_n", "client_write_raw", "client_config_get",
+    "client_stale_errors",
 }
 
 
@@ -187,6 +189,7 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
         with pytest.raises(serialcmd.InstrumentError) as info:
             dev.write(":TIM:SCAL 100")
         assert info.value.instrument_code == -222
+        assert dev.stale_errors == []
     # One fake USB port, so list_ports() reads every field of a port.
     usb = tmp_path / "devices/usb1/1-1"
     tty = usb / "1-1:1.0/tty/ttyUSB9"
