@@ -161,6 +161,7 @@ static int property_key(const struct profile_parser *ps, struct sim_property *pr
 		{ "error", offsetof(struct sim_property, error) },
 		{ "set_reply", offsetof(struct sim_property, set_reply) },
 		{ "commands", offsetof(struct sim_property, commands) },
+		{ "source", offsetof(struct sim_property, source) },
 	};
 	double d;
 
@@ -181,8 +182,8 @@ static int property_key(const struct profile_parser *ps, struct sim_property *pr
 	}
 	if (strcmp(key, "min") && strcmp(key, "max") && strcmp(key, "noise") && strcmp(key, "digits"))
 		return sc_profile_error(ps,
-					"unknown property key (get, set, commands, default, min, max, valid,"
-					" noise, digits, notation, error, set_reply, per_channel)",
+					"unknown property key (get, set, commands, source, default, min, max,"
+					" valid, noise, digits, notation, error, set_reply, per_channel)",
 					key);
 	if (sc_profile_number(value, &d) != 0)
 		return sc_profile_error(ps, "not a number", value);
@@ -449,6 +450,16 @@ static int on_finish(void *ctx, const struct profile_parser *ps)
 				 (pr->set && check_patterns(ps, why, pr->set, 0) != CLIENT_OK) ||
 				 (pr->commands && check_patterns(ps, why, pr->commands, 1) != CLIENT_OK)))
 			return CLIENT_ERR_OPTION;
+		if (pr->source) {
+			size_t j = 0;
+
+			while (j < sp->nprops && strcmp(sp->props[j].name, pr->source))
+				j++;
+			if (j == sp->nprops || j == i || sp->props[j].source) {
+				snprintf(why, sizeof(why), "property %s: source", pr->name);
+				return sc_profile_error(ps, why, "must name another property (not one with a source)");
+			}
+		}
 		if (!pr->value && sc_profile_dup(ps, &pr->value, pr->valid ? "" : "0") != CLIENT_OK)
 			return client_last_error();
 		for (unsigned c = 0; c < n; c++)
@@ -506,6 +517,7 @@ void sim_profile_free(struct sim_profile *sp)
 		free(pr->error);
 		free(pr->set_reply);
 		free(pr->commands);
+		free(pr->source);
 		for (unsigned c = 0; c < SIM_CHANNELS_MAX; c++)
 			free(pr->cur[c]);
 	}

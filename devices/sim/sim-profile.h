@@ -34,6 +34,9 @@ struct sim_property {
 	/* commands without a parameter that set it, "CMD => VALUE | ...",
 	 * e.g. :CONFigure:VOLTage[:DC] => "VOLT:DC" */
 	char *commands;
+	/* another property whose value a get answers (a supply's measured
+	 * voltage reads its set voltage), formatted and noised as this one */
+	char *source;
 	double min, max, noise;
 	int has_min, has_max;
 	int digits; /* decimals in the reply; -1: as set */

@@ -366,6 +366,15 @@ static char **slot(struct sim *s, struct sim_property *pr, long ch)
 	return &pr->cur[ch - 1];
 }
 
+/* The slot a property with a source reads: its source's, same channel. */
+static char **source_slot(struct sim *s, const struct sim_property *pr, long ch)
+{
+	for (size_t i = 0; i < s->prof.nprops; i++)
+		if (strcmp(s->prof.props[i].name, pr->source) == 0)
+			return slot(s, &s->prof.props[i], ch);
+	return NULL;
+}
+
 static unsigned status_byte(const struct sim *s)
 {
 	unsigned stb = (s->nerr ? STB_EAV : 0) | (s->esr & ~s->ese_off & 0xFF ? STB_ESB : 0);
@@ -563,6 +572,8 @@ static int execute(struct sim *s, const struct unit *u)
 		    !(pr->set && fits(pr->set, u, 1, &ch, &v)))
 			continue;
 		sl = slot(s, pr, ch);
+		if (sl && !v && pr->source)
+			sl = source_slot(s, pr, ch);
 		if (!sl)
 			refuse(s, "-114,\"Header suffix out of range\"", ESR_CME);
 		else if (v)
