@@ -277,6 +277,9 @@ static int sim_key(const struct profile_parser *ps, struct sim_profile *sp, cons
 		return CLIENT_OK;
 	}
 	if (strcmp(key, "syntax") == 0) {
+		if (sp->ndialogue || sp->nprops)
+			return sc_profile_error(ps, "syntax must come before [dialogue] and [property] sections",
+						value);
 		if (strcmp(value, "scpi") && strcmp(value, "exact"))
 			return sc_profile_error(ps, "syntax must be scpi or exact", value);
 		sp->scpi = value[0] == 's';
@@ -360,24 +363,6 @@ static int on_section(void *ctx, const struct profile_parser *ps, const char *na
 	return CLIENT_OK;
 }
 
-static int on_line(void *ctx, const struct profile_parser *ps, const char *section, char *line)
-{
-	struct sim_profile *sp = ctx;
-	char *key, *value;
-
-	if (strcmp(section, "dialogue") == 0)
-		return dialogue_line(ps, sp, line);
-	if (sc_profile_split(line, &key, &value) != 0)
-		return sc_profile_error(ps, "expected key = value", line);
-	if (strcmp(section, "property") == 0)
-		return property_key(ps, &sp->props[sp->nprops - 1], key, value);
-	if (strcmp(section, "waveform") == 0)
-		return waveform_key(ps, &sp->waves[sp->nwaves - 1], key, value);
-	if (strcmp(section, "errors") == 0)
-		return errors_key(ps, sp, key, value);
-	return sim_key(ps, sp, key, value);
-}
-
 /* With SCPI syntax: is every '|'-separated "HEADER [PARAMETERS]" (with
  * arrows: "HEADER => VALUE") of text a well-formed pattern? */
 static int check_patterns(const struct profile_parser *ps, const char *where, const char *text,
@@ -402,7 +387,7 @@ static int check_patterns(const struct profile_parser *ps, const char *where, co
 		if (!why && arrows && !strstr(p, "=>"))
 			why = "expected COMMAND => VALUE";
 		if (why) {
-			snprintf(msg, sizeof(msg), "%s: %s in", where, why);
+			snprintf(msg, sizeof(msg), "%s: %s", where, why);
 			return sc_profile_error(ps, msg, text);
 		}
 		p += len;
@@ -412,7 +397,8 @@ static int check_patterns(const struct profile_parser *ps, const char *where, co
 	return CLIENT_OK;
 }
 
-/* SCPI syntax unless [sim] syntax says otherwise: default with queries = scpi. */
+/* SCPI syntax unless [sim] syntax says otherwise: default with queries = scpi.
+ * Settled at the first dialogue or property line (syntax may not follow). */
 static void resolve_syntax(struct sim_profile *sp)
 {
 	if (sp->scpi >= 0)
@@ -424,6 +410,38 @@ static void resolve_syntax(struct sim_profile *sp)
 			sp->scpi = 1;
 }
 
+static int on_line(void *ctx, const struct profile_parser *ps, const char *section, char *line)
+{
+	struct sim_profile *sp = ctx;
+	char *key, *value;
+
+	if (strcmp(section, "dialogue") == 0) {
+		if (dialogue_line(ps, sp, line) != CLIENT_OK)
+			return client_last_error();
+		resolve_syntax(sp);
+		return sp->scpi ? check_patterns(ps, "dialogue", sp->dialogue[sp->ndialogue - 1].query, 0)
+				: CLIENT_OK;
+	}
+	if (sc_profile_split(line, &key, &value) != 0)
+		return sc_profile_error(ps, "expected key = value", line);
+	if (strcmp(section, "property") == 0) {
+		struct sim_property *pr = &sp->props[sp->nprops - 1];
+		int arrows = strcmp(key, "commands") == 0;
+
+		if (property_key(ps, pr, key, value) != CLIENT_OK)
+			return client_last_error();
+		resolve_syntax(sp);
+		if (sp->scpi && (arrows || strcmp(key, "get") == 0 || strcmp(key, "set") == 0))
+			return check_patterns(ps, "pattern", value, arrows);
+		return CLIENT_OK;
+	}
+	if (strcmp(section, "waveform") == 0)
+		return waveform_key(ps, &sp->waves[sp->nwaves - 1], key, value);
+	if (strcmp(section, "errors") == 0)
+		return errors_key(ps, sp, key, value);
+	return sim_key(ps, sp, key, value);
+}
+
 /* Properties must be usable: a way to reach them and a starting value. */
 static int on_finish(void *ctx, const struct profile_parser *ps)
 {
@@ -431,9 +449,6 @@ static int on_finish(void *ctx, const struct profile_parser *ps)
 	char why[PROFILE_NAME_MAX + 40];
 
 	resolve_syntax(sp);
-	for (size_t i = 0; sp->scpi && i < sp->ndialogue; i++)
-		if (check_patterns(ps, "dialogue", sp->dialogue[i].query, 0) != CLIENT_OK)
-			return CLIENT_ERR_OPTION;
 	if (sp->scpi && sp->error_pattern[0] &&
 	    check_patterns(ps, "[sim] error_query", sp->error_pattern, 0) != CLIENT_OK)
 		return CLIENT_ERR_OPTION;
@@ -445,11 +460,6 @@ static int on_finish(void *ctx, const struct profile_parser *ps)
 			snprintf(why, sizeof(why), "property %s has neither get nor set", pr->name);
 			return sc_profile_error(ps, why, NULL);
 		}
-		snprintf(why, sizeof(why), "property %s", pr->name);
-		if (sp->scpi && ((pr->get && check_patterns(ps, why, pr->get, 0) != CLIENT_OK) ||
-				 (pr->set && check_patterns(ps, why, pr->set, 0) != CLIENT_OK) ||
-				 (pr->commands && check_patterns(ps, why, pr->commands, 1) != CLIENT_OK)))
-			return CLIENT_ERR_OPTION;
 		if (pr->source) {
 			size_t j = 0;
 
