@@ -621,7 +621,7 @@ static int parse_command(char *text, char *path, struct unit *u)
 {
 	char *params = text + strcspn(text, " \t");
 	char *h = text;
-	size_t hlen;
+	size_t hlen, plen;
 
 	if (*params) {
 		*params++ = '\0';
@@ -639,16 +639,23 @@ static int parse_command(char *text, char *path, struct unit *u)
 	 * Keithley2000.reset() sends one). */
 	u->common = h[0] == '*' || (h[0] == ':' && h[1] == '*');
 	if (u->common) {
-		snprintf(u->header, sizeof(u->header), ":%s", h + (h[0] == ':'));
+		h += h[0] == ':';
+		hlen = strlen(h);
+		if (hlen + 2 > sizeof(u->header))
+			return 0;
+		u->header[0] = ':';
+		memcpy(u->header + 1, h, hlen + 1);
 		return 1;
 	}
-	if (h[0] == ':')
-		snprintf(u->header, sizeof(u->header), "%s", h);
-	else if (strlen(path) + 1 + hlen < sizeof(u->header))
-		snprintf(u->header, sizeof(u->header), "%s:%s", path, h);
-	else
-		return 0;
-	snprintf(path, HEADER_MAX, "%s", u->header);
+	plen = h[0] == ':' ? 0 : strlen(path) + 1;
+	if (plen + hlen + 1 > sizeof(u->header))
+		return 0; /* too long for any pattern */
+	if (plen) {
+		memcpy(u->header, path, plen - 1);
+		u->header[plen - 1] = ':';
+	}
+	memcpy(u->header + plen, h, hlen + 1);
+	memcpy(path, u->header, plen + hlen + 1);
 	*strrchr(path, ':') = '\0';
 	return 1;
 }
