@@ -96,7 +96,7 @@ error = -222,"Data out of range"
 get = [:SENSe[<n>]]:VOLTage[:DC]:RANGe:AUTO?
 set = [:SENSe[<n>]]:VOLTage[:DC]:RANGe:AUTO
 default = 1
-valid = 0,1,ON,OFF
+boolean = 1
 error = -224,"Illegal parameter value"
 
 [property nplc]
@@ -162,14 +162,14 @@ error = -222,"Data out of range"
 # the other functions' RANGe:AUTO (kept together)
 set = [:SENSe[<n>]]:VOLTage:AC:RANGe:AUTO | [:SENSe[<n>]]:CURRent[:DC]:RANGe:AUTO | [:SENSe[<n>]]:CURRent:AC:RANGe:AUTO | [:SENSe[<n>]]:RESistance:RANGe:AUTO | [:SENSe[<n>]]:FRESistance:RANGe:AUTO
 default = 1
-valid = 0,1,ON,OFF
+boolean = 1
 error = -224,"Illegal parameter value"
 
 [property continuous]
 get = :INITiate:CONTinuous?
 set = :INITiate:CONTinuous
 default = 0
-valid = 0,1,ON,OFF
+boolean = 1
 error = -224,"Illegal parameter value"
 
 [property trigger_count]
@@ -210,14 +210,14 @@ error = -222,"Data out of range"
 get = :SYSTem:BEEPer:STATe?
 set = :SYSTem:BEEPer:STATe
 default = 1
-valid = 0,1,ON,OFF
+boolean = 1
 error = -224,"Illegal parameter value"
 
 [property display]
 get = :DISPlay:ENABle?
 set = :DISPlay:ENABle
 default = 1
-valid = 0,1,ON,OFF
+boolean = 1
 error = -224,"Illegal parameter value"
 
 [errors]

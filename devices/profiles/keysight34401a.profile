@@ -95,7 +95,7 @@ error = -222,"Data out of range"
 get = [SENSe:]VOLTage[:DC]:RANGe:AUTO?
 set = [SENSe:]VOLTage[:DC]:RANGe:AUTO
 default = 1
-valid = 0,1,ON,OFF
+boolean = 1
 error = -224,"Illegal parameter value"
 
 [property resolution]
@@ -181,14 +181,14 @@ error = -222,"Data out of range"
 get = DISPlay[:STATe]?
 set = DISPlay[:STATe]
 default = 1
-valid = 0,1,ON,OFF
+boolean = 1
 error = -224,"Illegal parameter value"
 
 [property beeper]
 get = SYSTem:BEEPer:STATe?
 set = SYSTem:BEEPer:STATe
 default = 1
-valid = 0,1,ON,OFF
+boolean = 1
 error = -224,"Illegal parameter value"
 
 [errors]

@@ -174,16 +174,16 @@ static int property_key(const struct profile_parser *ps, struct sim_property *pr
 		pr->sci = value[0] == 's';
 		return CLIENT_OK;
 	}
-	if (strcmp(key, "per_channel") == 0) {
+	if (strcmp(key, "per_channel") == 0 || strcmp(key, "boolean") == 0) {
 		if (strcmp(value, "0") && strcmp(value, "1"))
-			return sc_profile_error(ps, "per_channel must be 0 or 1", value);
-		pr->per_channel = value[0] == '1';
-		return CLIENT_OK;
+			return sc_profile_error(ps, "per_channel and boolean must be 0 or 1", value);
+		*(key[0] == 'p' ? &pr->per_channel : &pr->boolean) = value[0] == '1';
+		return pr->boolean ? sc_profile_dup(ps, &pr->valid, "0,1,ON,OFF") : CLIENT_OK;
 	}
 	if (strcmp(key, "min") && strcmp(key, "max") && strcmp(key, "noise") && strcmp(key, "digits"))
 		return sc_profile_error(ps,
 					"unknown property key (get, set, commands, source, default, min, max,"
-					" valid, noise, digits, notation, error, set_reply, per_channel)",
+					" valid, boolean, noise, digits, notation, error, set_reply, per_channel)",
 					key);
 	if (sc_profile_number(value, &d) != 0)
 		return sc_profile_error(ps, "not a number", value);

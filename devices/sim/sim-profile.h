@@ -28,6 +28,7 @@ struct sim_property {
 	 * in cur[n - 1]), else cur[0] only */
 	char *cur[SIM_CHANNELS_MAX];
 	int per_channel;
+	int boolean; /* SCPI boolean: takes ON, OFF, 1, 0; keeps and answers 1 or 0 */
 	char *valid;	 /* comma-separated words accepted; NULL: numeric */
 	char *error;	 /* error-queue entry for a rejected set */
 	char *set_reply; /* reply to a set; NULL: none (as SCPI) */

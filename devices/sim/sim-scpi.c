@@ -168,7 +168,10 @@ static void set_property(struct sim *s, const struct sim_property *pr, char **sl
 			refuse(s, pr->error, ESR_EXE);
 			return;
 		}
-		snprintf(buf, sizeof(buf), "%s", value);
+		if (pr->boolean)
+			snprintf(buf, sizeof(buf), "%d", strcmp(value, "1") == 0 || strcasecmp(value, "ON") == 0);
+		else
+			snprintf(buf, sizeof(buf), "%s", value);
 		for (char *p = buf; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
 	} else {

@@ -267,6 +267,9 @@ def test_shipped_keithley2000(sim):
         assert dev.query(":conf?;:SENS:FUNC?") == '"CURR:AC";"CURR:AC"'
         dev.write(':SENS:FUNC "volt:dc";:SENS:VOLT:RANG:AUTO 0;:SENS:VOLT:RANG 10')
         assert dev.query(":SENSe1:VOLTage:DC:RANGe:UPPer?;AUTO?") == "+1.000000E+01;0"
+        assert dev.query(":SENS:VOLT:RANG:AUTO ON;AUTO?;AUTO off;AUTO?;AUTO 1;AUTO?") == "1;0;1"
+        dev.write(":SENS:VOLT:RANG:AUTO 2")
+        assert dev.query(":SYST:ERR?") == '-224,"Illegal parameter value"'
         for q in (":READ?", ":FETC?", ":MEAS:VOLT:DC?", ":measure:voltage?"):
             assert abs(float(dev.query(q)) - 1.234567) < 1e-4, q
         dev.write(":STAT:QUEUE:CLEAR;*RST;:STAT:PRES;:*CLS;")
@@ -279,7 +282,8 @@ def test_shipped_keysight34401a(sim):
         dev.write("SYST:REM;:CONF:RES 1000,0.01")
         assert dev.query("CONF?;:FUNC?") == '"RES";"RES"'
         dev.write("VOLTage:DC:RANGe 100;RANGe:AUTO OFF")
-        assert dev.query("VOLT:RANG?;RANG:AUTO?;:SYSTem:ERRor?") == '+1.000000E+02;OFF;+0,"No error"'
+        # (a SCPI boolean: ON or 1 in, 1 out)
+        assert dev.query("VOLT:RANG?;RANG:AUTO?;:SYSTem:ERRor?") == '+1.000000E+02;0;+0,"No error"'
         assert abs(float(dev.query("MEAS:VOLT:DC? 10,0.003")) - 0.5) < 1e-3
 
 
