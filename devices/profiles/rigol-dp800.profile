@@ -59,6 +59,13 @@ max = 3.2
 digits = 3
 error = -222,"Data out of range"
 
+[property apply]
+# :APPLy CH2,5,1 sets CH2's voltage and current; :APPLy? CH2 answers them
+# (simplified: the DP832 answers its rating too, CH2:30V/3A,5.000,1.000)
+get = :APPLy? CH<n> | :APPLy?
+set = :APPLy CH<n>, | :APPLy
+parts = voltage,current
+
 [property output]
 get = :OUTPut[:STATe]? CH<n> | :OUTPut[:STATe]?
 set = :OUTPut[:STATe] CH<n>, | :OUTPut[:STATe]

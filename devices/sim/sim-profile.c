@@ -162,6 +162,7 @@ static int property_key(const struct profile_parser *ps, struct sim_property *pr
 		{ "set_reply", offsetof(struct sim_property, set_reply) },
 		{ "commands", offsetof(struct sim_property, commands) },
 		{ "source", offsetof(struct sim_property, source) },
+		{ "parts", offsetof(struct sim_property, parts) },
 	};
 	double d;
 
@@ -182,7 +183,7 @@ static int property_key(const struct profile_parser *ps, struct sim_property *pr
 	}
 	if (strcmp(key, "min") && strcmp(key, "max") && strcmp(key, "noise") && strcmp(key, "digits"))
 		return sc_profile_error(ps,
-					"unknown property key (get, set, commands, source, default, min, max,"
+					"unknown property key (get, set, commands, source, parts, default, min, max,"
 					" valid, boolean, noise, digits, notation, error, set_reply, per_channel)",
 					key);
 	if (sc_profile_number(value, &d) != 0)
@@ -442,6 +443,30 @@ static int on_line(void *ctx, const struct profile_parser *ps, const char *secti
 	return sim_key(ps, sp, key, value);
 }
 
+/* parts: 1 to 8 other properties, none with parts or a source itself. */
+static int check_parts(const struct profile_parser *ps, const struct sim_profile *sp, size_t self)
+{
+	const struct sim_property *pr = &sp->props[self];
+	char why[PROFILE_NAME_MAX + 40];
+	size_t n = 0;
+
+	snprintf(why, sizeof(why), "property %s: parts", pr->name);
+	for (const char *p = pr->parts;; n++) {
+		size_t len = strcspn(p, ","), j = 0;
+
+		while (j < sp->nprops && (strlen(sp->props[j].name) != len || strncmp(sp->props[j].name, p, len)))
+			j++;
+		if (n == 8 || j == sp->nprops || j == self || sp->props[j].parts || sp->props[j].source)
+			return sc_profile_error(ps, why,
+						"must name 1 to 8 other properties, separated by ',', without"
+						" parts or source");
+		p += len;
+		if (!*p)
+			return CLIENT_OK;
+		p++;
+	}
+}
+
 /* Properties must be usable: a way to reach them and a starting value. */
 static int on_finish(void *ctx, const struct profile_parser *ps)
 {
@@ -470,6 +495,8 @@ static int on_finish(void *ctx, const struct profile_parser *ps)
 				return sc_profile_error(ps, why, "must name another property (not one with a source)");
 			}
 		}
+		if (pr->parts && check_parts(ps, sp, i) != CLIENT_OK)
+			return CLIENT_ERR_OPTION;
 		if (!pr->value && sc_profile_dup(ps, &pr->value, pr->valid ? "" : "0") != CLIENT_OK)
 			return client_last_error();
 		for (unsigned c = 0; c < n; c++)
@@ -528,6 +555,7 @@ void sim_profile_free(struct sim_profile *sp)
 		free(pr->set_reply);
 		free(pr->commands);
 		free(pr->source);
+		free(pr->parts);
 		for (unsigned c = 0; c < SIM_CHANNELS_MAX; c++)
 			free(pr->cur[c]);
 	}

@@ -38,6 +38,9 @@ struct sim_property {
 	/* another property whose value a get answers (a supply's measured
 	 * voltage reads its set voltage), formatted and noised as this one */
 	char *source;
+	/* other properties (up to 8, comma-separated) this one reads and sets
+	 * together: a supply's :APPLy CH1,5,1 and :APPLy? CH1 */
+	char *parts;
 	double min, max, noise;
 	int has_min, has_max;
 	int digits; /* decimals in the reply; -1: as set */

@@ -114,20 +114,27 @@ static void format_number(const struct sim_property *pr, double v, char *out, si
 }
 
 /* Answer a property's value; value is the channel's slot (cur[n]). */
-static void get_property(struct sim *s, const struct sim_property *pr, const char *value)
+static void format_value(struct sim *s, const struct sim_property *pr, const char *value, char *buf,
+			 size_t size)
 {
-	char buf[128];
 	char *end;
 	double v;
 
 	if (pr->valid) {
-		answer(s, value);
+		snprintf(buf, size, "%s", value);
 		return;
 	}
 	v = strtod(value, &end);
 	if (pr->noise)
 		v += pr->noise * noise_unit(s);
-	format_number(pr, v, buf, sizeof(buf));
+	format_number(pr, v, buf, size);
+}
+
+static void get_property(struct sim *s, const struct sim_property *pr, const char *value)
+{
+	char buf[128];
+
+	format_value(s, pr, value, buf, sizeof(buf));
 	answer(s, buf);
 }
 
@@ -158,20 +165,16 @@ static void refuse(struct sim *s, const char *error, unsigned esr_bit)
 		answer(s, error);
 }
 
-/* Set a property's value in slot (cur[n]) after checking it. */
-static void set_property(struct sim *s, const struct sim_property *pr, char **slot, const char *value)
+/* A value for pr, as it will be kept, in buf; -1 if pr refuses it. */
+static int accept_value(const struct sim_property *pr, const char *value, char *buf, size_t size)
 {
-	char buf[128], *copy;
-
 	if (pr->valid) {
-		if (!word_in(value, pr->valid)) {
-			refuse(s, pr->error, ESR_EXE);
-			return;
-		}
+		if (!word_in(value, pr->valid))
+			return -1;
 		if (pr->boolean)
-			snprintf(buf, sizeof(buf), "%d", strcmp(value, "1") == 0 || strcasecmp(value, "ON") == 0);
+			snprintf(buf, size, "%d", strcmp(value, "1") == 0 || strcasecmp(value, "ON") == 0);
 		else
-			snprintf(buf, sizeof(buf), "%s", value);
+			snprintf(buf, size, "%s", value);
 		for (char *p = buf; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
 	} else {
@@ -180,17 +183,33 @@ static void set_property(struct sim *s, const struct sim_property *pr, char **sl
 
 		while (isspace((unsigned char)*end))
 			end++;
-		if (end == value || *end || (pr->has_min && v < pr->min) || (pr->has_max && v > pr->max)) {
-			refuse(s, pr->error, ESR_EXE);
-			return;
-		}
-		format_number(pr, v, buf, sizeof(buf));
+		if (end == value || *end || (pr->has_min && v < pr->min) || (pr->has_max && v > pr->max))
+			return -1;
+		format_number(pr, v, buf, size);
 	}
-	copy = strdup(buf);
-	if (!copy)
+	return 0;
+}
+
+static void store(char **slot, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy) {
+		free(*slot);
+		*slot = copy;
+	}
+}
+
+/* Set a property's value in slot (cur[n]) after checking it. */
+static void set_property(struct sim *s, const struct sim_property *pr, char **slot, const char *value)
+{
+	char buf[128];
+
+	if (accept_value(pr, value, buf, sizeof(buf)) != 0) {
+		refuse(s, pr->error, ESR_EXE);
 		return;
-	free(*slot);
-	*slot = copy;
+	}
+	store(slot, buf);
 	if (pr->set_reply)
 		answer(s, pr->set_reply);
 }
@@ -532,6 +551,65 @@ static int property_command(struct sim *s, struct sim_property *pr, const struct
 	return 0;
 }
 
+/* A property with parts (a supply's :APPLy): the named properties' values,
+ * same channel, joined with ','. get answers them all; set takes one to all
+ * of them in order, each checked by its own limits, none stored unless all
+ * are accepted. */
+static struct sim_property *find_property(struct sim *s, const char *name, size_t len)
+{
+	for (size_t i = 0; i < s->prof.nprops; i++)
+		if (strlen(s->prof.props[i].name) == len && strncmp(s->prof.props[i].name, name, len) == 0)
+			return &s->prof.props[i];
+	return NULL;
+}
+
+static void answer_parts(struct sim *s, const struct sim_property *pr, const char *value, long ch)
+{
+	char out[PROFILE_TEXT_MAX * 2] = "", buf[128], vals[8][128];
+	char **slots[8];
+	size_t n = 0, have = 0;
+	const char *p = pr->parts, *v = value;
+
+	for (; *p && n < 8; n++) {
+		size_t len = strcspn(p, ",");
+		struct sim_property *part = find_property(s, p, len);
+
+		slots[n] = part ? slot(s, part, ch) : NULL;
+		if (!slots[n]) {
+			refuse(s, "-114,\"Header suffix out of range\"", ESR_CME);
+			return;
+		}
+		if (!value) {
+			format_value(s, part, *slots[n], buf, sizeof(buf));
+			if (strlen(out) + strlen(buf) + 2 < sizeof(out))
+				snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", n ? "," : "", buf);
+		} else if (v) {
+			size_t vl = strcspn(v, ",");
+
+			snprintf(buf, sizeof(buf), "%.*s", (int)vl, v);
+			if (accept_value(part, buf, vals[n], sizeof(vals[n])) != 0) {
+				refuse(s, part->error, ESR_EXE);
+				return;
+			}
+			have = n + 1;
+			v = v[vl] == ',' ? v + vl + 1 : NULL;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (!value) {
+		answer(s, out);
+		return;
+	}
+	if (v) { /* more values than parts */
+		refuse(s, "-108,\"Parameter not allowed\"", ESR_CME);
+		return;
+	}
+	for (size_t i = 0; i < have; i++)
+		store(slots[i], vals[i]);
+}
+
 /* Execute one command. 0 if it is unknown (a command error). */
 static int execute(struct sim *s, const struct unit *u)
 {
@@ -574,6 +652,10 @@ static int execute(struct sim *s, const struct unit *u)
 		if (!(pr->get && fits(pr->get, u, 0, &ch, NULL)) &&
 		    !(pr->set && fits(pr->set, u, 1, &ch, &v)))
 			continue;
+		if (pr->parts) {
+			answer_parts(s, pr, v, ch);
+			return 1;
+		}
 		sl = slot(s, pr, ch);
 		if (sl && !v && pr->source)
 			sl = source_slot(s, pr, ch);

@@ -300,3 +300,11 @@ def test_shipped_rigol_dp800_channels(sim):
         assert dev.query(":OUTP?;:INST?;:VOLT?") == "OFF;CH2;12.000"
         dev.write(":SOUR1:VOLT 40")
         assert dev.query(":SYST:ERR?") == '-222,"Data out of range"'
+        # :APPLy sets and reads voltage and current together, per channel.
+        dev.write(":APPL CH3,2.5,1.5;:APPLy CH1,7")
+        assert dev.query(":APPL? CH3;:APPL? CH1;:SOUR3:CURR?") == "2.500,1.500;7.000,0.500;1.500"
+        assert dev.query(":INST:NSEL 3;:APPL?") == "2.500,1.500"
+        dev.write(":APPL CH1,5,9")  # the current out of range: nothing set
+        dev.write(":APPL CH1,5,1,2")
+        assert dev.query(":SYST:ERR?;:SYST:ERR?;:APPL? CH1") == (
+            '-222,"Data out of range";-108,"Parameter not allowed";7.000,0.500')
