@@ -21,8 +21,8 @@ queries = scpi
 
 # The simulator follows SCPI's message rules (queries = scpi), with the
 # headers of the user's guide's command summary (chapter 4). Simplified:
-# CONFigure? answers the function only ("VOLT"), and ranges are numbers
-# (MIN, MAX and DEF are refused).
+# CONFigure? answers the function only ("VOLT"); MIN, MAX and DEF set a
+# number to its limits or default, but a query takes none (RANG? MAX).
 
 [sim]
 delay_ms = 5

@@ -165,6 +165,21 @@ static void refuse(struct sim *s, const char *error, unsigned esr_bit)
 		answer(s, error);
 }
 
+/* SCPI's numeric keywords: MIN and MAX where the profile gives the limit,
+ * DEF its default. 1 with the number in *v, else 0. */
+static int keyword_value(const struct sim_property *pr, const char *value, double *v)
+{
+	if (pr->has_min && (strcasecmp(value, "MIN") == 0 || strcasecmp(value, "MINimum") == 0))
+		*v = pr->min;
+	else if (pr->has_max && (strcasecmp(value, "MAX") == 0 || strcasecmp(value, "MAXimum") == 0))
+		*v = pr->max;
+	else if (strcasecmp(value, "DEF") == 0 || strcasecmp(value, "DEFault") == 0)
+		*v = strtod(pr->value, NULL);
+	else
+		return 0;
+	return 1;
+}
+
 /* A value for pr, as it will be kept, in buf; -1 if pr refuses it. */
 static int accept_value(const struct sim_property *pr, const char *value, char *buf, size_t size)
 {
@@ -180,10 +195,12 @@ static int accept_value(const struct sim_property *pr, const char *value, char *
 	} else {
 		char *end;
 		double v = strtod(value, &end);
+		int kw = keyword_value(pr, value, &v);
 
 		while (isspace((unsigned char)*end))
 			end++;
-		if (end == value || *end || (pr->has_min && v < pr->min) || (pr->has_max && v > pr->max))
+		if ((!kw && (end == value || *end)) || (pr->has_min && v < pr->min) ||
+		    (pr->has_max && v > pr->max))
 			return -1;
 		format_number(pr, v, buf, size);
 	}

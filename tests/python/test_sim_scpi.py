@@ -149,6 +149,9 @@ def test_compound_messages_reply_in_one_line(dev):
     dev.write(":SENS:VOLT:RANG 200;:BOGUS;:SENS:VOLT:RANG 300")
     assert dev.query(":SENS:VOLT:RANG?") == "200.0"
     assert errors(dev) == ['-113,"Undefined header"']
+    # SCPI's numeric keywords set a limit or the default.
+    assert dev.query(":SENS:VOLT:RANG MAX;RANG?;RANG minimum;RANG?;RANG DEF;RANG?") == "1000.0;0.0;10.0"
+    dev.write(":SENS:VOLT:RANG 200")
     # An execution error does not: the value is refused, the rest runs.
     dev.write(":SENS:VOLT:RANG 5000;:SENS:VOLT:RANG:AUTO ON")
     assert dev.query(":SENS:VOLT:RANG?;RANG:AUTO?") == "200.0;ON"
