@@ -9,6 +9,9 @@
 
 #include "profile.h"
 
+/* Most channels a profile may give an instrument ([sim] channels). */
+#define SIM_CHANNELS_MAX 16
+
 /* One exact-match exchange: query -> reply (reply NULL: no answer). */
 struct sim_dialogue {
 	char *query;
@@ -18,12 +21,26 @@ struct sim_dialogue {
 /* A value the simulator keeps: read by `get`, written by `set VALUE`. */
 struct sim_property {
 	char name[PROFILE_NAME_MAX];
-	char *get;	 /* query that reads it, e.g. "SOUR:VOLT?" */
+	char *get;	 /* query that reads it, e.g. "SOUR:VOLT?" ('|' between aliases) */
 	char *set;	 /* command word that writes it, e.g. "SOUR:VOLT" */
-	char *value;	 /* current value, as text */
+	char *value;	 /* its value after *RST (the profile's default), as text */
+	/* current value, as text: one per channel with per_channel (channel n
+	 * in cur[n - 1]), else cur[0] only */
+	char *cur[SIM_CHANNELS_MAX];
+	int per_channel;
+	int boolean; /* SCPI boolean: takes ON, OFF, 1, 0; keeps and answers 1 or 0 */
 	char *valid;	 /* comma-separated words accepted; NULL: numeric */
 	char *error;	 /* error-queue entry for a rejected set */
 	char *set_reply; /* reply to a set; NULL: none (as SCPI) */
+	/* commands without a parameter that set it, "CMD => VALUE | ...",
+	 * e.g. :CONFigure:VOLTage[:DC] => "VOLT:DC" */
+	char *commands;
+	/* another property whose value a get answers (a supply's measured
+	 * voltage reads its set voltage), formatted and noised as this one */
+	char *source;
+	/* other properties (up to 8, comma-separated) this one reads and sets
+	 * together: a supply's :APPLy CH1,5,1 and :APPLy? CH1 */
+	char *parts;
 	double min, max, noise;
 	int has_min, has_max;
 	int digits; /* decimals in the reply; -1: as set */
@@ -56,6 +73,12 @@ struct sim_profile {
 	char error_unknown[PROFILE_TEXT_MAX]; /* queued for an unknown command */
 	char unknown_reply[PROFILE_TEXT_MAX]; /* answered to an unknown command */
 	int has_unknown_reply;
+	/* SCPI message rules (';' compound messages, paths, short and long
+	 * forms, [optional] nodes, common commands): 1 unless [sim] syntax =
+	 * exact; default 1 with queries = scpi, else 0 (exact lines). */
+	int scpi;
+	unsigned channels;		    /* [sim] channels: 0 none, else 1..SIM_CHANNELS_MAX */
+	char error_pattern[PROFILE_TEXT_MAX]; /* [sim] error_query: the error query's pattern */
 	/* Lines sent unasked (an AT modem's RING), comma-separated, one at a
 	 * time at random, on average every unsolicited_every_ms. */
 	char unsolicited[PROFILE_TEXT_MAX];
@@ -69,5 +92,14 @@ struct sim_profile {
 int sim_profile_load(const char *name, struct sim_profile *sp);
 int sim_profile_load_file(const char *path, struct sim_profile *sp);
 void sim_profile_free(struct sim_profile *sp);
+
+/* Header patterns (devices/README.md, "Command patterns"): does header, an
+ * absolute SCPI header such as ":sens:volt:rang" (no '?', no parameters),
+ * fit pattern, such as "[:SENSe]:VOLTage[:DC]:RANGe" (no '?')? 1 if it
+ * does, with *suffix the numeric suffix a "[<n>]" node took (left alone
+ * when none did); else 0. */
+int sim_pattern_match(const char *pattern, size_t plen, const char *header, long *suffix);
+/* Is pattern (up to plen) well formed? NULL if so, else why not. */
+const char *sim_pattern_check(const char *pattern, size_t plen);
 
 #endif

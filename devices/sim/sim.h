@@ -36,6 +36,13 @@ struct sim {
 	char *errq[SIM_ERRQ_MAX];
 	int nerr;
 	unsigned esr; /* IEEE 488.2 event status register */
+	unsigned ese_off; /* events *ESE disabled (all enabled at start) */
+	unsigned sre;	  /* service request enable */
+	unsigned channel; /* selected by :INST:NSEL (1-based; 0: not yet, 1) */
+	/* the replies to one message, joined with ';' */
+	char *out;
+	size_t out_len, out_cap;
+	int out_n;
 	unsigned long long rng;
 	/* unsolicited lines: when the next is due (CLOCK_MONOTONIC, ns) */
 	long long next_unsolicited_ns;
@@ -55,7 +62,9 @@ void sim_catch_signals(void);
 int sim_open_pty(struct sim *s, char *name, size_t size);
 
 /* sim-scpi.c: answer one command line from the profile's dialogue,
- * properties and error queue. */
+ * properties and error queue: a SCPI message (';'-separated commands, with
+ * SCPI's path rules, short and long forms, common commands; all replies in
+ * one line joined with ';'), or with [sim] syntax = exact one whole line. */
 void sim_scpi_answer(struct sim *s, const char *line);
 void sim_scpi_free(struct sim *s);
 

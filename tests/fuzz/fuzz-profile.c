@@ -46,6 +46,9 @@ static void sim_profile_check(const struct sim_profile *p)
 	PROFILE_FIELD_OK(p->mode);
 	PROFILE_FIELD_OK(p->error_unknown);
 	PROFILE_FIELD_OK(p->unknown_reply);
+	FUZZ_CHECK(p->scpi == 0 || p->scpi == 1);
+	FUZZ_CHECK(p->channels <= SIM_CHANNELS_MAX);
+	PROFILE_FIELD_OK(p->error_pattern);
 	FUZZ_CHECK(p->ndialogue <= 4096 && (p->ndialogue == 0 || p->dialogue));
 	FUZZ_CHECK(p->nprops <= 4096 && (p->nprops == 0 || p->props));
 	FUZZ_CHECK(p->nwaves <= 4096 && (p->nwaves == 0 || p->waves));
@@ -55,8 +58,9 @@ static void sim_profile_check(const struct sim_profile *p)
 		const struct sim_property *pr = &p->props[i];
 
 		PROFILE_FIELD_OK(pr->name);
-		FUZZ_CHECK(pr->get || pr->set);
-		FUZZ_CHECK(pr->value != NULL);
+		FUZZ_CHECK(pr->get || pr->set || pr->commands);
+		FUZZ_CHECK(pr->value != NULL && pr->cur[0] != NULL);
+		FUZZ_CHECK(!pr->per_channel || !p->channels || pr->cur[p->channels - 1]);
 		FUZZ_CHECK(pr->digits >= -1 && pr->digits <= 15);
 	}
 	for (size_t i = 0; i < p->nwaves; i++) {
