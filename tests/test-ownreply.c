@@ -233,19 +233,20 @@ enum mix_kind {
 	K_TOO_LATE, /* answered after the deadline: timeout, then a late answer */
 	K_TOO_LONG, /* longer than max_reply: too long */
 	K_CUT,	    /* a command with no reply read whose answer trickles in */
-	/* Hook for unsolicited lines (issue 14, defect 3): NOISE followed at
-	 * once by the next command, its junk coming after that command was
-	 * written. Weight 0 until the handle can be told the junk's prefix
-	 * (unsolicited=JUNK); then give it a weight and add the key to
-	 * MIX_OPTIONS. */
+	K_UNASKED,  /* an unsolicited line before the answer, another after it */
+	/* NOISE followed at once by the next command, its junk coming after
+	 * that command was written. Weight 0: the junk ends in bytes with no
+	 * terminator, which no rule can tell from the next reply's start
+	 * (K_UNASKED covers whole unsolicited lines). */
 	K_NOISE_NOW,
 	K_NKINDS
 };
-static const char *const kind_names[] = { "*IDN?", "LATE",     "SPLIT",	  "TWICE",     "NOISE",
-					  "SILENT", "too late", "too long", "cut line", "NOISE, no pause" };
+static const char *const kind_names[] = { "*IDN?",    "LATE",	 "SPLIT",	   "TWICE",
+					  "NOISE",    "SILENT",	 "too late",	   "too long",
+					  "cut line", "UNASKED", "NOISE, no pause" };
 /* Out of 1000. */
-static const int kind_weights[K_NKINDS] = { 500, 290, 60, 60, 12, 12, 16, 20, 30, 0 };
-#define MIX_OPTIONS "timeout_ms=80&max_reply=64"
+static const int kind_weights[K_NKINDS] = { 440, 290, 60, 60, 12, 12, 16, 20, 30, 60, 0 };
+#define MIX_OPTIONS "timeout_ms=80&max_reply=64&unsolicited=" UNASKED_LINE
 
 enum mix_outcome { M_OWN, M_TIMEOUT, M_TOOLONG, M_OTHER, M_NOUTCOMES };
 static const char *const outcome_names[] = { "own reply", "timeout", "too long", "other error" };
@@ -338,7 +339,8 @@ static void mix_step(struct mix *m)
 			struct client_ret *r = client_read_reply(m->c);
 
 			if (!r || !is_own(r, id, want))
-				fail_msg("command %ld: second copy: %s", id, r ? r->ret_data : client_last_message());
+				fail_msg("command %ld: second copy: %s", id,
+					 r ? r->ret_data : client_last_message());
 			client_free_ret(r);
 		} else {
 			/* Left stale; it is on the wire right after the first. */
@@ -352,6 +354,12 @@ static void mix_step(struct mix *m)
 		 * for the next command, which it must drop, its unterminated
 		 * tail included. */
 		sleep_ms(2 * NOISE_DELAY_MS);
+		break;
+	case K_UNASKED:
+		/* The second line comes 0-9 ms after the answer: during the
+		 * next command's drain, its write or its read. */
+		snprintf(cmd, sizeof(cmd), FAULT_UNASKED " %u %s", mix_rnd(m, 10), want);
+		o = mix_query(m, id, cmd, want);
 		break;
 	case K_NOISE_NOW:
 		snprintf(cmd, sizeof(cmd), FAULT_NOISE " %s", want);
@@ -374,8 +382,8 @@ static void mix_step(struct mix *m)
 			if (tries == 5)
 				fail_msg("command %ld: %s", id, client_last_message());
 		}
-		snprintf(cmd, sizeof(cmd), FAULT_LATE " %u %s", MIX_TIMEOUT_MS + 5 + mix_rnd(m, MIX_LATE_MAX_MS - 5),
-			 want);
+		snprintf(cmd, sizeof(cmd), FAULT_LATE " %u %s",
+			 MIX_TIMEOUT_MS + 5 + mix_rnd(m, MIX_LATE_MAX_MS - 5), want);
 		o = mix_query(m, id, cmd, want);
 		break;
 	case K_TOO_LONG:
@@ -388,7 +396,8 @@ static void mix_step(struct mix *m)
 		/* Written without reading: its answer, one byte at a time,
 		 * is stale input cut by the next command's drain. */
 		snprintf(tagged, sizeof(tagged), FAULT_TAG " %ld " FAULT_SPLIT " %s-%.100s", id, want,
-			 "cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-"
+			 "cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-cut-line-"
+			 "cut-line-"
 			 "cut-line-cut-line");
 		m->commands++;
 		if (client_send_cmd(m->c, tagged) != CLIENT_OK)
@@ -413,6 +422,7 @@ static void test_randomized_mix(void **state)
 	long want = env ? strtol(env, NULL, 10) : 2000;
 	struct mix m = { 0 };
 	unsigned long long seed;
+	long unasked;
 	int64_t t0 = sc_clock_now_ns();
 
 	env = getenv("MIX_SEED");
@@ -423,9 +433,9 @@ static void test_randomized_mix(void **state)
 	m.c = open_with(fx, MIX_OPTIONS);
 	while (m.commands < want)
 		mix_step(&m);
+	unasked = client_unsolicited_count(m.c);
 	client_destroy(m.c);
-	printf("randomized mix: %ld commands in %lld ms; outcomes:", m.commands,
-	       (long long)ms_since(t0));
+	printf("randomized mix: %ld commands in %lld ms; outcomes:", m.commands, (long long)ms_since(t0));
 	for (int i = 0; i < M_NOUTCOMES; i++)
 		printf(" %s %ld%s", outcome_names[i], m.outcomes[i], i + 1 < M_NOUTCOMES ? "," : "\n");
 	printf("randomized mix: kinds:");
@@ -438,6 +448,11 @@ static void test_randomized_mix(void **state)
 	assert_true(m.outcomes[M_TIMEOUT] >= m.kinds[K_SILENT] + m.kinds[K_TOO_LATE]);
 	assert_true(m.outcomes[M_TOOLONG] >= m.kinds[K_TOO_LONG]);
 	assert_int_equal(m.outcomes[M_OTHER], 0);
+	/* Each UNASKED sends its first line before the answer, after the
+	 * drain: at least that one is taken as unsolicited, never as a reply.
+	 * (Its second line may instead be dropped by the next drain.) */
+	printf("randomized mix: %ld unsolicited lines taken aside\n", unasked);
+	assert_true(unasked >= m.kinds[K_UNASKED]);
 }
 
 int main(void)
@@ -448,7 +463,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_answer_after_timeout, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_settle_ms_option, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_second_copy_after_too_long, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_errors_not_blamed_on_first_command, setup_scpi, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_errors_not_blamed_on_first_command, setup_scpi,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_randomized_mix, setup_faulty, teardown),
 	};
 

@@ -15,6 +15,10 @@
 #define FAULT_SIZE "SIZE"	/* SIZE <n>: n 'x' bytes                    */
 #define FAULT_TRICKLE "TRICKLE" /* TRICKLE <ms>: one byte every ms, never the terminator */
 #define FAULT_LINES "LINES"	/* LINES <n>: n replies "line1".."lineN"    */
+/* UNASKED <ms> <text>: UNASKED_LINE, then text, then UNASKED_LINE again
+ * after ms: lines a device sends unasked (an alarm), never tagged. */
+#define FAULT_UNASKED "UNASKED"
+#define UNASKED_LINE "!ALARM unasked"
 /* TAG <id> <command>: run the command, each of its answers prefixed with
  * "<id>:" (TAG_SEP), so a test can tell which command an answer belongs
  * to, late or doubled ones included; unsolicited bytes (NOISE's) stay

@@ -20,6 +20,13 @@ static const char *arg_after(const char *line, const char *word)
 	return line[n] == ' ' ? line + n + 1 : line + n;
 }
 
+/* A whole line nobody asked for: never tagged, ended as replies are. */
+static void unasked_line(struct sim *s)
+{
+	sim_put(s, UNASKED_LINE, sizeof(UNASKED_LINE) - 1);
+	sim_put(s, s->out_eol, s->out_eol_len);
+}
+
 void sim_faulty_answer(struct sim *s, const char *line)
 {
 	const char *a;
@@ -52,6 +59,14 @@ void sim_faulty_answer(struct sim *s, const char *line)
 		sim_reply_str(s, a);
 		sim_sleep_ms(NOISE_DELAY_MS);
 		sim_put(s, NOISE_BYTES, sizeof(NOISE_BYTES) - 1);
+	} else if ((a = arg_after(line, FAULT_UNASKED))) {
+		char *rest;
+		unsigned long ms = strtoul(a, &rest, 10);
+
+		unasked_line(s);
+		sim_reply_str(s, *rest == ' ' ? rest + 1 : rest);
+		sim_sleep_ms((unsigned)(ms > 600000 ? 600000 : ms));
+		unasked_line(s);
 	} else if (arg_after(line, FAULT_SILENT)) {
 		/* nothing */
 	} else if ((a = arg_after(line, FAULT_TWICE))) {
