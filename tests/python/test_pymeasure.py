@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """A real driver against the simulator (issue 17): PyMeasure's Keithley2000
 (python3-pymeasure 0.9) over its VISAAdapter, through pyvisa-py ('@py',
-ASRL<pty>::INSTR), against `serialcmd-sim keithley2000`.
+ASRL<pty>::INSTR) and through serialcmd's own backend ('@serialcmd'),
+against `serialcmd-sim keithley2000`.
 
 PyMeasure 0.9 bugs worked around here:
 - Keithley2000.__init__ calls adapter.config(is_binary=False, datatype=...,
@@ -39,10 +40,11 @@ class Adapter(VISAAdapter):
             raise NotImplementedError("only ASCII values separated by ','")
 
 
-@pytest.fixture
-def meter(sim):
+@pytest.fixture(params=["@py", "@serialcmd"])
+def meter(sim, request):
+    """The same driver code on pyvisa-py and on serialcmd's PyVISA backend."""
     port = sim("keithley2000").path
-    adapter = Adapter(f"ASRL{port}::INSTR", visa_library="@py", read_termination="\n",
+    adapter = Adapter(f"ASRL{port}::INSTR", visa_library=request.param, read_termination="\n",
                       write_termination="\n", timeout=3000)
     yield Keithley2000(adapter)
     adapter.connection.close()
