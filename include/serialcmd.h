@@ -508,10 +508,11 @@ typedef void (*client_unsolicited_fn)(void *user, const char *line, size_t len);
  * an AT modem, "!ALARM" for an instrument), a line that starts with one of
  * the prefixes is never taken as a reply or as an echo: it is passed to
  * this callback, counted (client_unsolicited_count()) and traced, and the
- * command goes on reading its own reply. Lines are only seen while a
- * command reads; one that arrives between commands and sits in the input
- * is dropped by the next command's stale-input drain (and traced) without
- * the callback. Without a callback the lines are still counted and traced.
+ * command goes on reading its own reply. One that arrives between commands
+ * is found by the next command's stale-input drain, which drops it from the
+ * input but still passes it to the callback and counts it (lines longer
+ * than 256 bytes are not looked at there). Without a callback the lines
+ * are still counted and traced.
  *
  * The callback runs in the thread of the command that read the line, with
  * the handle's lock held: it must return quickly, and it must not use the

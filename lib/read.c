@@ -11,6 +11,8 @@
  * a command forever. */
 #define DRAIN_MAX_READS 256
 #define DRAIN_CHUNK 4096
+/* The longest dropped line checked for an unsolicited prefix. */
+#define DROPPED_LINE_MAX 256
 /* Bytes read at a time while skipping input (a too-long block). */
 #define SKIP_CHUNK 65536
 
@@ -134,6 +136,16 @@ static int is_unsolicited(const struct client *c, const char *line, size_t len)
 /* The line of pos bytes at the start of rx, followed by a terminator of
  * eol_len bytes: when it is unsolicited, hand it to the callback, count and
  * trace it, and drop it. 1 if it was, 0 if not, or CLIENT_ERR_NOMEM. */
+/* An unsolicited line (NUL-terminated, without its terminator): counted,
+ * traced, and handed to the callback. */
+static void report_unsolicited(struct client *c, const char *line, size_t len)
+{
+	__atomic_add_fetch(&c->unsolicited_count, 1, __ATOMIC_RELAXED);
+	sc_trace_bytes(c, "unsolicited", line, len);
+	if (c->unsolicited)
+		c->unsolicited(c->unsolicited_user, line, len);
+}
+
 static int take_unsolicited(struct client *c, size_t pos, size_t eol_len)
 {
 	struct client_ret *line;
@@ -143,10 +155,7 @@ static int take_unsolicited(struct client *c, size_t pos, size_t eol_len)
 	line = sc_rxbuf_take(&c->rx, pos, eol_len, c->cfg.port);
 	if (!line)
 		return CLIENT_ERR_NOMEM;
-	__atomic_add_fetch(&c->unsolicited_count, 1, __ATOMIC_RELAXED);
-	sc_trace_bytes(c, "unsolicited", line->ret_data, line->len);
-	if (c->unsolicited)
-		c->unsolicited(c->unsolicited_user, line->ret_data, line->len);
+	report_unsolicited(c, line->ret_data, line->len);
 	client_free_ret(line);
 	return 1;
 }
@@ -285,7 +294,8 @@ struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struc
 			 * line ending may follow, before the reply. The reply
 			 * has at least that many bytes, so waiting for them
 			 * costs nothing. */
-			if (reply_follows && eol_len == wl && wl < rl && memcmp(c->cfg.write_eol, c->cfg.read_eol, wl) == 0) {
+			if (reply_follows && eol_len == wl && wl < rl &&
+			    memcmp(c->cfg.write_eol, c->cfg.read_eol, wl) == 0) {
 				if (sc_read_fill(c, rl - wl, limit, dl) != CLIENT_OK) {
 					client_free_ret(echo);
 					return NULL;
@@ -319,7 +329,35 @@ struct dropped {
 	char tail[CLIENT_EOL_MAX];
 	size_t tail_len;
 	int lines; /* terminators seen while settling */
+	/* The line being dropped, so that an unsolicited one still reaches
+	 * the callback; longer lines are not looked at (too_long set). */
+	char line[DROPPED_LINE_MAX + 1];
+	size_t line_len;
+	int too_long;
 };
+
+/* Follow the lines in dropped bytes: a whole line that starts with an
+ * unsolicited= prefix is reported, as if it had come during a read. */
+static void follow_lines(struct client *c, struct dropped *d, const char *buf, size_t n)
+{
+	const size_t eol_len = c->cfg.read_eol_len;
+
+	for (size_t i = 0; i < n; i++) {
+		if (d->line_len < DROPPED_LINE_MAX)
+			d->line[d->line_len++] = buf[i];
+		else
+			d->too_long = 1;
+		if (d->line_len < eol_len ||
+		    memcmp(d->line + d->line_len - eol_len, c->cfg.read_eol, eol_len) != 0)
+			continue;
+		d->line_len -= eol_len;
+		d->line[d->line_len] = '\0';
+		if (!d->too_long && is_unsolicited(c, d->line, d->line_len))
+			report_unsolicited(c, d->line, d->line_len);
+		d->line_len = 0;
+		d->too_long = 0;
+	}
+}
 
 static void drop_bytes(struct client *c, struct dropped *d, const char *why, const char *buf, size_t n)
 {
@@ -328,6 +366,8 @@ static void drop_bytes(struct client *c, struct dropped *d, const char *why, con
 	if (!n)
 		return;
 	sc_trace_bytes(c, why, buf, n);
+	if (c->cfg.unsolicited[0])
+		follow_lines(c, d, buf, n);
 	d->total += n;
 	if (n >= eol_len) {
 		memcpy(d->tail, buf + n - eol_len, eol_len);
@@ -345,8 +385,8 @@ static void drop_bytes(struct client *c, struct dropped *d, const char *why, con
  * does not end with the read terminator. */
 static int mid_line(const struct client *c, const struct dropped *d)
 {
-	return d->total &&
-	       (d->tail_len < c->cfg.read_eol_len || memcmp(d->tail, c->cfg.read_eol, c->cfg.read_eol_len) != 0);
+	return d->total && (d->tail_len < c->cfg.read_eol_len ||
+			    memcmp(d->tail, c->cfg.read_eol, c->cfg.read_eol_len) != 0);
 }
 
 /* Count the terminators in buf (a terminator split across two reads may
@@ -355,7 +395,8 @@ static int count_lines(const struct client *c, const char *buf, size_t n)
 {
 	int lines = 0;
 
-	for (const char *p = buf; (p = memmem(p, n - (size_t)(p - buf), c->cfg.read_eol, c->cfg.read_eol_len));
+	for (const char *p = buf;
+	     (p = memmem(p, n - (size_t)(p - buf), c->cfg.read_eol, c->cfg.read_eol_len));
 	     p += c->cfg.read_eol_len)
 		lines++;
 	return lines;
@@ -395,22 +436,24 @@ static int settle(struct client *c, struct dropped *d, int after_failure, const 
 			return CLIENT_OK;
 		}
 		if (n == CLIENT_ERR_TIMEOUT)
-			return sc_err_set(CLIENT_ERR_TIMEOUT,
-					  "%s: timeout after %u ms: the line never went quiet for settle_ms=%u"
-					  " after an earlier failure (%zu stale bytes dropped); nothing was written",
-					  c->cfg.port, dl->ms, c->cfg.settle_ms, d->total);
+			return sc_err_set(
+				CLIENT_ERR_TIMEOUT,
+				"%s: timeout after %u ms: the line never went quiet for settle_ms=%u"
+				" after an earlier failure (%zu stale bytes dropped); nothing was written",
+				c->cfg.port, dl->ms, c->cfg.settle_ms, d->total);
 		if (n < 0)
 			return sc_client_fail(c, (int)n);
 		d->lines += count_lines(c, buf, (size_t)n);
 		drop_bytes(c, d, "dropped stale", buf, (size_t)n);
 		if (sc_clock_now_ns() >= give_up) {
 			if (d->lines)
-				return sc_err_set(CLIENT_ERR_TIMEOUT,
-						  "%s: the device kept sending lines for %lld ms (%zu stale bytes"
-						  " dropped) and the line never went quiet for settle_ms=%u;"
-						  " nothing was written",
-						  c->cfg.port, (long long)((sc_clock_now_ns() - began) / 1000000),
-						  d->total, c->cfg.settle_ms);
+				return sc_err_set(
+					CLIENT_ERR_TIMEOUT,
+					"%s: the device kept sending lines for %lld ms (%zu stale bytes"
+					" dropped) and the line never went quiet for settle_ms=%u;"
+					" nothing was written",
+					c->cfg.port, (long long)((sc_clock_now_ns() - began) / 1000000),
+					d->total, c->cfg.settle_ms);
 			sc_trace_bytes(c, "never quiet, no terminator: going ahead", "", 0);
 			return CLIENT_OK;
 		}
@@ -492,21 +535,24 @@ struct client_ret *sc_read_available(struct client *c, const struct deadline *dl
 
 /* The message of a client_read_n() timeout: how much came, and the
  * terminator it waited for (not the handle's). */
-static void count_timeout_error(struct client *c, size_t n, const char *stop, size_t stop_len, unsigned int ms)
+static void count_timeout_error(struct client *c, size_t n, const char *stop, size_t stop_len,
+				unsigned int ms)
 {
 	char eol[CLIENT_EOL_MAX * 4 + 1];
 
 	sc_escape_bytes(eol, sizeof(eol), stop, stop_len);
 	if (stop_len && !c->rx.len)
-		sc_err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: no reply (expected terminator \"%s\")",
-			   c->cfg.port, ms, eol);
+		sc_err_set(CLIENT_ERR_TIMEOUT,
+			   "%s: timeout after %u ms: no reply (expected terminator \"%s\")", c->cfg.port, ms,
+			   eol);
 	else if (stop_len)
 		sc_err_set(CLIENT_ERR_TIMEOUT,
 			   "%s: timeout after %u ms: %zu bytes received (kept for the next read),"
 			   " but not the expected terminator \"%s\"",
 			   c->cfg.port, ms, c->rx.len, eol);
 	else
-		sc_err_set(CLIENT_ERR_TIMEOUT, "%s: timeout after %u ms: %zu of %zu bytes received (kept for the next read)",
+		sc_err_set(CLIENT_ERR_TIMEOUT,
+			   "%s: timeout after %u ms: %zu of %zu bytes received (kept for the next read)",
 			   c->cfg.port, ms, c->rx.len, n);
 }
 

@@ -239,8 +239,8 @@ static void test_echo_with_prompt(void **state)
 	static const struct {
 		const char *spec, *cmd, *wire, *reply;
 	} cases[] = {
-		{ "fake?echo=1&write_eol=LF&read_eol=sqlite>\\x20", "SELECT 1;",
-		  "SELECT 1;\r\n1\nsqlite> ", "1\n" },
+		{ "fake?echo=1&write_eol=LF&read_eol=sqlite>\\x20", "SELECT 1;", "SELECT 1;\r\n1\nsqlite> ",
+		  "1\n" },
 		{ "fake?echo=1&write_eol=LF&read_eol=sqlite>\\x20", "SELECT 1;", "SELECT 1;\n1\nsqlite> ",
 		  "1\n" },
 		{ "fake?echo=1&write_eol=CR&read_eol=CRLF", "MEAS?", "MEAS?\r\n1.5\r\n", "1.5" },
@@ -351,6 +351,20 @@ static void test_unsolicited_lines(void **state)
 	expect_block(client_send_cmd_reply(c, "AT"), "X RING", 6);
 	assert_int_equal(client_set_unsolicited(NULL, NULL, NULL), CLIENT_ERR_ARG);
 	assert_true(client_unsolicited_count(NULL) < 0);
+	client_destroy(c);
+	/* Lines that came between commands are dropped by the next command's
+	 * drain, but an unsolicited one still reaches the callback and the
+	 * count; other stale lines, and a cut one, do not. */
+	memset(&u, 0, sizeof(u));
+	f = fake_new();
+	c = open_fake(f, "fake?eol=CRLF&settle_ms=0&unsolicited=RING,+CREG:");
+	assert_int_equal(client_set_unsolicited(c, collect_unasked, &u), CLIENT_OK);
+	f->stale = "stale\r\nRING\r\n+CREG: 5\r\nRI";
+	fake_add(f, "OK\r\n", 4);
+	expect_block(client_send_cmd_reply(c, "AT"), "OK", 2);
+	assert_int_equal(u.calls, 2);
+	assert_string_equal(u.lines, "RING|+CREG: 5|");
+	assert_int_equal(client_unsolicited_count(c), 2);
 	client_destroy(c);
 }
 
