@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Makefile - builds libserialcmd, its tools and tests; see README.md.
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
@@ -51,7 +52,7 @@ TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopbac
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
 	devices/sim/sim-profile.c
 
-.PHONY: all clean install deps check check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
+.PHONY: all clean install deps check check-spdx check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
 all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 
 # ---- one recipe per kind of build --------------------------------------------
@@ -212,6 +213,10 @@ check-c: $(TESTS)
 
 check-python: all
 	$(PY) -m pytest -q tests
+
+# Every source file carries an SPDX line (tools/add-spdx.sh adds missing ones).
+check-spdx:
+	sh tools/add-spdx.sh --check
 
 # Only client_* is global in the installed archive and exported by the .so.
 check-exports: $(SO) $(AR_LIB)

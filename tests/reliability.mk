@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/reliability.mk - fuzzing, sanitizer builds, static analysis, coverage
 # and the soak test; included by the Makefile. See SECURITY.md (what each
 # one checks), tests/fuzz/README.md and COVERAGE.md.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Loading libserialcmd.so.1 and declaring its functions for ctypes.
 
 Every foreign function the package calls is declared once, below, with its C

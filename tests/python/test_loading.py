@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Finding the library, versions, and installing the package."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The README's Python example runs as written, against the simulator it
 tells the reader to start."""
 
