@@ -37,7 +37,13 @@ LIB_SRC := $(wildcard lib/*.c)
 LIB_HDR := $(wildcard lib/*.h) include/serialcmd.h
 
 SONAME  := libserialcmd.so.$(SOMAJOR)
+# The real file, its soname link (what programs load) and the link for -l.
+REALSO  := lib/libserialcmd.so.$(VERSION)
 SO      := lib/$(SONAME)
+# What it exports, under the version node SERIALCMD_1.0; the Debian symbols
+# file lists the same (check-exports).
+VERSION_SCRIPT := lib/libserialcmd.map
+SYMBOLS_FILE   := debian/libserialcmd1.symbols
 # The installed archive: one object whose internal symbols are local.
 AR_LIB  := lib/libserialcmd.a
 # What tests and internal tools link: every symbol global, seams wrappable.
@@ -53,7 +59,7 @@ TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)
 	devices/sim/sim-profile.c
 
 .PHONY: all clean install deps check check-spdx check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
-all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
+all: $(REALSO) $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 
 # ---- one recipe per kind of build --------------------------------------------
 # A kind is a compiler and flags: <kind>_CC, <kind>_FLAGS. LIB_BUILD compiles
@@ -93,9 +99,13 @@ endef
 
 # SHARED_LIB links a kind's objects into a shared library: $(1) the kind,
 # $(2) the file (pic: the library itself; coverage: an instrumented copy).
+# Its exports and their version come from the version script alone; a name
+# the script lists that the objects lack is an error (--no-undefined-version).
 define SHARED_LIB
-$(2): $$($(1)_OBJ)
-	$$($(1)_CC) $$($(1)_FLAGS) -shared -Wl,-soname,$$(SONAME) -Wl,--no-undefined -o $$@ $$^ $$(LIBS) $$(LDFLAGS)
+$(2): $$($(1)_OBJ) $$(VERSION_SCRIPT)
+	$$($(1)_CC) $$($(1)_FLAGS) -shared -Wl,-soname,$$(SONAME) -Wl,--no-undefined \
+		-Wl,--version-script=$$(VERSION_SCRIPT) -Wl,--no-undefined-version \
+		-o $$@ $$($(1)_OBJ) $$(LIBS) $$(LDFLAGS)
 endef
 
 # A kind whose C tests run from build/<kind>/tests/ (<kind>_TESTS): the
@@ -109,7 +119,7 @@ endef
 $(eval $(call LIB_BUILD,normal))
 $(eval $(call LIB_BUILD,pic))
 $(eval $(call TEST_LINK,normal,tests/))
-$(eval $(call SHARED_LIB,pic,$(SO)))
+$(eval $(call SHARED_LIB,pic,$(REALSO)))
 
 # Fuzzing, sanitizers, analysis, coverage, soak: their kinds (asan, tsan,
 # coverage, fuzz) and their tests, added to TESTS.
@@ -123,8 +133,11 @@ build/paths.config: FORCE
 	@printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCDIR) $(DATADIR) $(CURDIR)' | cmp -s - $@ || \
 		printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCDIR) $(DATADIR) $(CURDIR)' > $@
 
+$(SO): $(REALSO)
+	ln -sf $(notdir $(REALSO)) $@
+
 lib/libserialcmd.so: $(SO)
-	ln -sf $(SONAME) $@
+	ln -sf $(notdir $(REALSO)) $@
 
 # Only the public API stays global in the installed archive: the objects are
 # linked into one (ld -r), whose hidden symbols (all but SERIALCMD_API) then
@@ -220,7 +233,7 @@ check-spdx:
 
 # Only client_* is global in the installed archive and exported by the .so.
 check-exports: $(SO) $(AR_LIB)
-	sh tests/check-exports.sh $(AR_LIB) $(SO)
+	sh tests/check-exports.sh --abi $(VERSION_SCRIPT) $(SYMBOLS_FILE) include/serialcmd.h -- $(AR_LIB) $(SO)
 
 # What gets installed does not carry this tree's path (it once searched
 # $(CURDIR)/devices/profiles for profiles): the debug info, which names the
@@ -256,8 +269,9 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/
-	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libserialcmd.so
+	install -m 0644 $(REALSO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(REALSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(notdir $(REALSO)) $(DESTDIR)$(LIBDIR)/libserialcmd.so
 	install -m 0644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/serialcmd.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 serialcmd.pc $(DESTDIR)$(PCDIR)/

@@ -38,7 +38,7 @@ def test_in_tree_build_is_found(monkeypatch):
     monkeypatch.delenv("SERIALCMD_LIBRARY", raising=False)
     monkeypatch.setattr(_lib, "_default", _lib._default)  # restored after
     lib = serialcmd.load_library()
-    assert Path(lib.path) == LIBRARY.resolve()
+    assert Path(lib.path).resolve() == LIBRARY.resolve()  # the soname link to the real file
     assert serialcmd.get_library() is lib
 
 
