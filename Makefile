@@ -22,8 +22,12 @@ SOMAJOR := 1
 CC      ?= cc
 PY      ?= /usr/bin/python3
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+# CPPFLAGS, CFLAGS and LDFLAGS are the user's (or dpkg-buildflags'): every
+# compile takes CPPFLAGS and CFLAGS, every link LDFLAGS (check-hardening).
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CFLAGS)
+CPPFLAGS ?=
+LDFLAGS ?=
+ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CPPFLAGS) $(CFLAGS)
 # Profiles are looked up on $SERIALCMD_DEVICES, then in the installed data
 # dir: never in this tree, whose path the library must not carry (check-paths).
 # The tests find this tree's profiles through SERIALCMD_DEVICES, which they
@@ -58,7 +62,7 @@ TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopbac
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
 	devices/sim/sim-profile.c
 
-.PHONY: all clean install deps check check-spdx check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
+.PHONY: all clean install deps check check-spdx check-hardening check-install check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
 all: $(REALSO) $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 
 # ---- one recipe per kind of build --------------------------------------------
@@ -92,7 +96,7 @@ $(2)%: tests/%.c tests/*.h $$(TEST_HELPER_SRC) devices/sim/faults.h build/$(1)/l
 	@mkdir -p $$(dir $$@)
 	$$($(1)_CC) $$(ALL_CFLAGS) $$($(1)_FLAGS) -Idevices/sim -Itests \
 		-DSERIALCMD_TEST_PROFILES='"$$(TEST_PROFILES)"' $$< $$(TEST_HELPER_SRC) \
-		build/$(1)/libserialcmd-internal.a -o $$@ $$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
+		build/$(1)/libserialcmd-internal.a -o $$@ $$(LDFLAGS) $$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
 
 $(2)test-fuzz-corpus: $$(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c udev/sanitize.h)
 endef
@@ -105,7 +109,7 @@ define SHARED_LIB
 $(2): $$($(1)_OBJ) $$(VERSION_SCRIPT)
 	$$($(1)_CC) $$($(1)_FLAGS) -shared -Wl,-soname,$$(SONAME) -Wl,--no-undefined \
 		-Wl,--version-script=$$(VERSION_SCRIPT) -Wl,--no-undefined-version \
-		-o $$@ $$($(1)_OBJ) $$(LIBS) $$(LDFLAGS)
+		$$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$(LIBS)
 endef
 
 # A kind whose C tests run from build/<kind>/tests/ (<kind>_TESTS): the
@@ -165,15 +169,15 @@ build/normal/sim/%.o: devices/sim/%.c devices/sim/sim.h devices/sim/sim-profile.
 	$(CC) $(ALL_CFLAGS) -Idevices/sim -c $< -o $@
 
 devices/sim/serialcmd-sim: $(SIM_OBJ) $(INTERNAL_LIB)
-	$(CC) $(ALL_CFLAGS) $(SIM_OBJ) $(INTERNAL_LIB) -o $@ $(LIBS) -lutil -lm
+	$(CC) $(ALL_CFLAGS) $(SIM_OBJ) $(INTERNAL_LIB) -o $@ $(LDFLAGS) $(LIBS) -lutil -lm
 
 # udev: the rules are generated from the profiles; the helper links the
 # internal archive, so that it needs no library path when udev runs it.
 udev/gen-rules: udev/gen-rules.c lib/profile.h $(INTERNAL_LIB)
-	$(CC) $(ALL_CFLAGS) $< $(INTERNAL_LIB) -o $@ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $< $(INTERNAL_LIB) -o $@ $(LDFLAGS) $(LIBS)
 
 udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h lib/identify.h $(INTERNAL_LIB)
-	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(INTERNAL_LIB) -o $@ $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(INTERNAL_LIB) -o $@ $(LDFLAGS) $(LIBS)
 
 udev/70-serialcmd.rules: udev/gen-rules devices/profiles $(wildcard devices/profiles/*.profile) udev/rules.config
 	udev/gen-rules --helper='$(UDEV_HELPER)' --timeout-ms='$(UDEV_TIMEOUT_MS)' -o $@ devices/profiles
@@ -183,9 +187,19 @@ udev/rules.config: FORCE
 	@printf '%s\n' '$(UDEV_HELPER) $(UDEV_TIMEOUT_MS)' | cmp -s - $@ || printf '%s\n' '$(UDEV_HELPER) $(UDEV_TIMEOUT_MS)' > $@
 FORCE:
 
-# Programs link the shared library, as a user's program would.
+# Programs link the shared library, as a user's program would. The in-tree
+# copies find it through RUNPATH $ORIGIN/../lib (tests run them from here);
+# `make install` installs copies from build/install/ that carry no RUNPATH and
+# find it where the dynamic linker looks (ldconfig).
 examples/serialcmd-query tools/serialcmd: %: %.c $(SO) lib/libserialcmd.so
-	$(CC) $(ALL_CFLAGS) $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
+	$(CC) $(ALL_CFLAGS) $< -Llib $(LDFLAGS) -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
+
+INSTALL_PROGS := build/install/serialcmd-query build/install/serialcmd
+build/install/serialcmd-query: examples/serialcmd-query.c
+build/install/serialcmd: tools/serialcmd.c
+$(INSTALL_PROGS): $(SO) lib/libserialcmd.so
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) -Llib $(LDFLAGS) -lserialcmd -o $@
 
 WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_port sp_get_port_handle \
 	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \
@@ -199,16 +213,16 @@ bench: deps
 	$(PY) bench/run.py
 
 bench/bench-device: bench/bench-device.c
-	$(CC) $(ALL_CFLAGS) $< -o $@
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
 
 bench/bench-bare: bench/bench-bare.c bench/bench-client.c bench/bench-client.h
-	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ -lpthread
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ $(LDFLAGS) -lpthread
 
 bench/bench-libserialport: bench/bench-libserialport.c bench/bench-client.c bench/bench-client.h
-	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ -lserialport -lpthread
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ $(LDFLAGS) -lserialport -lpthread
 
 bench/bench-serialcmd: bench/bench-serialcmd.c bench/bench-client.c bench/bench-client.h $(SO) lib/libserialcmd.so
-	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@ -lpthread
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -Llib $(LDFLAGS) -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@ -lpthread
 
 clean: clean-bench
 clean-bench:
@@ -231,6 +245,24 @@ check-python: all
 check-spdx:
 	sh tools/add-spdx.sh --check
 
+# The Makefile honours CPPFLAGS, CFLAGS and LDFLAGS: a copy of the tree built
+# with dpkg-buildflags' values (hardening=+all, as a Debian package build)
+# yields hardened binaries. Built apart, in build/hardening/, not to mix flags.
+HARDENED := lib/libserialcmd.so.$(VERSION) build/install/serialcmd build/install/serialcmd-query \
+	devices/sim/serialcmd-sim udev/serialcmd-udev-id
+check-hardening:
+	rm -rf build/hardening && mkdir -p build/hardening
+	git ls-files -z --cached --others --exclude-standard | grep -z -v '^build/' | \
+		xargs -0 tar cf - | tar xf - -C build/hardening
+	cd build/hardening && eval "$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)" && \
+		$(MAKE) -j2 --no-print-directory $(HARDENED) > build.log 2>&1 || { tail -20 build.log; exit 1; }
+	cd build/hardening && sh tests/check-hardening.sh $(HARDENED)
+
+# make install PREFIX=/usr/local into the live system, used from outside the
+# tree, then make uninstall; the machine is left as it was (root only).
+check-install: all
+	sh tests/check-install.sh
+
 # Only client_* is global in the installed archive and exported by the .so.
 check-exports: $(SO) $(AR_LIB)
 	sh tests/check-exports.sh --abi $(VERSION_SCRIPT) $(SYMBOLS_FILE) include/serialcmd.h -- $(AR_LIB) $(SO)
@@ -238,7 +270,7 @@ check-exports: $(SO) $(AR_LIB)
 # What gets installed does not carry this tree's path (it once searched
 # $(CURDIR)/devices/profiles for profiles): the debug info, which names the
 # sources, aside.
-check-paths: $(SO) $(AR_LIB) udev/serialcmd-udev-id tools/serialcmd
+check-paths: $(REALSO) $(AR_LIB) udev/serialcmd-udev-id tools/serialcmd $(INSTALL_PROGS) devices/sim/serialcmd-sim
 	@status=0; for f in $^; do \
 		$(OBJCOPY) --strip-debug $$f build/check-paths.tmp; \
 		if grep -q -F '$(CURDIR)' build/check-paths.tmp; then \
@@ -267,24 +299,58 @@ demo: deps
 	$(MAKE) all
 	sh examples/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR)
+# Where `make install` puts the Python package: a directory Debian's
+# /usr/bin/python3 searches: /usr/local/lib/python3.N/dist-packages for
+# PREFIX=/usr/local, /usr/lib/python3/dist-packages for /usr.
+PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python3.$(PY_MINOR)/dist-packages)
+PY_MINOR = $(shell $(PY) -c 'import sys; print(sys.version_info[1])')
+PY_FILES  := $(wildcard python/serialcmd/*.py) python/serialcmd/py.typed
+# The directories that install creates are listed in this file, on the live
+# system only (DESTDIR empty), for uninstall to remove them and no other.
+INSTALL_MANIFEST := $(DATADIR)/installed-dirs
+# Installed paths, for install and uninstall.
+INST_LIB   := $(LIBDIR)/$(notdir $(REALSO)) $(LIBDIR)/$(SONAME) $(LIBDIR)/libserialcmd.so $(LIBDIR)/libserialcmd.a
+INST_FILES := $(INST_LIB) $(INCDIR)/serialcmd.h $(PCDIR)/serialcmd.pc \
+	$(patsubst devices/profiles/%,$(DATADIR)/profiles/%,$(wildcard devices/profiles/*.profile)) \
+	$(BINDIR)/serialcmd $(BINDIR)/serialcmd-sim $(BINDIR)/serialcmd-query \
+	$(MANDIR)/man1/serialcmd.1 $(UDEV_HELPER) $(UDEVRULESDIR)/70-serialcmd.rules \
+	$(SYSTEMDUNITDIR)/serialcmd@.service $(patsubst python/%,$(PYTHONDIR)/%,$(PY_FILES))
+
+.PHONY: uninstall
+# `make install` to the live system (DESTDIR empty) runs ldconfig, so that
+# programs and the Python package find the library at once; under DESTDIR
+# (a package build) the package's triggers do that.
+install: all $(INSTALL_PROGS)
+	sh tools/install-dirs.sh $(if $(DESTDIR),-,$(INSTALL_MANIFEST)) $(DESTDIR)$(DATADIR)/profiles \
+		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(dir $(UDEV_HELPER)) $(DESTDIR)$(PYTHONDIR)/serialcmd
 	install -m 0644 $(REALSO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(REALSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(notdir $(REALSO)) $(DESTDIR)$(LIBDIR)/libserialcmd.so
 	install -m 0644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/serialcmd.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 serialcmd.pc $(DESTDIR)$(PCDIR)/
-	install -d $(DESTDIR)$(DATADIR)/profiles
 	install -m 0644 devices/profiles/*.profile $(DESTDIR)$(DATADIR)/profiles/
-	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(INSTALL_PROGS) devices/sim/serialcmd-sim $(DESTDIR)$(BINDIR)/
 	install -m 0644 tools/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
-	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
-	install -D -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
+	install -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
 	install -m 0644 udev/70-serialcmd.rules $(DESTDIR)$(UDEVRULESDIR)/
 	sed 's|/usr/local/bin/|$(BINDIR)/|' udev/serialcmd@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service
+	install -m 0644 $(PY_FILES) $(DESTDIR)$(PYTHONDIR)/serialcmd/
+	$(if $(DESTDIR),,ldconfig)
+
+# Removes what install put there: its files, the Python package's byte code,
+# and the directories install created (INSTALL_MANIFEST), innermost first.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INST_FILES))
+	rm -rf $(DESTDIR)$(PYTHONDIR)/serialcmd/__pycache__
+	@m='$(DESTDIR)$(INSTALL_MANIFEST)'; if [ -f "$$m" ]; then \
+		dirs=$$(sort -r "$$m" | uniq); rm -f "$$m"; \
+		for d in $$dirs; do rmdir "$$d" 2>/dev/null || echo "uninstall: $$d: kept, not empty"; done; \
+	fi
+	$(if $(DESTDIR),,ldconfig)
 
 clean:
 	rm -rf build lib/*.so* lib/*.a serialcmd.pc $(TOOLS) $(TESTS) $(UDEV_OUT) udev/rules.config
