@@ -62,7 +62,7 @@ TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopbac
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
 	devices/sim/sim-profile.c
 
-.PHONY: all clean install deps check check-spdx check-hardening check-install check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
+.PHONY: all clean install deps check check-spdx check-hardening check-install check-deb check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
 all: $(REALSO) $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 
 # ---- one recipe per kind of build --------------------------------------------
@@ -263,6 +263,11 @@ check-hardening:
 check-install: all
 	sh tests/check-install.sh
 
+# The Debian packages: built from a copy (build/deb), lintian, dpkg -i, used
+# from outside the tree, purged; the machine is left as it was (root only).
+check-deb:
+	sh tests/check-deb.sh
+
 # Only client_* is global in the installed archive and exported by the .so.
 check-exports: $(SO) $(AR_LIB)
 	sh tests/check-exports.sh --abi $(VERSION_SCRIPT) $(SYMBOLS_FILE) include/serialcmd.h -- $(AR_LIB) $(SO)
@@ -313,7 +318,7 @@ INST_LIB   := $(LIBDIR)/$(notdir $(REALSO)) $(LIBDIR)/$(SONAME) $(LIBDIR)/libser
 INST_FILES := $(INST_LIB) $(INCDIR)/serialcmd.h $(PCDIR)/serialcmd.pc \
 	$(patsubst devices/profiles/%,$(DATADIR)/profiles/%,$(wildcard devices/profiles/*.profile)) \
 	$(BINDIR)/serialcmd $(BINDIR)/serialcmd-sim $(BINDIR)/serialcmd-query \
-	$(MANDIR)/man1/serialcmd.1 $(UDEV_HELPER) $(UDEVRULESDIR)/70-serialcmd.rules \
+	$(MANDIR)/man1/serialcmd.1 $(MANDIR)/man1/serialcmd-sim.1 $(UDEV_HELPER) $(UDEVRULESDIR)/70-serialcmd.rules \
 	$(SYSTEMDUNITDIR)/serialcmd@.service $(patsubst python/%,$(PYTHONDIR)/%,$(PY_FILES))
 
 .PHONY: uninstall
@@ -333,7 +338,7 @@ install: all $(INSTALL_PROGS)
 	install -m 0644 serialcmd.pc $(DESTDIR)$(PCDIR)/
 	install -m 0644 devices/profiles/*.profile $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0755 $(INSTALL_PROGS) devices/sim/serialcmd-sim $(DESTDIR)$(BINDIR)/
-	install -m 0644 tools/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 tools/serialcmd.1 devices/sim/serialcmd-sim.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
 	install -m 0644 udev/70-serialcmd.rules $(DESTDIR)$(UDEVRULESDIR)/
 	sed 's|/usr/local/bin/|$(BINDIR)/|' udev/serialcmd@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service

@@ -22,12 +22,14 @@ trap cleanup EXIT
 cd "$work"
 
 for p in serialcmd serialcmd-sim serialcmd-query; do
+	[ -e "$bindir/$p" ] || [ $p = serialcmd-query ] || { echo "installed-smoke: no $bindir/$p" >&2; exit 1; }
+	[ -e "$bindir/$p" ] || continue
 	if readelf -dW "$bindir/$p" | grep -q -E '\((RUNPATH|RPATH)\)'; then
 		echo "installed-smoke: $bindir/$p carries a RUNPATH/RPATH" >&2
 		exit 1
 	fi
 done
-echo "installed-smoke: no RUNPATH in $bindir/serialcmd{,-sim,-query}"
+echo "installed-smoke: no RUNPATH in the programs of $bindir"
 
 "$bindir/serialcmd" --version
 
