@@ -300,7 +300,9 @@ check-hw: tests/test-loopback
 	case "$(PORT)" in /dev/ttyS0) echo "check-hw: refusing /dev/ttyS0 (the console)"; exit 2;; esac; \
 	SERIALCMD_HW_PORT="$(PORT)" ./tests/test-loopback
 
-demo: deps
+# The demo needs only a compiler, libserialport, libtelnet and python3.
+demo:
+	@sh .ci/install-deps demo
 	$(MAKE) all
 	sh examples/demo.sh
 
