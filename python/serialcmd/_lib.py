@@ -38,6 +38,9 @@ __all__ = [
 
 #: The library's soname, as installed by ``make install``.
 SONAME = "libserialcmd.so.1"
+# What the "not found" message tells a user to install.
+INSTALL_HINT = ("To install libserialcmd: `apt-get install libserialcmd1` (Debian package), "
+                "or `make install` in the serialcmd source tree (it runs ldconfig).")
 #: Environment variable naming the library file explicitly.
 ENV_VAR = "SERIALCMD_LIBRARY"
 #: The C library's major version this package speaks.
@@ -408,6 +411,7 @@ def _search(explicit: Optional[PathArg], env: Optional[str], tree: Optional[Path
     raise LibraryNotFoundError(
         "libserialcmd not found; looked in:\n  " + "\n  ".join(tried)
         + f"\nSet {ENV_VAR} or call serialcmd.load_library(path) to name the file."
+        + f"\n{INSTALL_HINT}"
     )
 
 
