@@ -320,7 +320,7 @@ INST_LIB   := $(LIBDIR)/$(notdir $(REALSO)) $(LIBDIR)/$(SONAME) $(LIBDIR)/libser
 INST_FILES := $(INST_LIB) $(INCDIR)/serialcmd.h $(PCDIR)/serialcmd.pc \
 	$(patsubst devices/profiles/%,$(DATADIR)/profiles/%,$(wildcard devices/profiles/*.profile)) \
 	$(BINDIR)/serialcmd $(BINDIR)/serialcmd-sim $(BINDIR)/serialcmd-query \
-	$(MANDIR)/man1/serialcmd.1 $(MANDIR)/man1/serialcmd-sim.1 $(UDEV_HELPER) $(UDEVRULESDIR)/70-serialcmd.rules \
+	$(MANDIR)/man1/serialcmd.1 $(MANDIR)/man1/serialcmd-sim.1 $(MANDIR)/man5/serialcmd-profile.5 $(UDEV_HELPER) $(UDEVRULESDIR)/70-serialcmd.rules \
 	$(SYSTEMDUNITDIR)/serialcmd@.service $(patsubst python/%,$(PYTHONDIR)/%,$(PY_FILES))
 
 .PHONY: uninstall
@@ -330,7 +330,7 @@ INST_FILES := $(INST_LIB) $(INCDIR)/serialcmd.h $(PCDIR)/serialcmd.pc \
 install: all $(INSTALL_PROGS)
 	sh tools/install-dirs.sh $(if $(DESTDIR),-,$(INSTALL_MANIFEST)) $(DESTDIR)$(DATADIR)/profiles \
 		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(dir $(UDEV_HELPER)) $(DESTDIR)$(PYTHONDIR)/serialcmd
 	install -m 0644 $(REALSO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(REALSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -341,6 +341,7 @@ install: all $(INSTALL_PROGS)
 	install -m 0644 devices/profiles/*.profile $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0755 $(INSTALL_PROGS) devices/sim/serialcmd-sim $(DESTDIR)$(BINDIR)/
 	install -m 0644 tools/serialcmd.1 devices/sim/serialcmd-sim.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 devices/serialcmd-profile.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
 	install -m 0644 udev/70-serialcmd.rules $(DESTDIR)$(UDEVRULESDIR)/
 	sed 's|/usr/local/bin/|$(BINDIR)/|' udev/serialcmd@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service

@@ -52,3 +52,16 @@ def test_every_installed_program_has_a_man_page():
     for prog in (p for p in installed if p.startswith("usr/bin/")):
         name = prog.rsplit("/", 1)[1]
         assert f"usr/share/man/man1/{name}.1" in installed, name
+
+
+def test_devices_readme_names_every_shipped_profile():
+    text = (ROOT / "devices" / "README.md").read_text()
+    shipped = text.split("Shipped:", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([a-z0-9-]+)`", shipped))
+    files = {p.stem for p in (ROOT / "devices" / "profiles").glob("*.profile")}
+    assert files <= named, f"not in devices/README.md's Shipped list: {sorted(files - named)}"
+    # The [waveform] section and each of its keys are described.
+    fmt = text.split("### Format", 1)[1]
+    assert "[waveform " in fmt
+    for key in ("get", "prefix", "ascii_get", "set", "points", "datatype", "endian", "amplitude"):
+        assert re.search(rf"^    {key} = ", fmt, re.M), key
