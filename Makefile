@@ -317,20 +317,32 @@ PY_FILES  := $(wildcard python/serialcmd/*.py) python/serialcmd/py.typed
 INSTALL_MANIFEST := $(DATADIR)/installed-dirs
 # Installed paths, for install and uninstall.
 INST_LIB   := $(LIBDIR)/$(notdir $(REALSO)) $(LIBDIR)/$(SONAME) $(LIBDIR)/libserialcmd.so $(LIBDIR)/libserialcmd.a
-INST_FILES := $(INST_LIB) $(INCDIR)/serialcmd.h $(PCDIR)/serialcmd.pc \
+INST_FILES = $(INST_LIB) $(INCDIR)/serialcmd.h $(PCDIR)/serialcmd.pc \
 	$(patsubst devices/profiles/%,$(DATADIR)/profiles/%,$(wildcard devices/profiles/*.profile)) \
 	$(BINDIR)/serialcmd $(BINDIR)/serialcmd-sim $(BINDIR)/serialcmd-query \
 	$(MANDIR)/man1/serialcmd.1 $(MANDIR)/man1/serialcmd-sim.1 $(MANDIR)/man5/serialcmd-profile.5 $(UDEV_HELPER) $(UDEVRULESDIR)/70-serialcmd.rules \
-	$(SYSTEMDUNITDIR)/serialcmd@.service $(patsubst python/%,$(PYTHONDIR)/%,$(PY_FILES))
+	$(SYSTEMDUNITDIR)/serialcmd@.service $(patsubst python/%,$(PYTHONDIR)/%,$(PY_FILES)) \
+	$(MAN3_PAGES:%=$(MANDIR)/man3/%)
 
-.PHONY: uninstall
+# The C API's man pages (section 3), generated from the header's comments:
+# libserialcmd(3), libserialcmd-GROUP(3) and a link page per call (the calls
+# of the version script, which check-exports holds equal to the header's).
+MAN3_GROUPS := $(shell sed -n 's/^ \* @defgroup \([a-z]*\) .*/\1/p' include/serialcmd.h)
+MAN3_CALLS  := $(shell sed -n 's/^	*\(client_[a-z0-9_]*\);$$/\1/p' $(VERSION_SCRIPT))
+MAN3_PAGES  := libserialcmd.3 $(MAN3_GROUPS:%=libserialcmd-%.3) $(MAN3_CALLS:%=%.3)
+build/man3/libserialcmd.3: include/serialcmd.h tools/gen-man3.py
+	rm -rf build/man3
+	$(PY) tools/gen-man3.py include/serialcmd.h build/man3 $(VERSION)
+man3: build/man3/libserialcmd.3
+
+.PHONY: uninstall man3
 # `make install` to the live system (DESTDIR empty) runs ldconfig, so that
 # programs and the Python package find the library at once; under DESTDIR
 # (a package build) the package's triggers do that.
-install: all $(INSTALL_PROGS)
+install: all $(INSTALL_PROGS) build/man3/libserialcmd.3
 	sh tools/install-dirs.sh $(if $(DESTDIR),-,$(INSTALL_MANIFEST)) $(DESTDIR)$(DATADIR)/profiles \
 		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(dir $(UDEV_HELPER)) $(DESTDIR)$(PYTHONDIR)/serialcmd
 	install -m 0644 $(REALSO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(REALSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -342,6 +354,7 @@ install: all $(INSTALL_PROGS)
 	install -m 0755 $(INSTALL_PROGS) devices/sim/serialcmd-sim $(DESTDIR)$(BINDIR)/
 	install -m 0644 tools/serialcmd.1 devices/sim/serialcmd-sim.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 devices/serialcmd-profile.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN3_PAGES:%=build/man3/%) $(DESTDIR)$(MANDIR)/man3/
 	install -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
 	install -m 0644 udev/70-serialcmd.rules $(DESTDIR)$(UDEVRULESDIR)/
 	sed 's|/usr/local/bin/|$(BINDIR)/|' udev/serialcmd@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service

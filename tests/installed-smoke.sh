@@ -6,7 +6,7 @@
 # C example (examples/serialcmd-query.c) with `pkg-config --cflags --libs
 # serialcmd`, runs it and the README's Python block with /usr/bin/python3
 # against the installed simulator, runs `serialcmd --version`, and checks that
-# the installed programs carry no RUNPATH. Called by check-install.sh and
+# the installed programs carry no RUNPATH, and finds the man pages. Called by check-install.sh and
 # check-deb.sh.
 # usage: installed-smoke.sh SOURCE_TREE BINDIR PKG_CONFIG_PATH
 set -eu
@@ -32,6 +32,8 @@ done
 echo "installed-smoke: no RUNPATH in the programs of $bindir"
 
 "$bindir/serialcmd" --version
+# A man page for each program, the file format and the C API (section 3).
+man -w serialcmd serialcmd-sim serialcmd-profile libserialcmd libserialcmd-abi client_init_py
 
 cp "$tree/examples/serialcmd-query.c" example.c
 flags=$(PKG_CONFIG_PATH=$pcpath pkg-config --cflags --libs serialcmd)
