@@ -4,7 +4,8 @@
 # (dpkg-buildpackage -us -uc -b), run lintian (no error, no warning that is
 # not overridden), install them with dpkg -i, use them from outside the tree
 # (installed-smoke.sh: the C example via pkg-config, the README's Python block,
-# serialcmd --version, no RUNPATH), check `man -w` and the udev rules' place,
+# serialcmd --version, no RUNPATH), check the binaries' hardening, `man -w`
+# and the udev rules' place,
 # then purge them and check that none of their files is left. The machine is
 # left as found, also when a step fails half-way (trap). Root only.
 # usage: check-deb.sh   (from the source tree)
@@ -57,6 +58,9 @@ dpkg -i $debs > "$out/dpkg.log" 2>&1 || { cat "$out/dpkg.log"; exit 1; }
 echo "check-deb: installed $pkgs"
 
 sh tests/installed-smoke.sh "$tree" /usr/bin ""
+# The package build applied dpkg-buildflags' hardening (debian/rules: +all).
+sh tests/check-hardening.sh /usr/lib/"$(dpkg-architecture -qDEB_HOST_MULTIARCH)"/libserialcmd.so.1.0.0 \
+	/usr/bin/serialcmd /usr/bin/serialcmd-sim /usr/lib/serialcmd/serialcmd-udev-id
 man -w serialcmd serialcmd-sim
 rules=/usr/lib/udev/rules.d/70-serialcmd.rules
 [ -f $rules ] || { echo "check-deb: no $rules" >&2; exit 1; }
