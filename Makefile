@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Makefile - builds libserialcmd, its tools and tests; see README.md.
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
@@ -21,8 +22,12 @@ SOMAJOR := 1
 CC      ?= cc
 PY      ?= /usr/bin/python3
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+# CPPFLAGS, CFLAGS and LDFLAGS are the user's (or dpkg-buildflags'): every
+# compile takes CPPFLAGS and CFLAGS, every link LDFLAGS (check-hardening).
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CFLAGS)
+CPPFLAGS ?=
+LDFLAGS ?=
+ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib $(CPPFLAGS) $(CFLAGS)
 # Profiles are looked up on $SERIALCMD_DEVICES, then in the installed data
 # dir: never in this tree, whose path the library must not carry (check-paths).
 # The tests find this tree's profiles through SERIALCMD_DEVICES, which they
@@ -36,7 +41,13 @@ LIB_SRC := $(wildcard lib/*.c)
 LIB_HDR := $(wildcard lib/*.h) include/serialcmd.h
 
 SONAME  := libserialcmd.so.$(SOMAJOR)
+# The real file, its soname link (what programs load) and the link for -l.
+REALSO  := lib/libserialcmd.so.$(VERSION)
 SO      := lib/$(SONAME)
+# What it exports, under the version node SERIALCMD_1.0; the Debian symbols
+# file lists the same (check-exports).
+VERSION_SCRIPT := lib/libserialcmd.map
+SYMBOLS_FILE   := debian/libserialcmd1.symbols
 # The installed archive: one object whose internal symbols are local.
 AR_LIB  := lib/libserialcmd.a
 # What tests and internal tools link: every symbol global, seams wrappable.
@@ -51,8 +62,8 @@ TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopbac
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
 	devices/sim/sim-profile.c
 
-.PHONY: all clean install deps check check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
-all: $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
+.PHONY: all clean install deps check check-spdx check-hardening check-install check-deb check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
+all: $(REALSO) $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 
 # ---- one recipe per kind of build --------------------------------------------
 # A kind is a compiler and flags: <kind>_CC, <kind>_FLAGS. LIB_BUILD compiles
@@ -85,16 +96,20 @@ $(2)%: tests/%.c tests/*.h $$(TEST_HELPER_SRC) devices/sim/faults.h build/$(1)/l
 	@mkdir -p $$(dir $$@)
 	$$($(1)_CC) $$(ALL_CFLAGS) $$($(1)_FLAGS) -Idevices/sim -Itests \
 		-DSERIALCMD_TEST_PROFILES='"$$(TEST_PROFILES)"' $$< $$(TEST_HELPER_SRC) \
-		build/$(1)/libserialcmd-internal.a -o $$@ $$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
+		build/$(1)/libserialcmd-internal.a -o $$@ $$(LDFLAGS) $$(LIBS) -lcmocka -lutil -lm $$(WRAP_$$(notdir $$@))
 
 $(2)test-fuzz-corpus: $$(wildcard tests/fuzz/*.c tests/fuzz/*.h udev/sanitize.c udev/sanitize.h)
 endef
 
 # SHARED_LIB links a kind's objects into a shared library: $(1) the kind,
 # $(2) the file (pic: the library itself; coverage: an instrumented copy).
+# Its exports and their version come from the version script alone; a name
+# the script lists that the objects lack is an error (--no-undefined-version).
 define SHARED_LIB
-$(2): $$($(1)_OBJ)
-	$$($(1)_CC) $$($(1)_FLAGS) -shared -Wl,-soname,$$(SONAME) -Wl,--no-undefined -o $$@ $$^ $$(LIBS) $$(LDFLAGS)
+$(2): $$($(1)_OBJ) $$(VERSION_SCRIPT)
+	$$($(1)_CC) $$($(1)_FLAGS) -shared -Wl,-soname,$$(SONAME) -Wl,--no-undefined \
+		-Wl,--version-script=$$(VERSION_SCRIPT) -Wl,--no-undefined-version \
+		$$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$(LIBS)
 endef
 
 # A kind whose C tests run from build/<kind>/tests/ (<kind>_TESTS): the
@@ -108,7 +123,7 @@ endef
 $(eval $(call LIB_BUILD,normal))
 $(eval $(call LIB_BUILD,pic))
 $(eval $(call TEST_LINK,normal,tests/))
-$(eval $(call SHARED_LIB,pic,$(SO)))
+$(eval $(call SHARED_LIB,pic,$(REALSO)))
 
 # Fuzzing, sanitizers, analysis, coverage, soak: their kinds (asan, tsan,
 # coverage, fuzz) and their tests, added to TESTS.
@@ -122,8 +137,11 @@ build/paths.config: FORCE
 	@printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCDIR) $(DATADIR) $(CURDIR)' | cmp -s - $@ || \
 		printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCDIR) $(DATADIR) $(CURDIR)' > $@
 
+$(SO): $(REALSO)
+	ln -sf $(notdir $(REALSO)) $@
+
 lib/libserialcmd.so: $(SO)
-	ln -sf $(SONAME) $@
+	ln -sf $(notdir $(REALSO)) $@
 
 # Only the public API stays global in the installed archive: the objects are
 # linked into one (ld -r), whose hidden symbols (all but SERIALCMD_API) then
@@ -151,15 +169,15 @@ build/normal/sim/%.o: devices/sim/%.c devices/sim/sim.h devices/sim/sim-profile.
 	$(CC) $(ALL_CFLAGS) -Idevices/sim -c $< -o $@
 
 devices/sim/serialcmd-sim: $(SIM_OBJ) $(INTERNAL_LIB)
-	$(CC) $(ALL_CFLAGS) $(SIM_OBJ) $(INTERNAL_LIB) -o $@ $(LIBS) -lutil -lm
+	$(CC) $(ALL_CFLAGS) $(SIM_OBJ) $(INTERNAL_LIB) -o $@ $(LDFLAGS) $(LIBS) -lutil -lm
 
 # udev: the rules are generated from the profiles; the helper links the
 # internal archive, so that it needs no library path when udev runs it.
 udev/gen-rules: udev/gen-rules.c lib/profile.h $(INTERNAL_LIB)
-	$(CC) $(ALL_CFLAGS) $< $(INTERNAL_LIB) -o $@ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $< $(INTERNAL_LIB) -o $@ $(LDFLAGS) $(LIBS)
 
 udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h lib/identify.h $(INTERNAL_LIB)
-	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(INTERNAL_LIB) -o $@ $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Iudev udev/serialcmd-udev-id.c udev/sanitize.c $(INTERNAL_LIB) -o $@ $(LDFLAGS) $(LIBS)
 
 udev/70-serialcmd.rules: udev/gen-rules devices/profiles $(wildcard devices/profiles/*.profile) udev/rules.config
 	udev/gen-rules --helper='$(UDEV_HELPER)' --timeout-ms='$(UDEV_TIMEOUT_MS)' -o $@ devices/profiles
@@ -169,9 +187,19 @@ udev/rules.config: FORCE
 	@printf '%s\n' '$(UDEV_HELPER) $(UDEV_TIMEOUT_MS)' | cmp -s - $@ || printf '%s\n' '$(UDEV_HELPER) $(UDEV_TIMEOUT_MS)' > $@
 FORCE:
 
-# Programs link the shared library, as a user's program would.
+# Programs link the shared library, as a user's program would. The in-tree
+# copies find it through RUNPATH $ORIGIN/../lib (tests run them from here);
+# `make install` installs copies from build/install/ that carry no RUNPATH and
+# find it where the dynamic linker looks (ldconfig).
 examples/serialcmd-query tools/serialcmd: %: %.c $(SO) lib/libserialcmd.so
-	$(CC) $(ALL_CFLAGS) $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
+	$(CC) $(ALL_CFLAGS) $< -Llib $(LDFLAGS) -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@
+
+INSTALL_PROGS := build/install/serialcmd-query build/install/serialcmd
+build/install/serialcmd-query: examples/serialcmd-query.c
+build/install/serialcmd: tools/serialcmd.c
+$(INSTALL_PROGS): $(SO) lib/libserialcmd.so
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(filter %.c,$^) -Llib $(LDFLAGS) -lserialcmd -o $@
 
 WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_port sp_get_port_handle \
 	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \
@@ -185,16 +213,16 @@ bench: deps
 	$(PY) bench/run.py
 
 bench/bench-device: bench/bench-device.c
-	$(CC) $(ALL_CFLAGS) $< -o $@
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
 
 bench/bench-bare: bench/bench-bare.c bench/bench-client.c bench/bench-client.h
-	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ -lpthread
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ $(LDFLAGS) -lpthread
 
 bench/bench-libserialport: bench/bench-libserialport.c bench/bench-client.c bench/bench-client.h
-	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ -lserialport -lpthread
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ $(LDFLAGS) -lserialport -lpthread
 
 bench/bench-serialcmd: bench/bench-serialcmd.c bench/bench-client.c bench/bench-client.h $(SO) lib/libserialcmd.so
-	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -Llib -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@ -lpthread
+	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -Llib $(LDFLAGS) -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@ -lpthread
 
 clean: clean-bench
 clean-bench:
@@ -213,14 +241,41 @@ check-c: $(TESTS)
 check-python: all
 	$(PY) -m pytest -q tests
 
+# Every source file carries an SPDX line (tools/add-spdx.sh adds missing ones).
+check-spdx:
+	sh tools/add-spdx.sh --check
+
+# The Makefile honours CPPFLAGS, CFLAGS and LDFLAGS: a copy of the tree built
+# with dpkg-buildflags' values (hardening=+all, as a Debian package build)
+# yields hardened binaries. Built apart, in build/hardening/, not to mix flags.
+HARDENED := lib/libserialcmd.so.$(VERSION) build/install/serialcmd build/install/serialcmd-query \
+	devices/sim/serialcmd-sim udev/serialcmd-udev-id
+check-hardening:
+	rm -rf build/hardening && mkdir -p build/hardening
+	git ls-files -z --cached --others --exclude-standard | grep -z -v '^build/' | \
+		xargs -0 tar cf - | tar xf - -C build/hardening
+	cd build/hardening && eval "$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)" && \
+		$(MAKE) -j2 --no-print-directory $(HARDENED) > build.log 2>&1 || { tail -20 build.log; exit 1; }
+	cd build/hardening && sh tests/check-hardening.sh $(HARDENED)
+
+# make install PREFIX=/usr/local into the live system, used from outside the
+# tree, then make uninstall; the machine is left as it was (root only).
+check-install: all
+	sh tests/check-install.sh
+
+# The Debian packages: built from a copy (build/deb), lintian, dpkg -i, used
+# from outside the tree, purged; the machine is left as it was (root only).
+check-deb:
+	sh tests/check-deb.sh
+
 # Only client_* is global in the installed archive and exported by the .so.
 check-exports: $(SO) $(AR_LIB)
-	sh tests/check-exports.sh $(AR_LIB) $(SO)
+	sh tests/check-exports.sh --abi $(VERSION_SCRIPT) $(SYMBOLS_FILE) include/serialcmd.h -- $(AR_LIB) $(SO)
 
 # What gets installed does not carry this tree's path (it once searched
 # $(CURDIR)/devices/profiles for profiles): the debug info, which names the
 # sources, aside.
-check-paths: $(SO) $(AR_LIB) udev/serialcmd-udev-id tools/serialcmd
+check-paths: $(REALSO) $(AR_LIB) udev/serialcmd-udev-id tools/serialcmd $(INSTALL_PROGS) devices/sim/serialcmd-sim
 	@status=0; for f in $^; do \
 		$(OBJCOPY) --strip-debug $$f build/check-paths.tmp; \
 		if grep -q -F '$(CURDIR)' build/check-paths.tmp; then \
@@ -245,27 +300,78 @@ check-hw: tests/test-loopback
 	case "$(PORT)" in /dev/ttyS0) echo "check-hw: refusing /dev/ttyS0 (the console)"; exit 2;; esac; \
 	SERIALCMD_HW_PORT="$(PORT)" ./tests/test-loopback
 
-demo: deps
+# The demo needs only a compiler, libserialport, libtelnet and python3.
+demo:
+	@sh .ci/install-deps demo
 	$(MAKE) all
 	sh examples/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/
-	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libserialcmd.so
+# Where `make install` puts the Python package: a directory Debian's
+# /usr/bin/python3 searches: /usr/local/lib/python3.N/dist-packages for
+# PREFIX=/usr/local, /usr/lib/python3/dist-packages for /usr.
+PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python3.$(PY_MINOR)/dist-packages)
+PY_MINOR = $(shell $(PY) -c 'import sys; print(sys.version_info[1])')
+PY_FILES  := $(wildcard python/serialcmd/*.py) python/serialcmd/py.typed
+# The directories that install creates are listed in this file, on the live
+# system only (DESTDIR empty), for uninstall to remove them and no other.
+INSTALL_MANIFEST := $(DATADIR)/installed-dirs
+# Installed paths, for install and uninstall.
+INST_LIB   := $(LIBDIR)/$(notdir $(REALSO)) $(LIBDIR)/$(SONAME) $(LIBDIR)/libserialcmd.so $(LIBDIR)/libserialcmd.a
+INST_FILES = $(INST_LIB) $(INCDIR)/serialcmd.h $(PCDIR)/serialcmd.pc \
+	$(patsubst devices/profiles/%,$(DATADIR)/profiles/%,$(wildcard devices/profiles/*.profile)) \
+	$(BINDIR)/serialcmd $(BINDIR)/serialcmd-sim $(BINDIR)/serialcmd-query \
+	$(MANDIR)/man1/serialcmd.1 $(MANDIR)/man1/serialcmd-sim.1 $(MANDIR)/man5/serialcmd-profile.5 $(UDEV_HELPER) $(UDEVRULESDIR)/70-serialcmd.rules \
+	$(SYSTEMDUNITDIR)/serialcmd@.service $(patsubst python/%,$(PYTHONDIR)/%,$(PY_FILES)) \
+	$(MAN3_PAGES:%=$(MANDIR)/man3/%)
+
+# The C API's man pages (section 3), generated from the header's comments:
+# libserialcmd(3), libserialcmd-GROUP(3) and a link page per call (the calls
+# of the version script, which check-exports holds equal to the header's).
+MAN3_GROUPS := $(shell sed -n 's/^ \* @defgroup \([a-z]*\) .*/\1/p' include/serialcmd.h)
+MAN3_CALLS  := $(shell sed -n 's/^	*\(client_[a-z0-9_]*\);$$/\1/p' $(VERSION_SCRIPT))
+MAN3_PAGES  := libserialcmd.3 $(MAN3_GROUPS:%=libserialcmd-%.3) $(MAN3_CALLS:%=%.3)
+build/man3/libserialcmd.3: include/serialcmd.h tools/gen-man3.py
+	rm -rf build/man3
+	$(PY) tools/gen-man3.py include/serialcmd.h build/man3 $(VERSION)
+man3: build/man3/libserialcmd.3
+
+.PHONY: uninstall man3
+# `make install` to the live system (DESTDIR empty) runs ldconfig, so that
+# programs and the Python package find the library at once; under DESTDIR
+# (a package build) the package's triggers do that.
+install: all $(INSTALL_PROGS) build/man3/libserialcmd.3
+	sh tools/install-dirs.sh $(if $(DESTDIR),-,$(INSTALL_MANIFEST)) $(DESTDIR)$(DATADIR)/profiles \
+		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(dir $(UDEV_HELPER)) $(DESTDIR)$(PYTHONDIR)/serialcmd
+	install -m 0644 $(REALSO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(REALSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(notdir $(REALSO)) $(DESTDIR)$(LIBDIR)/libserialcmd.so
 	install -m 0644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/serialcmd.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 serialcmd.pc $(DESTDIR)$(PCDIR)/
-	install -d $(DESTDIR)$(DATADIR)/profiles
 	install -m 0644 devices/profiles/*.profile $(DESTDIR)$(DATADIR)/profiles/
-	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	install -d $(DESTDIR)$(MANDIR)/man1
-	install -m 0644 tools/serialcmd.1 $(DESTDIR)$(MANDIR)/man1/
-	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
-	install -D -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
+	install -m 0755 $(INSTALL_PROGS) devices/sim/serialcmd-sim $(DESTDIR)$(BINDIR)/
+	install -m 0644 tools/serialcmd.1 devices/sim/serialcmd-sim.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 devices/serialcmd-profile.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN3_PAGES:%=build/man3/%) $(DESTDIR)$(MANDIR)/man3/
+	install -m 0755 udev/serialcmd-udev-id $(DESTDIR)$(UDEV_HELPER)
 	install -m 0644 udev/70-serialcmd.rules $(DESTDIR)$(UDEVRULESDIR)/
 	sed 's|/usr/local/bin/|$(BINDIR)/|' udev/serialcmd@.service > $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/serialcmd@.service
+	install -m 0644 $(PY_FILES) $(DESTDIR)$(PYTHONDIR)/serialcmd/
+	$(if $(DESTDIR),,ldconfig)
+
+# Removes what install put there: its files, the Python package's byte code,
+# and the directories install created (INSTALL_MANIFEST), innermost first.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INST_FILES))
+	rm -rf $(DESTDIR)$(PYTHONDIR)/serialcmd/__pycache__
+	@m='$(DESTDIR)$(INSTALL_MANIFEST)'; if [ -f "$$m" ]; then \
+		dirs=$$(sort -r "$$m" | uniq); rm -f "$$m"; \
+		for d in $$dirs; do rmdir "$$d" 2>/dev/null || echo "uninstall: $$d: kept, not empty"; done; \
+	fi
+	$(if $(DESTDIR),,ldconfig)
 
 clean:
 	rm -rf build lib/*.so* lib/*.a serialcmd.pc $(TOOLS) $(TESTS) $(UDEV_OUT) udev/rules.config

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-bare.c - the limit: a bare loop of write, poll, read on the file
  * descriptor, nothing else. One write per command (command and LF
  * together), then poll and read until the LF, into one buffer allocated

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-client.c - the harness shared by the C benchmark clients: workloads,
  * timing, CPU and memory figures, one JSON object per result on stdout.
  * bench/run.py drives it; the Python clients (bench_client.py) take the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-client.h - what a C benchmark client provides to the shared harness
  * (bench-client.c): open a port, run one query, close. The harness does the
  * timing, the workloads and the JSON output, so every C client is measured

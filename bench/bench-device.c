@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-device.c - the instrument the benchmark clients talk to: N
  * pseudo-terminals served by one single-threaded poll loop, made so that it
  * is never what limits a client.

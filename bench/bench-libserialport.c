@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-libserialport.c - libserialport used directly, as a careful C user
  * would: sp_get_port_by_name(), sp_open(), 8N1 without flow control, then
  * per query one sp_blocking_write() of command and LF and

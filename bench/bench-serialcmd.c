@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-serialcmd.c - libserialcmd from C, as its README shows it:
  * client_init_py(), client_send_cmd_reply(), client_free_ret(). Linked
  * with the shared library, like a user's program. */

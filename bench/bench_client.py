@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The Python benchmark clients, with the same workloads, steps and JSON keys
 as the C harness (bench-client.c).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """bench/run.py - what `make bench` runs: serialcmd against the raw-syscall
 limit, libserialport, pyserial and pyvisa-py, side by side in one run.
 

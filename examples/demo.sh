@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # demo.sh - the main job on a machine with no hardware: start a simulated
 # instrument on a pseudo-terminal, query it with the serialcmd command line,
 # from C and from Python, then stop it.

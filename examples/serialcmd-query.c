@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* serialcmd-query.c - the smallest useful C client: send each command, print
  * each reply; the README's C example, built and run by `make demo`. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* serialcmd.h - the public API of libserialcmd: ASCII command/reply over serial lines. */
 #ifndef SERIALCMD_H
 #define SERIALCMD_H

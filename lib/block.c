@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* block.c - IEEE 488.2 block replies: skip a text prefix, parse #<n><len>,
  * read exactly len bytes into the reply buffer whatever they hold, then the
  * trailing terminator; or #0 bytes ended by the terminator. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client.c - handle life cycle, the per-handle lock, and the command/reply
  * transaction: drain stale input, write, read up to the terminator. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c - error codes, their texts, and the thread-local last error. */
 #include <errno.h>
 #include <stdarg.h>

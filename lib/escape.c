@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* escape.c - bytes made printable for error messages and traces. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* find.c - ports that a device profile recognises: by USB ids, and on
  * request by asking each candidate who it is. */
 #include "identify.h"

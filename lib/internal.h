@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h - what the files of lib/ share; nothing here is public. */
 #ifndef SERIALCMD_INTERNAL_H
 #define SERIALCMD_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.c - TCP sockets for the network backends: address parsing, name
  * resolution, connect with a deadline, socket options, and reads and
  * writes with a deadline. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.h - the socket code the network backends (transport-tcp.c,
  * transport-rfc2217.c) share: "SCHEME://HOST:PORT" parsing, name
  * resolution, connect with a deadline, socket options, and reads and

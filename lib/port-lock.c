@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* port-lock.c - exclusive use of a local port (flock + TIOCEXCL), and the
  * errors of opening one: a busy port's names the process holding it. */
 #include <dirent.h>

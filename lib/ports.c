@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ports.c - list serial ports from sysfs without opening any of them. */
 #include <ctype.h>
 #include <dirent.h>

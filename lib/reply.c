@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reply.c - the receive buffer: geometric growth up to a limit, a
  * terminator scan that looks at each byte once, replies and leftovers. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spec.c - spec string -> struct client_config, with errors that name the
  * key and the accepted values. Every key goes through the option table
  * (options.c); a profile= pair loads the profile (profile.c) first. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* transport-rfc2217.c - rfc2217://HOST:PORT: a serial port behind a
  * terminal server that speaks Telnet with the RFC 2217 COM-PORT-OPTION
  * (ser2net's telnet(rfc2217) accepter, and others).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* transport-serial.c - libserialport backend for real serial ports (USB
  * CDC-ACM, FTDI and friends, UARTs, RFCOMM). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* transport-tcp.c - tcp://HOST:PORT: a raw TCP byte stream to a terminal
  * server (ser2net's raw accepter and the like). The far end owns the line
  * settings, so baud, bits, parity, stop and flow in the spec are accepted

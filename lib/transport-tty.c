@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* transport-tty.c - termios backend for terminals libserialport refuses
  * (pseudo-terminals above all): raw mode, O_NOCTTY, O_CLOEXEC, poll waits. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* transport.c - choose the backend for a port and open it. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* transport.h - the table every backend fills: the command/reply code in
  * client.c talks to a port only through these calls. */
 #ifndef SERIALCMD_TRANSPORT_H

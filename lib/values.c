@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* values.c - a reply of separated numbers ("1.23E+00,4.5,-6") as doubles. */
 #include <ctype.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expect.c - checks the C tests share, and a private profile directory. */
 #include <dirent.h>
 #include <setjmp.h>

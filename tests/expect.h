@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* expect.h - checks the C tests share: a command's exact reply or exact
  * error, and the process's open descriptors. */
 #ifndef SERIALCMD_EXPECT_H

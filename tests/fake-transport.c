@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake-transport.c - a transport that plays back chunks, then times out,
  * and records what is written. */
 #include <setjmp.h>

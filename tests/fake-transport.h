@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fake-transport.h - a transport that plays back chunks, for tests of the
  * command/reply code without a device. */
 #ifndef SERIALCMD_FAKE_TRANSPORT_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/reliability.mk - fuzzing, sanitizer builds, static analysis, coverage
 # and the soak test; included by the Makefile. See SECURITY.md (what each
 # one checks), tests/fuzz/README.md and COVERAGE.md.
@@ -53,7 +54,7 @@ fuzz_FLAGS = -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(NOSAN_$*)
 $(eval $(call LIB_BUILD,fuzz))
 
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h tests/fuzz/fuzz-socket.h $(fuzz_LIB)
-	$(fuzz_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< $(EXTRA_$(notdir $@)) $(fuzz_LIB) -o $@ $(LIBS) $(WRAP_$(notdir $@))
+	$(fuzz_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< $(EXTRA_$(notdir $@)) $(fuzz_LIB) -o $@ $(LDFLAGS) $(LIBS) $(WRAP_$(notdir $@))
 
 build/fuzz/fuzz-sanitize: udev/sanitize.c udev/sanitize.h
 # The profile target also parses the simulator's sections.

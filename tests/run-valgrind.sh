@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-valgrind.sh - run each test program under valgrind; fail on any memory
 # error, any leak, or any file descriptor left open that was not inherited.
 set -u

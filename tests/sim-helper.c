@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim-helper.c - start and stop devices/sim/serialcmd-sim from C tests. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim-helper.h - start and stop devices/sim/serialcmd-sim from C tests. */
 #ifndef SERIALCMD_SIM_HELPER_H
 #define SERIALCMD_SIM_HELPER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* soak.c - SOAK_QUERIES queries (default 20,000; make soak: 1,000,000)
  * against devices/sim/serialcmd-sim in faulty mode, with faults mixed in at
  * random: replies late, split, twice, too long, binary, several lines,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-block.c - IEEE 488.2 blocks both ways, numeric value lists, the
  * error-queue check and the echo check, against a fake transport. */
 #include <setjmp.h>

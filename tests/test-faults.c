@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-faults.c - the library under hostile conditions: descriptors across
  * fork and exec, a handle used in a forked child, devices that flood,
  * a low descriptor limit, signals arriving while a command waits, and many

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-fuzz-corpus.c - every fuzz target (tests/fuzz/fuzz-*.c) run over its
  * checked-in corpus (tests/fuzz/corpus/<target>/), which holds the seeds
  * and every input that ever crashed a target: the fuzzers' invariants

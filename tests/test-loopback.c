@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-loopback.c - a real client against real pseudo-terminal devices
  * (devices/sim/serialcmd-sim): an echo device, as a TX-RX jumper plug, and a
  * faulty one that answers late, in single bytes, twice, never, or hangs up.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-net.c - the network ports tcp:// and rfc2217:// against a real
  * ser2net (raw and telnet(rfc2217) accepters on 127.0.0.1 or ::1, serving
  * the simulator's pseudo-terminal), and against a fake RFC 2217 server in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-nomem.c - allocation failure, injected: the allocator is wrapped
  * (-Wl,--wrap=malloc,calloc,realloc,strdup,free) for this program and the
  * library's objects linked into it, and the Nth allocation fails, for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-profile.c - device profiles: every shipped one loads (in the library
  * and, with its simulator sections, in the simulator); profile= in a spec
  * applies it first so explicit options win; malformed files and unknown

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-reply.c - framing of replies against a fake transport: terminators
  * split at every position, multi-byte terminators, NUL bytes, leftovers,
  * max_reply, the single deadline, and what gets written. */

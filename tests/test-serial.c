@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-serial.c - unit tests of the libserialport backend: the sp_* calls are
  * mocked with -Wl,--wrap, while a real pseudo-terminal gives the backend a
  * path to stat, lock and poll, so only libserialport itself is faked. */

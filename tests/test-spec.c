@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-spec.c - the spec string parser: defaults, every key, and errors
  * that name the key and the accepted values. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* serialcmd.c - the command line: send commands to an instrument, print its
  * replies; list serial ports. For shell scripts and people. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gen-rules - write the udev rules for the instruments of the device profiles.
  *
  *     gen-rules [--helper=PATH] [--timeout-ms=N] [--profile-dir=DIR] [-o FILE] PROFILE|DIR...

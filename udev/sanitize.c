@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sanitize.c - property values reduced to [A-Za-z0-9._-]; see sanitize.h. */
 #include "sanitize.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sanitize.h - make text safe to print as a udev property value.
  *
  * udev imports every KEY=value line an IMPORT{program} helper prints, so a

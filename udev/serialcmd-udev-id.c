@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* serialcmd-udev-id - tell which instrument sits behind a USB-serial port, for
  * the udev rules (IMPORT{program}).
  *

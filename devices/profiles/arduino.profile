@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # An Arduino-style line protocol: a sketch with Serial.begin(115200) that reads
 # lines ending in LF and answers one line each. Opening the port toggles DTR,
 # which resets the board; the bootloader then needs about 2 s before the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # An AT-command modem (Hayes style, as GSM/LTE modules and dial-up modems
 # speak it): commands end in CR, answers in CRLF, the modem echoes each
 # command line until ATE0, and it sends lines nobody asked for, such as RING

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A generic SCPI instrument over RS-232: what most bench instruments default to.
 description = Generic SCPI instrument (9600 8N1, LF)
 baud = 9600

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Keithley Model 2000 6.5-digit multimeter, RS-232 port as shipped:
 # 9600 baud, 8 data bits, no parity, 1 stop bit, no flow control (XON/XOFF
 # selectable), terminator LF (TX TERM on the front panel: LF, CR, CRLF, LFCR).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Agilent/Keysight 34401A 6.5-digit multimeter, RS-232 as shipped: 9600 baud,
 # no parity with 8 data bits, 1 start bit and 2 stop bits (fixed), DTR/DSR
 # handshake (the meter is a DTE: use a null-modem cable). It ends replies with

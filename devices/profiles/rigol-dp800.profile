@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Rigol DP800-series programmable supply (DP811/DP821/DP831/DP832) on its
 # RS-232 port as shipped: 9600 baud, 8N1, no flow control, LF. Over USB the
 # DP800 is a USBTMC device (1ab1:0e11), listed here so rules can recognise it;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A simulated oscilloscope that moves waveforms as IEEE 488.2 blocks, the way
 # Rigol, Keysight and Tektronix scopes do (":WAV:DATA?" answers
 # ":WAV:DATA #9000001200<bytes>"), so block transfer, byte order and numeric

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* faults.h - the "magic" commands that make serialcmd-sim misbehave on
  * purpose; shared by the simulator and the tests so both sides agree. */
 #ifndef SERIALCMD_FAULTS_H

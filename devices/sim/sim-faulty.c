@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim-faulty.c - the fault commands of devices/sim/faults.h: a device that
  * misbehaves on request, for tests of every error path. */
 #include <poll.h>

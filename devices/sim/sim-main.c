@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim-main.c - serialcmd-sim: a simulated instrument on a real pseudo-
  * terminal. It prints the pty's path and answers like the device in a
  * profile until SIGTERM/SIGINT, with faults on request. The top layer:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim-wave.c - waveforms served as IEEE 488.2 definite-length blocks, read
  * back as comma-separated values, and replaced by block uploads. */
 #include <math.h>

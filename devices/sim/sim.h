@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim.h - what the parts of serialcmd-sim share: the pty, the output side and
  * the two responders (a profile's dialogue, and the fault commands). */
 #ifndef SERIALCMD_SIM_H

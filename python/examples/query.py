@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Ask an instrument who it is.
 
     query.py SPEC [COMMAND]

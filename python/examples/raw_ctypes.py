@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The libserialcmd ABI with nothing but ctypes: documentation by example.
 
     raw_ctypes.py SPEC COMMAND...

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """serialcmd: ASCII command/reply over serial lines, for lab automation.
 
 A thin, typed layer over libserialcmd (the C library) through ctypes::

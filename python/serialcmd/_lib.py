@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Loading libserialcmd.so.1 and declaring its functions for ctypes.
 
 Every foreign function the package calls is declared once, below, with its C
@@ -40,6 +41,9 @@ __all__ = [
 
 #: The library's soname, as installed by ``make install``.
 SONAME = "libserialcmd.so.1"
+# What the "not found" message tells a user to install.
+INSTALL_HINT = ("To install libserialcmd: `apt-get install libserialcmd1` (Debian package), "
+                "or `make install` in the serialcmd source tree (it runs ldconfig).")
 #: Environment variable naming the library file explicitly.
 ENV_VAR = "SERIALCMD_LIBRARY"
 #: The C library's major version this package speaks.
@@ -444,6 +448,7 @@ def _search(explicit: Optional[PathArg], env: Optional[str], tree: Optional[Path
     raise LibraryNotFoundError(
         "libserialcmd not found; looked in:\n  " + "\n  ".join(tried)
         + f"\nSet {ENV_VAR} or call serialcmd.load_library(path) to name the file."
+        + f"\n{INSTALL_HINT}"
     )
 
 

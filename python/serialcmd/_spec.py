@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Building spec strings from keyword options.
 
 A spec is a port path, optionally followed by ``?key=value&key=value``.

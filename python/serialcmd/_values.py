@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Packing and unpacking instrument values: binary blocks by struct type
 code, and separated ASCII numbers, with PyVISA's conventions."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """serialcmd.Client: one open port, commands in, replies out."""
 
 from __future__ import annotations

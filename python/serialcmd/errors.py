@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Exceptions of the serialcmd package.
 
 Every exception the package raises for a library failure is a

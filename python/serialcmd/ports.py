@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Finding serial ports: every port on the system, or those a device
 profile recognises (client_list_ports(), client_find_ports())."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Filter clang static analyzer output through tests/analyze/clang-analyzer.supp.
 
 Usage: check-clang.py LOG SUPPRESSIONS. Prints every finding, marked

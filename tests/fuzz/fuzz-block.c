@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-block.c - the IEEE 488.2 block reader (lib/block.c: text before '#',
  * "#<n><length>" headers, definite and indefinite blocks, the terminator
  * after them) and the line reader, fed an arbitrary byte stream split

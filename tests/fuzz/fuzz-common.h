@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-common.h - what the fuzz targets share: reading a header from the
  * fuzzer's bytes, and a fake transport that plays a byte stream back in
  * chunks of chosen sizes, as a device or a terminal server would send it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-profile.c - the device profile parser (sc_profile_load_file), the
  * simulator's sections on top of it (sim_profile_load_file), and a spec that
  * applies the same file with profile=PATH, fed any file content.

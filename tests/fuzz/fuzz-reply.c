@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-reply.c - the reply framer (rxbuf + read_reply/too_long in client.c)
  * fed an arbitrary byte stream, split into reads at arbitrary points.
  *

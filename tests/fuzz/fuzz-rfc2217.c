@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-rfc2217.c - the Telnet / RFC 2217 client (lib/transport-rfc2217.c,
  * over libtelnet) fed whatever a hostile terminal server might send.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-sanitize.c - the udev helper's output sanitizer (udev/sanitize.c),
  * which turns whatever a device or its USB descriptors say into a value
  * udev can import safely, fed any bytes and any output size.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-spec.c - the spec string parser (client_config_parse,
  * client_config_new), and the HOST:PORT parser of network ports, fed any
  * bytes up to the first NUL.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-values.c - client_parse_values(), which turns a reply of separated
  * numbers ("1.23E+00,4.5,-6") into doubles, fed any reply bytes.
  *

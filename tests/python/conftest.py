@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Fixtures of the Python tests: simulators and the library.
 
 The ``sim`` fixture starts devices/sim/serialcmd-sim in a chosen mode, reads the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Helpers shared by the Python tests: paths, constants, simulators.
 
 :class:`Sim` starts devices/sim/serialcmd-sim on a real pseudo-terminal

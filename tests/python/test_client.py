@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """serialcmd.Client: every method, life cycle, decoding, freeing."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Each foreign function's declaration matches the header, and is used.
 
 serialcmd/_lib.py writes the C prototype in a comment above each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Device profiles served by serialcmd-sim on real ptys, queried through the
 library (Python package), the serialcmd command line, pyserial and pyvisa-py:
 every client must get the same answers."""

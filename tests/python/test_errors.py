@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every exception type, with the library's code, name and message."""
 
 from __future__ import annotations

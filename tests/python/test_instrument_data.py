@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Instrument data against the simulated scope: IEEE 488.2 blocks both ways,
 numeric lists, PyVISA-compatible methods (checked against pyvisa-py on the
 same simulator), the error-queue check, reconnect after a hang-up, and

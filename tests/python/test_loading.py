@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Finding the library, versions, and installing the package."""
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def test_in_tree_build_is_found(monkeypatch):
     monkeypatch.delenv("SERIALCMD_LIBRARY", raising=False)
     monkeypatch.setattr(_lib, "_default", _lib._default)  # restored after
     lib = serialcmd.load_library()
-    assert Path(lib.path) == LIBRARY.resolve()
+    assert Path(lib.path).resolve() == LIBRARY.resolve()  # the soname link to the real file
     assert serialcmd.get_library() is lib
 
 
@@ -85,6 +86,9 @@ def test_search_order_and_one_error(tmp_path):
     assert lines[2] == f"  {tree} (in-tree build): no such file (run `make all` in the source tree)"
     assert lines[3].startswith(f"  {MISSING_SONAME} (installed, via the dynamic linker): ")
     assert lines[4] == "Set SERIALCMD_LIBRARY or call serialcmd.load_library(path) to name the file."
+    # It names what to install (issue 16).
+    assert lines[5] == ("To install libserialcmd: `apt-get install libserialcmd1` (Debian package), "
+                        "or `make install` in the serialcmd source tree (it runs ldconfig).")
     # Each place in turn, first hit wins.
     assert _lib._search(None, None, LIBRARY, MISSING_SONAME).path == str(LIBRARY)
     assert _lib._search(None, str(LIBRARY), tree, MISSING_SONAME).path == str(LIBRARY)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Network ports through the package: tcp:// and rfc2217:// against a real
 ser2net (foreground, 127.0.0.1 only, stopped by PID) serving the faulty
 simulator's pty. The C tests (tests/test-net.c) cover the edge cases."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """python/examples/raw_ctypes.py: the ABI by hand, driven as a class and as
 a script; and python/examples/query.py."""
 

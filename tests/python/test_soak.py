@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """10,000 queries (and many open/close cycles) without growth in memory or
 open file descriptors."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Keyword options merged into the spec, escaping, validation before open."""
 
 from __future__ import annotations

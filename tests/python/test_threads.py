@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Threads: a shared handle, parallel waits on two ports, close while busy."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """udev/: the generated rules under the real udevadm, the identify helper, the sanitizer.
 
 The udevadm tests run ``udevadm test`` (the real rules engine, with its

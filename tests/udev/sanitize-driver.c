@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sanitize-driver - feed stdin to sanitize_value() and print the result, so
  * that tests (and, later, a fuzzer) can drive udev/sanitize.c alone.
  *

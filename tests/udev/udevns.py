@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Run the real ``udevadm test`` on fake USB serial devices, in a private namespace.
 
 Run as root, inside ``unshare --mount --propagation private --pid --fork
