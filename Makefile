@@ -233,7 +233,7 @@ deps:
 
 check: deps
 	$(MAKE) all $(TESTS)
-	$(MAKE) check-c check-python check-soak check-exports check-layers check-paths
+	$(MAKE) check-c check-python check-soak check-exports check-layers check-paths check-spdx
 
 check-c: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done

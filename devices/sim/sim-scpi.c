@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sim-scpi.c - answer commands as the profile describes: dialogue,
  * properties with getters, setters and limits, an error queue and the
  * IEEE 488.2 status registers. With SCPI syntax (the default for a profile
