@@ -136,6 +136,16 @@ static int is_unsolicited(const struct client *c, const char *line, size_t len)
 /* The line of pos bytes at the start of rx, followed by a terminator of
  * eol_len bytes: when it is unsolicited, hand it to the callback, count and
  * trace it, and drop it. 1 if it was, 0 if not, or CLIENT_ERR_NOMEM. */
+/* A read failed (timeout, device gone) with part of a line buffered: a
+ * timeout never returns part of a reply, and what came is dropped so it
+ * cannot be taken for the answer to the next command. */
+static void drop_partial(struct client *c)
+{
+	if (c->rx.len)
+		sc_trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
+	sc_rxbuf_clear(&c->rx);
+}
+
 /* An unsolicited line (NUL-terminated, without its terminator): counted,
  * traced, and handed to the callback. */
 static void report_unsolicited(struct client *c, const char *line, size_t len)
@@ -227,12 +237,7 @@ struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 			return NULL;
 		}
 		if (read_more(c, limit, dl) < 0) {
-			/* A timeout never returns part of a reply: what came is
-			 * dropped so it cannot be taken for the answer to the
-			 * next command. */
-			if (c->rx.len)
-				sc_trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
-			sc_rxbuf_clear(&c->rx);
+			drop_partial(c);
 			return NULL;
 		}
 	}
@@ -313,9 +318,7 @@ struct client_ret *sc_read_echo(struct client *c, int reply_follows, const struc
 			return NULL;
 		}
 		if (read_more(c, limit, dl) < 0) {
-			if (c->rx.len)
-				sc_trace_bytes(c, "dropped partial", c->rx.data, c->rx.len);
-			sc_rxbuf_clear(&c->rx);
+			drop_partial(c);
 			return NULL;
 		}
 	}
