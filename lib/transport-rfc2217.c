@@ -413,6 +413,14 @@ static void on_event(telnet_t *tn, telnet_event_t *ev, void *user)
 			set_failed(r, CLIENT_ERR_PROTOCOL,
 				   "Telnet protocol error: a sub-negotiation longer than libtelnet's 16384-byte"
 				   " buffer (no IAC SE)");
+		/* IAC followed by anything but SE or IAC inside a
+		 * sub-negotiation: libtelnet gives up the sub-negotiation and
+		 * its bytes could come out as data (found by
+		 * fuzz-rfc2217-stream); no RFC 2217 server sends it. */
+		else if (ev->error.msg && strstr(ev->error.msg, "inside SB"))
+			set_failed(r, CLIENT_ERR_PROTOCOL,
+				   "Telnet protocol error: a command inside a sub-negotiation (IAC, then"
+				   " neither SE nor IAC)");
 		else
 			rtrace(r, "Telnet warning: %s", ev->error.msg);
 		break;
