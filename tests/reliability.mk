@@ -37,7 +37,7 @@ WRAP_test-fuzz-corpus := -Wl,--wrap=sc_net_connect -Wl,--wrap=getaddrinfo
 
 # ---- fuzzing -----------------------------------------------------------------
 
-FUZZ_TARGETS := spec reply profile rfc2217 rfc2217-stream block values $(if $(wildcard udev/sanitize.c),sanitize)
+FUZZ_TARGETS := spec reply profile rfc2217 rfc2217-stream block values $(if $(wildcard udev/sanitize.c),sanitize udev-reply)
 FUZZ_PROGS   := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 # Seconds each target runs in check-fuzz (8 targets: about a minute in all).
 FUZZ_SECONDS ?= 8
@@ -57,6 +57,9 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h tests/fuzz/fuzz-
 	$(fuzz_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer $< $(EXTRA_$(notdir $@)) $(fuzz_LIB) -o $@ $(LDFLAGS) $(LIBS) $(WRAP_$(notdir $@))
 
 build/fuzz/fuzz-sanitize: udev/sanitize.c udev/sanitize.h
+# The udev helper's answer handling: identify.c (in the library) and sanitize.c.
+build/fuzz/fuzz-udev-reply: udev/sanitize.c udev/sanitize.h
+EXTRA_fuzz-udev-reply := udev/sanitize.c
 # The profile target also parses the simulator's sections.
 build/fuzz/fuzz-profile: devices/sim/sim-profile.c devices/sim/sim-profile.h
 EXTRA_fuzz-profile := -Idevices/sim devices/sim/sim-profile.c

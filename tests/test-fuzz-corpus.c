@@ -44,6 +44,9 @@
 #define LLVMFuzzerTestOneInput fuzz_sanitize_one
 #include "fuzz/fuzz-sanitize.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_udev_reply_one
+#include "fuzz/fuzz-udev-reply.c"
+#undef LLVMFuzzerTestOneInput
 #endif
 
 #define CORPUS "tests/fuzz/corpus/"
@@ -192,6 +195,16 @@ static void test_regress_profile_errors_query(void **state)
 	assert_non_null(strstr(client_last_message(), "[errors]"));
 }
 
+static void test_corpus_udev_reply(void **state)
+{
+	(void)state;
+#ifdef HAVE_SANITIZE
+	replay("udev-reply", fuzz_udev_reply_one);
+#else
+	skip();
+#endif
+}
+
 static void test_corpus_sanitize(void **state)
 {
 	(void)state;
@@ -213,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_corpus_block),
 		cmocka_unit_test(test_corpus_values),
 		cmocka_unit_test(test_corpus_sanitize),
+		cmocka_unit_test(test_corpus_udev_reply),
 		cmocka_unit_test(test_regress_rfc2217_empty_sb),
 		cmocka_unit_test(test_regress_rfc2217_mccp2),
 		cmocka_unit_test(test_regress_profile_errors_query),

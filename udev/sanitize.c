@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* sanitize.c - property values reduced to [A-Za-z0-9._-]; see sanitize.h. */
+/* sanitize.c - property values reduced to [A-Za-z0-9._-], and the
+ * properties the helper prints from a device's reply; see sanitize.h. */
+#include <stdio.h>
+#include <string.h>
+
 #include "sanitize.h"
 
 int sanitize_keep(unsigned char c)
@@ -30,4 +34,43 @@ size_t sanitize_value(char *dst, size_t size, const char *src, size_t len)
 		dst[n++] = sanitize_keep(s[i]) ? (char)s[i] : '_';
 	dst[n] = '\0';
 	return n;
+}
+
+/* The third of four or more comma-separated fields, or 0. */
+static size_t idn_serial(const char *reply, size_t len, const char **start)
+{
+	const char *f = reply, *end = reply + len, *s3 = NULL, *e3 = NULL;
+	int field = 0;
+
+	for (const char *p = f; p <= end; p++) {
+		if (p == end || *p == ',') {
+			if (field == 2) {
+				s3 = f;
+				e3 = p;
+			}
+			field++;
+			f = p + 1;
+		}
+	}
+	if (field < 4 || !s3)
+		return 0;
+	*start = s3;
+	return (size_t)(e3 - s3);
+}
+
+size_t sanitize_props(char *out, const char *model, const char *reply, size_t len)
+{
+	char val[SANITIZE_VALUE_MAX + 1];
+	const char *s = NULL;
+	size_t o = 0, n;
+
+	if (!sanitize_value(val, sizeof(val), model, strlen(model)))
+		return 0;
+	o += (size_t)snprintf(out + o, SANITIZE_PROPS_MAX - o, "ID_SERIALCMD_MODEL=%s\n", val);
+	n = idn_serial(reply, len, &s);
+	if (n && sanitize_value(val, sizeof(val), s, n))
+		o += (size_t)snprintf(out + o, SANITIZE_PROPS_MAX - o, "ID_SERIALCMD_SERIAL=%s\n", val);
+	if (sanitize_value(val, sizeof(val), reply, len))
+		o += (size_t)snprintf(out + o, SANITIZE_PROPS_MAX - o, "ID_SERIALCMD_IDENT=%s\n", val);
+	return o;
 }

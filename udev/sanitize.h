@@ -24,4 +24,17 @@ int sanitize_keep(unsigned char c);
  * left). src may be NULL when len is 0; dst and src must not overlap. */
 size_t sanitize_value(char *dst, size_t size, const char *src, size_t len);
 
+/* Room for what sanitize_props() writes: three KEY=value lines. */
+#define SANITIZE_PROPS_MAX (3 * (SANITIZE_VALUE_MAX + 32))
+
+/* The properties the helper prints for a device that identified as model
+ * with this reply (any bytes, NUL included): ID_SERIALCMD_MODEL=model,
+ * ID_SERIALCMD_SERIAL= the third of four or more comma-separated fields
+ * (IEEE 488.2 *IDN?: MAKER,MODEL,SERIAL,FIRMWARE) when there is one, and
+ * ID_SERIALCMD_IDENT= the whole reply, each value sanitized and a line
+ * left out when its value is empty. Writes into out (SANITIZE_PROPS_MAX
+ * bytes) and returns the length, without a NUL; 0 (nothing) when the model
+ * name sanitizes to nothing. */
+size_t sanitize_props(char *out, const char *model, const char *reply, size_t len);
+
 #endif

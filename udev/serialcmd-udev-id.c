@@ -155,45 +155,12 @@ static int profile_fits_port(const struct profile *p, long vid, long pid, long i
 	return sc_identify_claims_usb(p, vid, pid, intf);
 }
 
-/* The serial number of an IEEE 488.2 *IDN? answer: the third of four or
- * more comma-separated fields ("MAKER,MODEL,SERIAL,FIRMWARE"). */
-static size_t idn_serial(const struct identify_probe *pr, const char **start)
-{
-	const char *f = pr->reply, *end = pr->reply + pr->len, *s3 = NULL, *e3 = NULL;
-	int field = 0;
-
-	for (const char *p = f; p <= end; p++) {
-		if (p == end || *p == ',') {
-			if (field == 2) {
-				s3 = f;
-				e3 = p;
-			}
-			field++;
-			f = p + 1;
-		}
-	}
-	if (field < 4 || !s3)
-		return 0;
-	*start = s3;
-	return (size_t)(e3 - s3);
-}
-
 /* Everything printed, in one write, only ID_SERIALCMD_* keys. */
 static void print_result(const char *model, const struct identify_probe *pr)
 {
-	char out[3 * (SANITIZE_VALUE_MAX + 32)], val[SANITIZE_VALUE_MAX + 1];
-	const char *s = NULL;
-	size_t n, o = 0, len;
+	char out[SANITIZE_PROPS_MAX];
+	size_t o = sanitize_props(out, model, pr->reply, pr->len);
 
-	n = sanitize_value(val, sizeof(val), model, strlen(model));
-	if (!n)
-		return;
-	o += (size_t)snprintf(out + o, sizeof(out) - o, "ID_SERIALCMD_MODEL=%s\n", val);
-	len = idn_serial(pr, &s);
-	if (len && sanitize_value(val, sizeof(val), s, len))
-		o += (size_t)snprintf(out + o, sizeof(out) - o, "ID_SERIALCMD_SERIAL=%s\n", val);
-	if (sanitize_value(val, sizeof(val), pr->reply, pr->len))
-		o += (size_t)snprintf(out + o, sizeof(out) - o, "ID_SERIALCMD_IDENT=%s\n", val);
 	for (size_t done = 0; done < o;) {
 		ssize_t w = write(STDOUT_FILENO, out + done, o - done);
 
