@@ -54,6 +54,29 @@ int count_fds(void)
 	return n;
 }
 
+long proc_status_kib(const char *field)
+{
+	char line[256];
+	size_t n = strlen(field);
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	assert_true(v >= 0);
+	return v;
+}
+
+int under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p && strstr(p, "vgpreload");
+}
+
 struct client *open_spec(const char *spec)
 {
 	struct client *c = client_init_py(spec);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* expect.h - checks the C tests share: a command's exact reply or exact
- * error, and the process's open descriptors. */
+ * error, the process's open descriptors and memory. */
 #ifndef SERIALCMD_EXPECT_H
 #define SERIALCMD_EXPECT_H
 
@@ -19,6 +19,11 @@ struct client *open_spec(const char *spec);
 int64_t ms_since(int64_t t0);
 /* Entries in /proc/self/fd, the directory's own descriptor included. */
 int count_fds(void);
+/* A field of /proc/self/status in KiB ("VmRSS", "VmHWM"); fails the test
+ * if it is not there. */
+long proc_status_kib(const char *field);
+/* Running under valgrind, whose heap makes memory figures meaningless? */
+int under_valgrind(void);
 
 /* Every C test has this tree's devices/profiles on SERIALCMD_DEVICES (set
  * before main, after what the caller set). A private profile directory,

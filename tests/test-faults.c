@@ -120,30 +120,6 @@ static int wait_child(pid_t pid)
 	return -1;
 }
 
-static long status_kib(const char *field)
-{
-	char line[256];
-	size_t n = strlen(field);
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, field, n) == 0 && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	assert_true(v >= 0);
-	return v;
-}
-
-/* Memory figures mean nothing under valgrind, which runs us on its own heap. */
-static int under_valgrind(void)
-{
-	const char *p = getenv("LD_PRELOAD");
-
-	return p && strstr(p, "vgpreload");
-}
-
 /* End a forked child. Under valgrind, by exec'ing a shell that exits with
  * the code: valgrind follows no exec, so the child's descriptors, which
  * are the parent's, are not reported as leaked by it. */
@@ -443,14 +419,15 @@ static void test_flood_size(void **state)
 	snprintf(spec, sizeof(spec), "%s?max_reply=4096&timeout_ms=20000", fx->sim.path);
 	c = open_spec(spec);
 	expect_text(c, FAULT_IDN, SIM_IDN);
-	hwm0 = status_kib("VmHWM");
-	rss0 = status_kib("VmRSS");
+	hwm0 = proc_status_kib("VmHWM");
+	rss0 = proc_status_kib("VmRSS");
 	t0 = sc_clock_now_ns();
 	expect_error(c, FAULT_SIZE " 20000000", CLIENT_ERR_TOOLONG, "discarded up to its terminator");
 	print_message("20 MB reply refused in %lld ms; VmRSS %ld -> %ld KiB, VmHWM %ld -> %ld KiB\n",
-		      (long long)ms_since(t0), rss0, status_kib("VmRSS"), hwm0, status_kib("VmHWM"));
+		      (long long)ms_since(t0), rss0, proc_status_kib("VmRSS"), hwm0,
+		      proc_status_kib("VmHWM"));
 	if (!under_valgrind())
-		assert_true(status_kib("VmHWM") - hwm0 < 16 * 1024);
+		assert_true(proc_status_kib("VmHWM") - hwm0 < 16 * 1024);
 	expect_text(c, FAULT_IDN, SIM_IDN);
 	client_destroy(c);
 }
@@ -540,7 +517,7 @@ static void flood_test(int terminators)
 	assert_int_equal(pthread_create(&fl.thread, NULL, flood_run, &fl), 0);
 	snprintf(spec, sizeof(spec), "%s?max_reply=1000&timeout_ms=%d", name, FLOOD_TIMEOUT_MS);
 	c = open_spec(spec);
-	rss0 = status_kib("VmRSS");
+	rss0 = proc_status_kib("VmRSS");
 	for (int i = 0; i < 6; i++) {
 		struct client_ret *r;
 		int64_t t0 = sc_clock_now_ns();
@@ -573,7 +550,7 @@ static void flood_test(int terminators)
 		if (ms_since(t0) >= FLOOD_TIMEOUT_MS + FLOOD_MARGIN_MS)
 			fail_msg("command %d took %lld ms", i, (long long)ms_since(t0));
 	}
-	rss1 = status_kib("VmRSS");
+	rss1 = proc_status_kib("VmRSS");
 	print_message("flood%s: %d of 6 commands refused; VmRSS %ld -> %ld KiB\n",
 		      terminators ? " of 5000-byte lines" : " without end", refused, rss0, rss1);
 	assert_true(refused >= 3);

@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "expect.h"
 
 #define TIMEOUT_MS 1000
 /* The floods of requests: under valgrind a second is not enough to fill
@@ -50,54 +51,24 @@
 #define MAX_REPLY 65536
 
 enum scenario {
-	NEG_FLOOD,	   /* IAC DO TTYPE without end, never reading */
-	SIG_FLOOD,	   /* RFC 2217 signature requests without end, never reading */
-	COMPRESS_START,	   /* IAC SB COMPRESS2 IAC SE, then a deflated 20,004-byte reply */
-	ENDLESS_SB,	   /* IAC SB COM-PORT-OPTION, then bytes without IAC SE, fast */
-	ENDLESS_SB_SLOW,   /* the same, one byte every 5 ms */
-	DATA_FLOOD,	   /* 'f' without end, no terminator */
-	TRICKLE,	   /* 't' every 20 ms for 1.5 s, then answers again */
-	CLOSE_MID_REPLY,   /* half a reply, then close */
+	NEG_FLOOD,	 /* IAC DO TTYPE without end, never reading */
+	SIG_FLOOD,	 /* RFC 2217 signature requests without end, never reading */
+	COMPRESS_START,	 /* IAC SB COMPRESS2 IAC SE, then a deflated 20,004-byte reply */
+	ENDLESS_SB,	 /* IAC SB COM-PORT-OPTION, then bytes without IAC SE, fast */
+	ENDLESS_SB_SLOW, /* the same, one byte every 5 ms */
+	DATA_FLOOD,	 /* 'f' without end, no terminator */
+	TRICKLE,	 /* 't' every 20 ms for 1.5 s, then answers again */
+	CLOSE_MID_REPLY, /* half a reply, then close */
 };
 
 struct hostile {
 	int listen_fd, port, rfc2217;
 	enum scenario scenario;
-	int stop;	    /* atomic: the test is done */
-	int saw_dont_mccp;  /* the client answered WILL COMPRESS2 with DONT */
-	int peer_closed;    /* atomic: a send failed, the client closed */
+	int stop;	   /* atomic: the test is done */
+	int saw_dont_mccp; /* the client answered WILL COMPRESS2 with DONT */
+	int peer_closed;   /* atomic: a send failed, the client closed */
 	pthread_t thread;
 };
-
-static int under_valgrind(void);
-
-static int64_t ms_since(int64_t t0)
-{
-	return (sc_clock_now_ns() - t0) / 1000000;
-}
-
-static long vm_rss_kib(void)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			v = strtol(line + 6, NULL, 10);
-	fclose(f);
-	assert_true(v >= 0);
-	return v;
-}
-
-/* Memory figures mean nothing under valgrind, which runs us on its own heap. */
-static int under_valgrind(void)
-{
-	const char *p = getenv("LD_PRELOAD");
-
-	return p && strstr(p, "vgpreload");
-}
 
 static int stopped(struct hostile *h)
 {
@@ -322,11 +293,11 @@ static void hostile_case(int rfc2217, enum scenario scenario, int code, enum aft
 	c = client_init_py(spec);
 	if (!c)
 		fail_msg("%s: %s", spec, client_last_message());
-	rss0 = vm_rss_kib();
+	rss0 = proc_status_kib("VmRSS");
 	t0 = sc_clock_now_ns();
 	r = client_send_cmd_reply(c, "Q?");
 	took = ms_since(t0);
-	rss1 = vm_rss_kib();
+	rss1 = proc_status_kib("VmRSS");
 	print_message("%s case %d: %s after %lld ms, VmRSS %ld -> %ld KiB: %s\n", rfc2217 ? "rfc2217" : "tcp",
 		      (int)scenario, r ? "reply" : "error", (long long)took, rss0, rss1,
 		      r ? "" : client_last_message());
@@ -454,12 +425,9 @@ static void test_close_mid_reply(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_negotiation_flood),
-		cmocka_unit_test(test_signature_flood),
-		cmocka_unit_test(test_compression_start),
-		cmocka_unit_test(test_endless_subnegotiation),
-		cmocka_unit_test(test_endless_data),
-		cmocka_unit_test(test_trickle),
+		cmocka_unit_test(test_negotiation_flood), cmocka_unit_test(test_signature_flood),
+		cmocka_unit_test(test_compression_start), cmocka_unit_test(test_endless_subnegotiation),
+		cmocka_unit_test(test_endless_data),	  cmocka_unit_test(test_trickle),
 		cmocka_unit_test(test_close_mid_reply),
 	};
 
