@@ -67,7 +67,8 @@ static const char *tokenize(const char *p, size_t plen, struct pat_tok *t, int *
 			t[n++] = (struct pat_tok){ .kind = TOK_NODE, .name = p + i, .len = j - i };
 			i = j;
 		} else {
-			return "unexpected character (a header has letters, digits, '*', '_', ':', [ ] and [<n>])";
+			return "unexpected character (a header has letters, digits, '*', '_', ':', [ ] and "
+			       "[<n>])";
 		}
 	}
 	if (depth)
@@ -182,10 +183,11 @@ static int property_key(const struct profile_parser *ps, struct sim_property *pr
 		return pr->boolean ? sc_profile_dup(ps, &pr->valid, "0,1,ON,OFF") : CLIENT_OK;
 	}
 	if (strcmp(key, "min") && strcmp(key, "max") && strcmp(key, "noise") && strcmp(key, "digits"))
-		return sc_profile_error(ps,
-					"unknown property key (get, set, commands, source, parts, default, min, max,"
-					" valid, boolean, noise, digits, notation, error, set_reply, per_channel)",
-					key);
+		return sc_profile_error(
+			ps,
+			"unknown property key (get, set, commands, source, parts, default, min, max,"
+			" valid, boolean, noise, digits, notation, error, set_reply, per_channel)",
+			key);
 	if (sc_profile_number(value, &d) != 0)
 		return sc_profile_error(ps, "not a number", value);
 	if (strcmp(key, "digits") == 0) {
@@ -279,8 +281,8 @@ static int sim_key(const struct profile_parser *ps, struct sim_profile *sp, cons
 	}
 	if (strcmp(key, "syntax") == 0) {
 		if (sp->ndialogue || sp->nprops)
-			return sc_profile_error(ps, "syntax must come before [dialogue] and [property] sections",
-						value);
+			return sc_profile_error(
+				ps, "syntax must come before [dialogue] and [property] sections", value);
 		if (strcmp(value, "scpi") && strcmp(value, "exact"))
 			return sc_profile_error(ps, "syntax must be scpi or exact", value);
 		sp->scpi = value[0] == 's';
@@ -364,36 +366,55 @@ static int on_section(void *ctx, const struct profile_parser *ps, const char *na
 	return CLIENT_OK;
 }
 
+int sim_pattern_next(const char **p, struct sim_alt *a)
+{
+	const char *q = *p;
+	size_t len;
+
+	if (!*q)
+		return 0;
+	len = strcspn(q, "|");
+	while (len && isspace((unsigned char)*q)) {
+		q++;
+		len--;
+	}
+	a->head = q;
+	a->head_len = strcspn(q, " \t|");
+	if (a->head_len > len)
+		a->head_len = len;
+	a->params = q + a->head_len;
+	a->params_len = len - a->head_len;
+	while (a->params_len && isspace((unsigned char)*a->params)) {
+		a->params++;
+		a->params_len--;
+	}
+	while (a->params_len && isspace((unsigned char)a->params[a->params_len - 1]))
+		a->params_len--;
+	q += len;
+	*p = *q == '|' ? q + 1 : q;
+	return 1;
+}
+
 /* With SCPI syntax: is every '|'-separated "HEADER [PARAMETERS]" (with
  * arrows: "HEADER => VALUE") of text a well-formed pattern? */
-static int check_patterns(const struct profile_parser *ps, const char *where, const char *text,
-			  int arrows)
+static int check_patterns(const struct profile_parser *ps, const char *where, const char *text, int arrows)
 {
 	char msg[PROFILE_NAME_MAX + 160];
+	struct sim_alt a;
 
-	for (const char *p = text; p && *p;) {
-		size_t len = strcspn(p, "|"), h;
+	for (const char *p = text; p && sim_pattern_next(&p, &a);) {
+		size_t h = a.head_len;
 		const char *why;
 
-		while (len && isspace((unsigned char)*p)) {
-			p++;
-			len--;
-		}
-		h = strcspn(p, " \t|");
-		if (h > len)
-			h = len;
-		if (h && p[h - 1] == '?')
+		if (h && a.head[h - 1] == '?')
 			h--;
-		why = sim_pattern_check(p, h);
-		if (!why && arrows && !strstr(p, "=>"))
+		why = sim_pattern_check(a.head, h);
+		if (!why && arrows && !strstr(a.head, "=>"))
 			why = "expected COMMAND => VALUE";
 		if (why) {
 			snprintf(msg, sizeof(msg), "%s: %s", where, why);
 			return sc_profile_error(ps, msg, text);
 		}
-		p += len;
-		if (*p == '|')
-			p++;
 	}
 	return CLIENT_OK;
 }
@@ -454,7 +475,8 @@ static int check_parts(const struct profile_parser *ps, const struct sim_profile
 	for (const char *p = pr->parts;; n++) {
 		size_t len = strcspn(p, ","), j = 0;
 
-		while (j < sp->nprops && (strlen(sp->props[j].name) != len || strncmp(sp->props[j].name, p, len)))
+		while (j < sp->nprops &&
+		       (strlen(sp->props[j].name) != len || strncmp(sp->props[j].name, p, len)))
 			j++;
 		if (n == 8 || j == sp->nprops || j == self || sp->props[j].parts || sp->props[j].source)
 			return sc_profile_error(ps, why,
@@ -492,7 +514,8 @@ static int on_finish(void *ctx, const struct profile_parser *ps)
 				j++;
 			if (j == sp->nprops || j == i || sp->props[j].source) {
 				snprintf(why, sizeof(why), "property %s: source", pr->name);
-				return sc_profile_error(ps, why, "must name another property (not one with a source)");
+				return sc_profile_error(ps, why,
+							"must name another property (not one with a source)");
 			}
 		}
 		if (pr->parts && check_parts(ps, sp, i) != CLIENT_OK)

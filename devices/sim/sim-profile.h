@@ -21,14 +21,14 @@ struct sim_dialogue {
 /* A value the simulator keeps: read by `get`, written by `set VALUE`. */
 struct sim_property {
 	char name[PROFILE_NAME_MAX];
-	char *get;	 /* query that reads it, e.g. "SOUR:VOLT?" ('|' between aliases) */
-	char *set;	 /* command word that writes it, e.g. "SOUR:VOLT" */
-	char *value;	 /* its value after *RST (the profile's default), as text */
+	char *get;   /* query that reads it, e.g. "SOUR:VOLT?" ('|' between aliases) */
+	char *set;   /* command word that writes it, e.g. "SOUR:VOLT" */
+	char *value; /* its value after *RST (the profile's default), as text */
 	/* current value, as text: one per channel with per_channel (channel n
 	 * in cur[n - 1]), else cur[0] only */
 	char *cur[SIM_CHANNELS_MAX];
 	int per_channel;
-	int boolean; /* SCPI boolean: takes ON, OFF, 1, 0; keeps and answers 1 or 0 */
+	int boolean;	 /* SCPI boolean: takes ON, OFF, 1, 0; keeps and answers 1 or 0 */
 	char *valid;	 /* comma-separated words accepted; NULL: numeric */
 	char *error;	 /* error-queue entry for a rejected set */
 	char *set_reply; /* reply to a set; NULL: none (as SCPI) */
@@ -77,7 +77,7 @@ struct sim_profile {
 	 * forms, [optional] nodes, common commands): 1 unless [sim] syntax =
 	 * exact; default 1 with queries = scpi, else 0 (exact lines). */
 	int scpi;
-	unsigned channels;		    /* [sim] channels: 0 none, else 1..SIM_CHANNELS_MAX */
+	unsigned channels;		      /* [sim] channels: 0 none, else 1..SIM_CHANNELS_MAX */
 	char error_pattern[PROFILE_TEXT_MAX]; /* [sim] error_query: the error query's pattern */
 	/* Lines sent unasked (an AT modem's RING), comma-separated, one at a
 	 * time at random, on average every unsolicited_every_ms. */
@@ -101,5 +101,17 @@ void sim_profile_free(struct sim_profile *sp);
 int sim_pattern_match(const char *pattern, size_t plen, const char *header, long *suffix);
 /* Is pattern (up to plen) well formed? NULL if so, else why not. */
 const char *sim_pattern_check(const char *pattern, size_t plen);
+
+/* One of the '|'-separated alternatives "HEADER[?] [PARAMETERS]" of a
+ * profile's pattern list: its header (with its '?', if any) and its
+ * parameters, blanks trimmed. */
+struct sim_alt {
+	const char *head;
+	size_t head_len;
+	const char *params;
+	size_t params_len;
+};
+/* The alternative at *p, moving *p past it and its '|'; 0 at the end. */
+int sim_pattern_next(const char **p, struct sim_alt *a);
 
 #endif

@@ -353,30 +353,16 @@ static const char *params_prefix(const char *pat, size_t plen, const char *param
  * number the header or the parameters name, else left alone. */
 static int fits(const char *pats, const struct unit *u, int setter, long *suffix, const char **value)
 {
-	for (const char *p = pats; *p;) {
-		size_t len = strcspn(p, "|"), h, plen;
-		const char *pp, *rest;
-		long suf = *suffix;
-		int query;
+	struct sim_alt a;
 
-		while (len && isspace((unsigned char)*p)) {
-			p++;
-			len--;
-		}
-		h = strcspn(p, " \t|");
-		if (h > len)
-			h = len;
-		pp = p + h;
-		plen = len - h;
-		while (plen && isspace((unsigned char)*pp)) {
-			pp++;
-			plen--;
-		}
-		while (plen && isspace((unsigned char)pp[plen - 1]))
-			plen--;
-		query = h && p[h - 1] == '?';
-		if (query == u->query && sim_pattern_match(p, h - (size_t)query, u->header, &suf) &&
-		    (rest = params_prefix(pp, plen, u->params, &suf))) {
+	for (const char *p = pats; sim_pattern_next(&p, &a);) {
+		const char *rest;
+		long suf = *suffix;
+		int query = a.head_len && a.head[a.head_len - 1] == '?';
+
+		if (query == u->query &&
+		    sim_pattern_match(a.head, a.head_len - (size_t)query, u->header, &suf) &&
+		    (rest = params_prefix(a.params, a.params_len, u->params, &suf))) {
 			while (isspace((unsigned char)*rest))
 				rest++;
 			if (setter ? *rest != '\0' : *rest == '\0') {
@@ -386,9 +372,6 @@ static int fits(const char *pats, const struct unit *u, int setter, long *suffix
 				return 1;
 			}
 		}
-		p += len;
-		if (*p == '|')
-			p++;
 	}
 	return 0;
 }
@@ -600,7 +583,8 @@ static void answer_parts(struct sim *s, const struct sim_property *pr, const cha
 		if (!value) {
 			format_value(s, part, *slots[n], buf, sizeof(buf));
 			if (strlen(out) + strlen(buf) + 2 < sizeof(out))
-				snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", n ? "," : "", buf);
+				snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", n ? "," : "",
+					 buf);
 		} else if (v) {
 			size_t vl = strcspn(v, ",");
 
