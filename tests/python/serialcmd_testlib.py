@@ -102,3 +102,18 @@ def python_env(**extra: str) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SERIALCMD_LIBRARY", "PYTHONPATH")}
     env.update(extra)
     return env
+
+
+def fake_usb_port(root: Path) -> None:
+    """A fake sysfs under root (for SERIALCMD_SYSFS_ROOT) with one USB
+    serial port, /dev/ttyUSB9: 0403:6001, serial S1, manufacturer M,
+    product P. Nothing is opened: the device node does not exist."""
+    usb = root / "devices/usb1/1-1"
+    tty = usb / "1-1:1.0/tty/ttyUSB9"
+    tty.mkdir(parents=True)
+    for key, value in {"idVendor": "0403", "idProduct": "6001", "serial": "S1", "manufacturer": "M",
+                       "product": "P"}.items():
+        (usb / key).write_text(value + "\n")
+    (tty / "device").symlink_to(usb / "1-1:1.0")
+    (root / "class/tty").mkdir(parents=True)
+    (root / "class/tty/ttyUSB9").symlink_to(tty)

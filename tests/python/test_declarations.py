@@ -17,7 +17,7 @@ import pytest
 
 import serialcmd
 from serialcmd import _lib
-from serialcmd_testlib import HEADER, SIM_IDN
+from serialcmd_testlib import HEADER, SIM_IDN, fake_usb_port
 
 DECL_RE = re.compile(r"^\s*# ((?:const )?[\w ]+?\s*\*?\s*(client_\w+)\((.*)\));\s*$")
 
@@ -192,15 +192,7 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
         assert info.value.instrument_code == -222
         assert dev.stale_errors == []
     # One fake USB port, so list_ports() reads every field of a port.
-    usb = tmp_path / "devices/usb1/1-1"
-    tty = usb / "1-1:1.0/tty/ttyUSB9"
-    tty.mkdir(parents=True)
-    for key, value in {"idVendor": "0403", "idProduct": "6001", "serial": "S1", "manufacturer": "M",
-                       "product": "P"}.items():
-        (usb / key).write_text(value + "\n")
-    (tty / "device").symlink_to(usb / "1-1:1.0")
-    (tmp_path / "class/tty").mkdir(parents=True)
-    (tmp_path / "class/tty/ttyUSB9").symlink_to(tty)
+    fake_usb_port(tmp_path)
     monkeypatch.setenv("SERIALCMD_SYSFS_ROOT", str(tmp_path))
     [port] = serialcmd.list_ports()
     assert (port.device, port.usb_id, port.serial_number, port.product) == ("/dev/ttyUSB9", "0403:6001", "S1", "P")

@@ -17,7 +17,7 @@ from pyvisa import constants, errors  # noqa: E402
 from pyvisa.constants import ResourceAttribute as RA  # noqa: E402
 from pyvisa.constants import StatusCode as SC  # noqa: E402
 
-from serialcmd_testlib import ROOT, SIM_IDN  # noqa: E402
+from serialcmd_testlib import ROOT, SIM_IDN, fake_usb_port  # noqa: E402
 
 BACKENDS = ["@serialcmd", "@py"]
 
@@ -352,15 +352,7 @@ def test_tcpip_socket(backend):
 
 def test_list_resources(rm, tmp_path, monkeypatch):
     # One fake USB port in a fake sysfs: listed, and nothing opened.
-    usb = tmp_path / "devices/usb1/1-1"
-    tty = usb / "1-1:1.0/tty/ttyUSB9"
-    tty.mkdir(parents=True)
-    for key, value in {"idVendor": "0403", "idProduct": "6001", "serial": "S1", "manufacturer": "M",
-                       "product": "P"}.items():
-        (usb / key).write_text(value + "\n")
-    (tty / "device").symlink_to(usb / "1-1:1.0")
-    (tmp_path / "class/tty").mkdir(parents=True)
-    (tmp_path / "class/tty/ttyUSB9").symlink_to(tty)
+    fake_usb_port(tmp_path)
     monkeypatch.setenv("SERIALCMD_SYSFS_ROOT", str(tmp_path))
     assert rm.list_resources() == ("ASRL/dev/ttyUSB9::INSTR",)
     assert rm.list_resources("ASRL?*USB?*::INSTR") == ("ASRL/dev/ttyUSB9::INSTR",)
