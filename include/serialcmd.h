@@ -74,8 +74,10 @@ extern "C" {
  *   a device known to answer that late. settle_ms=0 turns both rules off.
  * A device that keeps sending lines for 4 x settle_ms fails the command
  * (CLIENT_ERR_TIMEOUT, nothing written); one that streams bytes without
- * any terminator that long is written to regardless (its bytes cannot be
- * told apart from the reply).
+ * any terminator that long, or with only unsolicited lines among them
+ * (see unsolicited=), is written to regardless (none of it is a whole
+ * line that could be taken for the reply, and the bytes of a cut one end
+ * up in front of it).
  *
  * Debugging
  * ---------

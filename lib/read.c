@@ -331,7 +331,8 @@ struct dropped {
 	size_t total;
 	char tail[CLIENT_EOL_MAX];
 	size_t tail_len;
-	int lines; /* terminators seen while settling */
+	int lines; /* lines seen while settling that could be a reply */
+	int unsolicited; /* unsolicited lines among the dropped bytes */
 	/* The line being dropped, so that an unsolicited one still reaches
 	 * the callback; longer lines are not looked at (too_long set). */
 	char line[DROPPED_LINE_MAX + 1];
@@ -355,8 +356,10 @@ static void follow_lines(struct client *c, struct dropped *d, const char *buf, s
 			continue;
 		d->line_len -= eol_len;
 		d->line[d->line_len] = '\0';
-		if (!d->too_long && is_unsolicited(c, d->line, d->line_len))
+		if (!d->too_long && is_unsolicited(c, d->line, d->line_len)) {
 			report_unsolicited(c, d->line, d->line_len);
+			d->unsolicited++;
+		}
 		d->line_len = 0;
 		d->too_long = 0;
 	}
@@ -412,7 +415,8 @@ static int count_lines(const struct client *c, const char *buf, size_t n)
  * command's timeout. A stream that never goes quiet is
  * given up on after SETTLE_CAP_FACTOR * settle_ms: if it sends lines, the
  * command fails (any of them could be taken for its reply); if not (bytes
- * without terminator), the command goes ahead. */
+ * without terminator, or only unsolicited lines, which are never a
+ * reply), the command goes ahead. */
 #define SETTLE_CAP_FACTOR 4
 static int settle(struct client *c, struct dropped *d, int after_failure, const struct deadline *dl)
 {
@@ -446,8 +450,15 @@ static int settle(struct client *c, struct dropped *d, int after_failure, const 
 				c->cfg.port, dl->ms, c->cfg.settle_ms, d->total);
 		if (n < 0)
 			return sc_client_fail(c, (int)n);
-		d->lines += count_lines(c, buf, (size_t)n);
-		drop_bytes(c, d, "dropped stale", buf, (size_t)n);
+		{
+			/* An unsolicited line is never a reply: only the
+			 * others make a stream one of lines. */
+			const int before = d->unsolicited, ended = count_lines(c, buf, (size_t)n);
+
+			drop_bytes(c, d, "dropped stale", buf, (size_t)n);
+			if (ended > d->unsolicited - before)
+				d->lines += ended - (d->unsolicited - before);
+		}
 		if (sc_clock_now_ns() >= give_up) {
 			if (d->lines)
 				return sc_err_set(
@@ -457,7 +468,7 @@ static int settle(struct client *c, struct dropped *d, int after_failure, const 
 					" nothing was written",
 					c->cfg.port, (long long)((sc_clock_now_ns() - began) / 1000000),
 					d->total, c->cfg.settle_ms);
-			sc_trace_bytes(c, "never quiet, no terminator: going ahead", "", 0);
+			sc_trace_bytes(c, "never quiet, no line that could be a reply: going ahead", "", 0);
 			return CLIENT_OK;
 		}
 		/* Only a failure needs a quiet line; a cut line needs its end. */
