@@ -3,7 +3,8 @@
  * against devices/sim/serialcmd-sim in faulty mode, with faults mixed in at
  * random: replies late, split, twice, too long, binary, several lines,
  * never, trickled, hang-ups (the simulator is restarted), junk after a
- * reply, refused commands, reopened handles, and phases with the
+ * reply, unsolicited alarm lines around a reply (taken aside by
+ * unsolicited=), refused commands, reopened handles, and phases with the
  * simulator's --split, --drop-every and --garbage options and with four
  * threads sharing the handle. Every reply is checked. Resident memory, open
  * descriptors and threads are sampled throughout and must end where they
@@ -53,13 +54,14 @@ enum action {
 	A_PORTS,
 	A_HANGUP,
 	A_NOISE,
+	A_UNASKED,
 	A_NACTIONS
 };
 static const char *const action_names[] = { "*IDN?",  "LATE 0",	     "LINES",	  "BIN",    "SIZE",
 					    "TWICE",  "bad command", "send+read", "SILENT", "TRICKLE",
-					    "reopen", "list ports",  "HANGUP",	  "NOISE" };
+					    "reopen", "list ports",  "HANGUP",	  "NOISE",  "UNASKED" };
 /* Weights out of 10000 in the plain phases. */
-static const int weights[A_NACTIONS] = { 6000, 1500, 500, 500, 400, 300, 200, 200, 30, 30, 50, 20, 5, 5 };
+static const int weights[A_NACTIONS] = { 6000, 1500, 500, 500, 400, 300, 200, 200, 30, 30, 50, 20, 5, 5, 200 };
 
 struct sample {
 	long rss_kib, fds, threads;
@@ -76,6 +78,7 @@ struct soak {
 	long outcomes[O_NOUTCOMES];
 	long actions[A_NACTIONS];
 	long restarts, reopens;
+	long long unsolicited; /* lines taken aside, over every handle */
 	struct sample base, max, end;
 	char first_wrong[256];
 };
@@ -145,10 +148,18 @@ static void open_handle(struct soak *s)
 {
 	char spec[400];
 
-	snprintf(spec, sizeof(spec), "%s?timeout_ms=%u&max_reply=%d", s->sim.path, s->timeout_ms, MAX_REPLY);
+	snprintf(spec, sizeof(spec), "%s?timeout_ms=%u&max_reply=%d&unsolicited=" UNASKED_LINE, s->sim.path,
+		 s->timeout_ms, MAX_REPLY);
 	s->c = client_init_py(spec);
 	if (!s->c)
 		fail_msg("open %s: %s", spec, client_last_message());
+}
+
+static void close_handle(struct soak *s)
+{
+	s->unsolicited += client_unsolicited_count(s->c);
+	client_destroy(s->c);
+	s->c = NULL;
 }
 
 static void start_sim(struct soak *s, const char *const *args)
@@ -162,8 +173,7 @@ static void start_sim(struct soak *s, const char *const *args)
 
 static void stop_sim(struct soak *s)
 {
-	client_destroy(s->c);
-	s->c = NULL;
+	close_handle(s);
 	sim_stop(&s->sim);
 }
 
@@ -338,7 +348,7 @@ static void step(struct soak *s, enum action a, int allow_timeout)
 		s->dirty = a == A_TRICKLE;
 		break;
 	case A_REOPEN:
-		client_destroy(s->c);
+		close_handle(s);
 		open_handle(s);
 		s->reopens++;
 		break;
@@ -363,6 +373,13 @@ static void step(struct soak *s, enum action a, int allow_timeout)
 		o = query(s, FAULT_NOISE " noisy", "noisy", 5, allow_timeout);
 		/* Let the junk arrive: then it is stale input the next command drops. */
 		usleep(3 * NOISE_DELAY_MS * 1000);
+		break;
+	case A_UNASKED:
+		/* An alarm line before the answer and another 0-9 ms after
+		 * it: during the next command, which must not take it. */
+		snprintf(want, sizeof(want), "unasked-%ld", s->done);
+		snprintf(cmd, sizeof(cmd), FAULT_UNASKED " %u %s", rnd(s, 10), want);
+		o = query(s, cmd, want, strlen(want), allow_timeout);
 		break;
 	case A_NACTIONS: break;
 	}
@@ -444,7 +461,7 @@ static void report(struct soak *s, FILE *f, long queries, double secs)
 	fprintf(f, "outcomes:");
 	for (int o = 0; o < O_NOUTCOMES; o++)
 		fprintf(f, " %s %ld;", outcome_names[o], s->outcomes[o]);
-	fprintf(f, " wrong replies %ld\n", s->wrong);
+	fprintf(f, " wrong replies %ld; unsolicited lines taken aside %lld\n", s->wrong, s->unsolicited);
 	fprintf(f, "actions:");
 	for (int a = 0; a < A_NACTIONS; a++)
 		fprintf(f, " %s %ld;", action_names[a], s->actions[a]);
