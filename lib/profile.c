@@ -46,13 +46,25 @@ struct profile_parser {
 	const char *ext_section; /* name of the SEC_EXT section */
 };
 
+/* Text of the file, escaped for a message: a profile never writes raw
+ * control bytes to the user's terminal. */
+static const char *shown(char *buf, size_t size, const char *text)
+{
+	sc_escape_bytes(buf, size, text, strlen(text));
+	return buf;
+}
+
 int sc_profile_error(const struct profile_parser *ps, const char *why, const char *what)
 {
+	char text[256];
+
+	if (what)
+		shown(text, sizeof(text), what);
 	if (ps->line <= 0)
 		return sc_err_set(CLIENT_ERR_OPTION, "profile %s: %s%s%s", ps->path, why, what ? " " : "",
-				  what ? what : "");
+				  what ? text : "");
 	return sc_err_set(CLIENT_ERR_OPTION, "profile %s, line %d: %s%s%s", ps->path, ps->line, why,
-			  what ? ": " : "", what ? what : "");
+			  what ? ": " : "", what ? text : "");
 }
 
 char *sc_profile_trim(char *s)
@@ -122,7 +134,7 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 	/* Options are parsed here only to check them: the spec parser applies
 	 * them, in order, later. */
 	struct client_config scratch;
-	char accepted[512];
+	char accepted[512], shown_key[128], shown_value[256];
 
 	/* No key of the library's takes an empty value (the simulator's
 	 * unknown_reply, which may be empty, is not one of them). */
@@ -170,7 +182,8 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 	o = sc_option_find(key);
 	if (!o || o->type == OPTION_PROFILE || sc_option_parse(o, &scratch, value) != 0)
 		return sc_err_set(CLIENT_ERR_OPTION, "profile %s, line %d: bad %s '%s' (accepted: %s)",
-				  ps->path, ps->line, key, value,
+				  ps->path, ps->line, shown(shown_key, sizeof(shown_key), key),
+				  shown(shown_value, sizeof(shown_value), value),
 				  o ? sc_option_accepted(o, accepted, sizeof(accepted))
 				    : sc_option_profile_keys(accepted, sizeof(accepted)));
 	{
@@ -192,14 +205,15 @@ static int spec_text(struct profile_parser *ps, char *dst, size_t size, const ch
 {
 	const struct option_def *o = sc_option_find(key);
 	struct client_config scratch;
-	char accepted[256];
+	char accepted[256], shown_value[256];
 
 	if (!*value)
 		return sc_profile_error(ps, "empty value for", strcmp(key, "error_query") == 0 ? "query" : "none");
 	if (sc_option_parse(o, &scratch, value) != 0)
 		return sc_err_set(CLIENT_ERR_OPTION,
 				  "profile %s, line %d: bad [errors] value '%s' (accepted: %s)", ps->path,
-				  ps->line, value, sc_option_accepted(o, accepted, sizeof(accepted)));
+				  ps->line, shown(shown_value, sizeof(shown_value), value),
+				  sc_option_accepted(o, accepted, sizeof(accepted)));
 	return sc_profile_copy(ps, dst, size, value);
 }
 

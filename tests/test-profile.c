@@ -148,6 +148,13 @@ static void test_malformed(void **state)
 		/* Once loaded, then refused in a spec without its line (SECURITY.md). */
 		{ "[errors]\nquery = SYST:ERR?\x01\n", "line 2: bad [errors] value", 0 },
 		{ "[errors]\nnone = 0,\x7f\n", "line 2: bad [errors] value", 0 },
+		/* Bytes of the file reach messages escaped: a profile could
+		 * otherwise write to the user's terminal. */
+		{ "baud = 96\x1b[31mRED\n", "line 1: bad baud '96\\x1B[31mRED'", 0 },
+		{ "ba\x1b[2Jud = 9600\n", "line 1: bad ba\\x1B[2Jud '9600'", 0 },
+		{ "[errors]\nquery = X\x1b]0;t\x07\n", "line 2: bad [errors] value 'X\\x1B]0;t\\x07'", 0 },
+		{ "[errors]\nq\x1bueue = x\n", "unknown_reply): q\\x1Bueue", 0 },
+		{ "[property v]\nco\x1blour = red\n", "per_channel): co\\x1Blour", 1 },
 	};
 	struct client_config cfg;
 	struct profile p;
@@ -164,6 +171,9 @@ static void test_malformed(void **state)
 		if (!strstr(client_last_message(), cases[i].want) ||
 		    !strstr(client_last_message(), want_file))
 			fail_msg("case %zu: '%s' lacks '%s'", i, client_last_message(), cases[i].want);
+		for (const char *m = client_last_message(); *m; m++)
+			if ((unsigned char)*m < 0x20 || *m == 0x7f)
+				fail_msg("case %zu: a control byte in '%s'", i, client_last_message());
 		if (cases[i].sim_only) {
 			/* The library does not read the simulator's sections. */
 			if (sc_profile_load("bad", &p) != CLIENT_OK)
