@@ -42,7 +42,7 @@ static int is_pty(int fd)
 	       major(st.st_rdev) <= 143;
 }
 
-static int tty_configure(int fd, const struct client_config *cfg, const char *port)
+static int tty_configure(int fd, const struct client_config *cfg, const struct transport_host *host)
 {
 	struct termios t;
 	speed_t speed = 0;
@@ -55,7 +55,7 @@ static int tty_configure(int fd, const struct client_config *cfg, const char *po
 	if (!speed)
 		return sc_err_set(
 			CLIENT_ERR_OPTION,
-			"%s: baud %d is not a standard termios rate (use e.g. 9600, 115200, 1000000)", port,
+			"%s: baud %d is not a standard termios rate (use e.g. 9600, 115200, 1000000)", host->port,
 			cfg->baud);
 	/* A pseudo-terminal has no modem lines: hardware flow control means
 	 * nothing there, so a profile that asks for it still works on one. */
@@ -63,14 +63,22 @@ static int tty_configure(int fd, const struct client_config *cfg, const char *po
 		return sc_err_set(CLIENT_ERR_OPTION,
 				  "%s: flow=dtrdsr is not available on this terminal (termios has no DTR/DSR"
 				  " flow control; accepted here: none, xonxoff, rtscts)",
-				  port);
+				  host->port);
 	if (tcgetattr(fd, &t) != 0)
-		return sc_err_from_errno(errno, port, "tcgetattr");
+		return sc_err_from_errno(errno, host->port, "tcgetattr");
 	cfmakeraw(&t);
 	t.c_cflag |= CLOCAL | CREAD;
 	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CMSPAR | CSTOPB | CRTSCTS);
 	t.c_cflag |= cfg->bits == 5 ? CS5 : cfg->bits == 6 ? CS6 : cfg->bits == 7 ? CS7 : CS8;
-	switch (cfg->parity) {
+	/* Linux keeps a pseudo-terminal at CS8 without parity (there is no
+	 * wire to frame), and a tcsetattr() that asks for other bits or a
+	 * parity and changes nothing else fails with EINVAL: ask a pty only
+	 * for what it can be, so a 7E1 profile also runs on a simulator. */
+	if (pty && (cfg->bits != 8 || cfg->parity != CLIENT_PARITY_NONE)) {
+		t.c_cflag = (t.c_cflag & ~(tcflag_t)CSIZE) | CS8;
+		host->trace(host->trace_ctx, "a pseudo-terminal has no framing: bits and parity ignored");
+	} else
+		switch (cfg->parity) {
 	case CLIENT_PARITY_NONE: break;
 	case CLIENT_PARITY_ODD: t.c_cflag |= PARENB | PARODD; break;
 	case CLIENT_PARITY_EVEN: t.c_cflag |= PARENB; break;
@@ -89,7 +97,7 @@ static int tty_configure(int fd, const struct client_config *cfg, const char *po
 	cfsetispeed(&t, speed);
 	cfsetospeed(&t, speed);
 	if (tcsetattr(fd, TCSANOW, &t) != 0)
-		return sc_err_from_errno(errno, port, "tcsetattr");
+		return sc_err_from_errno(errno, host->port, "tcsetattr");
 	return CLIENT_OK;
 }
 
@@ -210,7 +218,7 @@ int sc_transport_tty_open(const struct client_config *cfg, const char *port,
 		if (ret)
 			goto err_close;
 	}
-	ret = tty_configure(fd, cfg, port);
+	ret = tty_configure(fd, cfg, host);
 	if (ret)
 		goto err_release;
 	tty = calloc(1, sizeof(*tty));

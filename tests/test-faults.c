@@ -948,9 +948,16 @@ static void test_threads_mixed(void **state)
  * termios does not know is refused with the option named. */
 static void test_line_settings(void **state)
 {
+	/* On a pseudo-terminal Linux keeps CS8 without parity; a request for
+	 * anything else that changed nothing else failed with EINVAL
+	 * ("tcsetattr: Invalid argument"), so the order matters: 7N1 right
+	 * after 8N1, and 7E1 twice, failed before the termios backend stopped
+	 * asking a pty for them. */
 	static const char *const settings[] = {
-		"parity=odd",	"parity=even&bits=7", "parity=mark&stop=2", "parity=space&bits=6", "bits=5",
-		"flow=xonxoff", "flow=rtscts",	      "flow=dtrdsr",	    "baud=115200",	   "baud=50",
+		"bits=7",		"parity=even",	      "parity=even&bits=7", "parity=even&bits=7",
+		"parity=odd",		"parity=even&bits=7", "parity=mark&stop=2", "parity=space&bits=6",
+		"bits=5",		"flow=xonxoff",	      "flow=rtscts",	    "flow=dtrdsr",
+		"baud=115200",		"baud=50",
 	};
 	struct fixture *fx = *state;
 	char spec[700];
