@@ -407,15 +407,17 @@ static void mix_step(struct mix *m)
 		 * command's start: counted from the deadline, so this command
 		 * must be written at once, not after settling or dropping a cut
 		 * line of its own. A plain query first leaves the line clean. */
-		for (int tries = 0;; tries++) {
+		for (int64_t t0 = sc_clock_now_ns();;) {
 			/* A timeout while the line settles after an earlier
-			 * failure (settle_ms is within the deadline) is fine. */
+			 * failure (settle_ms is within the deadline) is fine;
+			 * on a loaded machine a cut line's rest, one byte per
+			 * SPLIT_GAP_US, can keep it busy for several tries. */
 			o = mix_query(m, id, FAULT_IDN, SIM_IDN);
 			m->outcomes[o]++;
 			id = ++m->id;
 			if (o == M_OWN)
 				break;
-			if (tries == 5)
+			if (ms_since(t0) > 5000)
 				fail_msg("command %ld: %s", id, client_last_message());
 		}
 		snprintf(cmd, sizeof(cmd), FAULT_LATE " %u %s",
