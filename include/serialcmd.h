@@ -149,6 +149,19 @@ enum client_err {
 	/** With check_errors on, the instrument reported an error after the command;
 	 *  client_last_instrument_error() gives its code. */
 	CLIENT_ERR_INSTRUMENT = -18,
+	/** The port cannot do what was asked: control lines on a raw TCP port or a
+	 *  pseudo-terminal, low latency where the driver has no such setting. The
+	 *  message names the port and the cause. */
+	CLIENT_ERR_UNSUPPORTED = -19,
+};
+
+/** The input lines of a serial port, as bits of client_get_signals()'s
+ *  result (the values of libserialport's enum sp_signal). */
+enum client_signal {
+	CLIENT_SIG_CTS = 1, /**< Clear To Send */
+	CLIENT_SIG_DSR = 2, /**< Data Set Ready */
+	CLIENT_SIG_DCD = 4, /**< Data Carrier Detect */
+	CLIENT_SIG_RI = 8,  /**< Ring Indicator */
 };
 
 /** Parity settings. */

@@ -607,6 +607,7 @@ static const struct transport_ops rfc2217_ops = {
 	.write = rfc_write,
 	.flush_input = rfc_flush_input,
 	.close = rfc_close,
+	.kind = "an RFC 2217 port in this version",
 };
 
 static void send_settings(struct rfc2217 *r, const struct client_config *cfg)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* transport.c - choose the backend for a port and open it. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -51,4 +52,43 @@ int sc_transport_open(const struct client_config *cfg, const struct transport_ho
 	if (ret != TRANSPORT_DECLINED)
 		return ret;
 	return sc_transport_tty_open(cfg, port, host, out);
+}
+
+/* The port and what it is, for a call its transport does not have. */
+static int unsupported(struct transport *t, const char *what)
+{
+	return sc_err_set(CLIENT_ERR_UNSUPPORTED, "%s: %s is not supported on %s", t->port, what,
+			  t->ops->kind ? t->ops->kind : "this port");
+}
+
+static void trace_line(struct transport *t, const char *line)
+{
+	t->trace(t->trace_ctx, line);
+}
+
+int sc_transport_set_line(struct transport *t, enum transport_line line, int on, int64_t deadline_ns)
+{
+	const char *name = line == TRANSPORT_DTR ? "DTR" : "RTS";
+	char what[32];
+
+	if (!t->ops->set_line)
+		return unsupported(t, name);
+	snprintf(what, sizeof(what), "%s %s", name, on ? "on" : "off");
+	trace_line(t, what);
+	return t->ops->set_line(t, line, on, deadline_ns);
+}
+
+int sc_transport_get_signals(struct transport *t, int *mask, int64_t deadline_ns)
+{
+	if (!t->ops->get_signals)
+		return unsupported(t, "reading CTS, DSR, DCD and RI");
+	return t->ops->get_signals(t, mask, deadline_ns);
+}
+
+int sc_transport_set_break(struct transport *t, int on, int64_t deadline_ns)
+{
+	if (!t->ops->set_break)
+		return unsupported(t, "a break");
+	trace_line(t, on ? "break on" : "break off");
+	return t->ops->set_break(t, on, deadline_ns);
 }

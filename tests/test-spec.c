@@ -221,7 +221,7 @@ static void test_error_names(void **state)
 	assert_string_equal(client_strerror(CLIENT_ERR_BUSY), "port busy");
 	assert_string_equal(client_strerror(12345), "unknown error");
 	assert_string_equal(client_version(), SERIALCMD_VERSION_STRING);
-	for (int code = CLIENT_OK; code >= CLIENT_ERR_INSTRUMENT; code--)
+	for (int code = CLIENT_OK; code >= CLIENT_ERR_UNSUPPORTED; code--)
 		assert_string_not_equal(client_error_name(code), "CLIENT_ERR_UNKNOWN");
 }
 
