@@ -222,7 +222,9 @@ struct client_config;
  * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
  * min_gap_ms, open_delay_ms, check_errors (0/1), error_query, error_none,
  * reconnect (0/1), settle_ms (0-600000, default 50; see "Stale input, cut
- * lines and late answers" above), and profile=NAME, which applies a device profile
+ * lines and late answers" above), dtr, rts, hupcl and low_latency (0/1 or
+ * keep, the default: see "Control lines" at client_set_dtr()), and
+ * profile=NAME, which applies a device profile
  * (NAME.profile, found in the directories of $SERIALCMD_DEVICES, then in
  * the installed data dir's profiles/) before the other keys, whatever their
  * order, so explicit options override it. Terminators accept the
@@ -862,7 +864,9 @@ SERIALCMD_API const char *client_spec_keys(void);
  * The kind of value a spec key takes, so bindings can write keyword values
  * in the spec syntax without a key list of their own: "uint" (a decimal
  * number), "bool" (0 or 1), "word" (one of a few names, e.g. parity=even),
- * "eol" (a terminator, with escapes), "text" (printable characters) or
+ * "eol" (a terminator, with escapes), "text" (printable characters),
+ * "list" (a comma list), "tri" (0 or 1 like a bool, or "keep": leave the
+ * setting as the driver left it; dtr=, rts=, hupcl=, low_latency=) or
  * "profile" (a profile name).
  * @param key A key from client_spec_keys().
  * @return A static string; NULL (CLIENT_ERR_ARG) if key is NULL or not a
