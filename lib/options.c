@@ -577,6 +577,14 @@ int sc_option_check_all(const struct client_config *cfg)
 		case OPTION_EOLS: break;
 		}
 	}
+	/* Flow control drives its line: setting it too would turn the flow
+	 * control off (libserialport) or be undone by the driver. */
+	if (cfg->rts >= 0 && cfg->flow == CLIENT_FLOW_RTSCTS)
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: rts=%d conflicts with flow=rtscts, which drives RTS", port,
+				  cfg->rts);
+	if (cfg->dtr >= 0 && cfg->flow == CLIENT_FLOW_DTRDSR)
+		return sc_err_set(CLIENT_ERR_OPTION, "%s: dtr=%d conflicts with flow=dtrdsr, which drives DTR", port,
+				  cfg->dtr);
 	return CLIENT_OK;
 }
 
