@@ -647,6 +647,44 @@ static void test_silent_peer(void **state)
 	close(lfd);
 }
 
+/* A raw TCP port has no control lines: the terminal server owns them.
+ * Every line call, and every line key at open, says so by name. */
+static void test_tcp_lines_unsupported(void **state)
+{
+	static const struct {
+		const char *key, *what;
+	} at_open[] = {
+		{ "dtr=1", "DTR" }, { "rts=0", "RTS" }, { "hupcl=0", "HUPCL" }, { "low_latency=1", "low latency" },
+	};
+	char spec[128], want[160];
+	struct client *c;
+	int port, lfd = listen_loopback(0, &port);
+
+	(void)state;
+	assert_true(lfd >= 0);
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%d?timeout_ms=1000", port);
+	c = client_init_py(spec);
+	if (!c)
+		fail_msg("open %s: %s", spec, client_last_message());
+	snprintf(want, sizeof(want), "tcp://127.0.0.1:%d: DTR is not supported on a raw TCP port", port);
+	assert_int_equal(client_set_dtr(c, 1), CLIENT_ERR_UNSUPPORTED);
+	if (strncmp(client_last_message(), want, strlen(want)) != 0)
+		fail_msg("'%s' does not start with '%s'", client_last_message(), want);
+	assert_int_equal(client_set_rts(c, 0), CLIENT_ERR_UNSUPPORTED);
+	assert_non_null(strstr(client_last_message(), "RTS is not supported on a raw TCP port"));
+	assert_int_equal(client_get_signals(c), CLIENT_ERR_UNSUPPORTED);
+	assert_non_null(strstr(client_last_message(), "reading CTS, DSR, DCD and RI is not supported"));
+	assert_int_equal(client_send_break(c, 10), CLIENT_ERR_UNSUPPORTED);
+	assert_non_null(strstr(client_last_message(), "a break is not supported on a raw TCP port"));
+	client_destroy(c);
+	for (size_t i = 0; i < sizeof(at_open) / sizeof(at_open[0]); i++) {
+		snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%d?%s", port, at_open[i].key);
+		snprintf(want, sizeof(want), "%s is not supported on a raw TCP port", at_open[i].what);
+		expect_open_error(spec, CLIENT_ERR_UNSUPPORTED, want);
+	}
+	close(lfd);
+}
+
 /* A server whose accept queue is full drops our SYN: the connect times out
  * within timeout_ms. */
 static void test_connect_timeout(void **state)
@@ -1266,6 +1304,7 @@ int main(void)
 						teardown_s2n),
 		cmocka_unit_test_setup_teardown(test_server_gone_before_command, setup_s2n, teardown_s2n),
 		cmocka_unit_test(test_silent_peer),
+		cmocka_unit_test(test_tcp_lines_unsupported),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_host_not_found),
 		cmocka_unit_test(test_bad_specs),

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: MIT
+"""Control lines, break, hupcl and low latency from Python and the command
+line (issue 18), on real pseudo-terminals. A pty has no modem lines and no
+UART: Linux answers ENOTTY to TIOCMBIS/TIOCMBIC/TIOCMGET and TIOCGSERIAL,
+TIOCSBRK/TIOCCBRK succeed and do nothing, and HUPCL is an ordinary termios
+flag. The C tests (test-serial, test-lines) check the ioctls and
+libserialport calls made on ports that have the lines."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import termios
+from typing import Iterator, Tuple
+
+import pytest
+
+import serialcmd
+
+from serialcmd_testlib import ROOT, python_env
+
+CLI = ROOT / "tools" / "serialcmd"
+
+
+@pytest.fixture
+def pty() -> Iterator[Tuple[int, int, str]]:
+    """(master, slave, slave path); the test keeps the slave open so that
+    its termios settings can be read back."""
+    master, slave = os.openpty()
+    try:
+        yield master, slave, os.ttyname(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def hupcl(fd: int) -> bool:
+    return bool(termios.tcgetattr(fd)[2] & termios.HUPCL)
+
+
+def test_properties_on_a_pty(pty: Tuple[int, int, str]) -> None:
+    master, _, path = pty
+    with serialcmd.Client(path, timeout=1) as dev:
+        # Never set: None, as pyserial has no way to know either.
+        assert dev.dtr is None and dev.rts is None
+        with pytest.raises(serialcmd.UnsupportedError) as info:
+            dev.dtr = True
+        assert str(info.value).startswith(f"{path}: raising DTR: not supported by this port's driver: "
+                                          "a pseudo-terminal has no modem lines")
+        assert isinstance(info.value, OSError)
+        assert dev.dtr is None  # not made, not recorded
+        with pytest.raises(serialcmd.UnsupportedError, match="lowering RTS"):
+            dev.rts = False
+        for line in ("cts", "dsr", "cd", "ri"):
+            with pytest.raises(serialcmd.UnsupportedError, match="reading the modem lines"):
+                getattr(dev, line)
+        # A break is accepted and reaches nobody: the master reads nothing.
+        dev.send_break(0.05)
+        assert select.select([master], [], [], 0)[0] == []
+        with pytest.raises(serialcmd.ArgumentError, match="does not fit the deadline"):
+            dev.send_break(1.0)
+        with pytest.raises(serialcmd.OptionError):
+            dev.send_break(-1)
+        # The handle still works.
+        os.write(master, b"OK\n")
+        assert dev.read() == "OK"
+
+
+def test_hupcl_keyword(pty: Tuple[int, int, str]) -> None:
+    """hupcl=False clears HUPCL, so closing leaves DTR as it is (on a real
+    port); the flag belongs to the tty and outlives the client."""
+    _, slave, path = pty
+    # A new pty slave starts without HUPCL (Linux's pts driver sets only
+    # B38400 | CS8 | CREAD), unlike a serial port: set it as a UART has it.
+    assert not hupcl(slave)
+    attrs = termios.tcgetattr(slave)
+    attrs[2] |= termios.HUPCL
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    assert hupcl(slave)
+    with serialcmd.Client(path, hupcl=False):
+        assert not hupcl(slave)
+    assert not hupcl(slave)
+    with serialcmd.Client(path):  # keep: left as found
+        assert not hupcl(slave)
+    with serialcmd.Client(f"{path}?hupcl=1"):
+        assert hupcl(slave)
+
+
+@pytest.mark.parametrize("options,what", [
+    ({"dtr": True}, "raising DTR"),
+    ({"rts": False}, "lowering RTS"),
+    ({"low_latency": True}, "low_latency: TIOCGSERIAL"),
+    ({"low_latency": "0"}, "low_latency: TIOCGSERIAL"),
+])
+def test_line_keywords_refused_on_a_pty(pty: Tuple[int, int, str], options, what) -> None:
+    """A line setting asked for and not made fails the open, never silently."""
+    _, _, path = pty
+    with pytest.raises(serialcmd.UnsupportedError) as info:
+        serialcmd.Client(path, **options)
+    assert str(info.value).startswith(f"{path}: {what}: not supported by this port's driver")
+    # Nothing is left holding the port.
+    with serialcmd.Client(path):
+        pass
+
+
+def test_keyword_values(pty: Tuple[int, int, str]) -> None:
+    _, _, path = pty
+    assert serialcmd.make_spec(path, dtr=True, rts=False) == f"{path}?dtr=1&rts=0"
+    assert serialcmd.check_spec(path, hupcl="keep") == f"{path}?hupcl=keep"
+    with pytest.raises(serialcmd.OptionError, match="bad value '2' for 'dtr'"):
+        serialcmd.check_spec(path, dtr=2)
+    with pytest.raises(serialcmd.OptionError, match="rts=1 conflicts with flow=rtscts"):
+        serialcmd.Client(path, rts=True, flow="rtscts")
+
+
+def test_cli(pty: Tuple[int, int, str]) -> None:
+    master, _, path = pty
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(CLI), *args], capture_output=True, text=True, timeout=30,
+                              env=python_env())
+
+    r = run(path, "--break=20")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    assert select.select([master], [], [], 0)[0] == []
+    r = run(path, "--signals")
+    assert r.returncode == 1
+    assert "reading the modem lines: not supported" in r.stderr and "CLIENT_ERR_UNSUPPORTED" in r.stderr
+    r = run(path, "--dtr=1")
+    assert r.returncode == 1 and "raising DTR" in r.stderr
+    r = run(path, "--rts=2")
+    assert r.returncode == 2 and "--rts: bad value '2' (accepted: 0 or 1)" in r.stderr
+    r = run(path, "--break=0")
+    assert r.returncode == 2 and "is no break" in r.stderr
+    r = run("--dtr=1", path)
+    assert r.returncode == 2 and "the spec comes before" in r.stderr
