@@ -574,7 +574,10 @@ SERIALCMD_API long long client_unsolicited_count(struct client *c);
  * leaves it as it finds it. Pseudo-terminals have no modem lines and no
  * UART: DTR, RTS, signals and low_latency give CLIENT_ERR_UNSUPPORTED
  * there (a break succeeds and does nothing); tcp:// ports support none of
- * these calls. A line driven by flow control (RTS with flow=rtscts, DTR
+ * these calls; rfc2217:// ports send DTR, RTS and break as RFC 2217
+ * SET-CONTROL requests (not waited for) and read the signals from the
+ * server's last NOTIFY-MODEMSTATE (CLIENT_ERR_UNSUPPORTED if it sent
+ * none), and have no hupcl= or low_latency=. A line driven by flow control (RTS with flow=rtscts, DTR
  * with flow=dtrdsr) cannot be set (CLIENT_ERR_ARG; in a spec,
  * CLIENT_ERR_OPTION at open).
  * @{
