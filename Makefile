@@ -300,9 +300,7 @@ check-valgrind: all $(TESTS)
 	sh tests/run-valgrind.sh $(TESTS)
 
 check-hw: tests/test-loopback
-	@if [ -z "$(PORT)" ]; then echo "check-hw: needs PORT=/dev/ttyUSBn, a real port with a TX-RX jumper; skipped"; exit 0; fi; \
-	case "$(PORT)" in /dev/ttyS0) echo "check-hw: refusing /dev/ttyS0 (the console)"; exit 2;; esac; \
-	SERIALCMD_HW_PORT="$(PORT)" ./tests/test-loopback
+	@sh tests/check-hw.sh '$(PORT)'
 
 # The demo needs only a compiler, libserialport, libtelnet and python3.
 demo:

@@ -135,3 +135,30 @@ def test_cli(pty: Tuple[int, int, str]) -> None:
     assert r.returncode == 2 and "is no break" in r.stderr
     r = run("--dtr=1", path)
     assert r.returncode == 2 and "the spec comes before" in r.stderr
+
+
+def test_check_hw_refuses_the_console_and_non_ttys(tmp_path, pty: Tuple[int, int, str]) -> None:
+    """make check-hw's script refuses the console, also through a symlink,
+    and anything that is not a character device, before opening anything;
+    without PORT it says what it needs and does nothing."""
+    script = ROOT / "tests" / "check-hw.sh"
+
+    def run(port: str) -> subprocess.CompletedProcess:
+        # TEST_LOOPBACK: what it would run once the port is accepted.
+        return subprocess.run(["sh", str(script), port], capture_output=True, text=True, timeout=30,
+                              env=python_env(TEST_LOOPBACK="/usr/bin/env"))
+
+    r = run("")
+    assert r.returncode == 0 and "needs PORT=" in r.stdout and "SERIALCMD_HW_PORT" not in r.stdout
+    link = tmp_path / "by-path-console"
+    link.symlink_to("/dev/ttyS0")
+    for port in ("/dev/ttyS0", str(link)):
+        r = run(port)
+        assert r.returncode == 2, port
+        assert f"refusing {port}: it is /dev/ttyS0" in r.stderr
+        assert "SERIALCMD_HW_PORT" not in r.stdout
+    r = run(str(tmp_path))
+    assert r.returncode == 2 and "not a character device" in r.stderr
+    _, _, path = pty
+    r = run(path)
+    assert r.returncode == 0 and f"SERIALCMD_HW_PORT={path}\n" in r.stdout
