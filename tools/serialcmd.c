@@ -458,7 +458,7 @@ int main(int argc, char **argv)
 				return report();
 			if (trace)
 				client_set_trace(c, trace_line, NULL);
-		} else if (!c) {
+		} else if (!c && (opt == 'w' || opt == 'b' || opt == 'r' || opt >= OPT_DTR)) {
 			fprintf(stderr, "serialcmd: the spec comes before -w, -b, -r, --dtr, --rts, --break and"
 					" --signals\n");
 			return EXIT_USAGE;

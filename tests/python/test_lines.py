@@ -135,6 +135,10 @@ def test_cli(pty: Tuple[int, int, str]) -> None:
     assert r.returncode == 2 and "is no break" in r.stderr
     r = run("--dtr=1", path)
     assert r.returncode == 2 and "the spec comes before" in r.stderr
+    # Options that are not actions may still come first.
+    r = run("--trace", path, "--break=5")
+    assert r.returncode == 0, r.stderr
+    assert f"{path}: break on" in r.stderr and f"{path}: break off" in r.stderr
 
 
 def test_check_hw_refuses_the_console_and_non_ttys(tmp_path, pty: Tuple[int, int, str]) -> None:
