@@ -166,3 +166,26 @@ def test_check_hw_refuses_the_console_and_non_ttys(tmp_path, pty: Tuple[int, int
     _, _, path = pty
     r = run(path)
     assert r.returncode == 0 and f"SERIALCMD_HW_PORT={path}\n" in r.stdout
+
+
+def test_profile_carries_the_line_keys(tmp_path, monkeypatch, pty: Tuple[int, int, str]) -> None:
+    """A profile sets dtr, rts, hupcl and low_latency like any spec key; the
+    spec overrides it, and a pty refuses what it cannot do at open."""
+    (tmp_path / "ftdi-meter.profile").write_text(
+        "# SPDX-License-Identifier: MIT\nbaud = 115200\nlow_latency = 1\nhupcl = 0\ndtr = 1\n")
+    monkeypatch.setenv("SERIALCMD_DEVICES", f"{tmp_path}:{os.environ['SERIALCMD_DEVICES']}")
+    lib = serialcmd.get_library()
+    keys = ["low_latency", "hupcl", "dtr", "rts"]
+    assert lib.spec_values("/dev/x?profile=ftdi-meter", keys) == {
+        "low_latency": "1", "hupcl": "0", "dtr": "1", "rts": "keep"}
+    assert lib.spec_values("/dev/x?profile=ftdi-meter&low_latency=keep&dtr=0", keys) == {
+        "low_latency": "keep", "hupcl": "0", "dtr": "0", "rts": "keep"}
+    _, slave, path = pty
+    with pytest.raises(serialcmd.UnsupportedError, match="low_latency: TIOCGSERIAL"):
+        serialcmd.Client(f"{path}?profile=ftdi-meter")
+    attrs = termios.tcgetattr(slave)
+    attrs[2] |= termios.HUPCL
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    with serialcmd.Client(f"{path}?profile=ftdi-meter&low_latency=keep&dtr=keep") as dev:
+        assert dev.dtr is None
+        assert not hupcl(slave)
