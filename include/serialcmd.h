@@ -619,7 +619,8 @@ SERIALCMD_API int client_get_signals(struct client *c);
 /**
  * Send a break: hold the line in the break condition for ms milliseconds,
  * then release it, under the handle's lock (the call waits for that long).
- * Ending the break is tried even when starting it failed part way.
+ * A break that could not be started is not ended; one that could not be
+ * ended is reported (the line may still be in the break).
  * @param c The handle. Must not be NULL.
  * @param ms The duration, at least 1 and shorter than the handle's timeout.
  * @return CLIENT_OK; CLIENT_ERR_ARG (c is NULL, ms 0 or not shorter than

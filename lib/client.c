@@ -741,18 +741,16 @@ SERIALCMD_API long long client_unsolicited_count(struct client *c)
 
 enum control_op { CONTROL_DTR, CONTROL_RTS, CONTROL_SIGNALS, CONTROL_BREAK };
 
-/* The break itself: on, held for ms, off; ending it is tried whatever
- * happened, so that a failure never leaves the line in a break. */
+/* The break itself: on, held for ms, off. Nothing between can fail, so a
+ * break that started is always ended (or the failure to end it reported). */
 static int send_break(struct client *c, unsigned int ms, int64_t deadline)
 {
 	int ret = sc_transport_set_break(c->tp, 1, deadline);
-	int end;
 
 	if (ret)
 		return ret;
 	sleep_until_ns(sc_clock_deadline_ns(ms));
-	end = sc_transport_set_break(c->tp, 0, deadline);
-	return end;
+	return sc_transport_set_break(c->tp, 0, deadline);
 }
 
 /* One control call, under the handle's lock and within its timeout, as a
@@ -791,8 +789,12 @@ static int control(struct client *c, enum control_op op, unsigned int value, con
 						    c->cfg.port);
 	if (!ret) {
 		switch (op) {
-		case CONTROL_DTR: ret = sc_transport_set_line(c->tp, TRANSPORT_DTR, value != 0, deadline); break;
-		case CONTROL_RTS: ret = sc_transport_set_line(c->tp, TRANSPORT_RTS, value != 0, deadline); break;
+		case CONTROL_DTR:
+			ret = sc_transport_set_line(c->tp, TRANSPORT_DTR, value != 0, deadline);
+			break;
+		case CONTROL_RTS:
+			ret = sc_transport_set_line(c->tp, TRANSPORT_RTS, value != 0, deadline);
+			break;
 		case CONTROL_SIGNALS: ret = sc_transport_get_signals(c->tp, &mask, deadline); break;
 		case CONTROL_BREAK: ret = send_break(c, value, deadline); break;
 		}

@@ -207,9 +207,7 @@ const char *sc_option_accepted(const struct option_def *o, char *out, size_t siz
 		}
 		break;
 	case OPTION_BOOL: put(out, size, &n, "0 or 1 (also true/false, yes/no, on/off)"); break;
-	case OPTION_TRI:
-		put(out, size, &n, "0 or 1 (also true/false, yes/no, on/off), or " TRI_KEEP);
-		break;
+	case OPTION_TRI: put(out, size, &n, "0 or 1 (also true/false, yes/no, on/off), or " TRI_KEEP); break;
 	case OPTION_WORDS: put_list(out, size, &n, o->words, count_words(o->words)); break;
 	case OPTION_EOL:
 	case OPTION_EOLS:
@@ -569,8 +567,9 @@ int sc_option_check_all(const struct client_config *cfg)
 
 			memcpy(&v, field, sizeof(v));
 			if (v < -1 || v > 1)
-				return sc_err_set(CLIENT_ERR_OPTION, "%s: bad %s %d (accepted: -1 for %s, 0 or 1)",
-						  port, o->name, v, TRI_KEEP);
+				return sc_err_set(CLIENT_ERR_OPTION,
+						  "%s: bad %s %d (accepted: -1 for %s, 0 or 1)", port,
+						  o->name, v, TRI_KEEP);
 			break;
 		}
 		case OPTION_BOOL: /* any int: non-zero is true */
@@ -580,11 +579,11 @@ int sc_option_check_all(const struct client_config *cfg)
 	/* Flow control drives its line: setting it too would turn the flow
 	 * control off (libserialport) or be undone by the driver. */
 	if (cfg->rts >= 0 && cfg->flow == CLIENT_FLOW_RTSCTS)
-		return sc_err_set(CLIENT_ERR_OPTION, "%s: rts=%d conflicts with flow=rtscts, which drives RTS", port,
-				  cfg->rts);
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "%s: rts=%d conflicts with flow=rtscts, which drives RTS", port, cfg->rts);
 	if (cfg->dtr >= 0 && cfg->flow == CLIENT_FLOW_DTRDSR)
-		return sc_err_set(CLIENT_ERR_OPTION, "%s: dtr=%d conflicts with flow=dtrdsr, which drives DTR", port,
-				  cfg->dtr);
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "%s: dtr=%d conflicts with flow=dtrdsr, which drives DTR", port, cfg->dtr);
 	return CLIENT_OK;
 }
 
@@ -650,7 +649,7 @@ SERIALCMD_API const char *client_spec_key_type(const char *key)
 	static const char *const names[] = {
 		[OPTION_UINT] = "uint",	      [OPTION_BOOL] = "bool", [OPTION_WORDS] = "word",
 		[OPTION_EOL] = "eol",	      [OPTION_EOLS] = "eol",  [OPTION_TEXT] = "text",
-		[OPTION_PROFILE] = "profile", [OPTION_LIST] = "list",	      [OPTION_TRI] = "tri",
+		[OPTION_PROFILE] = "profile", [OPTION_LIST] = "list", [OPTION_TRI] = "tri",
 	};
 	const struct option_def *o = public_key(key, "client_spec_key_type");
 

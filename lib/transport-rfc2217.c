@@ -365,7 +365,8 @@ static void comport_answer(struct rfc2217 *r, const unsigned char *b, size_t n)
 		case CTL_RTS_ON:
 		case CTL_RTS_OFF: r->acks_due &= ~(unsigned)ACK_RTS; break;
 		}
-		if (v[0] == CTL_BREAK_ON || v[0] == CTL_BREAK_OFF || (v[0] >= CTL_DTR_ON && v[0] <= CTL_RTS_OFF))
+		if (v[0] == CTL_BREAK_ON || v[0] == CTL_BREAK_OFF ||
+		    (v[0] >= CTL_DTR_ON && v[0] <= CTL_RTS_OFF))
 			rtrace(r, "server acknowledged SET-CONTROL %u (%s)", v[0],
 			       v[0] == CTL_BREAK_ON    ? "break on"
 			       : v[0] == CTL_BREAK_OFF ? "break off"
@@ -642,7 +643,8 @@ static int control_send(struct rfc2217 *r, unsigned char value, int64_t deadline
 
 static int rfc_set_line(struct transport *t, enum transport_line line, int on, int64_t deadline_ns)
 {
-	static const unsigned char values[2][2] = { { CTL_DTR_OFF, CTL_DTR_ON }, { CTL_RTS_OFF, CTL_RTS_ON } };
+	static const unsigned char values[2][2] = { { CTL_DTR_OFF, CTL_DTR_ON },
+						    { CTL_RTS_OFF, CTL_RTS_ON } };
 
 	return control_send((struct rfc2217 *)t, values[line == TRANSPORT_RTS][on != 0], deadline_ns);
 }

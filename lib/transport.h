@@ -34,8 +34,9 @@ struct transport_ops {
 	void (*close)(struct transport *t);
 
 	/* Optional line control (NULL: the transport has none, and the caller
-	 * answers CLIENT_ERR_UNSUPPORTED naming kind). None of them reads
-	 * from the port. */
+	 * answers CLIENT_ERR_UNSUPPORTED naming kind). None of them returns
+	 * data: bytes a transport takes in meanwhile (rfc2217 reading a
+	 * modem-state report) stay for the next read. */
 	/* What the port is, for that message: "a raw TCP port". */
 	const char *kind;
 	/* Raise (on) or lower DTR or RTS, before the deadline. */

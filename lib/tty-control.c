@@ -28,10 +28,10 @@ int sc_tty_is_pty(int fd)
 int sc_tty_error(int errnum, int fd, const char *port, const char *what)
 {
 	if (errnum == ENOTTY || errnum == EINVAL)
-		return sc_err_set(CLIENT_ERR_UNSUPPORTED, "%s: %s: not supported by this port's driver%s (%s)",
-				  port, what,
-				  sc_tty_is_pty(fd) ? ": a pseudo-terminal has no modem lines and no UART" : "",
-				  strerror(errnum));
+		return sc_err_set(
+			CLIENT_ERR_UNSUPPORTED, "%s: %s: not supported by this port's driver%s (%s)", port,
+			what, sc_tty_is_pty(fd) ? ": a pseudo-terminal has no modem lines and no UART" : "",
+			strerror(errnum));
 	return sc_err_from_errno(errnum, port, what);
 }
 
@@ -52,7 +52,8 @@ int sc_tty_set_line(int fd, enum transport_line line, int on, const char *port)
 
 	if (ioctl_retry(fd, on ? TIOCMBIS : TIOCMBIC, &bits) == 0)
 		return CLIENT_OK;
-	snprintf(what, sizeof(what), "%s %s", on ? "raising" : "lowering", line == TRANSPORT_DTR ? "DTR" : "RTS");
+	snprintf(what, sizeof(what), "%s %s", on ? "raising" : "lowering",
+		 line == TRANSPORT_DTR ? "DTR" : "RTS");
 	return sc_tty_error(errno, fd, port, what);
 }
 

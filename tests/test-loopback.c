@@ -791,7 +791,7 @@ static void test_hw_lines(void **state)
 		assert_true(wait_signals(fx->c, CLIENT_SIG_CTS, 1) & CLIENT_SIG_CTS);
 		assert_false(wait_signals(fx->c, CLIENT_SIG_DSR, 0) & CLIENT_SIG_DSR);
 		client_destroy(fx->c);
-	fx->c = NULL;
+		fx->c = NULL;
 	}
 }
 
@@ -854,7 +854,8 @@ static void test_hw_low_latency(void **state)
 	fx->c = client_init_py(spec);
 	if (!fx->c) {
 		assert_int_equal(client_last_error(), CLIENT_ERR_UNSUPPORTED);
-		fprintf(stderr, "check-hw: this adapter's driver has no low latency: %s\n", client_last_message());
+		fprintf(stderr, "check-hw: this adapter's driver has no low latency: %s\n",
+			client_last_message());
 		return;
 	}
 	hw_flags(&hupcl, &low);

@@ -669,7 +669,10 @@ static void test_tcp_lines_unsupported(void **state)
 	static const struct {
 		const char *key, *what;
 	} at_open[] = {
-		{ "dtr=1", "DTR" }, { "rts=0", "RTS" }, { "hupcl=0", "HUPCL" }, { "low_latency=1", "low latency" },
+		{ "dtr=1", "DTR" },
+		{ "rts=0", "RTS" },
+		{ "hupcl=0", "HUPCL" },
+		{ "low_latency=1", "low latency" },
 	};
 	char spec[128], want[160];
 	struct client *c;
@@ -1345,11 +1348,7 @@ static void test_fake_lines(void **state)
 static void test_fake_no_modemstate(void **state)
 {
 	static const struct step steps[] = {
-		SEND(DO_COMPORT),
-		EXPECT(PURGE),
-		EXPECT("PING\n"),
-		SEND("PONG\n"),
-		END,
+		SEND(DO_COMPORT), EXPECT(PURGE), EXPECT("PING\n"), SEND("PONG\n"), END,
 	};
 	struct fake *f = *state;
 	char spec[160];

@@ -63,10 +63,10 @@ struct fixture {
 
 	/* Line calls, in order, as text: "dtr=1 rts=0 signals brk+ brk- ". */
 	char lines[256];
-	enum sp_return line_ret;   /* what the next line call returns (SP_OK) */
-	int line_errno;		   /* with SP_ERR_FAIL */
+	enum sp_return line_ret;      /* what the next line call returns (SP_OK) */
+	int line_errno;		      /* with SP_ERR_FAIL */
 	enum sp_return end_break_ret; /* sp_end_break() alone */
-	enum sp_signal signals;	   /* what sp_get_signals() reports */
+	enum sp_signal signals;	      /* what sp_get_signals() reports */
 };
 
 static struct fixture fx;
@@ -1024,7 +1024,8 @@ static void test_low_latency_refused(void **state)
 	assert_null(client_init_py(spec));
 	assert_last_error(CLIENT_ERR_UNSUPPORTED);
 	assert_message_has(fx.path);
-	assert_message_has("low_latency: TIOCGSERIAL: not supported by this port's driver: a pseudo-terminal");
+	assert_message_has(
+		"low_latency: TIOCGSERIAL: not supported by this port's driver: a pseudo-terminal");
 	assert_message_has(strerror(ENOTTY));
 	assert_open_unwound(fds, 1);
 }

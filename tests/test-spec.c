@@ -51,12 +51,14 @@ static void test_line_keys(void **state)
 	struct client_config cfg;
 
 	(void)state;
-	assert_int_equal(client_config_parse(&cfg, "/dev/x?dtr=1&rts=off&hupcl=no&low_latency=true"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?dtr=1&rts=off&hupcl=no&low_latency=true"),
+			 CLIENT_OK);
 	assert_int_equal(cfg.dtr, 1);
 	assert_int_equal(cfg.rts, 0);
 	assert_int_equal(cfg.hupcl, 0);
 	assert_int_equal(cfg.low_latency, 1);
-	assert_int_equal(client_config_parse(&cfg, "/dev/x?dtr=KEEP&rts=on&hupcl=1&low_latency=0"), CLIENT_OK);
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?dtr=KEEP&rts=on&hupcl=1&low_latency=0"),
+			 CLIENT_OK);
 	assert_int_equal(cfg.dtr, -1);
 	assert_int_equal(cfg.rts, 1);
 	assert_int_equal(cfg.hupcl, 1);
@@ -164,7 +166,9 @@ static void test_errors(void **state)
 		{ "/dev/x?timeout_ms=99999999999999999999", { "'timeout_ms'", NULL } },
 		{ "/dev/x?max_reply=0", { "'max_reply'", NULL } },
 		{ "/dev/x?exclusive=maybe", { "'exclusive'", "0 or 1" } },
-		{ "/dev/x?dtr=2", { "/dev/x", "bad value '2' for 'dtr'", "0 or 1 (also true/false, yes/no, on/off), or keep" } },
+		{ "/dev/x?dtr=2",
+		  { "/dev/x", "bad value '2' for 'dtr'",
+		    "0 or 1 (also true/false, yes/no, on/off), or keep" } },
 		{ "/dev/x?rts=", { "bad value '' for 'rts'", "or keep" } },
 		{ "/dev/x?hupcl=-1", { "bad value '-1' for 'hupcl'", "or keep" } },
 		{ "/dev/x?low_latency=fast", { "bad value 'fast' for 'low_latency'", "or keep" } },

@@ -369,6 +369,7 @@ enum { OPT_DTR = 256, OPT_RTS, OPT_BREAK, OPT_SIGNALS };
 /* --dtr=0|1, --rts=0|1, --break=MS, --signals (printed as one line). */
 static int control(struct client *c, int opt, const char *arg)
 {
+	static const char *const names[] = { "dtr", "rts", "break" };
 	char *end;
 	unsigned long v = 0;
 	int ret;
@@ -376,10 +377,12 @@ static int control(struct client *c, int opt, const char *arg)
 	if (opt != OPT_SIGNALS) {
 		errno = 0;
 		v = arg[0] >= '0' && arg[0] <= '9' ? strtoul(arg, &end, 10) : ULONG_MAX;
-		if (v == ULONG_MAX || errno || *end || (opt != OPT_BREAK && v > 1) || (opt == OPT_BREAK && v > UINT_MAX)) {
+		if (v == ULONG_MAX || errno || *end || (opt != OPT_BREAK && v > 1) ||
+		    (opt == OPT_BREAK && v > UINT_MAX)) {
 			fprintf(stderr, "serialcmd: --%s: bad value '%s' (accepted: %s)\n",
-				opt == OPT_DTR ? "dtr" : opt == OPT_RTS ? "rts" : "break", arg,
-				opt == OPT_BREAK ? "milliseconds, at least 1 and shorter than timeout_ms" : "0 or 1");
+				names[opt - OPT_DTR], arg,
+				opt == OPT_BREAK ? "milliseconds, at least 1 and shorter than timeout_ms"
+						 : "0 or 1");
 			return EXIT_USAGE;
 		}
 	}
@@ -389,8 +392,9 @@ static int control(struct client *c, int opt, const char *arg)
 	case OPT_BREAK: ret = client_send_break(c, (unsigned int)v); break;
 	default:
 		ret = client_get_signals(c);
-		if (ret >= 0 && printf("CTS=%d DSR=%d DCD=%d RI=%d\n", !!(ret & CLIENT_SIG_CTS),
-				       !!(ret & CLIENT_SIG_DSR), !!(ret & CLIENT_SIG_DCD), !!(ret & CLIENT_SIG_RI)) < 0)
+		if (ret >= 0 &&
+		    printf("CTS=%d DSR=%d DCD=%d RI=%d\n", !!(ret & CLIENT_SIG_CTS), !!(ret & CLIENT_SIG_DSR),
+			   !!(ret & CLIENT_SIG_DCD), !!(ret & CLIENT_SIG_RI)) < 0)
 			return output_error();
 		break;
 	}
@@ -402,13 +406,20 @@ int main(int argc, char **argv)
 	/* '-' keeps commands and options in the order given. */
 	static const char shortopts[] = "-w:b:rTlaf:ihV";
 	static const struct option longopts[] = {
-		{ "write", required_argument, NULL, 'w' }, { "read", no_argument, NULL, 'r' },
-		{ "block", required_argument, NULL, 'b' }, { "trace", no_argument, NULL, 'T' },
-		{ "list", no_argument, NULL, 'l' },	   { "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },	   { "find", required_argument, NULL, 'f' },
-		{ "identify", no_argument, NULL, 'i' },	   { "version", no_argument, NULL, 'V' },
-		{ "dtr", required_argument, NULL, OPT_DTR }, { "rts", required_argument, NULL, OPT_RTS },
-		{ "break", required_argument, NULL, OPT_BREAK }, { "signals", no_argument, NULL, OPT_SIGNALS },
+		{ "write", required_argument, NULL, 'w' },
+		{ "read", no_argument, NULL, 'r' },
+		{ "block", required_argument, NULL, 'b' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "find", required_argument, NULL, 'f' },
+		{ "identify", no_argument, NULL, 'i' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "dtr", required_argument, NULL, OPT_DTR },
+		{ "rts", required_argument, NULL, OPT_RTS },
+		{ "break", required_argument, NULL, OPT_BREAK },
+		{ "signals", no_argument, NULL, OPT_SIGNALS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client *c = NULL;
@@ -459,8 +470,9 @@ int main(int argc, char **argv)
 			if (trace)
 				client_set_trace(c, trace_line, NULL);
 		} else if (!c && (opt == 'w' || opt == 'b' || opt == 'r' || opt >= OPT_DTR)) {
-			fprintf(stderr, "serialcmd: the spec comes before -w, -b, -r, --dtr, --rts, --break and"
-					" --signals\n");
+			fprintf(stderr,
+				"serialcmd: the spec comes before -w, -b, -r, --dtr, --rts, --break and"
+				" --signals\n");
 			return EXIT_USAGE;
 		} else if (opt >= OPT_DTR) {
 			status = control(c, opt, optarg);
