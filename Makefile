@@ -56,7 +56,7 @@ LD      ?= ld
 OBJCOPY ?= objcopy
 
 TOOLS   := devices/sim/serialcmd-sim examples/serialcmd-query tools/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply tests/test-lines
 # What every C test links besides its own file (with the simulator's profile
 # sections, which test-profile checks).
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
@@ -203,7 +203,11 @@ $(INSTALL_PROGS): $(SO) lib/libserialcmd.so
 
 WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_port sp_get_port_handle \
 	sp_set_baudrate sp_set_bits sp_set_parity sp_set_stopbits sp_set_flowcontrol \
-	sp_blocking_read_next sp_nonblocking_read sp_blocking_write,-Wl,--wrap=$(f))
+	sp_blocking_read_next sp_nonblocking_read sp_blocking_write \
+	sp_set_dtr sp_set_rts sp_get_signals sp_start_break sp_end_break,-Wl,--wrap=$(f))
+
+# The termios backend's line calls, with the OS seam wrapped the same way.
+WRAP_test-lines := -Wl,--wrap=ioctl
 
 # Benchmarks (bench/README.md): run by hand with `make bench`, never by check or CI.
 BENCH_PROGS := bench/bench-device bench/bench-bare bench/bench-serialcmd bench/bench-libserialport
@@ -296,9 +300,7 @@ check-valgrind: all $(TESTS)
 	sh tests/run-valgrind.sh $(TESTS)
 
 check-hw: tests/test-loopback
-	@if [ -z "$(PORT)" ]; then echo "check-hw: needs PORT=/dev/ttyUSBn, a real port with a TX-RX jumper; skipped"; exit 0; fi; \
-	case "$(PORT)" in /dev/ttyS0) echo "check-hw: refusing /dev/ttyS0 (the console)"; exit 2;; esac; \
-	SERIALCMD_HW_PORT="$(PORT)" ./tests/test-loopback
+	@sh tests/check-hw.sh '$(PORT)'
 
 # The demo needs only a compiler, libserialport, libtelnet and python3.
 demo:

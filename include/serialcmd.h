@@ -151,6 +151,19 @@ enum client_err {
 	/** With check_errors on, the instrument reported an error after the command;
 	 *  client_last_instrument_error() gives its code. */
 	CLIENT_ERR_INSTRUMENT = -18,
+	/** The port cannot do what was asked: control lines on a raw TCP port or a
+	 *  pseudo-terminal, low latency where the driver has no such setting. The
+	 *  message names the port and the cause. */
+	CLIENT_ERR_UNSUPPORTED = -19,
+};
+
+/** The input lines of a serial port, as bits of client_get_signals()'s
+ *  result (the values of libserialport's enum sp_signal). */
+enum client_signal {
+	CLIENT_SIG_CTS = 1, /**< Clear To Send */
+	CLIENT_SIG_DSR = 2, /**< Data Set Ready */
+	CLIENT_SIG_DCD = 4, /**< Data Carrier Detect */
+	CLIENT_SIG_RI = 8,  /**< Ring Indicator */
 };
 
 /** Parity settings. */
@@ -211,7 +224,9 @@ struct client_config;
  * read_eol, timeout_ms, max_reply, exclusive (0/1), echo (0/1), query_delay_ms,
  * min_gap_ms, open_delay_ms, check_errors (0/1), error_query, error_none,
  * reconnect (0/1), settle_ms (0-600000, default 50; see "Stale input, cut
- * lines and late answers" above), and profile=NAME, which applies a device profile
+ * lines and late answers" above), dtr, rts, hupcl and low_latency (0/1 or
+ * keep, the default: see "Control lines" before client_set_dtr()), and
+ * profile=NAME, which applies a device profile
  * (NAME.profile, found in the directories of $SERIALCMD_DEVICES, then in
  * the installed data dir's profiles/) before the other keys, whatever their
  * order, so explicit options override it. Terminators accept the
@@ -542,6 +557,83 @@ SERIALCMD_API long long client_unsolicited_count(struct client *c);
 /** @} */
 
 /**
+ * @defgroup lines Control lines and break
+ *
+ * Control lines
+ * -------------
+ * The spec keys dtr=, rts=, hupcl= and low_latency= (0, 1, or keep, the
+ * default) are applied right after the port is opened, in the order hupcl,
+ * low_latency, dtr, rts, and again on each reconnect. Linux raises DTR and
+ * RTS inside open() on a port that is not open already (unless its speed
+ * is B0), before any of them can act: a board whose reset is wired to DTR
+ * is reset by the first open whatever the spec says. At the last close, if
+ * the tty's HUPCL flag is set (the default), Linux lowers DTR and RTS, and
+ * the next open raises them again, resetting such a board each time;
+ * hupcl=0 clears the flag so that the lines stay high after close and a
+ * reopen makes no edge. The flag stays with the tty until the device goes
+ * away: after a replug or reboot the first open resets the board again.
+ * libserialport clears HUPCL on every open it makes; the termios backend
+ * leaves it as it finds it. Pseudo-terminals have no modem lines and no
+ * UART: DTR, RTS, signals and low_latency give CLIENT_ERR_UNSUPPORTED
+ * there (a break succeeds and does nothing); tcp:// ports support none of
+ * these calls; rfc2217:// ports send DTR, RTS and break as RFC 2217
+ * SET-CONTROL requests (not waited for) and read the signals from the
+ * server's last NOTIFY-MODEMSTATE (CLIENT_ERR_UNSUPPORTED if it sent
+ * none), and have no hupcl= or low_latency=. A line driven by flow control (RTS with flow=rtscts, DTR
+ * with flow=dtrdsr) cannot be set (CLIENT_ERR_ARG; in a spec,
+ * CLIENT_ERR_OPTION at open).
+ * @{
+ */
+
+/**
+ * Raise (on non-zero) or lower DTR, under the handle's lock and within its
+ * timeout, like libserialport's sp_set_dtr().
+ * @param c The handle. Must not be NULL.
+ * @param on Non-zero: raise DTR; 0: lower it.
+ * @return CLIENT_OK; CLIENT_ERR_ARG (c is NULL, or flow=dtrdsr drives DTR),
+ *         _UNSUPPORTED (tcp://, a pseudo-terminal, a driver without modem
+ *         lines), _GONE, _IO.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_set_dtr(struct client *c, int on);
+
+/**
+ * Raise (on non-zero) or lower RTS, under the handle's lock and within its
+ * timeout, like libserialport's sp_set_rts().
+ * @param c The handle. Must not be NULL.
+ * @param on Non-zero: raise RTS; 0: lower it.
+ * @return CLIENT_OK; CLIENT_ERR_ARG (c is NULL, or flow=rtscts drives RTS),
+ *         _UNSUPPORTED, _GONE, _IO.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_set_rts(struct client *c, int on);
+
+/**
+ * Read the input lines, under the handle's lock and within its timeout,
+ * like libserialport's sp_get_signals().
+ * @param c The handle. Must not be NULL.
+ * @return A mask of CLIENT_SIG_CTS, _DSR, _DCD and _RI (>= 0: the lines
+ *         that are asserted), or CLIENT_ERR_ARG, _UNSUPPORTED, _GONE, _IO.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_get_signals(struct client *c);
+
+/**
+ * Send a break: hold the line in the break condition for ms milliseconds,
+ * then release it, under the handle's lock (the call waits for that long).
+ * A break that could not be started is not ended; one that could not be
+ * ended is reported (the line may still be in the break).
+ * @param c The handle. Must not be NULL.
+ * @param ms The duration, at least 1 and shorter than the handle's timeout.
+ * @return CLIENT_OK; CLIENT_ERR_ARG (c is NULL, ms 0 or not shorter than
+ *         the timeout), _UNSUPPORTED (tcp://), _GONE, _IO.
+ * @since 1.0.0
+ */
+SERIALCMD_API int client_send_break(struct client *c, unsigned int ms);
+
+/** @} */
+
+/**
  * @defgroup config Configuration for C callers
  * @{
  */
@@ -851,7 +943,9 @@ SERIALCMD_API const char *client_spec_keys(void);
  * The kind of value a spec key takes, so bindings can write keyword values
  * in the spec syntax without a key list of their own: "uint" (a decimal
  * number), "bool" (0 or 1), "word" (one of a few names, e.g. parity=even),
- * "eol" (a terminator, with escapes), "text" (printable characters) or
+ * "eol" (a terminator, with escapes), "text" (printable characters),
+ * "list" (a comma list), "tri" (0 or 1 like a bool, or "keep": leave the
+ * setting as the driver left it; dtr=, rts=, hupcl=, low_latency=) or
  * "profile" (a profile name).
  * @param key A key from client_spec_keys().
  * @return A static string; NULL (CLIENT_ERR_ARG) if key is NULL or not a

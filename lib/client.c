@@ -736,3 +736,94 @@ SERIALCMD_API long long client_unsolicited_count(struct client *c)
 	sc_err_clear();
 	return (long long)__atomic_load_n(&c->unsolicited_count, __ATOMIC_RELAXED);
 }
+
+/* ---- control lines and break ---- */
+
+enum control_op { CONTROL_DTR, CONTROL_RTS, CONTROL_SIGNALS, CONTROL_BREAK };
+
+/* The break itself: on, held for ms, off. Nothing between can fail, so a
+ * break that started is always ended (or the failure to end it reported). */
+static int send_break(struct client *c, unsigned int ms, int64_t deadline)
+{
+	int ret = sc_transport_set_break(c->tp, 1, deadline);
+
+	if (ret)
+		return ret;
+	sleep_until_ns(sc_clock_deadline_ns(ms));
+	return sc_transport_set_break(c->tp, 0, deadline);
+}
+
+/* One control call, under the handle's lock and within its timeout, as a
+ * command is; a handle whose device went away fails fast (or reconnects). */
+static int control(struct client *c, enum control_op op, unsigned int value, const char *fn)
+{
+	int ret, mask = 0;
+	unsigned int timeout_ms;
+	int64_t deadline;
+
+	if (!c)
+		return sc_err_set(CLIENT_ERR_ARG, "%s: handle is NULL", fn);
+	/* A line that flow control drives is not the caller's to set:
+	 * libserialport would turn the flow control off to do it. */
+	if ((op == CONTROL_RTS && c->cfg.flow == CLIENT_FLOW_RTSCTS) ||
+	    (op == CONTROL_DTR && c->cfg.flow == CLIENT_FLOW_DTRDSR))
+		return sc_err_set(CLIENT_ERR_ARG, "%s: %s: %s is driven by flow=%s", c->cfg.port, fn,
+				  op == CONTROL_RTS ? "RTS" : "DTR", op == CONTROL_RTS ? "rtscts" : "dtrdsr");
+	timeout_ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
+	if (op == CONTROL_BREAK && (value == 0 || value >= timeout_ms))
+		return sc_err_set(CLIENT_ERR_ARG,
+				  "%s: %s: a break of %u ms %s (it must be at least 1 ms and shorter than the"
+				  " handle's timeout of %u ms)",
+				  c->cfg.port, fn, value, value ? "does not fit the deadline" : "is no break",
+				  timeout_ms);
+	ret = enter(c);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&c->lock);
+	deadline = sc_clock_deadline_ns(timeout_ms);
+	if (c->gone)
+		ret = c->cfg.reconnect ? reconnect(c, deadline)
+				       : sc_err_set(CLIENT_ERR_GONE,
+						    "%s: device gone earlier; destroy the handle and open the"
+						    " port again (or use reconnect=1)",
+						    c->cfg.port);
+	if (!ret) {
+		switch (op) {
+		case CONTROL_DTR:
+			ret = sc_transport_set_line(c->tp, TRANSPORT_DTR, value != 0, deadline);
+			break;
+		case CONTROL_RTS:
+			ret = sc_transport_set_line(c->tp, TRANSPORT_RTS, value != 0, deadline);
+			break;
+		case CONTROL_SIGNALS: ret = sc_transport_get_signals(c->tp, &mask, deadline); break;
+		case CONTROL_BREAK: ret = send_break(c, value, deadline); break;
+		}
+		ret = sc_client_fail(c, ret);
+	}
+	pthread_mutex_unlock(&c->lock);
+	leave(c);
+	if (ret)
+		return ret;
+	sc_err_clear();
+	return op == CONTROL_SIGNALS ? mask : CLIENT_OK;
+}
+
+SERIALCMD_API int client_set_dtr(struct client *c, int on)
+{
+	return control(c, CONTROL_DTR, on != 0, "client_set_dtr");
+}
+
+SERIALCMD_API int client_set_rts(struct client *c, int on)
+{
+	return control(c, CONTROL_RTS, on != 0, "client_set_rts");
+}
+
+SERIALCMD_API int client_get_signals(struct client *c)
+{
+	return control(c, CONTROL_SIGNALS, 0, "client_get_signals");
+}
+
+SERIALCMD_API int client_send_break(struct client *c, unsigned int ms)
+{
+	return control(c, CONTROL_BREAK, ms, "client_send_break");
+}

@@ -39,6 +39,7 @@ static const struct {
 	{ CLIENT_ERR_ECHO, "CLIENT_ERR_ECHO", "echo mismatch" },
 	{ CLIENT_ERR_BLOCK, "CLIENT_ERR_BLOCK", "malformed block or values" },
 	{ CLIENT_ERR_INSTRUMENT, "CLIENT_ERR_INSTRUMENT", "the instrument reported an error" },
+	{ CLIENT_ERR_UNSUPPORTED, "CLIENT_ERR_UNSUPPORTED", "not supported by this port" },
 };
 
 int sc_err_set(int code, const char *fmt, ...)

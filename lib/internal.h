@@ -43,6 +43,12 @@ struct client_config {
 	char blocks[256];    /**< For the command line: comma-separated queries whose reply is a block. */
 	char unsolicited[128]; /**< Comma list of prefixes of lines that are never a reply. */
 	unsigned int settle_ms; /**< After a failed command, the quiet time the next one waits for. */
+	/* Applied right after open, in this order; -1: keep (as the driver
+	 * or backend left it), 0 off, 1 on. */
+	int hupcl;	 /**< The tty's HUPCL flag (drop DTR/RTS on last close). */
+	int low_latency; /**< The driver's ASYNC_LOW_LATENCY flag. */
+	int dtr;	 /**< DTR. */
+	int rts;	 /**< RTS. */
 };
 
 /* One port of a list from client_list_ports() (opaque to callers, who use

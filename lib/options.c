@@ -20,10 +20,14 @@ static const char *const queries_words[] = { "all", "scpi", NULL };
 /* Index parity is the value: even indexes false, odd true. */
 static const char *const bool_words[] = { "0", "1", "false", "true", "no", "yes", "off", "on", NULL };
 
+/* Tri-state keys: "keep" leaves the setting as the driver left it. */
+#define TRI_KEEP "keep"
+
 /* Where a key's value lives in struct client_config. */
 #define FIELD(f) .offset = offsetof(struct client_config, f), .size = sizeof(((struct client_config *)0)->f)
 #define UINT(key, lo, hi) .name = #key, .type = OPTION_UINT, .min = lo, .max = hi, FIELD(key)
 #define BOOL(key) .name = #key, .type = OPTION_BOOL, .words = bool_words, FIELD(key)
+#define TRI(key) .name = #key, .type = OPTION_TRI, .words = bool_words, .def = TRI_KEEP, FIELD(key)
 #define EOL(key, least)                                             \
 	.name = #key, .type = OPTION_EOL, .min = least, FIELD(key), \
 	.len_offset = offsetof(struct client_config, key##_len)
@@ -100,6 +104,17 @@ static const struct option_def options[] = {
 	  .what = "profile name",
 	  .example = "keithley2000",
 	  .help = "A device profile, applied before the other keys." },
+	{ TRI(dtr),
+	  .help = "DTR right after the port is opened (Linux has already raised it by then, see hupcl);"
+		  " keep: as the driver left it." },
+	{ TRI(rts), .help = "RTS right after the port is opened; keep: as the driver left it." },
+	{ TRI(hupcl),
+	  .help = "The tty's HUPCL flag: 1 lowers DTR and RTS when the port is closed, 0 leaves them as"
+		  " they are, so a reopen finds DTR already high (libserialport clears it on every open;"
+		  " keep: as the backend left it)." },
+	{ TRI(low_latency),
+	  .help = "The driver's ASYNC_LOW_LATENCY flag (FTDI and other USB adapters: replies without the"
+		  " latency timer's wait); a port without it (pseudo-terminals) fails to open." },
 	{ .name = "unsolicited",
 	  .type = OPTION_LIST,
 	  FIELD(unsolicited),
@@ -192,6 +207,7 @@ const char *sc_option_accepted(const struct option_def *o, char *out, size_t siz
 		}
 		break;
 	case OPTION_BOOL: put(out, size, &n, "0 or 1 (also true/false, yes/no, on/off)"); break;
+	case OPTION_TRI: put(out, size, &n, "0 or 1 (also true/false, yes/no, on/off), or " TRI_KEEP); break;
 	case OPTION_WORDS: put_list(out, size, &n, o->words, count_words(o->words)); break;
 	case OPTION_EOL:
 	case OPTION_EOLS:
@@ -413,6 +429,17 @@ int sc_option_parse(const struct option_def *o, struct client_config *cfg, const
 			return -1;
 		store_uint(cfg, o, o->type == OPTION_BOOL ? (unsigned long)(i % 2) : (unsigned long)i);
 		return 0;
+	case OPTION_TRI:
+		if (strcasecmp(value, TRI_KEEP) == 0) {
+			i = -1;
+		} else {
+			i = word_index(value, o->words);
+			if (i < 0)
+				return -1;
+			i %= 2;
+		}
+		memcpy((char *)cfg + o->offset, &i, sizeof(i));
+		return 0;
 	case OPTION_EOL:
 		i = sc_eol_parse(value, eol, sizeof(eol));
 		if (i < 0 || (unsigned long)i < o->min)
@@ -452,10 +479,14 @@ int sc_option_format(const struct option_def *o, const struct client_config *cfg
 	const char *field = (const char *)cfg + o->offset;
 	unsigned long x;
 	size_t len;
+	int i;
 
 	switch (o->type) {
 	case OPTION_UINT: return snprintf(out, size, "%lu", load_uint(cfg, o)) < (int)size ? 0 : -1;
 	case OPTION_BOOL: return snprintf(out, size, "%d", load_uint(cfg, o) != 0) < (int)size ? 0 : -1;
+	case OPTION_TRI:
+		memcpy(&i, field, sizeof(i));
+		return snprintf(out, size, "%s", i < 0 ? TRI_KEEP : i ? "1" : "0") < (int)size ? 0 : -1;
 	case OPTION_WORDS:
 		x = load_uint(cfg, o);
 		if (x >= count_words(o->words))
@@ -531,10 +562,28 @@ int sc_option_check_all(const struct client_config *cfg)
 				return sc_err_set(CLIENT_ERR_OPTION, "%s: bad %s (accepted: %s)", port,
 						  o->name, sc_option_accepted(o, accepted, sizeof(accepted)));
 			break;
+		case OPTION_TRI: {
+			int v;
+
+			memcpy(&v, field, sizeof(v));
+			if (v < -1 || v > 1)
+				return sc_err_set(CLIENT_ERR_OPTION,
+						  "%s: bad %s %d (accepted: -1 for %s, 0 or 1)", port,
+						  o->name, v, TRI_KEEP);
+			break;
+		}
 		case OPTION_BOOL: /* any int: non-zero is true */
 		case OPTION_EOLS: break;
 		}
 	}
+	/* Flow control drives its line: setting it too would turn the flow
+	 * control off (libserialport) or be undone by the driver. */
+	if (cfg->rts >= 0 && cfg->flow == CLIENT_FLOW_RTSCTS)
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "%s: rts=%d conflicts with flow=rtscts, which drives RTS", port, cfg->rts);
+	if (cfg->dtr >= 0 && cfg->flow == CLIENT_FLOW_DTRDSR)
+		return sc_err_set(CLIENT_ERR_OPTION,
+				  "%s: dtr=%d conflicts with flow=dtrdsr, which drives DTR", port, cfg->dtr);
 	return CLIENT_OK;
 }
 
@@ -600,7 +649,7 @@ SERIALCMD_API const char *client_spec_key_type(const char *key)
 	static const char *const names[] = {
 		[OPTION_UINT] = "uint",	      [OPTION_BOOL] = "bool", [OPTION_WORDS] = "word",
 		[OPTION_EOL] = "eol",	      [OPTION_EOLS] = "eol",  [OPTION_TEXT] = "text",
-		[OPTION_PROFILE] = "profile", [OPTION_LIST] = "list",
+		[OPTION_PROFILE] = "profile", [OPTION_LIST] = "list", [OPTION_TRI] = "tri",
 	};
 	const struct option_def *o = public_key(key, "client_spec_key_type");
 

@@ -20,6 +20,7 @@ enum option_type {
 	OPTION_TEXT,	/* printable ASCII, at least min characters, fits the field */
 	OPTION_PROFILE, /* a profile name; applied by the spec parser, first */
 	OPTION_LIST,	/* TEXT that is a comma list of non-empty items */
+	OPTION_TRI,	/* keep, or a BOOL; stored as int -1 (keep), 0 or 1 */
 };
 
 struct option_def {

@@ -13,7 +13,11 @@
  *   not speak RFC 2217 would reach the device as garbage. The server
  *   closing the connection meanwhile is CLIENT_ERR_CLOSED.
  * - Then the spec's baud, data bits, parity, stop bits and flow control
- *   are sent, and DTR and RTS switched on as opening a local port does.
+ *   are sent, and DTR and RTS switched on as opening a local port does
+ *   (unless the spec's dtr=/rts= set them: those follow, with no pulse).
+ * - Line calls: DTR, RTS and break are SET-CONTROL requests (RFC 2217
+ *   section 3: 8/9, 11/12, 5/6), not waited for; the input lines are the
+ *   server's last NOTIFY-MODEMSTATE (ser2net sends one at connect).
  *   Nothing waits for acknowledgements: they are read with the data later,
  *   a different value is traced, and one still missing ACK_GRACE_MS later
  *   (or at close) is traced too; it never fails the connection.
@@ -63,6 +67,8 @@ enum {
 /* SET-CONTROL values. */
 enum {
 	CTL_FLOW_NONE = 1,
+	CTL_BREAK_ON = 5,
+	CTL_BREAK_OFF = 6,
 	CTL_FLOW_XONXOFF = 2,
 	CTL_FLOW_HARDWARE = 3,
 	CTL_DTR_ON = 8,
@@ -137,6 +143,8 @@ struct rfc2217 {
 	int receiving;
 	/* Answers among the unsent bytes (at most ANSWERS_MAX). */
 	size_t answers;
+	/* The last NOTIFY-MODEMSTATE value the server sent; -1: none yet. */
+	int modemstate;
 };
 
 static void rtrace(struct rfc2217 *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -356,6 +364,23 @@ static void comport_answer(struct rfc2217 *r, const unsigned char *b, size_t n)
 		case CTL_DTR_OFF: r->acks_due &= ~(unsigned)ACK_DTR; break;
 		case CTL_RTS_ON:
 		case CTL_RTS_OFF: r->acks_due &= ~(unsigned)ACK_RTS; break;
+		}
+		if (v[0] == CTL_BREAK_ON || v[0] == CTL_BREAK_OFF ||
+		    (v[0] >= CTL_DTR_ON && v[0] <= CTL_RTS_OFF))
+			rtrace(r, "server acknowledged SET-CONTROL %u (%s)", v[0],
+			       v[0] == CTL_BREAK_ON    ? "break on"
+			       : v[0] == CTL_BREAK_OFF ? "break off"
+			       : v[0] == CTL_DTR_ON    ? "DTR on"
+			       : v[0] == CTL_DTR_OFF   ? "DTR off"
+			       : v[0] == CTL_RTS_ON    ? "RTS on"
+			       : v[0] == CTL_RTS_OFF   ? "RTS off"
+						       : "a state query");
+		break;
+	case SERVER_CODE + CPO_NOTIFY_MODEMSTATE:
+		if (vn >= 1) {
+			if (r->modemstate != v[0])
+				rtrace(r, "server reports modem state 0x%02x", v[0]);
+			r->modemstate = v[0];
 		}
 		break;
 	case SERVER_CODE + CPO_FLOWCONTROL_SUSPEND:
@@ -600,6 +625,63 @@ static void rfc_close(struct transport *t)
 	rfc_free(r);
 }
 
+/* One SET-CONTROL request, sent before the deadline; its answer is not
+ * waited for (it is traced when it comes with later data). */
+static int control_send(struct rfc2217 *r, unsigned char value, int64_t deadline_ns)
+{
+	int ret;
+
+	if (r->failed)
+		return sc_err_set(r->failed, "%s: %s", r->base.port, r->why);
+	comport_byte(r, CPO_SET_CONTROL, value);
+	ret = flush(r, deadline_ns);
+	if (ret == CLIENT_ERR_TIMEOUT)
+		return sc_err_set(CLIENT_ERR_TIMEOUT, "%s: the server does not take the SET-CONTROL request",
+				  r->base.port);
+	return ret;
+}
+
+static int rfc_set_line(struct transport *t, enum transport_line line, int on, int64_t deadline_ns)
+{
+	static const unsigned char values[2][2] = { { CTL_DTR_OFF, CTL_DTR_ON },
+						    { CTL_RTS_OFF, CTL_RTS_ON } };
+
+	return control_send((struct rfc2217 *)t, values[line == TRANSPORT_RTS][on != 0], deadline_ns);
+}
+
+static int rfc_set_break(struct transport *t, int on, int64_t deadline_ns)
+{
+	return control_send((struct rfc2217 *)t, on ? CTL_BREAK_ON : CTL_BREAK_OFF, deadline_ns);
+}
+
+/* The input lines as the server last reported them (NOTIFY-MODEMSTATE,
+ * RFC 2217: bit 4 CTS, 5 DSR, 6 RI, 7 DCD), after taking in what has
+ * arrived; a server that has reported none cannot be asked for one. */
+static int rfc_get_signals(struct transport *t, int *mask, int64_t deadline_ns)
+{
+	struct rfc2217 *r = (struct rfc2217 *)t;
+
+	(void)deadline_ns;
+	/* Only while there is room: unread data is never dropped for it. */
+	for (int i = 0; i < READ_NOW_MAX && r->data_len < sizeof(r->data); i++) {
+		ssize_t n = pump(r, NET_NOW);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+	}
+	if (r->modemstate < 0)
+		return sc_err_set(CLIENT_ERR_UNSUPPORTED,
+				  "%s: reading CTS, DSR, DCD and RI: the server has sent no modem state"
+				  " (RFC 2217 NOTIFY-MODEMSTATE); servers report it only for ports that have"
+				  " modem lines",
+				  t->port);
+	*mask = (r->modemstate & 0x10 ? CLIENT_SIG_CTS : 0) | (r->modemstate & 0x20 ? CLIENT_SIG_DSR : 0) |
+		(r->modemstate & 0x40 ? CLIENT_SIG_RI : 0) | (r->modemstate & 0x80 ? CLIENT_SIG_DCD : 0);
+	return CLIENT_OK;
+}
+
 static const struct transport_ops rfc2217_ops = {
 	.name = "rfc2217",
 	.read = rfc_read,
@@ -607,6 +689,11 @@ static const struct transport_ops rfc2217_ops = {
 	.write = rfc_write,
 	.flush_input = rfc_flush_input,
 	.close = rfc_close,
+	/* HUPCL and low latency are the server's business: no RFC 2217 command. */
+	.kind = "an RFC 2217 port (the server owns the tty)",
+	.set_line = rfc_set_line,
+	.get_signals = rfc_get_signals,
+	.set_break = rfc_set_break,
 };
 
 static void send_settings(struct rfc2217 *r, const struct client_config *cfg)
@@ -637,12 +724,13 @@ static void send_settings(struct rfc2217 *r, const struct client_config *cfg)
 		break;
 	}
 	/* Raise the lines flow control does not drive, as opening a local
-	 * port does. */
-	if (cfg->flow != CLIENT_FLOW_DTRDSR) {
+	 * port does, unless the spec sets them (then they are sent after
+	 * set-up, as for every backend, and never pulse). */
+	if (cfg->flow != CLIENT_FLOW_DTRDSR && cfg->dtr < 0) {
 		comport_byte(r, CPO_SET_CONTROL, CTL_DTR_ON);
 		r->acks_due |= ACK_DTR;
 	}
-	if (cfg->flow != CLIENT_FLOW_RTSCTS) {
+	if (cfg->flow != CLIENT_FLOW_RTSCTS && cfg->rts < 0) {
 		comport_byte(r, CPO_SET_CONTROL, CTL_RTS_ON);
 		r->acks_due |= ACK_RTS;
 	}
@@ -729,6 +817,7 @@ int sc_transport_rfc2217_open(const struct client_config *cfg, const char *port,
 		return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory", port);
 	sc_transport_init(&r->base, &rfc2217_ops, host);
 	r->fd = -1;
+	r->modemstate = -1;
 	ret = sc_net_connect(port, "rfc2217://", deadline_ns, &r->fd);
 	if (ret)
 		goto fail;

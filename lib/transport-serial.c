@@ -121,12 +121,85 @@ static void serial_close(struct transport *t)
 	free(s);
 }
 
+/* A failed line call: the OS's errno as the termios backend maps it, so
+ * that both say the same for the same driver. */
+static int line_error(struct serial *s, enum sp_return r, const char *what)
+{
+	if (r == SP_ERR_FAIL)
+		return sc_tty_error(sp_last_error_code(), s->fd, s->base.port, what);
+	if (r == SP_ERR_SUPP)
+		return sc_err_set(CLIENT_ERR_UNSUPPORTED, "%s: %s: not supported by libserialport here",
+				  s->base.port, what);
+	return sp_error(r, s->base.port, what);
+}
+
+/* libserialport's calls do not wait: the deadline has nothing to bound. */
+static int serial_set_line(struct transport *t, enum transport_line line, int on, int64_t deadline_ns)
+{
+	struct serial *s = (struct serial *)t;
+	enum sp_return r;
+
+	(void)deadline_ns;
+	if (line == TRANSPORT_DTR)
+		r = sp_set_dtr(s->sp, on ? SP_DTR_ON : SP_DTR_OFF);
+	else
+		r = sp_set_rts(s->sp, on ? SP_RTS_ON : SP_RTS_OFF);
+	if (r == SP_OK)
+		return CLIENT_OK;
+	return line_error(s, r, line == TRANSPORT_DTR ? "setting DTR" : "setting RTS");
+}
+
+static int serial_get_signals(struct transport *t, int *mask, int64_t deadline_ns)
+{
+	struct serial *s = (struct serial *)t;
+	enum sp_signal sig = 0;
+	enum sp_return r;
+
+	(void)deadline_ns;
+	r = sp_get_signals(s->sp, &sig);
+	if (r != SP_OK)
+		return line_error(s, r, "reading the modem lines");
+	*mask = (sig & SP_SIG_CTS ? CLIENT_SIG_CTS : 0) | (sig & SP_SIG_DSR ? CLIENT_SIG_DSR : 0) |
+		(sig & SP_SIG_DCD ? CLIENT_SIG_DCD : 0) | (sig & SP_SIG_RI ? CLIENT_SIG_RI : 0);
+	return CLIENT_OK;
+}
+
+static int serial_set_break(struct transport *t, int on, int64_t deadline_ns)
+{
+	struct serial *s = (struct serial *)t;
+	enum sp_return r;
+
+	(void)deadline_ns;
+	r = on ? sp_start_break(s->sp) : sp_end_break(s->sp);
+	if (r == SP_OK)
+		return CLIENT_OK;
+	return line_error(s, r, on ? "starting a break" : "ending a break");
+}
+
+/* libserialport has no call for these two: the termios ioctls on its
+ * descriptor. */
+static int serial_set_hupcl(struct transport *t, int on)
+{
+	return sc_tty_set_hupcl(((struct serial *)t)->fd, on, t->port);
+}
+
+static int serial_set_low_latency(struct transport *t, int on)
+{
+	return sc_tty_set_low_latency(((struct serial *)t)->fd, on, t->port);
+}
+
 static const struct transport_ops serial_ops = {
 	.name = "libserialport",
 	.read = serial_read,
 	.read_now = serial_read_now,
 	.write = serial_write,
 	.close = serial_close,
+	.kind = "this serial port",
+	.set_line = serial_set_line,
+	.get_signals = serial_get_signals,
+	.set_break = serial_set_break,
+	.set_hupcl = serial_set_hupcl,
+	.set_low_latency = serial_set_low_latency,
 };
 
 /* A setting the port refuses is the user's option, not an I/O failure. */

@@ -43,6 +43,8 @@ static const struct transport_ops tcp_ops = {
 	.read_now = tcp_read_now,
 	.write = tcp_write,
 	.close = tcp_close,
+	/* The terminal server owns the line: no control calls. */
+	.kind = "a raw TCP port (the server owns the serial line; rfc2217:// can drive it)",
 };
 
 int sc_transport_tcp_open(const struct client_config *cfg, const char *port,

@@ -5,8 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -33,21 +31,12 @@ static const struct {
 	{ 3500000, B3500000 }, { 4000000, B4000000 },
 };
 
-/* UNIX 98 pseudo-terminal slaves have majors 136 to 143. */
-static int is_pty(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 &&
-	       major(st.st_rdev) <= 143;
-}
-
 static int tty_configure(int fd, const struct client_config *cfg, const struct transport_host *host)
 {
 	struct termios t;
 	speed_t speed = 0;
 	size_t i;
-	int pty = is_pty(fd);
+	int pty = sc_tty_is_pty(fd);
 
 	for (i = 0; i < ARRAY_SIZE(speeds); i++)
 		if (speeds[i].baud == cfg->baud)
@@ -189,12 +178,47 @@ static void tty_close(struct transport *t)
 	free(tty);
 }
 
+/* The ioctls do not wait: the deadline has nothing to bound. */
+static int tty_set_line(struct transport *t, enum transport_line line, int on, int64_t deadline_ns)
+{
+	(void)deadline_ns;
+	return sc_tty_set_line(((struct tty *)t)->fd, line, on, t->port);
+}
+
+static int tty_get_signals(struct transport *t, int *mask, int64_t deadline_ns)
+{
+	(void)deadline_ns;
+	return sc_tty_get_signals(((struct tty *)t)->fd, mask, t->port);
+}
+
+static int tty_set_break(struct transport *t, int on, int64_t deadline_ns)
+{
+	(void)deadline_ns;
+	return sc_tty_set_break(((struct tty *)t)->fd, on, t->port);
+}
+
+static int tty_set_hupcl(struct transport *t, int on)
+{
+	return sc_tty_set_hupcl(((struct tty *)t)->fd, on, t->port);
+}
+
+static int tty_set_low_latency(struct transport *t, int on)
+{
+	return sc_tty_set_low_latency(((struct tty *)t)->fd, on, t->port);
+}
+
 static const struct transport_ops tty_ops = {
 	.name = "termios",
 	.read = tty_read,
 	.read_now = tty_read_now,
 	.write = tty_write,
 	.close = tty_close,
+	.kind = "this terminal",
+	.set_line = tty_set_line,
+	.get_signals = tty_get_signals,
+	.set_break = tty_set_break,
+	.set_hupcl = tty_set_hupcl,
+	.set_low_latency = tty_set_low_latency,
 };
 
 int sc_transport_tty_open(const struct client_config *cfg, const char *port,

@@ -10,6 +10,9 @@
 
 struct transport;
 
+/* The two modem control lines a port can drive. */
+enum transport_line { TRANSPORT_DTR, TRANSPORT_RTS };
+
 /* Each call returns a negative client_err code on failure and then has set
  * the thread's last error message, except for CLIENT_ERR_TIMEOUT, whose
  * message the caller writes because only it knows what had arrived. */
@@ -29,6 +32,23 @@ struct transport_ops {
 	int (*flush_input)(struct transport *t);
 	/* Release everything; t itself too. */
 	void (*close)(struct transport *t);
+
+	/* Optional line control (NULL: the transport has none, and the caller
+	 * answers CLIENT_ERR_UNSUPPORTED naming kind). None of them returns
+	 * data: bytes a transport takes in meanwhile (rfc2217 reading a
+	 * modem-state report) stay for the next read. */
+	/* What the port is, for that message: "a raw TCP port". */
+	const char *kind;
+	/* Raise (on) or lower DTR or RTS, before the deadline. */
+	int (*set_line)(struct transport *t, enum transport_line line, int on, int64_t deadline_ns);
+	/* The input lines as CLIENT_SIG_* bits in *mask. */
+	int (*get_signals)(struct transport *t, int *mask, int64_t deadline_ns);
+	/* Start (on) or end a break; how long it lasts is the caller's. */
+	int (*set_break)(struct transport *t, int on, int64_t deadline_ns);
+	/* The tty's HUPCL flag: lower DTR and RTS on the last close, or not. */
+	int (*set_hupcl)(struct transport *t, int on);
+	/* The driver's ASYNC_LOW_LATENCY flag. */
+	int (*set_low_latency)(struct transport *t, int on);
 };
 
 /* What a backend is given by its client when it opens: the port's name
@@ -77,6 +97,25 @@ int sc_transport_tcp_open(const struct client_config *cfg, const char *path,
 			  const struct transport_host *host, struct transport **out);
 int sc_transport_rfc2217_open(const struct client_config *cfg, const char *path,
 			      const struct transport_host *host, struct transport **out);
+
+/* transport.c: the optional calls above, for the client: each answers
+ * CLIENT_ERR_UNSUPPORTED with a message naming the port and its kind where
+ * the transport lacks the call, and traces what it does. */
+int sc_transport_set_line(struct transport *t, enum transport_line line, int on, int64_t deadline_ns);
+int sc_transport_get_signals(struct transport *t, int *mask, int64_t deadline_ns);
+int sc_transport_set_break(struct transport *t, int on, int64_t deadline_ns);
+
+/* tty-control.c: the same operations on a tty descriptor with the termios
+ * ioctls, shared by the termios and libserialport backends. A driver that
+ * refuses (ENOTTY, EINVAL: pseudo-terminals have no modem lines and no
+ * UART) gives CLIENT_ERR_UNSUPPORTED naming the port and the cause. */
+int sc_tty_is_pty(int fd);
+int sc_tty_error(int errnum, int fd, const char *port, const char *what);
+int sc_tty_set_line(int fd, enum transport_line line, int on, const char *port);
+int sc_tty_get_signals(int fd, int *mask, const char *port);
+int sc_tty_set_break(int fd, int on, const char *port);
+int sc_tty_set_hupcl(int fd, int on, const char *port);
+int sc_tty_set_low_latency(int fd, int on, const char *port);
 
 /* How a client gets its transport: sc_transport_open() in transport.c, or a
  * test's own (ctx is the opener's). */

@@ -3,10 +3,13 @@
  * (devices/sim/serialcmd-sim): an echo device, as a TX-RX jumper plug, and a
  * faulty one that answers late, in single bytes, twice, never, or hangs up.
  * With SERIALCMD_HW_PORT set (make check-hw) the echo tests run against that
- * port instead and the rest are skipped. */
+ * port instead, the hw_* tests check the control lines, break, low latency
+ * and HUPCL on it (a jumper plug: TX-RX, RTS-CTS, DTR-DSR), and the rest
+ * are skipped; without it the hw_* tests are skipped. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/serial.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -16,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +37,7 @@
 struct fixture {
 	struct sim_proc sim;
 	char spec[512];
+	struct client *c; /* hw_* tests: destroyed by teardown if a check failed */
 };
 
 static const char *hw_port(void)
@@ -90,6 +96,7 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	if (fx) {
+		client_destroy(fx->c);
 		sim_stop(&fx->sim);
 		free(fx);
 	}
@@ -728,6 +735,167 @@ static void test_modem_without_unsolicited_key(void **state)
 	client_destroy(c);
 }
 
+/* --- a real adapter with a jumper plug (make check-hw) ----------------- */
+
+static void hw_only(void)
+{
+	if (!hw_port())
+		skip();
+}
+
+/* USB adapters report the modem lines in their status packets (FTDI: at
+ * each latency-timer tick), so a change shows up a little later: wait for
+ * it, at most 100 polls of 10 ms. Returns the last mask read. */
+static int wait_signals(struct client *c, int bit, int want)
+{
+	int mask = 0;
+
+	for (int i = 0; i < 100; i++) {
+		mask = client_get_signals(c);
+		if (mask < 0)
+			fail_msg("client_get_signals: %s", client_last_message());
+		if (!!(mask & bit) == want)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
+	}
+	return mask;
+}
+
+/* RTS drives CTS and DTR drives DSR through the plug, both ways. */
+static void test_hw_lines(void **state)
+{
+	struct fixture *fx = *state;
+
+	hw_only();
+	fx->c = open_spec(fx->spec);
+	for (int on = 1; on >= 0; on--) {
+		if (client_set_rts(fx->c, on) != CLIENT_OK)
+			fail_msg("RTS %s: %s", on ? "on" : "off", client_last_message());
+		if (!!(wait_signals(fx->c, CLIENT_SIG_CTS, on) & CLIENT_SIG_CTS) != on)
+			fail_msg("RTS %s, CTS did not follow (is RTS jumpered to CTS?)", on ? "on" : "off");
+		if (client_set_dtr(fx->c, on) != CLIENT_OK)
+			fail_msg("DTR %s: %s", on ? "on" : "off", client_last_message());
+		if (!!(wait_signals(fx->c, CLIENT_SIG_DSR, on) & CLIENT_SIG_DSR) != on)
+			fail_msg("DTR %s, DSR did not follow (is DTR jumpered to DSR?)", on ? "on" : "off");
+	}
+	/* The data path still echoes. */
+	expect_reply(fx->c, "after lines", "after lines", 11);
+	client_destroy(fx->c);
+	fx->c = NULL;
+	/* dtr= and rts= at open. */
+	{
+		char spec[sizeof(fx->spec) + 32];
+
+		snprintf(spec, sizeof(spec), "%s&dtr=0&rts=1", fx->spec);
+		fx->c = open_spec(spec);
+		assert_true(wait_signals(fx->c, CLIENT_SIG_CTS, 1) & CLIENT_SIG_CTS);
+		assert_false(wait_signals(fx->c, CLIENT_SIG_DSR, 0) & CLIENT_SIG_DSR);
+		client_destroy(fx->c);
+		fx->c = NULL;
+	}
+}
+
+/* A break on TX comes back on RX as a break: raw mode (no IGNBRK, BRKINT
+ * or PARMRK, as libserialport and the termios backend set it) reads it as
+ * NUL bytes, and nothing else. */
+static void test_hw_break(void **state)
+{
+	struct fixture *fx = *state;
+	struct client_ret *r;
+
+	hw_only();
+	fx->c = open_spec(fx->spec);
+	if (client_send_break(fx->c, 100) != CLIENT_OK)
+		fail_msg("break: %s", client_last_message());
+	r = client_read_n(fx->c, 1, NULL, 0);
+	if (!r)
+		fail_msg("no byte after a break: %s", client_last_message());
+	assert_int_equal(r->len, 1);
+	assert_int_equal(r->ret_data[0], '\0');
+	client_free_ret(r);
+	nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
+	r = client_read_available(fx->c);
+	assert_non_null(r);
+	for (size_t i = 0; i < r->len; i++)
+		assert_int_equal(r->ret_data[i], '\0');
+	client_free_ret(r);
+	expect_reply(fx->c, "after break", "after break", 11);
+	client_destroy(fx->c);
+	fx->c = NULL;
+}
+
+/* The port's own termios and serial flags, read through a second
+ * descriptor (the handle is open with exclusive=0, or closed). */
+static void hw_flags(int *hupcl, int *low_latency)
+{
+	int fd = open(hw_port(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct serial_struct ss;
+	struct termios t;
+
+	assert_true(fd >= 0);
+	assert_int_equal(tcgetattr(fd, &t), 0);
+	*hupcl = !!(t.c_cflag & HUPCL);
+	memset(&ss, 0, sizeof(ss));
+	*low_latency = ioctl(fd, TIOCGSERIAL, &ss) == 0 ? !!(ss.flags & ASYNC_LOW_LATENCY) : -1;
+	close(fd);
+}
+
+/* low_latency=1 reaches the driver (ASYNC_LOW_LATENCY; ftdi_sio then sets
+ * the latency timer to 1 ms), or the open says the driver has no such
+ * setting; low_latency=0 clears it. */
+static void test_hw_low_latency(void **state)
+{
+	struct fixture *fx = *state;
+	char spec[sizeof(fx->spec) + 48];
+	int hupcl, low;
+
+	hw_only();
+	snprintf(spec, sizeof(spec), "%s&exclusive=0&low_latency=1", fx->spec);
+	fx->c = client_init_py(spec);
+	if (!fx->c) {
+		assert_int_equal(client_last_error(), CLIENT_ERR_UNSUPPORTED);
+		fprintf(stderr, "check-hw: this adapter's driver has no low latency: %s\n",
+			client_last_message());
+		return;
+	}
+	hw_flags(&hupcl, &low);
+	assert_int_equal(low, 1);
+	expect_reply(fx->c, "fast", "fast", 4);
+	client_destroy(fx->c);
+	fx->c = NULL;
+	snprintf(spec, sizeof(spec), "%s&exclusive=0&low_latency=0", fx->spec);
+	fx->c = open_spec(spec);
+	hw_flags(&hupcl, &low);
+	assert_int_equal(low, 0);
+	client_destroy(fx->c);
+	fx->c = NULL;
+}
+
+/* hupcl=0 clears HUPCL on the real tty, and the flag stays after close, so
+ * the next open finds DTR still high (a jumper on the same port cannot see
+ * the line while it is closed: that edge is what a board would see);
+ * hupcl=1 sets it again. */
+static void test_hw_hupcl(void **state)
+{
+	struct fixture *fx = *state;
+	char spec[sizeof(fx->spec) + 32];
+	int hupcl, low;
+
+	hw_only();
+	snprintf(spec, sizeof(spec), "%s&hupcl=0", fx->spec);
+	fx->c = open_spec(spec);
+	client_destroy(fx->c);
+	fx->c = NULL;
+	hw_flags(&hupcl, &low);
+	assert_int_equal(hupcl, 0);
+	snprintf(spec, sizeof(spec), "%s&hupcl=1", fx->spec);
+	fx->c = open_spec(spec);
+	client_destroy(fx->c);
+	fx->c = NULL;
+	hw_flags(&hupcl, &low);
+	assert_int_equal(hupcl, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -736,6 +904,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_echo_long_command, setup_echo, teardown),
 		cmocka_unit_test_setup_teardown(test_echo_write_then_read, setup_echo, teardown),
 		cmocka_unit_test_setup_teardown(test_echo_threads, setup_echo, teardown),
+		cmocka_unit_test_setup_teardown(test_hw_lines, setup_echo, teardown),
+		cmocka_unit_test_setup_teardown(test_hw_break, setup_echo, teardown),
+		cmocka_unit_test_setup_teardown(test_hw_low_latency, setup_echo, teardown),
+		cmocka_unit_test_setup_teardown(test_hw_hupcl, setup_echo, teardown),
 		cmocka_unit_test_setup_teardown(test_late_answer, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_split_bytes, setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_before_command, setup_faulty, teardown),

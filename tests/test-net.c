@@ -7,10 +7,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pty.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -198,9 +200,23 @@ static void s2n_stop(struct s2n *s)
 
 /* The simulator (faulty mode) behind ser2net with a raw and an RFC 2217
  * accepter, in the foreground. Skips the test if ser2net is missing. */
+static void s2n_launch(struct s2n *s, int v6, const char *device);
+
 static void s2n_start(struct s2n *s, int v6)
 {
 	static const char *const sim_args[] = { "faulty", NULL };
+
+	if (!ser2net_path()) {
+		fprintf(stderr, "ser2net not installed (apt-get install ser2net); skipped\n");
+		skip();
+	}
+	assert_int_equal(sim_start(&s->sim, sim_args), 0);
+	s2n_launch(s, v6, s->sim.path);
+}
+
+/* ser2net in front of device (a pty the test holds the other side of). */
+static void s2n_launch(struct s2n *s, int v6, const char *device)
+{
 	const char *bin = ser2net_path();
 	const char *host = v6 ? "::1" : "127.0.0.1";
 	FILE *f;
@@ -216,7 +232,6 @@ static void s2n_start(struct s2n *s, int v6)
 	snprintf(s->conf, sizeof(s->conf), "%s/ser2net.yaml", s->dir);
 	snprintf(s->log, sizeof(s->log), "%s/ser2net.log", s->dir);
 	snprintf(s->pidfile, sizeof(s->pidfile), "%s/ser2net.pid", s->dir);
-	assert_int_equal(sim_start(&s->sim, sim_args), 0);
 	s->raw_port = free_port(v6);
 	s->rfc_port = free_port(v6);
 	f = fopen(s->conf, "w");
@@ -228,7 +243,7 @@ static void s2n_start(struct s2n *s, int v6)
 		"connection: &rfc\n"
 		"  accepter: telnet(rfc2217),tcp,%s,%d\n"
 		"  connector: serialdev,%s,115200n81,local\n",
-		host, s->raw_port, s->sim.path, host, s->rfc_port, s->sim.path);
+		host, s->raw_port, device, host, s->rfc_port, device);
 	fclose(f);
 	s->pid = fork();
 	assert_true(s->pid >= 0);
@@ -647,6 +662,47 @@ static void test_silent_peer(void **state)
 	close(lfd);
 }
 
+/* A raw TCP port has no control lines: the terminal server owns them.
+ * Every line call, and every line key at open, says so by name. */
+static void test_tcp_lines_unsupported(void **state)
+{
+	static const struct {
+		const char *key, *what;
+	} at_open[] = {
+		{ "dtr=1", "DTR" },
+		{ "rts=0", "RTS" },
+		{ "hupcl=0", "HUPCL" },
+		{ "low_latency=1", "low latency" },
+	};
+	char spec[128], want[160];
+	struct client *c;
+	int port, lfd = listen_loopback(0, &port);
+
+	(void)state;
+	assert_true(lfd >= 0);
+	snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%d?timeout_ms=1000", port);
+	c = client_init_py(spec);
+	if (!c)
+		fail_msg("open %s: %s", spec, client_last_message());
+	snprintf(want, sizeof(want), "tcp://127.0.0.1:%d: DTR is not supported on a raw TCP port", port);
+	assert_int_equal(client_set_dtr(c, 1), CLIENT_ERR_UNSUPPORTED);
+	if (strncmp(client_last_message(), want, strlen(want)) != 0)
+		fail_msg("'%s' does not start with '%s'", client_last_message(), want);
+	assert_int_equal(client_set_rts(c, 0), CLIENT_ERR_UNSUPPORTED);
+	assert_non_null(strstr(client_last_message(), "RTS is not supported on a raw TCP port"));
+	assert_int_equal(client_get_signals(c), CLIENT_ERR_UNSUPPORTED);
+	assert_non_null(strstr(client_last_message(), "reading CTS, DSR, DCD and RI is not supported"));
+	assert_int_equal(client_send_break(c, 10), CLIENT_ERR_UNSUPPORTED);
+	assert_non_null(strstr(client_last_message(), "a break is not supported on a raw TCP port"));
+	client_destroy(c);
+	for (size_t i = 0; i < sizeof(at_open) / sizeof(at_open[0]); i++) {
+		snprintf(spec, sizeof(spec), "tcp://127.0.0.1:%d?%s", port, at_open[i].key);
+		snprintf(want, sizeof(want), "%s is not supported on a raw TCP port", at_open[i].what);
+		expect_open_error(spec, CLIENT_ERR_UNSUPPORTED, want);
+	}
+	close(lfd);
+}
+
 /* A server whose accept queue is full drops our SYN: the connect times out
  * within timeout_ms. */
 static void test_connect_timeout(void **state)
@@ -797,6 +853,131 @@ static void test_socket_options(void **state)
 	assert_true(found);
 	client_destroy(c);
 	s2n_stop(s);
+}
+
+/* One line from the pty master (the device side), up to '\n' or 3 s. */
+static size_t master_read_line(int master, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n + 1 < size && (n == 0 || buf[n - 1] != '\n')) {
+		struct pollfd pfd = { .fd = master, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&pfd, 1, 3000) != 1)
+			break;
+		r = read(master, buf + n, size - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* A round trip through ser2net: PING to the device side, PONG back. */
+static int ping(struct client *c, int master)
+{
+	char got[64];
+	struct client_ret *r;
+	int ok;
+
+	if (client_send_cmd(c, "PING") != CLIENT_OK)
+		return 0;
+	if (master_read_line(master, got, sizeof(got)) != 5 || strcmp(got, "PING\n") != 0)
+		return 0;
+	if (write(master, "PONG\n", 5) != 5)
+		return 0;
+	r = client_read_reply(c);
+	ok = r && strcmp(r->ret_data, "PONG") == 0;
+	client_free_ret(r);
+	return ok;
+}
+
+/* RFC 2217 SET-CONTROL through the real ser2net, in front of a pty whose
+ * master side this test reads with PARMRK (a break would come as
+ * \377 \0 \0). What ser2net 4.3 does, pinned here: it acknowledges the
+ * break (SET-CONTROL 5; it answers 5 to "break off" too), passes it to the
+ * pty, where Linux does nothing with it (no break_ctl): the device side
+ * reads no byte; DTR and RTS go to the pty too (ENOTTY there) and are not
+ * acknowledged; it reports the pty's modem state as NOTIFY-MODEMSTATE 0,
+ * so the signals read as all low. */
+static void test_rfc2217_lines(void **state)
+{
+	struct s2n *s = *state;
+	char spec[160], path[PATH_MAX], trace[16384];
+	struct capture cap;
+	struct termios t;
+	struct pollfd pfd;
+	struct client *c = NULL;
+	int master, slave, signals = CLIENT_ERR_UNSUPPORTED, dtr, rts, brk, pinged = 0;
+
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	assert_int_equal(ttyname_r(slave, path, sizeof(path)), 0);
+	assert_int_equal(tcgetattr(master, &t), 0);
+	cfmakeraw(&t);
+	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT);
+	t.c_iflag |= PARMRK;
+	assert_int_equal(tcsetattr(master, TCSANOW, &t), 0);
+	s2n_launch(s, 0, path);
+	spec_for(spec, sizeof(spec), s, "rfc2217", "?timeout_ms=3000");
+	/* The trace is chosen at open: captured from there on, and nothing is
+	 * asserted until the capture ends. */
+	capture_start(&cap);
+	for (int i = 0; i < 50 && !c; i++) {
+		c = client_init_py(spec);
+		if (!c)
+			sleep_ms(50);
+	}
+	if (!c) {
+		capture_end(&cap, trace, sizeof(trace));
+		fail_msg("open %s: %s\n%s", spec, client_last_message(), trace);
+	}
+	pinged = ping(c, master);
+	dtr = client_set_dtr(c, 0);
+	rts = client_set_rts(c, 1);
+	brk = client_send_break(c, 100);
+	/* The acknowledgements come before the reply on the same stream. */
+	pinged += ping(c, master);
+	/* The modem state came at connect: read it, with some retries. */
+	for (int i = 0; i < 50 && signals == CLIENT_ERR_UNSUPPORTED; i++) {
+		signals = client_get_signals(c);
+		if (signals == CLIENT_ERR_UNSUPPORTED)
+			sleep_ms(20);
+	}
+	client_destroy(c);
+	capture_end(&cap, trace, sizeof(trace));
+	assert_int_equal(dtr, CLIENT_OK);
+	assert_int_equal(rts, CLIENT_OK);
+	assert_int_equal(brk, CLIENT_OK);
+	if (pinged != 2)
+		fail_msg("%d round trips of 2 through ser2net:\n%s", pinged, trace);
+	expect_in_trace(trace, "DTR off");
+	expect_in_trace(trace, "RTS on");
+	expect_in_trace(trace, "break on");
+	expect_in_trace(trace, "break off");
+	expect_in_trace(trace, "server acknowledged SET-CONTROL 5 (break on)");
+	assert_null(strstr(trace, "server acknowledged SET-CONTROL 9"));
+	assert_int_equal(signals, 0);
+	/* The device side got exactly the two PINGs: no break, no NUL. */
+	pfd = (struct pollfd){ .fd = master, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 200), 0);
+	/* HUPCL and low latency are the server's tty's: no RFC 2217 command. */
+	spec_for(spec, sizeof(spec), s, "rfc2217", "?timeout_ms=3000&hupcl=0");
+	/* (ser2net turns a connection away while it still releases the
+	 * device for the last one: try again then.) */
+	for (int i = 0; i < 50; i++) {
+		c = client_init_py(spec);
+		assert_null(c);
+		if (client_last_error() != CLIENT_ERR_CLOSED)
+			break;
+		sleep_ms(50);
+	}
+	assert_int_equal(client_last_error(), CLIENT_ERR_UNSUPPORTED);
+	expect_in_trace(client_last_message(), "HUPCL is not supported on an RFC 2217 port");
+	s2n_stop(s);
+	close(master);
+	close(slave);
 }
 
 /* ser2net in front of a pty does not acknowledge DTR/RTS: the connection
@@ -1119,6 +1300,72 @@ static void test_fake_settings(void **state)
 	fake_finish(f);
 }
 
+/* dtr= and rts= in the spec replace the DTR on / RTS on of set-up (no
+ * pulse), sent after the settings; the calls send SET-CONTROL 8/9, 11/12
+ * and 5/6 (RFC 2217 section 3); the modem state is the server's last
+ * NOTIFY-MODEMSTATE (bit 4 CTS, 5 DSR, 6 RI, 7 DCD). */
+static void test_fake_lines(void **state)
+{
+	static const struct step steps[] = {
+		SEND(DO_COMPORT),
+		EXPECT(IAC "\xfa\x2c\x01\x00\x00\x25\x80" IAC "\xf0"), /* 9600 */
+		EXPECT(IAC "\xfa\x2c\x02\x08" IAC "\xf0"),
+		EXPECT(IAC "\xfa\x2c\x03\x01" IAC "\xf0"),
+		EXPECT(IAC "\xfa\x2c\x04\x01" IAC "\xf0"),
+		EXPECT(IAC "\xfa\x2c\x05\x01" IAC "\xf0"), /* no flow control */
+		EXPECT(IAC "\xfa\x2c\x05\x09" IAC "\xf0"), /* DTR off: the spec's, alone */
+		EXPECT(IAC "\xfa\x2c\x05\x0b" IAC "\xf0"), /* RTS on */
+		/* CTS and DCD asserted, DSR delta. */
+		SEND(IAC "\xfa\x2c\x6b\x92" IAC "\xf0"),
+		EXPECT(PURGE),
+		EXPECT("PING\n"),
+		SEND("PONG\n"),
+		EXPECT(IAC "\xfa\x2c\x05\x08" IAC "\xf0"), /* client_set_dtr(c, 1) */
+		EXPECT(IAC "\xfa\x2c\x05\x0c" IAC "\xf0"), /* client_set_rts(c, 0) */
+		EXPECT(IAC "\xfa\x2c\x05\x05" IAC "\xf0"), /* break on */
+		EXPECT(IAC "\xfa\x2c\x05\x06" IAC "\xf0"), /* break off */
+		END,
+	};
+	struct fake *f = *state;
+	char spec[160];
+	struct client *c;
+
+	fake_start(f, steps);
+	fake_spec(spec, sizeof(spec), f, "?dtr=0&rts=1&timeout_ms=3000");
+	c = client_init_py(spec);
+	if (!c)
+		fail_msg("open %s: %s", spec, client_last_message());
+	expect_reply(c, "PING", "PONG", 4);
+	assert_int_equal(client_get_signals(c), CLIENT_SIG_CTS | CLIENT_SIG_DCD);
+	assert_int_equal(client_set_dtr(c, 1), CLIENT_OK);
+	assert_int_equal(client_set_rts(c, 0), CLIENT_OK);
+	assert_int_equal(client_send_break(c, 10), CLIENT_OK);
+	client_destroy(c);
+	fake_finish(f);
+}
+
+/* A server that never reported the modem lines cannot be asked for them. */
+static void test_fake_no_modemstate(void **state)
+{
+	static const struct step steps[] = {
+		SEND(DO_COMPORT), EXPECT(PURGE), EXPECT("PING\n"), SEND("PONG\n"), END,
+	};
+	struct fake *f = *state;
+	char spec[160];
+	struct client *c;
+
+	fake_start(f, steps);
+	fake_spec(spec, sizeof(spec), f, "?timeout_ms=3000");
+	c = client_init_py(spec);
+	if (!c)
+		fail_msg("open %s: %s", spec, client_last_message());
+	expect_reply(c, "PING", "PONG", 4);
+	assert_int_equal(client_get_signals(c), CLIENT_ERR_UNSUPPORTED);
+	assert_non_null(strstr(client_last_message(), "the server has sent no modem state"));
+	client_destroy(c);
+	fake_finish(f);
+}
+
 /* Traces of a transport opened without a client go nowhere. */
 static void ignore_trace(void *ctx, const char *line)
 {
@@ -1266,6 +1513,7 @@ int main(void)
 						teardown_s2n),
 		cmocka_unit_test_setup_teardown(test_server_gone_before_command, setup_s2n, teardown_s2n),
 		cmocka_unit_test(test_silent_peer),
+		cmocka_unit_test(test_tcp_lines_unsupported),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_host_not_found),
 		cmocka_unit_test(test_bad_specs),
@@ -1273,8 +1521,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_name, setup_s2n, teardown_s2n),
 		cmocka_unit_test_setup_teardown(test_socket_options, setup_s2n, teardown_s2n),
 		cmocka_unit_test_setup_teardown(test_missing_ack_traced, setup_s2n, teardown_s2n),
+		cmocka_unit_test_setup_teardown(test_rfc2217_lines, setup_s2n, teardown_s2n),
 		cmocka_unit_test_setup_teardown(test_fake_framing, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_settings, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_fake_lines, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_fake_no_modemstate, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_write_iac, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_refuses_comport, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_only_wont, setup_fake, teardown_fake),

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +60,13 @@ struct fixture {
 	unsigned int min_timeout, max_timeout;
 	char written[256];
 	size_t written_len;
+
+	/* Line calls, in order, as text: "dtr=1 rts=0 signals brk+ brk- ". */
+	char lines[256];
+	enum sp_return line_ret;      /* what the next line call returns (SP_OK) */
+	int line_errno;		      /* with SP_ERR_FAIL */
+	enum sp_return end_break_ret; /* sp_end_break() alone */
+	enum sp_signal signals;	      /* what sp_get_signals() reports */
 };
 
 static struct fixture fx;
@@ -82,6 +90,11 @@ enum sp_return __wrap_sp_blocking_read_next(struct sp_port *port, void *buf, siz
 enum sp_return __wrap_sp_nonblocking_read(struct sp_port *port, void *buf, size_t count);
 enum sp_return __wrap_sp_blocking_write(struct sp_port *port, const void *buf, size_t count,
 					unsigned int timeout_ms);
+enum sp_return __wrap_sp_set_dtr(struct sp_port *port, enum sp_dtr dtr);
+enum sp_return __wrap_sp_set_rts(struct sp_port *port, enum sp_rts rts);
+enum sp_return __wrap_sp_get_signals(struct sp_port *port, enum sp_signal *signal_mask);
+enum sp_return __wrap_sp_start_break(struct sp_port *port);
+enum sp_return __wrap_sp_end_break(struct sp_port *port);
 
 static void sleep_ms(unsigned int ms)
 {
@@ -288,6 +301,56 @@ enum sp_return __wrap_sp_blocking_write(struct sp_port *port, const void *buf, s
 	memcpy(fx.written + fx.written_len, buf, n);
 	fx.written_len += n;
 	return (enum sp_return)n;
+}
+
+/* The line calls: each logged in order, each answering line_ret. */
+static enum sp_return line_call(struct sp_port *port, const char *what)
+{
+	assert_ptr_equal(port, DUMMY_PORT);
+	assert_true(fx.is_open);
+	assert_true(strlen(fx.lines) + strlen(what) + 2 < sizeof(fx.lines));
+	strcat(fx.lines, what);
+	strcat(fx.lines, " ");
+	if (fx.line_ret == SP_ERR_FAIL)
+		errno = fx.line_errno;
+	return fx.line_ret;
+}
+
+enum sp_return __wrap_sp_set_dtr(struct sp_port *port, enum sp_dtr dtr)
+{
+	assert_true(dtr == SP_DTR_ON || dtr == SP_DTR_OFF);
+	return line_call(port, dtr == SP_DTR_ON ? "dtr=1" : "dtr=0");
+}
+
+enum sp_return __wrap_sp_set_rts(struct sp_port *port, enum sp_rts rts)
+{
+	assert_true(rts == SP_RTS_ON || rts == SP_RTS_OFF);
+	return line_call(port, rts == SP_RTS_ON ? "rts=1" : "rts=0");
+}
+
+enum sp_return __wrap_sp_get_signals(struct sp_port *port, enum sp_signal *signal_mask)
+{
+	enum sp_return r = line_call(port, "signals");
+
+	if (r == SP_OK)
+		*signal_mask = fx.signals;
+	return r;
+}
+
+enum sp_return __wrap_sp_start_break(struct sp_port *port)
+{
+	return line_call(port, "brk+");
+}
+
+enum sp_return __wrap_sp_end_break(struct sp_port *port)
+{
+	enum sp_return r = line_call(port, "brk-");
+
+	if (r != SP_OK)
+		return r;
+	if (fx.end_break_ret == SP_ERR_FAIL)
+		errno = fx.line_errno;
+	return fx.end_break_ret;
 }
 
 /* ---- scripting the mocks ---- */
@@ -905,6 +968,170 @@ static void test_configure_and_destroy(void **state)
 	assert_int_equal(port_tiocexcl(), 0);
 }
 
+/* ---- control lines and break ---- */
+
+/* dtr= and rts= are set right after the port is configured, in that order;
+ * hupcl=0 and low_latency act on libserialport's descriptor (here a real
+ * pty, whose HUPCL flag can be read back). */
+static void test_lines_at_open(void **state)
+{
+	struct termios t;
+	struct client *c;
+
+	(void)state;
+	c = open_client(TIMEOUT_MS, "&dtr=1&rts=0&hupcl=0");
+	assert_string_equal(fx.lines, "dtr=1 rts=0 ");
+	assert_int_equal(fx.baud, 9600); /* configured before */
+	assert_int_equal(tcgetattr(fx.slave, &t), 0);
+	assert_int_equal(t.c_cflag & HUPCL, 0);
+	client_destroy(c);
+	/* keep (the default): no line call at all. */
+	fx.lines[0] = '\0';
+	c = open_client(TIMEOUT_MS, "&hupcl=1");
+	assert_string_equal(fx.lines, "");
+	assert_int_equal(tcgetattr(fx.slave, &t), 0);
+	assert_int_equal(t.c_cflag & HUPCL, HUPCL);
+	client_destroy(c);
+}
+
+/* A line the port refuses fails the open, which unwinds completely. */
+static void test_lines_at_open_refused(void **state)
+{
+	int fds = count_fds();
+	char spec[PATH_MAX + 32];
+
+	(void)state;
+	fx.line_ret = SP_ERR_FAIL;
+	fx.line_errno = ENOTTY;
+	snprintf(spec, sizeof(spec), "%s?rts=1", fx.path);
+	assert_null(client_init_py(spec));
+	assert_last_error(CLIENT_ERR_UNSUPPORTED);
+	assert_message_has(fx.path);
+	assert_message_has("setting RTS: not supported by this port's driver");
+	assert_string_equal(fx.lines, "rts=1 ");
+	assert_open_unwound(fds, 1);
+}
+
+/* low_latency goes to the driver with TIOCSSERIAL, which a pty refuses:
+ * the open fails naming the port and the cause, and leaves nothing. */
+static void test_low_latency_refused(void **state)
+{
+	char spec[PATH_MAX + 32];
+	int fds = count_fds();
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "%s?low_latency=1", fx.path);
+	assert_null(client_init_py(spec));
+	assert_last_error(CLIENT_ERR_UNSUPPORTED);
+	assert_message_has(fx.path);
+	assert_message_has(
+		"low_latency: TIOCGSERIAL: not supported by this port's driver: a pseudo-terminal");
+	assert_message_has(strerror(ENOTTY));
+	assert_open_unwound(fds, 1);
+}
+
+static void test_set_lines_and_signals(void **state)
+{
+	struct client *c;
+
+	(void)state;
+	c = open_client(TIMEOUT_MS, "");
+	assert_int_equal(client_set_dtr(c, 1), CLIENT_OK);
+	assert_int_equal(client_set_rts(c, 0), CLIENT_OK);
+	assert_int_equal(client_set_dtr(c, 0), CLIENT_OK);
+	assert_int_equal(client_set_rts(c, 7), CLIENT_OK); /* non-zero is on */
+	fx.signals = SP_SIG_CTS | SP_SIG_RI;
+	assert_int_equal(client_get_signals(c), CLIENT_SIG_CTS | CLIENT_SIG_RI);
+	fx.signals = SP_SIG_DSR | SP_SIG_DCD;
+	assert_int_equal(client_get_signals(c), CLIENT_SIG_DSR | CLIENT_SIG_DCD);
+	assert_string_equal(fx.lines, "dtr=1 rts=0 dtr=0 rts=1 signals signals ");
+	/* None of it reads or writes data. */
+	assert_int_equal(fx.n_reads + fx.n_read_nows + fx.n_writes, 0);
+	client_destroy(c);
+}
+
+/* libserialport's failures map as the termios backend's do. */
+static void test_line_errors(void **state)
+{
+	struct client *c;
+
+	(void)state;
+	c = open_client(TIMEOUT_MS, "");
+	fx.line_ret = SP_ERR_FAIL;
+	fx.line_errno = EINVAL;
+	assert_int_equal(client_set_dtr(c, 1), CLIENT_ERR_UNSUPPORTED);
+	assert_message_has(fx.path);
+	assert_message_has("setting DTR: not supported by this port's driver");
+	fx.line_ret = SP_ERR_SUPP;
+	assert_int_equal(client_get_signals(c), CLIENT_ERR_UNSUPPORTED);
+	assert_message_has("reading the modem lines: not supported by libserialport here");
+	fx.line_ret = SP_ERR_FAIL;
+	fx.line_errno = EIO; /* unplugged */
+	assert_int_equal(client_set_rts(c, 1), CLIENT_ERR_GONE);
+	assert_message_has("device gone");
+	/* Gone: later calls fail at once, without touching the port. */
+	fx.lines[0] = '\0';
+	fx.line_ret = SP_OK;
+	assert_int_equal(client_set_rts(c, 1), CLIENT_ERR_GONE);
+	assert_int_equal(client_send_break(c, 5), CLIENT_ERR_GONE);
+	assert_string_equal(fx.lines, "");
+	client_destroy(c);
+}
+
+/* A break is start, wait, end; a failed start sends no end, a failed end
+ * is reported; its length must fit the handle's timeout. */
+static void test_break(void **state)
+{
+	struct client *c;
+
+	(void)state;
+	c = open_client(TIMEOUT_MS, "");
+	assert_int_equal(client_send_break(c, 5), CLIENT_OK);
+	assert_string_equal(fx.lines, "brk+ brk- ");
+	fx.lines[0] = '\0';
+	fx.end_break_ret = SP_ERR_FAIL;
+	fx.line_errno = EPROTO;
+	assert_int_equal(client_send_break(c, 5), CLIENT_ERR_IO);
+	assert_message_has("ending a break");
+	assert_string_equal(fx.lines, "brk+ brk- ");
+	fx.lines[0] = '\0';
+	fx.end_break_ret = SP_OK;
+	fx.line_ret = SP_ERR_FAIL;
+	fx.line_errno = ENOTTY;
+	assert_int_equal(client_send_break(c, 5), CLIENT_ERR_UNSUPPORTED);
+	assert_message_has("starting a break");
+	assert_string_equal(fx.lines, "brk+ ");
+	fx.lines[0] = '\0';
+	fx.line_ret = SP_OK;
+	assert_int_equal(client_send_break(c, TIMEOUT_MS), CLIENT_ERR_ARG);
+	assert_message_has("does not fit the deadline");
+	assert_int_equal(client_send_break(c, 0), CLIENT_ERR_ARG);
+	assert_string_equal(fx.lines, "");
+	client_destroy(c);
+}
+
+/* A line that flow control drives is not set: libserialport would turn
+ * the flow control off to do it. */
+static void test_line_under_flow_control(void **state)
+{
+	char spec[PATH_MAX + 64];
+	struct client *c;
+
+	(void)state;
+	c = open_client(TIMEOUT_MS, "&flow=rtscts");
+	assert_int_equal(client_set_rts(c, 1), CLIENT_ERR_ARG);
+	assert_message_has("RTS is driven by flow=rtscts");
+	assert_int_equal(client_set_dtr(c, 1), CLIENT_OK);
+	assert_string_equal(fx.lines, "dtr=1 ");
+	client_destroy(c);
+	snprintf(spec, sizeof(spec), "%s?flow=dtrdsr&dtr=0", fx.path);
+	fx.n_by_name = 0;
+	assert_null(client_init_py(spec));
+	assert_last_error(CLIENT_ERR_OPTION);
+	assert_message_has("dtr=0 conflicts with flow=dtrdsr");
+	assert_int_equal(fx.n_by_name, 0); /* refused before anything opened */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -928,6 +1155,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_descriptor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_to_termios, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configure_and_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines_at_open_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_low_latency_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_lines_and_signals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_break, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_under_flow_control, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("libserialport backend", tests, NULL, NULL);

@@ -38,6 +38,37 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.timeout_ms, 2000);
 	assert_int_equal(cfg.max_reply, 64u << 20);
 	assert_int_equal(cfg.exclusive, 1);
+	/* The line settings are left as the driver leaves them. */
+	assert_int_equal(cfg.dtr, -1);
+	assert_int_equal(cfg.rts, -1);
+	assert_int_equal(cfg.hupcl, -1);
+	assert_int_equal(cfg.low_latency, -1);
+}
+
+/* dtr, rts, hupcl and low_latency: keep, or a boolean in any of its words. */
+static void test_line_keys(void **state)
+{
+	struct client_config cfg;
+
+	(void)state;
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?dtr=1&rts=off&hupcl=no&low_latency=true"),
+			 CLIENT_OK);
+	assert_int_equal(cfg.dtr, 1);
+	assert_int_equal(cfg.rts, 0);
+	assert_int_equal(cfg.hupcl, 0);
+	assert_int_equal(cfg.low_latency, 1);
+	assert_int_equal(client_config_parse(&cfg, "/dev/x?dtr=KEEP&rts=on&hupcl=1&low_latency=0"),
+			 CLIENT_OK);
+	assert_int_equal(cfg.dtr, -1);
+	assert_int_equal(cfg.rts, 1);
+	assert_int_equal(cfg.hupcl, 1);
+	assert_int_equal(cfg.low_latency, 0);
+	assert_string_equal(client_spec_key_type("dtr"), "tri");
+	/* A hand-filled config outside -1..1 is refused by name. */
+	sc_config_defaults(&cfg);
+	cfg.rts = 2;
+	assert_int_equal(sc_option_check_all(&cfg), CLIENT_ERR_OPTION);
+	assert_string_equal(client_last_message(), ": bad rts 2 (accepted: -1 for keep, 0 or 1)");
 }
 
 static void test_all_keys(void **state)
@@ -135,6 +166,13 @@ static void test_errors(void **state)
 		{ "/dev/x?timeout_ms=99999999999999999999", { "'timeout_ms'", NULL } },
 		{ "/dev/x?max_reply=0", { "'max_reply'", NULL } },
 		{ "/dev/x?exclusive=maybe", { "'exclusive'", "0 or 1" } },
+		{ "/dev/x?dtr=2",
+		  { "/dev/x", "bad value '2' for 'dtr'",
+		    "0 or 1 (also true/false, yes/no, on/off), or keep" } },
+		{ "/dev/x?rts=", { "bad value '' for 'rts'", "or keep" } },
+		{ "/dev/x?hupcl=-1", { "bad value '-1' for 'hupcl'", "or keep" } },
+		{ "/dev/x?low_latency=fast", { "bad value 'fast' for 'low_latency'", "or keep" } },
+		{ "/dev/x?dtr=1&dtr=0", { "given twice", NULL } },
 		{ "/dev/x?baud", { "has no '=value'", NULL } },
 		{ "/dev/x?baud=9600&baud=19200", { "given twice", NULL } },
 		{ "/dev/x?baud=9600 ", { "'baud'", NULL } },
@@ -221,7 +259,7 @@ static void test_error_names(void **state)
 	assert_string_equal(client_strerror(CLIENT_ERR_BUSY), "port busy");
 	assert_string_equal(client_strerror(12345), "unknown error");
 	assert_string_equal(client_version(), SERIALCMD_VERSION_STRING);
-	for (int code = CLIENT_OK; code >= CLIENT_ERR_INSTRUMENT; code--)
+	for (int code = CLIENT_OK; code >= CLIENT_ERR_UNSUPPORTED; code--)
 		assert_string_not_equal(client_error_name(code), "CLIENT_ERR_UNKNOWN");
 }
 
@@ -355,6 +393,10 @@ static void test_config_set_get(void **state)
 		{ "error_query", "SYST:ERR?", "SYST:ERR?" },
 		{ "error_none", "", "" },
 		{ "reconnect", "1", "1" },
+		{ "dtr", "on", "1" },
+		{ "rts", "false", "0" },
+		{ "hupcl", "keep", "keep" },
+		{ "low_latency", "yes", "1" },
 	};
 	struct client_config *cfg = client_config_new(NULL);
 	char out[64], small[4];
@@ -547,6 +589,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_line_keys),
 		cmocka_unit_test(test_eol_forms),
 		cmocka_unit_test(test_eol_sets_both),
 		cmocka_unit_test(test_errors),

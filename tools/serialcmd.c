@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,8 @@ static int report(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: serialcmd [--trace] SPEC [CMD | -w CMD | -b CMD | -r]...\n"
+	fprintf(f, "usage: serialcmd [--trace] SPEC [CMD | -w CMD | -b CMD | -r | --dtr=0|1 | --rts=0|1 |\n"
+		   "                 --break=MS | --signals]...\n"
 		   "       serialcmd --list [--all]\n"
 		   "       serialcmd --find PROFILE [--identify]\n"
 		   "Send each CMD to the instrument at SPEC and print its reply on stdout.\n"
@@ -69,6 +71,9 @@ static void usage(FILE *f)
 		   "  -b, --block CMD send CMD, read its binary block (#<n><len><bytes>) and write\n"
 		   "                  the block's bytes to stdout exactly, with no newline\n"
 		   "  -r, --read      read one more reply without sending\n"
+		   "  --dtr=0|1, --rts=0|1  lower or raise DTR / RTS (in order with the commands)\n"
+		   "  --break=MS      send a break of MS milliseconds\n"
+		   "  --signals       print the input lines: CTS=0|1 DSR=0|1 DCD=0|1 RI=0|1\n"
 		   "  -T, --trace     show the bytes sent, received and dropped on stderr\n"
 		   "  -l, --list      list serial ports (never opening them)\n"
 		   "  -a, --all       with --list: also on-board UARTs that report no hardware\n"
@@ -358,16 +363,63 @@ static int check_unread(struct client *c, int status)
 	return status;
 }
 
+/* The line-control options: long only, numbered past every character. */
+enum { OPT_DTR = 256, OPT_RTS, OPT_BREAK, OPT_SIGNALS };
+
+/* --dtr=0|1, --rts=0|1, --break=MS, --signals (printed as one line). */
+static int control(struct client *c, int opt, const char *arg)
+{
+	static const char *const names[] = { "dtr", "rts", "break" };
+	char *end;
+	unsigned long v = 0;
+	int ret;
+
+	if (opt != OPT_SIGNALS) {
+		errno = 0;
+		v = arg[0] >= '0' && arg[0] <= '9' ? strtoul(arg, &end, 10) : ULONG_MAX;
+		if (v == ULONG_MAX || errno || *end || (opt != OPT_BREAK && v > 1) ||
+		    (opt == OPT_BREAK && v > UINT_MAX)) {
+			fprintf(stderr, "serialcmd: --%s: bad value '%s' (accepted: %s)\n",
+				names[opt - OPT_DTR], arg,
+				opt == OPT_BREAK ? "milliseconds, at least 1 and shorter than timeout_ms"
+						 : "0 or 1");
+			return EXIT_USAGE;
+		}
+	}
+	switch (opt) {
+	case OPT_DTR: ret = client_set_dtr(c, (int)v); break;
+	case OPT_RTS: ret = client_set_rts(c, (int)v); break;
+	case OPT_BREAK: ret = client_send_break(c, (unsigned int)v); break;
+	default:
+		ret = client_get_signals(c);
+		if (ret >= 0 &&
+		    printf("CTS=%d DSR=%d DCD=%d RI=%d\n", !!(ret & CLIENT_SIG_CTS), !!(ret & CLIENT_SIG_DSR),
+			   !!(ret & CLIENT_SIG_DCD), !!(ret & CLIENT_SIG_RI)) < 0)
+			return output_error();
+		break;
+	}
+	return ret < 0 ? report() : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	/* '-' keeps commands and options in the order given. */
 	static const char shortopts[] = "-w:b:rTlaf:ihV";
 	static const struct option longopts[] = {
-		{ "write", required_argument, NULL, 'w' }, { "read", no_argument, NULL, 'r' },
-		{ "block", required_argument, NULL, 'b' }, { "trace", no_argument, NULL, 'T' },
-		{ "list", no_argument, NULL, 'l' },	   { "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },	   { "find", required_argument, NULL, 'f' },
-		{ "identify", no_argument, NULL, 'i' },	   { "version", no_argument, NULL, 'V' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "read", no_argument, NULL, 'r' },
+		{ "block", required_argument, NULL, 'b' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "find", required_argument, NULL, 'f' },
+		{ "identify", no_argument, NULL, 'i' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "dtr", required_argument, NULL, OPT_DTR },
+		{ "rts", required_argument, NULL, OPT_RTS },
+		{ "break", required_argument, NULL, OPT_BREAK },
+		{ "signals", no_argument, NULL, OPT_SIGNALS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client *c = NULL;
@@ -388,6 +440,10 @@ int main(int argc, char **argv)
 		case 'w':
 		case 'b':
 		case 'r':
+		case OPT_DTR:
+		case OPT_RTS:
+		case OPT_BREAK:
+		case OPT_SIGNALS:
 		case 1: actions++; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -413,9 +469,13 @@ int main(int argc, char **argv)
 				return report();
 			if (trace)
 				client_set_trace(c, trace_line, NULL);
-		} else if (!c && (opt == 'w' || opt == 'b' || opt == 'r')) {
-			fprintf(stderr, "serialcmd: the spec comes before -w, -b and -r\n");
+		} else if (!c && (opt == 'w' || opt == 'b' || opt == 'r' || opt >= OPT_DTR)) {
+			fprintf(stderr,
+				"serialcmd: the spec comes before -w, -b, -r, --dtr, --rts, --break and"
+				" --signals\n");
 			return EXIT_USAGE;
+		} else if (opt >= OPT_DTR) {
+			status = control(c, opt, optarg);
 		} else if (opt == 1) {
 			status = command(c, &rd, optarg);
 		} else if (opt == 'w') {

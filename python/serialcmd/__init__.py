@@ -45,6 +45,7 @@ from .errors import (
     ReplyTooLongError,
     Timeout,
     TimeoutError,
+    UnsupportedError,
 )
 
 __all__ = [
@@ -82,4 +83,5 @@ __all__ = [
     "ConnectionClosedError",
     "ProtocolError",
     "EchoMismatchError",
+    "UnsupportedError",
 ]

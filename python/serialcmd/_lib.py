@@ -207,6 +207,18 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # int client_get_timeout(struct client *c);
     fn("client_get_timeout", c_int, [ClientHandle], True)
 
+    # int client_set_dtr(struct client *c, int on);
+    fn("client_set_dtr", c_int, [ClientHandle, c_int], True)
+
+    # int client_set_rts(struct client *c, int on);
+    fn("client_set_rts", c_int, [ClientHandle, c_int], True)
+
+    # int client_get_signals(struct client *c);
+    fn("client_get_signals", c_int, [ClientHandle], True)
+
+    # int client_send_break(struct client *c, unsigned int ms);
+    fn("client_send_break", c_int, [ClientHandle, c_uint], True)
+
     # int client_stale_errors(struct client *c, char *out, size_t size);
     fn("client_stale_errors", c_int, [ClientHandle, c_char_p, c_size_t], True)
 
@@ -294,6 +306,10 @@ class Library:
     client_set_timeout: Callable[..., Any]
     client_get_timeout: Callable[..., Any]
     client_stale_errors: Callable[..., Any]
+    client_set_dtr: Callable[..., Any]
+    client_set_rts: Callable[..., Any]
+    client_get_signals: Callable[..., Any]
+    client_send_break: Callable[..., Any]
     client_port: Callable[..., Any]
     client_set_unsolicited: Callable[..., Any]
     client_unsolicited_count: Callable[..., Any]

@@ -33,7 +33,7 @@ _types: Optional[Dict[str, str]] = None
 
 def key_types() -> Optional[Dict[str, str]]:
     """The library's spec keys, in its order, each with the kind of value
-    it takes ("uint", "bool", "word", "eol", "text", "list", "profile"); None when
+    it takes ("uint", "bool", "tri", "word", "eol", "text", "list", "profile"); None when
     the library cannot be loaded."""
     global _types
     with _types_lock:
@@ -145,7 +145,7 @@ def seconds_to_ms(value: Any, what: str = "timeout") -> int:
 def _plain_value(key: str, value: Any) -> str:
     """A non-terminator value as spec text."""
     if isinstance(value, bool):
-        if _type_of(key) in ("bool", None):
+        if _type_of(key) in ("bool", "tri", None):
             return "1" if value else "0"
         raise OptionError(f"option '{key}': expected a number or a word, not a bool")
     if isinstance(value, int):

@@ -48,7 +48,7 @@ class Client:
 
     Options: baud, bits, parity, stop, flow, eol, read_eol, write_eol,
     max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,
-    profile, unsolicited, timeout (seconds) or timeout_ms -- see
+    dtr, rts, hupcl, low_latency (bool, or "keep"), profile, unsolicited, timeout (seconds) or timeout_ms -- see
     :func:`serialcmd.make_spec` -- and, on the Python side only, encoding
     (how replies are decoded and str commands encoded; default ``"ascii"``)
     and errors (the codec error handler; default ``"strict"``).  The
@@ -82,6 +82,8 @@ class Client:
     _port: str = "?"
 
     _unsolicited_cb: Any = None
+    _dtr: Optional[bool] = None
+    _rts: Optional[bool] = None
 
     def __init__(
         self,
@@ -115,6 +117,9 @@ class Client:
         self._active = 0
         self._lib = lib
         self._handle = lib.client_init_py(merged.encode("utf-8", "surrogateescape"))
+        lines = lib.spec_values(merged, ("dtr", "rts"))
+        self._dtr = _line_option(lines["dtr"])
+        self._rts = _line_option(lines["rts"])
         port = lib.client_port(self._handle)
         self._port = (port or b"").decode("utf-8", "backslashreplace")
         if on_unsolicited is not None:
@@ -247,6 +252,70 @@ class Client:
         handle = self._enter()
         try:
             self._lib_().client_set_timeout(handle, ms)
+        finally:
+            self._leave()
+
+    # -- control lines and break (pyserial's names) ----------------------
+
+    @property
+    def dtr(self) -> Optional[bool]:
+        """DTR as this client last set it (the ``dtr`` option at open, or
+        this property); None when it never did (``keep``: Linux raised DTR
+        at open, see the README's "Control lines").  Setting it raises or
+        lowers DTR (client_set_dtr()); UnsupportedError on a pseudo-terminal
+        or a tcp:// port."""
+        return self._dtr
+
+    @dtr.setter
+    def dtr(self, on: bool) -> None:
+        self._control("client_set_dtr", bool(on))
+        self._dtr = bool(on)
+
+    @property
+    def rts(self) -> Optional[bool]:
+        """RTS as this client last set it, None if never; setting it
+        raises or lowers RTS (client_set_rts())."""
+        return self._rts
+
+    @rts.setter
+    def rts(self, on: bool) -> None:
+        self._control("client_set_rts", bool(on))
+        self._rts = bool(on)
+
+    def _signal(self, bit: int) -> bool:
+        return bool(self._control("client_get_signals") & bit)
+
+    @property
+    def cts(self) -> bool:
+        """Whether CTS is asserted (client_get_signals())."""
+        return self._signal(SIG_CTS)
+
+    @property
+    def dsr(self) -> bool:
+        """Whether DSR is asserted."""
+        return self._signal(SIG_DSR)
+
+    @property
+    def cd(self) -> bool:
+        """Whether DCD (carrier detect) is asserted."""
+        return self._signal(SIG_DCD)
+
+    @property
+    def ri(self) -> bool:
+        """Whether RI (ring indicator) is asserted."""
+        return self._signal(SIG_RI)
+
+    def send_break(self, duration: float = 0.25) -> None:
+        """Hold the line in a break for ``duration`` seconds (pyserial's
+        default 0.25), then release it (client_send_break()); the duration
+        must be shorter than the timeout."""
+        ms = seconds_to_ms(duration, "send_break")
+        self._control("client_send_break", ms)
+
+    def _control(self, name: str, *args: Any) -> int:
+        handle = self._enter()
+        try:
+            return int(getattr(self._lib_(), name)(handle, *args))
         finally:
             self._leave()
 
@@ -482,6 +551,19 @@ class Client:
         else:
             raise TypeError(f"command must be str or bytes, not {type(cmd).__name__}")
         return data
+
+
+# enum client_signal in include/serialcmd.h.
+SIG_CTS = 1
+SIG_DSR = 2
+SIG_DCD = 4
+SIG_RI = 8
+
+
+def _line_option(value: str) -> Optional[bool]:
+    """What a spec's dtr=/rts= (as client_config_get() reads it: "0", "1"
+    or "keep") sets the line to at open; None for keep."""
+    return None if value == "keep" else value == "1"
 
 
 class _Unraisable:

@@ -38,6 +38,7 @@ __all__ = [
     "ConnectionClosedError",
     "ProtocolError",
     "EchoMismatchError",
+    "UnsupportedError",
     "error_class",
     "make_error",
 ]
@@ -62,6 +63,7 @@ CLIENT_ERR_PROTOCOL = -15
 CLIENT_ERR_ECHO = -16
 CLIENT_ERR_BLOCK = -17
 CLIENT_ERR_INSTRUMENT = -18
+CLIENT_ERR_UNSUPPORTED = -19
 
 
 class Error(Exception):
@@ -263,6 +265,16 @@ class InstrumentError(Error):
         return (type(self), (self.message, self.code, self.name, self.instrument_code))
 
 
+class UnsupportedError(Error, OSError):
+    """CLIENT_ERR_UNSUPPORTED: the port cannot do what was asked (control
+    lines or a break on a raw TCP port or a pseudo-terminal, low latency
+    where the driver has no such setting); the message names the port and
+    the cause."""
+
+    default_code = CLIENT_ERR_UNSUPPORTED
+    default_name = "CLIENT_ERR_UNSUPPORTED"
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.default_code: cls
     for cls in (
@@ -284,6 +296,7 @@ _BY_CODE: Dict[int, Type[Error]] = {
         EchoMismatchError,
         BlockError,
         InstrumentError,
+        UnsupportedError,
     )
     if cls.default_code is not None
 }

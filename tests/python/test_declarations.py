@@ -113,7 +113,7 @@ FAILING = {
     "client_port_name", "client_port_description", "client_port_driver", "client_port_usb_serial",
     "client_port_usb_manufacturer", "client_port_usb_product", "client_read_available",
     "client_set_unsolicited", "client_read_n", "client_write_raw", "client_config_get",
-    "client_stale_errors",
+    "client_stale_errors", "client_set_dtr", "client_set_rts", "client_get_signals", "client_send_break",
 }
 
 
@@ -183,6 +183,14 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
         assert dev.timeout == 0.3
         with pytest.raises(serialcmd.TimeoutError):
             dev.query("SILENT")
+        # A pseudo-terminal has no modem lines; a break succeeds there.
+        dev.send_break(0.01)
+        with pytest.raises(serialcmd.UnsupportedError):
+            dev.dtr = True
+        with pytest.raises(serialcmd.UnsupportedError):
+            dev.rts = False
+        with pytest.raises(serialcmd.UnsupportedError):
+            dev.cts
     scope = sim("scope").path
     with serialcmd.Client(f"{scope}?profile=scope&check_errors=1") as dev:
         dev.write_binary_values(":WAV:UPLOAD ", [1, 2, 3], datatype="B")
@@ -214,6 +222,6 @@ def test_spec_keys_match_the_library(lib):
     assert _spec.KEYWORDS == _spec.SPEC_KEYS + ("timeout",)
     types = _spec.key_types()
     assert types["exclusive"] == "bool" and types["read_eol"] == "eol" and types["baud"] == "uint"
-    assert set(types.values()) <= {"uint", "bool", "word", "eol", "text", "list", "profile"}
+    assert set(types.values()) <= {"uint", "bool", "tri", "word", "eol", "text", "list", "profile"}
     with pytest.raises(serialcmd.Error, match="unknown key 'speed'"):
         lib.spec_key_type("speed")

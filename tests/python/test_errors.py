@@ -37,6 +37,7 @@ CLASSES = [
     (serialcmd.ConnectionClosedError, -14, "CLIENT_ERR_CLOSED", (ConnectionError,)),
     (serialcmd.ProtocolError, -15, "CLIENT_ERR_PROTOCOL", (OSError,)),
     (serialcmd.EchoMismatchError, -16, "CLIENT_ERR_ECHO", ()),
+    (serialcmd.UnsupportedError, -19, "CLIENT_ERR_UNSUPPORTED", (OSError,)),
 ]
 
 
