@@ -29,21 +29,12 @@
 
 #include <serialcmd.h>
 
+#include "bridges.h"
 #include "profile.h"
 
 #define PROG "gen-rules"
 #define DEFAULT_HELPER "/usr/local/lib/serialcmd/serialcmd-udev-id"
 #define DEFAULT_TIMEOUT_MS 3000
-
-/* USB ids of generic USB-serial bridge chips: a profile listing one of them
- * cannot know what is behind it, so the instrument is always asked. */
-static const struct profile_usb bridges[] = {
-	{ 0x0403, 0x6001 }, { 0x0403, 0x6010 }, { 0x0403, 0x6011 }, /* FTDI FT232R/FT2232/FT4232 */
-	{ 0x0403, 0x6014 }, { 0x0403, 0x6015 },			    /* FTDI FT232H, FT-X */
-	{ 0x1a86, 0x7523 }, { 0x1a86, 0x5523 }, { 0x1a86, 0x55d4 }, /* WCH CH340, CH341, CH9102 */
-	{ 0x10c4, 0xea60 }, { 0x10c4, 0xea70 }, { 0x10c4, 0xea71 }, /* Silicon Labs CP210x */
-	{ 0x067b, 0x2303 }, { 0x067b, 0x23a3 },			    /* Prolific PL2303 */
-};
 
 struct entry {
 	char name[PROFILE_NAME_MAX]; /* the file's name without .profile: what profile= takes */
@@ -61,10 +52,7 @@ struct listing {
 
 static int is_bridge(unsigned vid, unsigned pid)
 {
-	for (size_t i = 0; i < sizeof(bridges) / sizeof(bridges[0]); i++)
-		if (bridges[i].vid == vid && bridges[i].pid == pid)
-			return 1;
-	return 0;
+	return sc_bridge_find(vid, pid) != NULL;
 }
 
 /* Characters of a shell pattern that must match exactly; a bracket
