@@ -659,6 +659,12 @@ SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags);
  * its `identify_match` pattern (a busy or silent port is left out; blanks,
  * CR and LF around the answer are ignored; a profile without both keys, or
  * an answer that holds a NUL byte, identifies nothing), as the udev helper does.
+ * The profile's usb_manufacturer, usb_product and usb_serial, where it sets
+ * them, must equal the port's USB strings. The identify query is sent only
+ * where the profile allows it (`probe =`): by default never to a port whose
+ * ids are a generic USB-serial bridge's (FTDI, CH340, CP210x, PL2303...);
+ * such a port is kept on its ids and strings alone (a passive match; with
+ * SERIALCMD_TRACE set, a line on stderr says so and why).
  * @param profile A profile name, as for profile= in a spec.
  * @param list As for client_list_ports().
  * @param flags 0, or CLIENT_FIND_IDENTIFY.

@@ -167,6 +167,49 @@ static void test_bridge_list(void **state)
 				fail_msg("%04x:%04x listed twice", all[i].vid, all[i].pid);
 }
 
+/* The one probing rule: never, always, and auto (not on a bridge's ids). */
+static void test_may_probe(void **state)
+{
+	struct profile p;
+	char why[256];
+
+	(void)state;
+	load("auto", ACME "identify_match = A*\nusb = 1a86:7523\nusb = 2341:0043\n", &p);
+	assert_true(sc_identify_may_probe(&p, 0x2341, 0x0043, why, sizeof(why)));
+	assert_true(sc_identify_may_probe(&p, -1, -1, why, sizeof(why))); /* run by hand */
+	assert_false(sc_identify_may_probe(&p, 0x1a86, 0x7523, why, sizeof(why)));
+	assert_string_equal(why, "1a86:7523 is a generic WCH CH340 bridge; not probing"
+				 " (set probe = always in the profile to allow it)");
+	sc_profile_free(&p);
+	load("always", ACME "identify_match = A*\nusb = 0403:6001\nprobe = always\n", &p);
+	assert_true(sc_identify_may_probe(&p, 0x0403, 0x6001, why, sizeof(why)));
+	sc_profile_free(&p);
+	load("never", ACME "identify_match = A*\nusb = 2341:0043\nprobe = never\n", &p);
+	assert_false(sc_identify_may_probe(&p, 0x2341, 0x0043, why, sizeof(why)));
+	assert_string_equal(why, "profile never sets probe = never; not probing");
+	assert_false(sc_identify_may_probe(&p, -1, -1, why, sizeof(why)));
+	sc_profile_free(&p);
+}
+
+/* USB strings a profile requires: exact, each one only when set. */
+static void test_strings_match(void **state)
+{
+	struct profile p;
+
+	(void)state;
+	load("strings", "usb = 0403:6001\nusb_product = FT232R USB UART\nusb_serial = A1\n", &p);
+	assert_true(sc_identify_strings_match(&p, "anyone", "FT232R USB UART", "A1"));
+	assert_true(sc_identify_strings_match(&p, NULL, "FT232R USB UART", "A1"));
+	assert_false(sc_identify_strings_match(&p, "FTDI", "FT232R USB UART", "A2"));
+	assert_false(sc_identify_strings_match(&p, "FTDI", "ft232r usb uart", "A1"));
+	assert_false(sc_identify_strings_match(&p, "FTDI", "FT232R USB UART ", "A1"));
+	assert_false(sc_identify_strings_match(&p, "FTDI", NULL, "A1"));
+	sc_profile_free(&p);
+	load("none", "usb = 0403:6001\n", &p);
+	assert_true(sc_identify_strings_match(&p, NULL, NULL, NULL));
+	sc_profile_free(&p);
+}
+
 static int matches(const char *reply, const char *pattern)
 {
 	return sc_identify_reply_matches(reply, strlen(reply), pattern);
@@ -351,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_reply_rule),    cmocka_unit_test(test_identify_on_a_pty),
 		cmocka_unit_test(test_deadline),      cmocka_unit_test(test_busy_port),
 		cmocka_unit_test(test_profile_names), cmocka_unit_test(test_bridge_list),
+		cmocka_unit_test(test_may_probe),     cmocka_unit_test(test_strings_match),
 	};
 
 	return cmocka_run_group_tests(tests, profile_dir_make, profile_dir_remove);
