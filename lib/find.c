@@ -41,6 +41,7 @@ SERIALCMD_API int client_find_ports(const char *profile, struct client_port_info
 				snprintf(line, sizeof(line), "%.256s: passive match for profile %.64s: %.256s",
 					 pi->name, p.name, why);
 				sc_trace_note(line);
+				snprintf(ports[i].passive, sizeof(ports[i].passive), "%s", why);
 			}
 		}
 		ports[kept++] = ports[i];

@@ -60,6 +60,7 @@ struct client_port_info {
 	char usb_product[128];
 	int usb_interface; /* -1 if unknown */
 	int console;
+	char passive[256]; /* why a found port was not asked (find.c); "" if it was, or not found */
 	int count;
 };
 

@@ -75,7 +75,7 @@ static void usage(FILE *f)
 		   "  -f, --find P    list the ports whose USB ids profile P lists (opening none)\n"
 		   "  -i, --identify  with --find: ask each of them P's identify query; keep matches\n"
 		   "                  (never on a generic bridge's ids unless P says probe = always:\n"
-		   "                  those are kept on ids and USB strings; --trace says which)\n"
+		   "                  those are kept on ids and USB strings, shown passive=WHY)\n"
 		   "  -h, --help      this text;  -V, --version  the library's version\n"
 		   "A profile's 'queries = scpi' reads no reply for commands without '?', and its\n"
 		   "'blocks = Q1,Q2' reads those queries as -b does.\n"
@@ -165,6 +165,8 @@ static int list_ports(const char *profile, int flags)
 			print_field("\tdriver=", driver);
 		if (client_port_console(ports, i))
 			printf("\t(kernel console)");
+		if (client_port_passive(ports, i)[0])
+			print_field("\tpassive=", client_port_passive(ports, i));
 		putchar('\n');
 	}
 	client_free_ports(ports);

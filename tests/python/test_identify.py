@@ -22,6 +22,7 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
+import serialcmd
 from serialcmd_testlib import ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "udev"))
@@ -170,7 +171,7 @@ def run_helper_v(dev: str, profile: str, profile_dir: Path, vid: int, pid: int) 
                           text=True, timeout=TIMEOUT, env=env, stdin=subprocess.DEVNULL)
 
 
-def test_bridge_id_is_matched_passively(usb_pty, profile_dir: Path, tmp_path: Path) -> None:
+def test_bridge_id_is_matched_passively(usb_pty, profile_dir: Path, tmp_path: Path, monkeypatch) -> None:
     """A profile listing the CH340's id, with the default probe = auto: the
     port is found on its ids, and neither the CLI nor the helper sends a byte."""
     dev = usb_pty(b"ARDUINO,sketch,1.0\n", *BRIDGE)
@@ -181,9 +182,18 @@ def test_bridge_id_is_matched_passively(usb_pty, profile_dir: Path, tmp_path: Pa
     assert [line.split("\t")[0] for line in r.stdout.splitlines()] == [dev]
     assert (f"{dev}: passive match for profile ch340-auto: 1a86:7523 is a generic WCH CH340 bridge; "
             "not probing (set probe = always in the profile to allow it)") in r.stderr
-    # Without --trace the same port, and not a word on stderr.
+    # Without --trace the same port, its line saying why, and not a word on stderr.
     r = run_cli_find("ch340-auto", profile_dir, tmp_path / "sysfs")
     assert (r.returncode, r.stderr) == (0, "") and r.stdout.startswith(dev + "\t")
+    assert r.stdout.rstrip("\n").split("\t")[-1] == (
+        "passive=1a86:7523 is a generic WCH CH340 bridge; not probing (set probe = always in the profile to allow it)")
+    # The Python package: the same port, and the same reason.
+    monkeypatch.setenv("SERIALCMD_SYSFS_ROOT", str(tmp_path / "sysfs"))
+    monkeypatch.setenv("SERIALCMD_DEVICES", str(profile_dir))
+    found = serialcmd.find("ch340-auto", identify=True)
+    assert [(p.device, p.passive) for p in found] == [
+        (dev, "1a86:7523 is a generic WCH CH340 bridge; not probing (set probe = always in the profile to allow it)")]
+    assert [(p.device, p.passive) for p in serialcmd.find("ch340-auto")] == [(dev, None)]
     h = run_helper_v(dev, "ch340-auto", profile_dir, *BRIDGE)
     assert (h.returncode, h.stdout) == (0, "")
     assert "passive match only: 1a86:7523 is a generic WCH CH340 bridge; not probing" in h.stderr
@@ -197,6 +207,7 @@ def test_probe_always_asks_behind_a_bridge(usb_pty, profile_dir: Path, tmp_path:
     dev = usb_pty(b"ARDUINO,sketch,1.0\n", *BRIDGE)
     other = usb_pty(b"GPS,NMEA\n", *BRIDGE)
     assert cli_finds("ch340-always", profile_dir, tmp_path / "sysfs") == [dev]
+    assert "passive=" not in run_cli_find("ch340-always", profile_dir, tmp_path / "sysfs").stdout
     assert run_helper_v(dev, "ch340-always", profile_dir, *BRIDGE).stdout.startswith("ID_SERIALCMD_MODEL=ch340-always\n")
     assert run_helper_v(other, "ch340-always", profile_dir, *BRIDGE).stdout == ""
     assert usb_pty.received[dev].received.startswith(b"ID?\n")
