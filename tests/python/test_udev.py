@@ -697,6 +697,8 @@ def test_generator_warns_about_unidentifiable_profiles(tmp_path: Path) -> None:
     (d / "one.profile").write_text("usb = 0403:6001\nidentify = *IDN?\nidentify_match = X*\n")
     (d / "two.profile").write_text("usb = 1111:2222\n")
     (d / "three.profile").write_text("usb = 1111:2222\nidentify = *IDN?\nidentify_match = X*\n")
+    # probe = never: it could be asked, but may not be; a shared id leaves it out.
+    (d / "four.profile").write_text("usb = 1111:2222\nidentify = *IDN?\nidentify_match = Y*\nprobe = never\n")
     out = tmp_path / "w.rules"
     r = generate(out, d)
     assert r.returncode == 0, r.stderr
@@ -708,6 +710,9 @@ def test_generator_warns_about_unidentifiable_profiles(tmp_path: Path) -> None:
     assert '"one"' not in text and "# one: 0403:6001 (FTDI FT232R/FT245R)" in text
     assert '"two"' not in text
     assert 'ENV{.SERIALCMD_CANDIDATES}+="three"' in text
+    assert "four: 1111:2222 is listed by other profiles too, and without identify/identify_match (or with" \
+        " probe = never)" in r.stderr
+    assert '"four"' not in text
     assert lint_rules_text(text) == []
 
 
