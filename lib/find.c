@@ -38,8 +38,9 @@ SERIALCMD_API int client_find_ports(const char *profile, struct client_port_info
 					continue;
 			} else {
 				/* Kept on its ids and USB strings alone: a passive match. */
-				snprintf(line, sizeof(line), "%.256s: passive match for profile %.64s: %.256s",
-					 pi->name, p.name, why);
+				snprintf(line, sizeof(line),
+					 "%.256s: passive match for profile %.64s: %.256s", pi->name, p.name,
+					 why);
 				sc_trace_note(line);
 				snprintf(ports[i].passive, sizeof(ports[i].passive), "%s", why);
 			}

@@ -217,8 +217,9 @@ static void test_identify_keys(void **state)
 	struct profile p;
 
 	(void)state;
-	profile_dir_write("keys", "usb = 0403:6001\nprobe = always\nlatency_timer = 1\n"
-				  "usb_manufacturer = FTDI\nusb_product = FT232R USB UART\nusb_serial = A10K1\n");
+	profile_dir_write("keys",
+			  "usb = 0403:6001\nprobe = always\nlatency_timer = 1\n"
+			  "usb_manufacturer = FTDI\nusb_product = FT232R USB UART\nusb_serial = A10K1\n");
 	assert_int_equal(sc_profile_load("keys", &p), CLIENT_OK);
 	assert_int_equal(p.probe, PROFILE_PROBE_ALWAYS);
 	assert_int_equal(p.latency_timer, 1);

@@ -63,7 +63,7 @@ struct entry {
 struct listing {
 	size_t e; /* index into the entries */
 	unsigned vid, pid;
-	int probe;		       /* ask the instrument (-1: left out) */
+	int probe;			 /* ask the instrument (-1: left out) */
 	const struct usb_bridge *bridge; /* a generic bridge's id, named passively */
 };
 
@@ -271,8 +271,10 @@ static void write_latency(FILE *out)
 		if (!entries[e].p.latency_timer)
 			continue;
 		if (!any++)
-			fprintf(out, "\n# The FTDI latency timer (ms; ftdi_sio's default is 16) of the profiles\n"
-				     "# that set latency_timer: /sys/bus/usb-serial/devices/ttyUSBn/latency_timer.\n");
+			fprintf(out,
+				"\n# The FTDI latency timer (ms; ftdi_sio's default is 16) of the profiles\n"
+				"# that set latency_timer: "
+				"/sys/bus/usb-serial/devices/ttyUSBn/latency_timer.\n");
 		fprintf(out,
 			"ENV{SERIALCMD_PROFILE}==\"%s\", DRIVERS==\"ftdi_sio\", "
 			"ATTR{device/latency_timer}=\"%d\"\n",
@@ -289,9 +291,11 @@ static void write_left_out(FILE *out, const struct listing *ls, size_t nls)
 		if (ls[i].probe >= 0 || !ls[i].bridge)
 			continue;
 		if (!any++)
-			fprintf(out, "\n# Generic USB-serial bridge ids that profiles list without probe = always\n"
-				     "# and without a USB string to require: no rule (it would name every such\n"
-				     "# adapter), and nothing is ever asked.\n");
+			fprintf(out,
+				"\n# Generic USB-serial bridge ids that profiles list without probe = "
+				"always\n"
+				"# and without a USB string to require: no rule (it would name every such\n"
+				"# adapter), and nothing is ever asked.\n");
 		fprintf(out, "# %s: %04x:%04x (%s)\n", entries[ls[i].e].name, ls[i].vid, ls[i].pid,
 			ls[i].bridge->chip);
 	}
@@ -343,8 +347,9 @@ static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, cons
 		ncand += ls[i].probe > 0;
 	if (ncand) {
 		qsort(ls, nls, sizeof(*ls), by_probe_order);
-		fprintf(out, "\n# USB ids of generic USB-serial bridges, or that several profiles list: the\n"
-			     "# instrument is asked. Candidates, most specific identify_match first:\n");
+		fprintf(out, "\n# USB ids that several profiles list, or generic USB-serial bridges' ids of\n"
+			     "# profiles with probe = always: the instrument is asked. Candidates, most\n"
+			     "# specific identify_match first:\n");
 		for (size_t i = 0; i < nls; i++) {
 			if (ls[i].probe <= 0)
 				continue;
@@ -495,10 +500,11 @@ int main(int argc, char **argv)
 			if (requires_strings(&en->p))
 				continue; /* named passively, by ids and strings */
 			fprintf(stderr,
-				PROG ": note: profile %s: %04x:%04x is a generic %s bridge; without"
-				     " probe = always it is not probed, and the profile requires no USB string"
-				     " (usb_manufacturer, usb_product, usb_serial): no rule for it, as one"
-				     " would name every such adapter\n",
+				PROG
+				": note: profile %s: %04x:%04x is a generic %s bridge; without"
+				" probe = always it is not probed, and the profile requires no USB string"
+				" (usb_manufacturer, usb_product, usb_serial): no rule for it, as one"
+				" would name every such adapter\n",
 				en->name, ls[i].vid, ls[i].pid, bridge->chip);
 			ls[i].probe = -1;
 			continue;
