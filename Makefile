@@ -173,7 +173,7 @@ devices/sim/serialcmd-sim: $(SIM_OBJ) $(INTERNAL_LIB)
 
 # udev: the rules are generated from the profiles; the helper links the
 # internal archive, so that it needs no library path when udev runs it.
-udev/gen-rules: udev/gen-rules.c lib/profile.h $(INTERNAL_LIB)
+udev/gen-rules: udev/gen-rules.c lib/profile.h lib/bridges.h $(INTERNAL_LIB)
 	$(CC) $(ALL_CFLAGS) $< $(INTERNAL_LIB) -o $@ $(LDFLAGS) $(LIBS)
 
 udev/serialcmd-udev-id: udev/serialcmd-udev-id.c udev/sanitize.c udev/sanitize.h lib/profile.h lib/identify.h $(INTERNAL_LIB)

@@ -753,6 +753,13 @@ SERIALCMD_API int client_list_ports(struct client_port_info **list, int flags);
  * its `identify_match` pattern (a busy or silent port is left out; blanks,
  * CR and LF around the answer are ignored; a profile without both keys, or
  * an answer that holds a NUL byte, identifies nothing), as the udev helper does.
+ * The profile's usb_manufacturer, usb_product and usb_serial, where it sets
+ * them, must equal the port's USB strings. The identify query is sent only
+ * where the profile allows it (`probe =`): by default never to a port whose
+ * ids are a generic USB-serial bridge's (FTDI, CH340, CP210x, PL2303...);
+ * such a port is kept on its ids and strings alone (a passive match; with
+ * SERIALCMD_TRACE set, a line on stderr says so and why; client_port_passive()
+ * gives the reason).
  * @param profile A profile name, as for profile= in a spec.
  * @param list As for client_list_ports().
  * @param flags 0, or CLIENT_FIND_IDENTIFY.
@@ -873,6 +880,22 @@ SERIALCMD_API int client_port_usb_pid(const struct client_port_info *list, int i
  * @since 1.0.0
  */
 SERIALCMD_API int client_port_usb_interface(const struct client_port_info *list, int i);
+
+/**
+ * Why a port that client_find_ports() kept with CLIENT_FIND_IDENTIFY was
+ * not asked: it matched passively, on its USB ids and strings alone, because
+ * its ids are a generic USB-serial bridge's and the profile does not say
+ * probe = always, or the profile says probe = never. E.g. "1a86:7523 is a
+ * generic WCH CH340 bridge; not probing (set probe = always in the profile
+ * to allow it)".
+ * @param list A list from client_list_ports() or client_find_ports().
+ * @param i The port's index.
+ * @return The reason; "" for a port that answered the identify query, or
+ *         was listed without CLIENT_FIND_IDENTIFY; NULL (CLIENT_ERR_ARG) for
+ *         a NULL list or an index out of range. Owned by the list.
+ * @since 1.0.0
+ */
+SERIALCMD_API const char *client_port_passive(const struct client_port_info *list, int i);
 
 /**
  * Whether the kernel console is on this port.

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* find.c - ports that a device profile recognises: by USB ids, and on
  * request by asking each candidate who it is. */
+#include <stdio.h>
+
 #include "identify.h"
 #include "internal.h"
 #include "profile.h"
@@ -24,10 +26,25 @@ SERIALCMD_API int client_find_ports(const char *profile, struct client_port_info
 		return n;
 	}
 	for (int i = 0; i < n; i++) {
-		if (!sc_identify_claims_usb(&p, ports[i].usb_vid, ports[i].usb_pid, ports[i].usb_interface))
+		const struct client_port_info *pi = &ports[i];
+		char why[256], line[640];
+
+		if (!sc_identify_claims_usb(&p, pi->usb_vid, pi->usb_pid, pi->usb_interface) ||
+		    !sc_identify_strings_match(&p, pi->usb_manufacturer, pi->usb_product, pi->usb_serial))
 			continue;
-		if ((flags & CLIENT_FIND_IDENTIFY) && !sc_identify_port(ports[i].name, profile, &p))
-			continue;
+		if (flags & CLIENT_FIND_IDENTIFY) {
+			if (sc_identify_may_probe(&p, pi->usb_vid, pi->usb_pid, why, sizeof(why))) {
+				if (!sc_identify_port(pi->name, profile, &p))
+					continue;
+			} else {
+				/* Kept on its ids and USB strings alone: a passive match. */
+				snprintf(line, sizeof(line),
+					 "%.256s: passive match for profile %.64s: %.256s", pi->name, p.name,
+					 why);
+				sc_trace_note(line);
+				snprintf(ports[i].passive, sizeof(ports[i].passive), "%s", why);
+			}
+		}
 		ports[kept++] = ports[i];
 	}
 	sc_profile_free(&p);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bridges.h"
 #include "identify.h"
 #include "internal.h"
 
@@ -26,6 +27,41 @@ int sc_identify_claims_usb(const struct profile *p, long vid, long pid, long int
 	for (size_t i = 0; i < p->nusb; i++)
 		if ((long)p->usb[i].vid == vid && (long)p->usb[i].pid == pid)
 			return p->usb_interface < 0 || intf < 0 || p->usb_interface == intf;
+	return 0;
+}
+
+static int same_or_any(const char *want, const char *have)
+{
+	return !want[0] || strcmp(want, have ? have : "") == 0;
+}
+
+int sc_identify_strings_match(const struct profile *p, const char *manufacturer, const char *product,
+			      const char *serial)
+{
+	return same_or_any(p->usb_manufacturer, manufacturer) && same_or_any(p->usb_product, product) &&
+	       same_or_any(p->usb_serial, serial);
+}
+
+int sc_identify_may_probe(const struct profile *p, long vid, long pid, char *why, size_t size)
+{
+	const struct usb_bridge *b;
+
+	if (p->probe == PROFILE_PROBE_NEVER) {
+		snprintf(why, size, "profile %s sets probe = never; not probing", p->name);
+		return 0;
+	}
+	if (p->probe == PROFILE_PROBE_ALWAYS || vid < 0 || pid < 0)
+		return 1;
+	b = sc_bridge_find((unsigned)vid, (unsigned)pid);
+	if (!b)
+		return 1;
+	/* Anything may sit behind a bridge's own id: asking at the profile's
+	 * baud rate could reach (and, by the DTR edge of the open, reset) a
+	 * stranger's device. */
+	snprintf(why, size,
+		 "%04lx:%04lx is a generic %s bridge; not probing (set probe = always in the profile"
+		 " to allow it)",
+		 vid, pid, b->chip);
 	return 0;
 }
 

@@ -24,6 +24,21 @@ int sc_identify_possible(const struct profile *p);
  * 0 when vid or pid is unknown (-1). */
 int sc_identify_claims_usb(const struct profile *p, long vid, long pid, long intf);
 
+/* Do the port's USB strings fit those p requires (usb_manufacturer,
+ * usb_product, usb_serial: each exact, "" requires nothing)? NULL counts as
+ * "". Part of the passive match, with the ids. */
+int sc_identify_strings_match(const struct profile *p, const char *manufacturer, const char *product,
+			      const char *serial);
+
+/* May p's identify query be sent to a port with these USB ids (-1:
+ * unknown, e.g. the udev helper run by hand on a port the user chose)?
+ * The one rule for --find --identify and the udev helper: probe = never,
+ * no; probe = always, yes; probe = auto (default), yes unless vid:pid is a
+ * generic USB-serial bridge's (bridges.h), whose ports the profile then
+ * matches passively. 1 if it may; else 0 and why (size bytes) says why not
+ * and what would allow it. */
+int sc_identify_may_probe(const struct profile *p, long vid, long pid, char *why, size_t size);
+
 /* Does the reply (len bytes) fit pattern (fnmatch)? Blanks, CR and LF
  * around it are ignored; a reply holding NUL, longer than
  * IDENTIFY_REPLY_MAX, or empty once trimmed never fits, and neither does

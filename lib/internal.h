@@ -66,6 +66,7 @@ struct client_port_info {
 	char usb_product[128];
 	int usb_interface; /* -1 if unknown */
 	int console;
+	char passive[256]; /* why a found port was not asked (find.c); "" if it was, or not found */
 	int count;
 };
 
@@ -202,6 +203,9 @@ static inline int sc_client_fail(struct client *c, int code)
 /* trace.c: the handle's trace. sc_trace_init() starts it from SERIALCMD_TRACE;
  * sc_trace_transport() is the sink a transport logs to (ctx: the handle). */
 void sc_trace_init(struct client *c);
+/* A line about work done without a handle (client_find_ports), to stderr
+ * when SERIALCMD_TRACE is set. */
+void sc_trace_note(const char *line);
 void sc_trace_transport(void *ctx, const char *line);
 void sc_trace_bytes(struct client *c, const char *what, const void *data, size_t len);
 

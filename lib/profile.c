@@ -152,6 +152,28 @@ static int top_key(struct profile_parser *ps, const char *key, const char *value
 		return sc_profile_copy(ps, p->usb_manufacturer, sizeof(p->usb_manufacturer), value);
 	if (strcmp(key, "usb_product") == 0)
 		return sc_profile_copy(ps, p->usb_product, sizeof(p->usb_product), value);
+	if (strcmp(key, "usb_serial") == 0)
+		return sc_profile_copy(ps, p->usb_serial, sizeof(p->usb_serial), value);
+	if (strcmp(key, "probe") == 0) {
+		static const char *const modes[] = { "auto", "always", "never" }; /* enum profile_probe */
+
+		for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+			if (strcmp(value, modes[i]) == 0) {
+				p->probe = (int)i;
+				return CLIENT_OK;
+			}
+		}
+		return sc_profile_error(ps, "probe must be auto, always or never", value);
+	}
+	if (strcmp(key, "latency_timer") == 0) {
+		size_t len = strlen(value);
+
+		if (len > 3 || strspn(value, "0123456789") != len || atoi(value) < 1 ||
+		    atoi(value) > PROFILE_LATENCY_MAX)
+			return sc_profile_error(ps, "latency_timer must be 1 to 255 (ms)", value);
+		p->latency_timer = atoi(value);
+		return CLIENT_OK;
+	}
 	if (strcmp(key, "usb_interface") == 0) {
 		size_t len = strlen(value);
 

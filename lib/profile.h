@@ -30,6 +30,13 @@ struct profile_usb {
 	unsigned vid, pid;
 };
 
+/* probe = auto|always|never. auto: the identify query goes only to ports
+ * whose USB ids are not a generic bridge's (bridges.h); on a bridge's id the
+ * profile matches passively (ids and USB strings). always: also on a
+ * bridge's id. never: the query is never sent. */
+enum profile_probe { PROFILE_PROBE_AUTO, PROFILE_PROBE_ALWAYS, PROFILE_PROBE_NEVER };
+#define PROFILE_LATENCY_MAX 255
+
 struct profile {
 	char name[PROFILE_NAME_MAX];
 	char path[4096];
@@ -41,9 +48,13 @@ struct profile {
 	char identify_match[PROFILE_TEXT_MAX]; /* fnmatch pattern the answer must fit */
 	struct profile_usb usb[PROFILE_MAX_USB];
 	size_t nusb;
+	/* USB strings the port must have, exactly ("": any) */
 	char usb_manufacturer[PROFILE_TEXT_MAX];
 	char usb_product[PROFILE_TEXT_MAX];
+	char usb_serial[PROFILE_TEXT_MAX];
 	int usb_interface; /* -1: any */
+	int probe;	   /* enum profile_probe: may the identify query be sent */
+	int latency_timer; /* ms for the FTDI latency timer (udev rules), 0: leave it */
 	/* the instrument's error queue ([errors] query and none) */
 	char error_query[PROFILE_TEXT_MAX]; /* e.g. "SYST:ERR?" */
 	char error_none[PROFILE_TEXT_MAX];  /* e.g. 0,"No error" */

@@ -16,12 +16,23 @@ static void trace_stderr(void *user, const char *line)
 	fprintf(stderr, "serialcmd: %s\n", line);
 }
 
-void sc_trace_init(struct client *c)
+static int trace_env_on(void)
 {
 	const char *env = secure_getenv("SERIALCMD_TRACE");
 
-	if (env && env[0] && strcmp(env, "0") != 0)
+	return env && env[0] && strcmp(env, "0") != 0;
+}
+
+void sc_trace_init(struct client *c)
+{
+	if (trace_env_on())
 		c->trace = trace_stderr;
+}
+
+void sc_trace_note(const char *line)
+{
+	if (trace_env_on())
+		trace_stderr(NULL, line);
 }
 
 void sc_trace_transport(void *ctx, const char *line)

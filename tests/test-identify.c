@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "bridges.h"
 #include "expect.h"
 #include "identify.h"
 #include "internal.h"
@@ -130,6 +131,85 @@ static void test_claims_usb(void **state)
 	sc_profile_free(&p);
 	load("anyif", "usb = 1234:5678\n", &p);
 	assert_true(sc_identify_claims_usb(&p, 0x1234, 0x5678, 3));
+	sc_profile_free(&p);
+}
+
+/* The one list of generic bridges holds the ids issue 18 names, each with
+ * its chip; makers' own ids (Arduino, Rigol) are not in it. */
+static void test_bridge_list(void **state)
+{
+	static const unsigned generic[][2] = {
+		{ 0x0403, 0x6001 }, { 0x0403, 0x6010 }, { 0x0403, 0x6011 }, { 0x0403, 0x6014 },
+		{ 0x0403, 0x6015 }, { 0x1a86, 0x7523 }, { 0x1a86, 0x5523 }, { 0x1a86, 0x55d4 },
+		{ 0x10c4, 0xea60 }, { 0x10c4, 0xea70 }, { 0x10c4, 0xea71 }, { 0x067b, 0x2303 },
+		{ 0x067b, 0x23a3 },
+	};
+	static const unsigned specific[][2] = { { 0x2341, 0x0043 },
+						{ 0x2a03, 0x0043 },
+						{ 0x1ab1, 0x0e11 },
+						{ 0x0403, 0x6002 },
+						{ 0x1234, 0x5678 } };
+	const struct usb_bridge *all;
+	unsigned n;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(generic); i++) {
+		const struct usb_bridge *b = sc_bridge_find(generic[i][0], generic[i][1]);
+
+		if (!b || !b->chip || !b->chip[0])
+			fail_msg("%04x:%04x is not listed as a bridge", generic[i][0], generic[i][1]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(specific); i++)
+		if (sc_bridge_find(specific[i][0], specific[i][1]))
+			fail_msg("%04x:%04x taken for a bridge", specific[i][0], specific[i][1]);
+	all = sc_bridge_list(&n);
+	assert_true(n >= ARRAY_SIZE(generic));
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++)
+			if (all[i].vid == all[j].vid && all[i].pid == all[j].pid)
+				fail_msg("%04x:%04x listed twice", all[i].vid, all[i].pid);
+}
+
+/* The one probing rule: never, always, and auto (not on a bridge's ids). */
+static void test_may_probe(void **state)
+{
+	struct profile p;
+	char why[256];
+
+	(void)state;
+	load("auto", ACME "identify_match = A*\nusb = 1a86:7523\nusb = 2341:0043\n", &p);
+	assert_true(sc_identify_may_probe(&p, 0x2341, 0x0043, why, sizeof(why)));
+	assert_true(sc_identify_may_probe(&p, -1, -1, why, sizeof(why))); /* run by hand */
+	assert_false(sc_identify_may_probe(&p, 0x1a86, 0x7523, why, sizeof(why)));
+	assert_string_equal(why, "1a86:7523 is a generic WCH CH340 bridge; not probing"
+				 " (set probe = always in the profile to allow it)");
+	sc_profile_free(&p);
+	load("always", ACME "identify_match = A*\nusb = 0403:6001\nprobe = always\n", &p);
+	assert_true(sc_identify_may_probe(&p, 0x0403, 0x6001, why, sizeof(why)));
+	sc_profile_free(&p);
+	load("never", ACME "identify_match = A*\nusb = 2341:0043\nprobe = never\n", &p);
+	assert_false(sc_identify_may_probe(&p, 0x2341, 0x0043, why, sizeof(why)));
+	assert_string_equal(why, "profile never sets probe = never; not probing");
+	assert_false(sc_identify_may_probe(&p, -1, -1, why, sizeof(why)));
+	sc_profile_free(&p);
+}
+
+/* USB strings a profile requires: exact, each one only when set. */
+static void test_strings_match(void **state)
+{
+	struct profile p;
+
+	(void)state;
+	load("strings", "usb = 0403:6001\nusb_product = FT232R USB UART\nusb_serial = A1\n", &p);
+	assert_true(sc_identify_strings_match(&p, "anyone", "FT232R USB UART", "A1"));
+	assert_true(sc_identify_strings_match(&p, NULL, "FT232R USB UART", "A1"));
+	assert_false(sc_identify_strings_match(&p, "FTDI", "FT232R USB UART", "A2"));
+	assert_false(sc_identify_strings_match(&p, "FTDI", "ft232r usb uart", "A1"));
+	assert_false(sc_identify_strings_match(&p, "FTDI", "FT232R USB UART ", "A1"));
+	assert_false(sc_identify_strings_match(&p, "FTDI", NULL, "A1"));
+	sc_profile_free(&p);
+	load("none", "usb = 0403:6001\n", &p);
+	assert_true(sc_identify_strings_match(&p, NULL, NULL, NULL));
 	sc_profile_free(&p);
 }
 
@@ -316,7 +396,8 @@ int main(void)
 		cmocka_unit_test(test_possible),      cmocka_unit_test(test_claims_usb),
 		cmocka_unit_test(test_reply_rule),    cmocka_unit_test(test_identify_on_a_pty),
 		cmocka_unit_test(test_deadline),      cmocka_unit_test(test_busy_port),
-		cmocka_unit_test(test_profile_names),
+		cmocka_unit_test(test_profile_names), cmocka_unit_test(test_bridge_list),
+		cmocka_unit_test(test_may_probe),     cmocka_unit_test(test_strings_match),
 	};
 
 	return cmocka_run_group_tests(tests, profile_dir_make, profile_dir_remove);

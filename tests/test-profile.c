@@ -140,6 +140,16 @@ static void test_malformed(void **state)
 		{ "usb = 0403: 601\n", "line 1: usb must be VID:PID", 0 },
 		{ "usb_interface = +1\n", "line 1: usb_interface must be 0 to 255", 0 },
 		{ "usb_interface = 256\n", "line 1: usb_interface must be 0 to 255", 0 },
+		/* Identification policy and the FTDI latency timer (issue 18). */
+		{ "probe = sometimes\n", "line 1: probe must be auto, always or never: sometimes", 0 },
+		{ "usb = 0403:6001\nprobe = Always\n", "line 2: probe must be auto, always or never", 0 },
+		{ "\nprobe =\n", "line 2: empty value for: probe", 0 },
+		{ "latency_timer = 0\n", "line 1: latency_timer must be 1 to 255 (ms): 0", 0 },
+		{ "latency_timer = 256\n", "line 1: latency_timer must be 1 to 255 (ms)", 0 },
+		{ "latency_timer = +1\n", "line 1: latency_timer must be 1 to 255 (ms)", 0 },
+		{ "latency_timer = 16ms\n", "line 1: latency_timer must be 1 to 255 (ms)", 0 },
+		{ "latency_timer = 0001\n", "line 1: latency_timer must be 1 to 255 (ms)", 0 },
+		{ "\n\nusb_serial =\n", "line 3: empty value for: usb_serial", 0 },
 		/* An empty value is an error, with its line. */
 		{ "\nusb_interface =\n", "line 2: empty value for: usb_interface", 0 },
 		{ "usb =\n", "line 1: empty value for: usb", 0 },
@@ -211,6 +221,35 @@ static void test_malformed(void **state)
 /* A profile is a regular file: a FIFO blocked the load forever (issue 15),
  * a device node was read as an empty profile, a huge file was read whole.
  * SIGALRM ends the test (as a failure) if anything blocks. */
+/* The identification keys of issue 18, and what they default to. */
+static void test_identify_keys(void **state)
+{
+	struct profile p;
+
+	(void)state;
+	profile_dir_write("keys",
+			  "usb = 0403:6001\nprobe = always\nlatency_timer = 1\n"
+			  "usb_manufacturer = FTDI\nusb_product = FT232R USB UART\nusb_serial = A10K1\n");
+	assert_int_equal(sc_profile_load("keys", &p), CLIENT_OK);
+	assert_int_equal(p.probe, PROFILE_PROBE_ALWAYS);
+	assert_int_equal(p.latency_timer, 1);
+	assert_string_equal(p.usb_manufacturer, "FTDI");
+	assert_string_equal(p.usb_product, "FT232R USB UART");
+	assert_string_equal(p.usb_serial, "A10K1");
+	sc_profile_free(&p);
+	profile_dir_write("keys", "probe = never\nlatency_timer = 255\n");
+	assert_int_equal(sc_profile_load("keys", &p), CLIENT_OK);
+	assert_int_equal(p.probe, PROFILE_PROBE_NEVER);
+	assert_int_equal(p.latency_timer, 255);
+	sc_profile_free(&p);
+	profile_dir_write("keys", "usb = 0403:6001\n");
+	assert_int_equal(sc_profile_load("keys", &p), CLIENT_OK);
+	assert_int_equal(p.probe, PROFILE_PROBE_AUTO);
+	assert_int_equal(p.latency_timer, 0);
+	assert_string_equal(p.usb_serial, "");
+	sc_profile_free(&p);
+}
+
 static void test_not_regular(void **state)
 {
 	struct client_config cfg;
@@ -274,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_search_path),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_identify_keys),
 	};
 
 	return cmocka_run_group_tests_name("device profiles", tests, profile_dir_make, profile_dir_remove);

@@ -492,12 +492,15 @@ static void test_port_accessors(void **state)
 	assert_string_equal(client_port_usb_serial(list, 0), "");
 	assert_string_equal(client_port_usb_manufacturer(list, 0), "");
 	assert_string_equal(client_port_usb_product(list, 0), "");
+	assert_string_equal(client_port_passive(list, 0), "");
 	assert_int_equal(client_port_console(list, 0), 0);
 	assert_int_equal(client_last_error(), CLIENT_OK);
 	assert_null(client_port_name(list, 1));
 	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
 	assert_int_equal(client_port_console(list, -1), CLIENT_ERR_ARG);
 	assert_null(client_port_name(NULL, 0));
+	assert_null(client_port_passive(list, 1));
+	assert_int_equal(client_last_error(), CLIENT_ERR_ARG);
 	client_free_ports(list);
 	snprintf(path, sizeof(path), "rm -rf %s", root);
 	assert_int_equal(system(path), 0);

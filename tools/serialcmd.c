@@ -63,7 +63,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: serialcmd [--trace] SPEC [CMD | -w CMD | -b CMD | -r | --dtr=0|1 | --rts=0|1 |\n"
 		   "                 --break=MS | --signals]...\n"
 		   "       serialcmd --list [--all]\n"
-		   "       serialcmd --find PROFILE [--identify]\n"
+		   "       serialcmd [--trace] --find PROFILE [--identify]\n"
 		   "Send each CMD to the instrument at SPEC and print its reply on stdout.\n"
 		   "  SPEC            a port and options, e.g. '/dev/ttyUSB0?baud=115200&eol=CRLF'\n"
 		   "                  or '/dev/ttyUSB0?profile=keithley2000' (see serialcmd(1))\n"
@@ -79,6 +79,8 @@ static void usage(FILE *f)
 		   "  -a, --all       with --list: also on-board UARTs that report no hardware\n"
 		   "  -f, --find P    list the ports whose USB ids profile P lists (opening none)\n"
 		   "  -i, --identify  with --find: ask each of them P's identify query; keep matches\n"
+		   "                  (never on a generic bridge's ids unless P says probe = always:\n"
+		   "                  those are kept on ids and USB strings, shown passive=WHY)\n"
 		   "  -h, --help      this text;  -V, --version  the library's version\n"
 		   "A profile's 'queries = scpi' reads no reply for commands without '?', and its\n"
 		   "'blocks = Q1,Q2' reads those queries as -b does.\n"
@@ -168,6 +170,8 @@ static int list_ports(const char *profile, int flags)
 			print_field("\tdriver=", driver);
 		if (client_port_console(ports, i))
 			printf("\t(kernel console)");
+		if (client_port_passive(ports, i)[0])
+			print_field("\tpassive=", client_port_passive(ports, i));
 		putchar('\n');
 	}
 	client_free_ports(ports);
@@ -452,6 +456,12 @@ int main(int argc, char **argv)
 		if (actions || (list && find)) {
 			usage(stderr);
 			return EXIT_USAGE;
+		}
+		/* Finding has no handle to trace: the library's notes (a passive
+		 * match, and why) go to stderr through SERIALCMD_TRACE. */
+		if (find && trace && setenv("SERIALCMD_TRACE", "1", 1) != 0) {
+			fprintf(stderr, "serialcmd: SERIALCMD_TRACE: %s\n", strerror(errno));
+			return EXIT_FAIL;
 		}
 		return finish_output(find ? list_ports(find, identify ? CLIENT_FIND_IDENTIFY : 0)
 					  : list_ports(NULL, all ? CLIENT_LIST_ALL : 0));

@@ -9,15 +9,31 @@
  * options: profiles are sorted by name, their USB ids keep the profile's
  * order, and candidates for one id go most specific first.
  *
- * A USB id (usb = VID:PID, with usb_interface, usb_manufacturer and
- * usb_product where the profile gives them) names its profile directly when
- * no other profile lists it. When several profiles list the same id (and
- * their usb_interface values do not tell them apart), or the id is a generic
- * USB-serial bridge's (FTDI, CH340, CP210x, PL2303...), which any device may
- * sit behind, the rules ask the instrument: serialcmd-udev-id gets the
- * candidate profiles, most specific identify_match first. A candidate needs
- * identify and identify_match; one without them is left out with a warning
- * (or, when it is the only profile for a bridge's id, named directly). */
+ * A USB id (usb = VID:PID, with usb_interface, usb_manufacturer,
+ * usb_product and usb_serial where the profile gives them) names its profile
+ * directly when no other profile lists it. When several profiles list the
+ * same id (and their usb_interface values do not tell them apart), the rules
+ * ask the instrument: serialcmd-udev-id gets the candidate profiles, most
+ * specific identify_match first. A candidate needs identify and
+ * identify_match, and must not say probe = never; one that cannot be asked
+ * is left out with a warning.
+ *
+ * A generic USB-serial bridge's id (lib/bridges.c: FTDI, CH340, CP210x,
+ * PL2303...) says nothing about what sits behind it, so no active probe is
+ * ever written for one unless the profile says probe = always (the helper
+ * checks the same rule again, lib/identify.c). Without it the match is
+ * passive: a rule that names the port by the id plus the USB strings the
+ * profile requires (usb_manufacturer, usb_product, usb_serial), and never
+ * runs the helper; a profile that requires no string gets no rule for that
+ * id at all, since it would name (and give the seat's user, and start
+ * serialcmd@ for) every such adapter anyone plugs in. Both are reported on
+ * stderr and in a comment in the rules.
+ *
+ * latency_timer = N writes the FTDI latency timer: once the port's profile is
+ * known (by its ids or by asking), ATTR{device/latency_timer}="N" on the tty
+ * event of a port whose driver is ftdi_sio. The attribute belongs to the
+ * tty's parent, the usb-serial port (/sys/bus/usb-serial/devices/ttyUSBn/
+ * latency_timer), which the tty's "device" link names. */
 #include <errno.h>
 #include <getopt.h>
 #include <glob.h>
@@ -29,21 +45,12 @@
 
 #include <serialcmd.h>
 
+#include "bridges.h"
 #include "profile.h"
 
 #define PROG "gen-rules"
 #define DEFAULT_HELPER "/usr/local/lib/serialcmd/serialcmd-udev-id"
 #define DEFAULT_TIMEOUT_MS 3000
-
-/* USB ids of generic USB-serial bridge chips: a profile listing one of them
- * cannot know what is behind it, so the instrument is always asked. */
-static const struct profile_usb bridges[] = {
-	{ 0x0403, 0x6001 }, { 0x0403, 0x6010 }, { 0x0403, 0x6011 }, /* FTDI FT232R/FT2232/FT4232 */
-	{ 0x0403, 0x6014 }, { 0x0403, 0x6015 },			    /* FTDI FT232H, FT-X */
-	{ 0x1a86, 0x7523 }, { 0x1a86, 0x5523 }, { 0x1a86, 0x55d4 }, /* WCH CH340, CH341, CH9102 */
-	{ 0x10c4, 0xea60 }, { 0x10c4, 0xea70 }, { 0x10c4, 0xea71 }, /* Silicon Labs CP210x */
-	{ 0x067b, 0x2303 }, { 0x067b, 0x23a3 },			    /* Prolific PL2303 */
-};
 
 struct entry {
 	char name[PROFILE_NAME_MAX]; /* the file's name without .profile: what profile= takes */
@@ -56,15 +63,15 @@ struct entry {
 struct listing {
 	size_t e; /* index into the entries */
 	unsigned vid, pid;
-	int probe; /* ask the instrument */
+	int probe;			 /* ask the instrument (-1: left out) */
+	const struct usb_bridge *bridge; /* a generic bridge's id, named passively */
 };
 
-static int is_bridge(unsigned vid, unsigned pid)
+/* Does the profile require a USB string, so that a passive rule on a
+ * bridge's id names its instrument's adapters and not every such cable? */
+static int requires_strings(const struct profile *p)
 {
-	for (size_t i = 0; i < sizeof(bridges) / sizeof(bridges[0]); i++)
-		if (bridges[i].vid == vid && bridges[i].pid == pid)
-			return 1;
-	return 0;
+	return p->usb_manufacturer[0] || p->usb_product[0] || p->usb_serial[0];
 }
 
 /* Characters of a shell pattern that must match exactly; a bracket
@@ -234,6 +241,10 @@ static void print_match(FILE *out, const struct listing *l)
 		rule_pattern(pat, sizeof(pat), p->usb_product);
 		fprintf(out, "ATTRS{product}==\"%s\", ", pat);
 	}
+	if (p->usb_serial[0]) {
+		rule_pattern(pat, sizeof(pat), p->usb_serial);
+		fprintf(out, "ATTRS{serial}==\"%s\", ", pat);
+	}
 }
 
 /* A description as a comment: one line, printable. */
@@ -246,6 +257,48 @@ static void print_comment(FILE *out, const char *name, const char *text)
 			fputc((unsigned char)*text < ' ' || *text == 0x7f ? ' ' : *text, out);
 	}
 	fputc('\n', out);
+}
+
+/* The FTDI latency timer of the profiles that set one. Written on the tty
+ * event, once SERIALCMD_PROFILE says whose port it is, into the usb-serial
+ * port above the tty (its "device" link): ftdi_sio's latency_timer. Ports of
+ * other drivers have no such attribute and are left alone. */
+static void write_latency(FILE *out)
+{
+	int any = 0;
+
+	for (size_t e = 0; e < nentries; e++) {
+		if (!entries[e].p.latency_timer)
+			continue;
+		if (!any++)
+			fprintf(out,
+				"\n# The FTDI latency timer (ms; ftdi_sio's default is 16) of the profiles\n"
+				"# that set latency_timer: "
+				"/sys/bus/usb-serial/devices/ttyUSBn/latency_timer.\n");
+		fprintf(out,
+			"ENV{SERIALCMD_PROFILE}==\"%s\", DRIVERS==\"ftdi_sio\", "
+			"ATTR{device/latency_timer}=\"%d\"\n",
+			entries[e].name, entries[e].p.latency_timer);
+	}
+}
+
+/* Bridge ids left without a rule, as comments, so the file says why. */
+static void write_left_out(FILE *out, const struct listing *ls, size_t nls)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < nls; i++) {
+		if (ls[i].probe >= 0 || !ls[i].bridge)
+			continue;
+		if (!any++)
+			fprintf(out,
+				"\n# Generic USB-serial bridge ids that profiles list without probe = "
+				"always\n"
+				"# and without a USB string to require: no rule (it would name every such\n"
+				"# adapter), and nothing is ever asked.\n");
+		fprintf(out, "# %s: %04x:%04x (%s)\n", entries[ls[i].e].name, ls[i].vid, ls[i].pid,
+			ls[i].bridge->chip);
+	}
 }
 
 static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, const char *profile_dir,
@@ -271,6 +324,7 @@ static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, cons
 		"ENV{ID_VENDOR_ID}==\"\", GOTO=\"serialcmd_end\"\n",
 		nentries);
 
+	write_left_out(out, ls, nls);
 	fprintf(out, "\n# USB ids that name one profile.\n");
 	for (size_t e = 0; e < nentries; e++) {
 		int any = 0;
@@ -280,18 +334,24 @@ static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, cons
 				continue;
 			if (!any++)
 				print_comment(out, entries[e].name, entries[e].p.description);
+			if (ls[i].bridge)
+				fprintf(out,
+					"# %04x:%04x is a generic %s bridge: matched passively (ids and"
+					" USB strings), never asked\n",
+					ls[i].vid, ls[i].pid, ls[i].bridge->chip);
 			print_match(out, &ls[i]);
 			fprintf(out, "ENV{SERIALCMD_PROFILE}=\"%s\"\n", entries[e].name);
 		}
 	}
 	for (size_t i = 0; i < nls; i++)
-		ncand += ls[i].probe != 0;
+		ncand += ls[i].probe > 0;
 	if (ncand) {
 		qsort(ls, nls, sizeof(*ls), by_probe_order);
-		fprintf(out, "\n# USB ids of generic USB-serial bridges, or that several profiles list: the\n"
-			     "# instrument is asked. Candidates, most specific identify_match first:\n");
+		fprintf(out, "\n# USB ids that several profiles list, or generic USB-serial bridges' ids of\n"
+			     "# profiles with probe = always: the instrument is asked. Candidates, most\n"
+			     "# specific identify_match first:\n");
 		for (size_t i = 0; i < nls; i++) {
-			if (!ls[i].probe)
+			if (ls[i].probe <= 0)
 				continue;
 			print_match(out, &ls[i]);
 			fprintf(out, "ENV{.SERIALCMD_CANDIDATES}+=\"%s\"\n", entries[ls[i].e].name);
@@ -315,7 +375,7 @@ static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, cons
 			int listed = 0;
 
 			for (size_t i = 0; i < nls; i++)
-				listed |= ls[i].e == e && ls[i].probe;
+				listed |= ls[i].e == e && ls[i].probe > 0;
 			if (listed)
 				fprintf(out,
 					"ENV{ID_SERIALCMD_MODEL}==\"%s\", "
@@ -338,9 +398,9 @@ static void write_rules(FILE *out, const char *helper, unsigned timeout_ms, cons
 		     "SYMLINK+=\"serialcmd/$env{SERIALCMD_PROFILE}-$env{.SERIALCMD_SERIAL}\"\n"
 		     "# With several instruments of one profile, udev points this at one of them.\n"
 		     "SYMLINK+=\"serialcmd/by-profile/$env{SERIALCMD_PROFILE}\"\n"
-		     "TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"serialcmd@%%k.service\"\n"
-		     "\n"
-		     "LABEL=\"serialcmd_end\"\n");
+		     "TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"serialcmd@%%k.service\"\n");
+	write_latency(out);
+	fprintf(out, "\nLABEL=\"serialcmd_end\"\n");
 }
 
 static int usage(const char *why)
@@ -421,42 +481,61 @@ int main(int argc, char **argv)
 			ls[nls].vid = entries[e].p.usb[u].vid;
 			ls[nls].pid = entries[e].p.usb[u].pid;
 			ls[nls].probe = 0;
+			ls[nls].bridge = NULL;
 			nls++;
 		}
 	}
 	/* Decide, for each listing, whether the id alone names the profile. */
 	for (size_t i = 0; i < nls; i++) {
 		const struct entry *en = &entries[ls[i].e];
+		const struct usb_bridge *bridge = sc_bridge_find(ls[i].vid, ls[i].pid);
 		int shared = 0;
 
 		for (size_t j = 0; j < nls; j++)
 			shared |= conflict(&ls[i], &ls[j]);
-		if (!shared && !is_bridge(ls[i].vid, ls[i].pid))
+		if (bridge && en->p.probe != PROFILE_PROBE_ALWAYS) {
+			/* Never an active probe for a bridge's id without the
+			 * profile's explicit probe = always. */
+			ls[i].bridge = bridge;
+			if (requires_strings(&en->p))
+				continue; /* named passively, by ids and strings */
+			fprintf(stderr,
+				PROG
+				": note: profile %s: %04x:%04x is a generic %s bridge; without"
+				" probe = always it is not probed, and the profile requires no USB string"
+				" (usb_manufacturer, usb_product, usb_serial): no rule for it, as one"
+				" would name every such adapter\n",
+				en->name, ls[i].vid, ls[i].pid, bridge->chip);
+			ls[i].probe = -1;
 			continue;
-		if (en->probeable) {
+		}
+		if (!shared && !bridge)
+			continue;
+		if (en->probeable && en->p.probe != PROFILE_PROBE_NEVER) {
 			ls[i].probe = 1;
 		} else if (!shared) {
+			/* Only a bridge's id with probe = always comes here. */
 			fprintf(stderr,
-				PROG ": warning: profile %s: %04x:%04x is a generic USB-serial bridge and "
-				     "the profile has"
-				     " no identify/identify_match: every such adapter will be named %s\n",
+				PROG ": warning: profile %s: %04x:%04x is a generic USB-serial bridge, the"
+				     " profile says probe = always but has no identify/identify_match: every"
+				     " such adapter will be named %s\n",
 				en->name, ls[i].vid, ls[i].pid, en->name);
 		} else {
 			fprintf(stderr,
 				PROG ": warning: profile %s: %04x:%04x is listed by other profiles too, and "
-				     "without"
-				     " identify/identify_match this one cannot be told apart: left out for "
-				     "that id\n",
+				     "without identify/identify_match (or with probe = never) this one cannot"
+				     " be told apart: left out for that id\n",
 				en->name, ls[i].vid, ls[i].pid);
 			ls[i].probe = -1;
 		}
 	}
-	/* Drop the listings left out. */
+	/* Drop the listings left out, but for the bridge ids the rules name
+	 * in a comment. */
 	{
 		size_t k = 0;
 
 		for (size_t i = 0; i < nls; i++)
-			if (ls[i].probe >= 0)
+			if (ls[i].probe >= 0 || ls[i].bridge)
 				ls[k++] = ls[i];
 		nls = k;
 	}
@@ -465,8 +544,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nls; i++) {
 		size_t same = 0;
 
-		for (size_t j = 0; j < nls && ls[i].probe; j++)
-			same += ls[j].probe && ls[j].vid == ls[i].vid && ls[j].pid == ls[i].pid;
+		for (size_t j = 0; j < nls && ls[i].probe > 0; j++)
+			same += ls[j].probe > 0 && ls[j].vid == ls[i].vid && ls[j].pid == ls[i].pid;
 		if (same > 32) {
 			fprintf(stderr, PROG ": %zu profiles would be asked about %04x:%04x; at most 32\n",
 				same, ls[i].vid, ls[i].pid);

@@ -5,8 +5,8 @@
  *     serialcmd-udev-id [--timeout-ms=N] [--profile-dir=DIR] [-v] DEVNODE PROFILE...
  *
  * The rules call it only for ports whose USB ids several profiles list, or a
- * generic USB-serial bridge's ids, and pass the candidate profiles, most
- * specific first. For each candidate it opens DEVNODE with the profile's
+ * generic USB-serial bridge's ids that a profile with probe = always lists,
+ * and pass the candidate profiles, most specific first. For each candidate it opens DEVNODE with the profile's
  * settings, sends the profile's identify query and matches the answer against
  * its identify_match pattern, as `serialcmd --find --identify` does (both use
  * lib/identify.c); the first candidate that matches is printed:
@@ -22,6 +22,9 @@
  * - nothing is opened without candidate profiles, and, when udev says which
  *   USB ids the port has (ID_VENDOR_ID, ID_MODEL_ID in the environment), only
  *   profiles listing them count; the active kernel console is refused;
+ * - nothing is sent that a profile does not allow (lib/identify.c): with
+ *   probe = never, or on a generic USB-serial bridge's ids unless the
+ *   profile says probe = always, the profile is left out (-v says why);
  * - a busy port (another program holds it), a port that went away or any
  *   other failure ends it quietly: exit status 0, no output;
  * - only ID_SERIALCMD_* keys are printed, and values keep [A-Za-z0-9._-]
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
 	long vid, pid, intf;
 	int64_t deadline;
 	struct stat st;
+	char why[256];
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "t:d:vh", opts, NULL)) != -1) {
@@ -259,6 +263,12 @@ int main(int argc, char **argv)
 			note("profile %s: %s", argv[i],
 			     !sc_identify_possible(p) ? "has no identify and identify_match"
 						      : "does not list this port's USB ids");
+			sc_profile_free(p);
+			continue;
+		}
+		if (!sc_identify_may_probe(p, vid, pid, why, sizeof(why))) {
+			/* The rules name such a port without asking, when they can. */
+			note("profile %s: passive match only: %s", argv[i], why);
 			sc_profile_free(p);
 			continue;
 		}

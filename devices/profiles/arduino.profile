@@ -2,7 +2,16 @@
 # An Arduino-style line protocol: a sketch with Serial.begin(115200) that reads
 # lines ending in LF and answers one line each. Opening the port toggles DTR,
 # which resets the board; the bootloader then needs about 2 s before the
-# sketch listens. Ids: Arduino SA boards and the common CH340 clones.
+# sketch listens. Ids: Arduino SA boards (2341, 2a03: Arduino's own vendor
+# ids, so those ports are asked "ID?") and the common CH340 clones.
+#
+# 1a86:7523 is the CH340's own id, on countless cables, GPS receivers and
+# printers. It stays here, passive only (probe = auto, the default): `serialcmd
+# --find arduino` lists such ports without opening them, --identify does not
+# ask them, and the udev rules give them no name. A product string would not
+# help: a CH340 reports "USB Serial" or "USB2.0-Serial" whatever it sits in.
+# For your own clone, copy this profile and add `usb_serial = ...` (if the
+# board has one) or `probe = always` (if only your board is ever plugged in).
 description = Arduino sketch, line protocol (115200 8N1, LF)
 baud = 115200
 bits = 8

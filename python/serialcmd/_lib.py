@@ -171,6 +171,9 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # const char *client_port_usb_product(const struct client_port_info *list, int i);
     fn("client_port_usb_product", c_char_p, [PortListHandle, c_int], True)
 
+    # const char *client_port_passive(const struct client_port_info *list, int i);
+    fn("client_port_passive", c_char_p, [PortListHandle, c_int], True)
+
     # int client_port_transport(const struct client_port_info *list, int i);
     fn("client_port_transport", c_int, [PortListHandle, c_int], False)
 
@@ -297,6 +300,7 @@ class Library:
     client_port_usb_serial: Callable[..., Any]
     client_port_usb_manufacturer: Callable[..., Any]
     client_port_usb_product: Callable[..., Any]
+    client_port_passive: Callable[..., Any]
     client_port_transport: Callable[..., Any]
     client_port_usb_vid: Callable[..., Any]
     client_port_usb_pid: Callable[..., Any]

@@ -34,6 +34,10 @@ class PortInfo:
     product: Optional[str]
     interface: Optional[int]
     console: bool
+    #: From find(identify=True): why the port was kept without being asked
+    #: (a generic USB-serial bridge's ids, or probe = never); None if it was
+    #: asked and answered, or not looked for.
+    passive: Optional[str] = None
 
     @property
     def usb_id(self) -> Optional[str]:
@@ -63,6 +67,7 @@ def _convert(lib: Library, array, i: int) -> PortInfo:  # type: ignore[no-untype
         product=_text(lib.client_port_usb_product(array, i)) if usb else None,
         interface=interface if interface >= 0 else None,
         console=bool(lib.client_port_console(array, i)),
+        passive=_text(lib.client_port_passive(array, i)) or None,
     )
 
 
@@ -87,7 +92,10 @@ def list_ports(all: bool = False) -> List[PortInfo]:  # noqa: A002 - mirrors the
 def find(profile: str, identify: bool = False) -> List[PortInfo]:
     """The ports whose USB ids the device profile lists, opening none; with
     ``identify``, each of those is opened with the profile's settings and
-    kept only if it answers the profile's identify query as expected."""
+    kept only if it answers the profile's identify query as expected; except
+    where the profile may not ask (a generic USB-serial bridge's ids without
+    ``probe = always``, or ``probe = never``): such a port is kept on its ids
+    and USB strings, unopened, with ``passive`` saying why."""
     check_no_nul(profile, "profile")
     lib = get_library()
     array = PortListHandle()

@@ -30,6 +30,9 @@ static void profile_check(const struct profile *p)
 	PROFILE_FIELD_OK(p->identify_match);
 	PROFILE_FIELD_OK(p->usb_manufacturer);
 	PROFILE_FIELD_OK(p->usb_product);
+	PROFILE_FIELD_OK(p->usb_serial);
+	FUZZ_CHECK(p->probe >= PROFILE_PROBE_AUTO && p->probe <= PROFILE_PROBE_NEVER);
+	FUZZ_CHECK(p->latency_timer >= 0 && p->latency_timer <= PROFILE_LATENCY_MAX);
 	PROFILE_FIELD_OK(p->error_query);
 	PROFILE_FIELD_OK(p->error_none);
 	FUZZ_CHECK(p->nusb <= PROFILE_MAX_USB);

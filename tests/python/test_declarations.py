@@ -111,7 +111,7 @@ FAILING = {
     "client_query_block", "client_write_block", "client_list_ports", "client_find_ports",
     "client_set_timeout", "client_get_timeout", "client_config_new", "client_spec_key_type",
     "client_port_name", "client_port_description", "client_port_driver", "client_port_usb_serial",
-    "client_port_usb_manufacturer", "client_port_usb_product", "client_read_available",
+    "client_port_usb_manufacturer", "client_port_usb_product", "client_port_passive", "client_read_available",
     "client_set_unsolicited", "client_read_n", "client_write_raw", "client_config_get",
     "client_stale_errors", "client_set_dtr", "client_set_rts", "client_get_signals", "client_send_break",
 }

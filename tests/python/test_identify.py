@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
 
+import serialcmd
 from serialcmd_testlib import ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "udev"))
@@ -64,10 +66,11 @@ def usb_pty(tmp_path: Path) -> Iterator:
     import tty
 
     made: List[tuple] = []
+    received: Dict[str, Responder] = {}
     root = tmp_path / "sysfs"
     (root / "class/tty").mkdir(parents=True)
 
-    def make(answer: Optional[bytes]) -> str:
+    def make(answer: Optional[bytes], vid: int = VID, pid: int = PID, serial: Optional[str] = None) -> str:
         master, slave = os.openpty()
         tty.setraw(slave)
         responder = Responder(master, answer, 0)
@@ -78,7 +81,7 @@ def usb_pty(tmp_path: Path) -> Iterator:
         intf = usb / f"1-{n + 1}:1.0"
         ttydir = intf / f"tty/{name}"
         ttydir.mkdir(parents=True)
-        for k, v in {"idVendor": f"{VID:04x}", "idProduct": f"{PID:04x}", "serial": f"S{n}",
+        for k, v in {"idVendor": f"{vid:04x}", "idProduct": f"{pid:04x}", "serial": serial or f"S{n}",
                      "manufacturer": "Test", "product": "Fake adapter"}.items():
             (usb / k).write_text(v + "\n")
         (intf / "bInterfaceNumber").write_text("00\n")
@@ -87,8 +90,10 @@ def usb_pty(tmp_path: Path) -> Iterator:
         dev = f"/dev/{name}"
         os.symlink(os.ttyname(slave), dev)
         made.append((dev, master, slave, responder))
+        received[dev] = responder
         return dev
 
+    make.received = received  # type: ignore[attr-defined]
     yield make
     for dev, master, slave, responder in made:
         responder.stopping = True
@@ -102,15 +107,20 @@ def usb_pty(tmp_path: Path) -> Iterator:
 def profile_dir(tmp_path: Path) -> Path:
     d = tmp_path / "profiles"
     d.mkdir()
-    for name, text in PROFILES.items():
+    for name, text in {**PROFILES, **POLICY_PROFILES}.items():
         (d / f"{name}.profile").write_text(text)
     return d
 
 
-def cli_finds(profile: str, profile_dir: Path, sysfs: Path) -> List[str]:
+def run_cli_find(profile: str, profile_dir: Path, sysfs: Path, *extra: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, SERIALCMD_SYSFS_ROOT=str(sysfs), SERIALCMD_DEVICES=str(profile_dir))
-    r = subprocess.run([str(CLI), "--find", profile, "--identify"], capture_output=True, text=True,
-                       timeout=TIMEOUT, env=env, stdin=subprocess.DEVNULL)
+    env.pop("SERIALCMD_TRACE", None)
+    return subprocess.run([str(CLI), *extra, "--find", profile, "--identify"], capture_output=True, text=True,
+                          timeout=TIMEOUT, env=env, stdin=subprocess.DEVNULL)
+
+
+def cli_finds(profile: str, profile_dir: Path, sysfs: Path) -> List[str]:
+    r = run_cli_find(profile, profile_dir, sysfs)
     assert r.returncode in (0, 1), r.stderr
     return [line.split("\t")[0] for line in r.stdout.splitlines()]
 
@@ -140,3 +150,79 @@ def test_both_pick_the_same_port_among_several(usb_pty, profile_dir: Path, tmp_p
     devs = [usb_pty(b"OTHER,GADGET,G1,1\n"), usb_pty(b"ACME,WIDGET\r\n"), usb_pty(b"ACME,WIDGET\x00\n")]
     assert cli_finds("acme-exact", profile_dir, tmp_path / "sysfs") == [devs[1]]
     assert [helper_names(d, "acme-exact", profile_dir) for d in devs] == [None, "acme-exact", None]
+
+
+# ---------------------------------------------------------------------------
+# issue 18: never poke a stranger's device behind a generic bridge's ids
+
+BRIDGE = (0x1A86, 0x7523)  # WCH CH340: any maker's device may sit behind it
+BRIDGE_BASE = "eol = LF\ntimeout_ms = 700\nidentify = ID?\nidentify_match = ARDUINO,*\nusb = 1a86:7523\n"
+POLICY_PROFILES = {
+    "ch340-auto": BRIDGE_BASE,
+    "ch340-always": BRIDGE_BASE + "probe = always\n",
+    "ch340-serial": BRIDGE_BASE + "usb_serial = S-WANTED\n",
+    "acme-never": BASE + "identify_match = ACME,WIDGET,*\nprobe = never\n",
+}
+
+
+def run_helper_v(dev: str, profile: str, profile_dir: Path, vid: int, pid: int) -> subprocess.CompletedProcess:
+    env = {"ID_VENDOR_ID": f"{vid:04x}", "ID_MODEL_ID": f"{pid:04x}", "ID_USB_INTERFACE_NUM": "00"}
+    return subprocess.run([str(HELPER), "-v", f"--profile-dir={profile_dir}", dev, profile], capture_output=True,
+                          text=True, timeout=TIMEOUT, env=env, stdin=subprocess.DEVNULL)
+
+
+def test_bridge_id_is_matched_passively(usb_pty, profile_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """A profile listing the CH340's id, with the default probe = auto: the
+    port is found on its ids, and neither the CLI nor the helper sends a byte."""
+    dev = usb_pty(b"ARDUINO,sketch,1.0\n", *BRIDGE)
+    r = run_cli_find("ch340-auto", profile_dir, tmp_path / "sysfs", "--trace")
+    assert r.returncode == 0, r.stderr
+    time.sleep(0.2)
+    assert usb_pty.received[dev].received == b"", "--find --identify sent a query behind a generic bridge"
+    assert [line.split("\t")[0] for line in r.stdout.splitlines()] == [dev]
+    assert (f"{dev}: passive match for profile ch340-auto: 1a86:7523 is a generic WCH CH340 bridge; "
+            "not probing (set probe = always in the profile to allow it)") in r.stderr
+    # Without --trace the same port, its line saying why, and not a word on stderr.
+    r = run_cli_find("ch340-auto", profile_dir, tmp_path / "sysfs")
+    assert (r.returncode, r.stderr) == (0, "") and r.stdout.startswith(dev + "\t")
+    assert r.stdout.rstrip("\n").split("\t")[-1] == (
+        "passive=1a86:7523 is a generic WCH CH340 bridge; not probing (set probe = always in the profile to allow it)")
+    # The Python package: the same port, and the same reason.
+    monkeypatch.setenv("SERIALCMD_SYSFS_ROOT", str(tmp_path / "sysfs"))
+    monkeypatch.setenv("SERIALCMD_DEVICES", str(profile_dir))
+    found = serialcmd.find("ch340-auto", identify=True)
+    assert [(p.device, p.passive) for p in found] == [
+        (dev, "1a86:7523 is a generic WCH CH340 bridge; not probing (set probe = always in the profile to allow it)")]
+    assert [(p.device, p.passive) for p in serialcmd.find("ch340-auto")] == [(dev, None)]
+    h = run_helper_v(dev, "ch340-auto", profile_dir, *BRIDGE)
+    assert (h.returncode, h.stdout) == (0, "")
+    assert "passive match only: 1a86:7523 is a generic WCH CH340 bridge; not probing" in h.stderr
+    assert "not opened" in h.stderr
+    time.sleep(0.2)
+    assert usb_pty.received[dev].received == b"", "a query went to a port behind a generic bridge"
+
+
+def test_probe_always_asks_behind_a_bridge(usb_pty, profile_dir: Path, tmp_path: Path) -> None:
+    """probe = always is the explicit opt-in: both ask, and agree."""
+    dev = usb_pty(b"ARDUINO,sketch,1.0\n", *BRIDGE)
+    other = usb_pty(b"GPS,NMEA\n", *BRIDGE)
+    assert cli_finds("ch340-always", profile_dir, tmp_path / "sysfs") == [dev]
+    assert "passive=" not in run_cli_find("ch340-always", profile_dir, tmp_path / "sysfs").stdout
+    assert run_helper_v(dev, "ch340-always", profile_dir, *BRIDGE).stdout.startswith("ID_SERIALCMD_MODEL=ch340-always\n")
+    assert run_helper_v(other, "ch340-always", profile_dir, *BRIDGE).stdout == ""
+    assert usb_pty.received[dev].received.startswith(b"ID?\n")
+
+
+def test_probe_never_and_usb_strings(usb_pty, profile_dir: Path, tmp_path: Path) -> None:
+    """probe = never sends nothing even on a maker's own id; a required USB
+    serial number narrows a passive match to the one unit."""
+    acme = usb_pty(b"ACME,WIDGET,W1,1\n")
+    wanted = usb_pty(b"x\n", *BRIDGE, serial="S-WANTED")
+    usb_pty(b"x\n", *BRIDGE, serial="S-OTHER")
+    r = run_cli_find("acme-never", profile_dir, tmp_path / "sysfs", "--trace")
+    assert [line.split("\t")[0] for line in r.stdout.splitlines()] == [acme]
+    assert "profile acme-never sets probe = never; not probing" in r.stderr
+    assert run_helper_v(acme, "acme-never", profile_dir, VID, PID).stdout == ""
+    assert cli_finds("ch340-serial", profile_dir, tmp_path / "sysfs") == [wanted]
+    time.sleep(0.2)
+    assert all(resp.received == b"" for resp in usb_pty.received.values())

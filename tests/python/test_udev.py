@@ -53,6 +53,10 @@ HELPER_KEYS = {"ID_SERIALCMD_MODEL", "ID_SERIALCMD_SERIAL", "ID_SERIALCMD_IDENT"
 sys.path.insert(0, str(ROOT / "tests" / "udev"))
 from udevns import Responder  # noqa: E402  (shared with the namespace driver)
 
+# Shipped profiles' ids that are a generic bridge's, listed without probe =
+# always or a USB string (issue 18): the rules leave such ports alone.
+SHIPPED_PASSIVE = {("1a86", "7523")}
+
 # Test profiles: ids no shipped profile lists, each for one case.
 TEST_PROFILES = {
     # Two profiles share 1234:5678: the instrument is asked; beta's pattern is
@@ -82,7 +86,40 @@ usb = 1234:5678
     "delta": "usb = 1234:9999\nusb_interface = 1\n",
     # USB strings full of characters that mean something in a rule.
     "epsilon": 'usb = 1234:aaaa\nusb_manufacturer = ACME "Labs" $x %k\nusb_product = Weird "Prod" *1* [x]|y\\z\n',
-    # Hostile instruments on bridge ids: answers that try to set properties.
+    # Bridge ids without probe = always (issue 18): never asked. One that
+    # requires no USB string gets no rule at all; one that requires its
+    # adapter's serial number is named by it, passively.
+    "bridge-quiet": """
+eol = LF
+timeout_ms = 1000
+identify = *IDN?
+identify_match = *
+usb = 067b:2303
+""",
+    "bridge-serial": """
+eol = LF
+timeout_ms = 1000
+identify = *IDN?
+identify_match = *
+usb = 10c4:ea60
+usb_serial = LAB-0042
+latency_timer = 3
+""",
+    # The FTDI latency timer: behind a bridge id the profile may probe, and
+    # on a maker's own id on FTDI's vendor id (named directly).
+    "ftdi-fast": """
+eol = LF
+timeout_ms = 1000
+identify = *IDN?
+identify_match = ACME,FAST,*
+usb = 0403:6014
+probe = always
+latency_timer = 1
+[dialogue]
+*IDN? => ACME,FAST,F1,1.0
+""",
+    "ftdi-own": "usb = 0403:fa01\nlatency_timer = 2\n",
+    # Hostile instruments on bridge ids (probe = always): answers that try to set properties.
     "hostile-cr": """
 description = test: CR-terminated, so an LF can sit inside the answer
 eol = CR
@@ -90,6 +127,7 @@ timeout_ms = 1000
 identify = *IDN?
 identify_match = EVIL*
 usb = 0403:6001
+probe = always
 """,
     "hostile-lf": """
 eol = LF
@@ -97,12 +135,14 @@ timeout_ms = 1000
 identify = *IDN?
 identify_match = EVIL*
 usb = 0403:6001
+probe = always
 """,
     "hostile-sim": """
 eol = LF
 identify = *IDN?
 identify_match = EVIL*
 usb = 0403:6010
+probe = always
 [dialogue]
 *IDN? => EVIL,X\\nDEVNAME=/dev/evil\\r\\nSYMLINK+=evil,SER"$env{DEVNAME}%k,FW
 """,
@@ -115,6 +155,7 @@ timeout_ms = 86400000
 identify = *IDN?
 identify_match = *
 usb = 0403:6015
+probe = always
 """,
     # A 4-field *IDN? answer behind a bridge: the serial comes from the answer.
     "probe-dmm": """
@@ -123,6 +164,7 @@ timeout_ms = 1000
 identify = *IDN?
 identify_match = KEITHLEY INSTRUMENTS INC.,MODEL 2000,*
 usb = 10c4:ea71
+probe = always
 [dialogue]
 *IDN? => KEITHLEY INSTRUMENTS INC.,MODEL 2000,1234567,A19  /A02
 """,
@@ -510,7 +552,11 @@ def lint_rules_text(text: str) -> List[str]:
             pos = m.end()
         assigns = 0
         for key, attr, op, value in items:
-            if key in MATCH_ONLY:
+            if key == "ATTR" and op == "=":
+                # The one attribute the rules write: ftdi_sio's latency timer.
+                ok = attr == "device/latency_timer" and value.isdigit() and 1 <= int(value) <= 255
+                assigns += 1
+            elif key in MATCH_ONLY:
                 ok = op in ("==", "!=")
             elif key == "ENV":
                 ok = op in ("==", "!=", "=", "+=") and bool(attr)
@@ -578,7 +624,11 @@ def test_every_profile_usb_id_is_in_the_rules() -> None:
         for vid, pid in info["usb"]:
             pat = (rf'^ENV\{{ID_VENDOR_ID\}}=="{vid}", ENV\{{ID_MODEL_ID\}}=="{pid}", .*'
                    rf'(ENV\{{SERIALCMD_PROFILE\}}="{re.escape(name)}"|ENV\{{\.SERIALCMD_CANDIDATES\}}\+="{re.escape(name)}")$')
-            assert re.search(pat, text, re.MULTILINE), f"{name}: {vid}:{pid} missing from the rules"
+            # A bridge's id the profile may not probe and names by no USB
+            # string: no rule, only the comment saying so (issue 18).
+            left_out = rf'^# {re.escape(name)}: {vid}:{pid} \('
+            assert re.search(pat, text, re.MULTILINE) or re.search(left_out, text, re.MULTILINE), \
+                f"{name}: {vid}:{pid} missing from the rules"
 
 
 @pytest.mark.parametrize("which", ["shipped", "with test profiles"])
@@ -586,7 +636,8 @@ def test_rules_lint(which: str, test_rules: Path) -> None:
     text = RULES.read_text() if which == "shipped" else test_rules.read_text()
     assert lint_rules_text(text) == []
     assert "0666" not in text
-    assert "%s{serial}" not in text and "ATTRS{serial}" not in text
+    # The raw USB serial number only as a match (usb_serial), never put into a name.
+    assert "%s{serial}" not in text and not re.search(r'ATTRS\{serial\}(?!==)', text)
     assert "RUN" not in text, "no programs from RUN: long work goes through serialcmd@.service"
 
 
@@ -611,7 +662,7 @@ def test_generator_rules_for_the_test_profiles(test_rules: Path) -> None:
     # USB strings cannot break out of their pattern.
     assert 'ATTRS{manufacturer}=="ACME ?Labs? ?x ?k"' in text
     assert 'ATTRS{product}=="Weird ?Prod? ?1? ?x??y?z"' in text
-    # Bridge ids are always asked, even for one profile.
+    # Bridge ids with probe = always are asked, even for one profile.
     assert re.search(r'"0403", ENV\{ID_MODEL_ID\}=="6001", ENV\{\.SERIALCMD_CANDIDATES\}\+="hostile-cr"', text)
 
 
@@ -643,18 +694,25 @@ def test_generator_refuses_bad_input(tmp_path: Path) -> None:
 def test_generator_warns_about_unidentifiable_profiles(tmp_path: Path) -> None:
     d = tmp_path / "p"
     d.mkdir()
-    (d / "one.profile").write_text("usb = 0403:6001\n")
+    (d / "one.profile").write_text("usb = 0403:6001\nidentify = *IDN?\nidentify_match = X*\n")
     (d / "two.profile").write_text("usb = 1111:2222\n")
     (d / "three.profile").write_text("usb = 1111:2222\nidentify = *IDN?\nidentify_match = X*\n")
+    # probe = never: it could be asked, but may not be; a shared id leaves it out.
+    (d / "four.profile").write_text("usb = 1111:2222\nidentify = *IDN?\nidentify_match = Y*\nprobe = never\n")
     out = tmp_path / "w.rules"
     r = generate(out, d)
     assert r.returncode == 0, r.stderr
-    assert "one: 0403:6001 is a generic USB-serial bridge" in r.stderr
+    # A bridge's id, no probe = always, no USB string: no rule, and why.
+    assert ("note: profile one: 0403:6001 is a generic FTDI FT232R/FT245R bridge; without probe = always it is"
+            " not probed, and the profile requires no USB string") in r.stderr
     assert "two: 1111:2222 is listed by other profiles too" in r.stderr
     text = out.read_text()
-    assert 'ENV{ID_MODEL_ID}=="6001", ENV{SERIALCMD_PROFILE}="one"' in text
+    assert '"one"' not in text and "# one: 0403:6001 (FTDI FT232R/FT245R)" in text
     assert '"two"' not in text
     assert 'ENV{.SERIALCMD_CANDIDATES}+="three"' in text
+    assert "four: 1111:2222 is listed by other profiles too, and without identify/identify_match (or with" \
+        " probe = never)" in r.stderr
+    assert '"four"' not in text
     assert lint_rules_text(text) == []
 
 
@@ -831,18 +889,24 @@ def test_each_profile_usb_id_gets_its_names_and_access(ns, test_rules: Path) -> 
                                    "product": info["product"] or "Thing"}
             if info["interface"] is not None:
                 usb["interface"] = info["interface"]
-            devices.append(device(kernel, vid, pid, sim(name), **usb))
+            # Behind a generic bridge's id: a device that would answer as
+            # the profile's instrument, which must not even be asked.
+            bridge = (vid, pid) in SHIPPED_PASSIVE
+            serve = raw(b"ARDUINO,sketch,1.0\n") if bridge else sim(name)
+            devices.append(device(kernel, vid, pid, serve, **usb))
             steps.append({"device": kernel})
-            expect.append((kernel, name, serial, (vid, pid)))
+            expect.append((kernel, name, serial, bridge))
+    assert any(e[3] for e in expect), "no shipped profile lists a bridge id passively any more: update this test"
     report = ns([test_rules], devices, steps)
-    asked = 0
-    for kernel, name, serial, ids in expect:
+    for kernel, name, serial, bridge in expect:
         step = step_for(report, kernel)
-        assert_known(step, kernel, name, serial)
-        if helper_started(step):
-            asked += 1
-            assert step["properties"]["ID_SERIALCMD_MODEL"] == name
-    assert asked == sum(1 for e in expect if e[3] == ("1a86", "7523"))
+        if bridge:
+            # issue 18: the CH340 id of the arduino profile is passive only.
+            assert_untouched(step, kernel)
+            assert base64.b64decode(report["received"][kernel]) == b"", f"{kernel}: a stranger's device was asked"
+        else:
+            assert_known(step, kernel, name, serial)
+            assert not helper_started(step), f"{kernel}: asked although its ids name {name}"
 
 
 def test_unknown_ids_get_nothing(ns, test_rules: Path) -> None:
@@ -882,6 +946,63 @@ def test_shared_ids_interfaces_and_strings(ns, test_rules: Path, profile_dir: Pa
     for name in ("ttyUSB2", "ttyUSB3", "ttyUSB4"):
         assert not helper_started(step_for(report, name)), f"{name}: asked although its ids name the profile"
     assert step_for(report, "ttyUSB5")["properties"]["ID_SERIALCMD_SERIAL"] == "1234567"
+
+
+def test_bridge_ids_are_never_asked_without_probe_always(ns, test_rules: Path) -> None:
+    """issue 18: a profile that lists a generic bridge's id without probe =
+    always gets no active probe: not in the rule text, and under the real
+    udevadm the helper is not started and the device hears nothing. With a
+    required USB serial number the port is named passively."""
+    text = test_rules.read_text()
+    assert not re.search(r'ENV\{ID_VENDOR_ID\}=="067b", ENV\{ID_MODEL_ID\}=="2303"', text)
+    assert "# bridge-quiet: 067b:2303 (Prolific PL2303)" in text
+    assert ('ENV{ID_VENDOR_ID}=="10c4", ENV{ID_MODEL_ID}=="ea60", ATTRS{serial}=="LAB-0042", '
+            'ENV{SERIALCMD_PROFILE}="bridge-serial"') in text
+    assert "# 10c4:ea60 is a generic Silicon Labs CP2102/CP2104 bridge: matched passively" in text
+    for name in ("bridge-quiet", "bridge-serial"):
+        assert f'CANDIDATES}}+="{name}"' not in text and f'MODEL}}=="{name}"' not in text
+    devices = [
+        device("ttyUSB0", "067b", "2303", raw(b"ACME,ANY,1,1\n"), serial="Q0"),
+        # cp210x has no latency timer: the fake file shows the rule leaves it be.
+        device("ttyUSB1", "10c4", "ea60", raw(b"ACME,ANY,1,1\n"), serial="LAB-0042", driver="cp210x",
+               latency_timer=True),
+        device("ttyUSB2", "10c4", "ea60", raw(b"ACME,ANY,1,1\n"), serial="OTHER-1"),
+    ]
+    report = ns([test_rules], devices, [{"device": d["name"]} for d in devices])
+    assert_untouched(step_for(report, "ttyUSB0"), "ttyUSB0")
+    named = step_for(report, "ttyUSB1")
+    assert_known(named, "ttyUSB1", "bridge-serial", "LAB-0042")
+    assert not helper_started(named)
+    assert_untouched(step_for(report, "ttyUSB2"), "ttyUSB2")
+    assert {k: base64.b64decode(v) for k, v in report["received"].items()} == \
+        {"ttyUSB0": b"", "ttyUSB1": b"", "ttyUSB2": b""}, "a device behind a bridge id was asked"
+    assert named["latency_timer"] == {"ttyUSB1": ""}, "latency_timer written on a port that is not ftdi_sio's"
+
+
+def test_latency_timer_written(ns, test_rules: Path, profile_dir: Path) -> None:
+    """latency_timer = N: the rules write N into ftdi_sio's latency_timer of
+    the usb-serial port above the tty, once the port's profile is known (by
+    its ids, or by asking), and into no other port's."""
+    text = test_rules.read_text()
+    assert 'ENV{SERIALCMD_PROFILE}=="ftdi-fast", DRIVERS=="ftdi_sio", ATTR{device/latency_timer}="1"' in text
+    assert 'ENV{SERIALCMD_PROFILE}=="ftdi-own", DRIVERS=="ftdi_sio", ATTR{device/latency_timer}="2"' in text
+    devices = [
+        device("ttyUSB0", "0403", "6014", sim("ftdi-fast", profile_dir), serial="F1", latency_timer=True),
+        device("ttyUSB1", "0403", "fa01", sim("loopback"), serial="O1", latency_timer=True),
+        # Asked (hostile-cr and hostile-lf list 0403:6001), answers as neither.
+        device("ttyUSB2", "0403", "6001", raw(b"NOT,THEM\n"), serial="N1", latency_timer=True),
+        device("ttyUSB3", "dead", "beef", None, serial="U1", latency_timer=True),
+    ]
+    report = ns([test_rules], devices, [{"device": d["name"]} for d in devices])
+    fast, own = step_for(report, "ttyUSB0"), step_for(report, "ttyUSB1")
+    assert_known(fast, "ttyUSB0", "ftdi-fast", "F1")
+    assert helper_started(fast)
+    assert_known(own, "ttyUSB1", "ftdi-own", "O1")
+    assert_untouched(step_for(report, "ttyUSB3"), "ttyUSB3")
+    final = report["steps"][-1]["latency_timer"]
+    assert final == {"ttyUSB0": "1", "ttyUSB1": "2", "ttyUSB2": "", "ttyUSB3": ""}, final
+    # Each write happened in its own port's event, not before.
+    assert report["steps"][0]["latency_timer"] == {"ttyUSB0": "1", "ttyUSB1": "", "ttyUSB2": "", "ttyUSB3": ""}
 
 
 def injected(step: Dict[str, Any]) -> List[str]:

@@ -26,7 +26,9 @@ holds the pty with flock() as another program would.
 Then it runs the config's steps (``udevadm test --action=A DEVPATH``, or a
 command) and writes, as JSON: each step's exit status, output and time, the
 properties udevadm printed, the state of /dev afterwards (symlinks, modes,
-groups), the udev database files, and what each raw responder received.
+groups), the content of each device's fake ``latency_timer`` file (ftdi_sio's
+attribute of the usb-serial port, when the device spec gives one), the udev
+database files, and what each raw responder received.
 All processes it started are stopped by PID; being PID 1 of its namespace,
 its end takes anything left with it.
 """
@@ -129,6 +131,7 @@ class Device:
         self.responder: Optional[Responder] = None
         self.fds: List[int] = []
         self.devpath = ""
+        self.latency_file = ""
 
     # -- the pty behind it
     def serve(self, sim_bin: str) -> str:
@@ -226,11 +229,24 @@ class Device:
             ttydir = f"{intf}/tty/{self.name}"
         else:
             serdev = f"{intf}/{self.name}"
-            write(serdev + "/uevent", "DRIVER=ftdi_sio\n")
+            driver = s.get("driver", "ftdi_sio")
+            write(serdev + "/uevent", f"DRIVER={driver}\n")
             write(serdev + "/port_number", "0\n")
             symlink(serdev + "/subsystem", rel(serdev + "/subsystem", "/sys/bus/usb-serial"))
+            os.makedirs(f"/sys/bus/usb-serial/drivers/{driver}", exist_ok=True)
+            symlink(serdev + "/driver", rel(serdev + "/driver", f"/sys/bus/usb-serial/drivers/{driver}"))
+            if s.get("latency_timer"):
+                # ftdi_sio's attribute, on the usb-serial port: what the rules
+                # write. It starts empty: udev writes the value at offset 0
+                # without truncating (a sysfs store replaces it whole), so on a
+                # regular file "16\n" would still read "16\n" after a write of
+                # "1". Empty, it holds exactly what was written, if anything.
+                write(serdev + "/latency_timer", "")
+                self.latency_file = serdev + "/latency_timer"
             ttydir = f"{serdev}/tty/{self.name}"
         write(ttydir + "/uevent", f"MAJOR={major}\nMINOR={minor}\nDEVNAME={self.name}\n")
+        # As in the real sysfs: the tty's "device" link names its parent port.
+        symlink(ttydir + "/device", rel(ttydir + "/device", intf if acm else serdev))
         write(ttydir + "/dev", f"{major}:{minor}\n")
         symlink(ttydir + "/subsystem", rel(ttydir + "/subsystem", "/sys/class/tty"))
         # No /sys/class/tty/NAME entry: libserialport then declines the port
@@ -291,6 +307,16 @@ def udev_db() -> Dict[str, str]:
     return out
 
 
+def latency_state(devices: List["Device"]) -> Dict[str, str]:
+    """The fake latency_timer file of each device that has one, as it is now."""
+    out = {}
+    for d in devices:
+        if d.latency_file:
+            with open(d.latency_file) as f:
+                out[d.name] = f.read()
+    return out
+
+
 def parse_properties(stdout: str) -> Dict[str, str]:
     props = {}
     for line in stdout.splitlines():
@@ -333,7 +359,7 @@ def main() -> int:
                 rc, so, se = -999, (e.stdout or b"").decode(errors="replace"), (e.stderr or b"").decode(errors="replace")
             entry = {"step": step, "rc": rc, "stdout": so, "stderr": se, "elapsed": time.monotonic() - t0,
                      "properties": parse_properties(so) if "run" not in step else {},
-                     "dev": dev_state()}
+                     "dev": dev_state(), "latency_timer": latency_state(devices)}
             result["steps"].append(entry)
         result["db"] = udev_db()
         result["received"] = {d.name: base64.b64encode(d.responder.received).decode()
