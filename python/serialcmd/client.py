@@ -9,19 +9,31 @@ import os
 import sys
 import threading
 import warnings
-from typing import Any, Callable, List, Optional, Type, Union
+from types import TracebackType
+from typing import (TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Type, TypeVar, Union,
+                    overload)
 
 from ._lib import Library, UnsolicitedFn, get_library
 from ._spec import make_spec, seconds_to_ms, split_options
-from ._values import _pack, _split_values, _unpack
+from ._values import (BytesCode, FloatCode, FloatConv, IntCode, IntConv, PackValues, _pack, _split_values,
+                      _unpack)
 from .errors import ArgumentError, ClosedError, CommandError, OptionError
+
+if TYPE_CHECKING:  # numpy is optional: only its types, only for checkers
+    from numpy.typing import NDArray
 
 __all__ = ["Client", "check_spec"]
 
 Command = Union[str, bytes, bytearray]
+#: A keyword option's value: str, number or bool, or for ``unsolicited`` a
+#: list of prefixes.
+OptionValue = Union[str, float, Sequence[str], None]
+#: A separator for query_ascii_values(): a str, or a callable that splits.
+Separator = Union[str, Callable[[str], Sequence[str]]]
+_V = TypeVar("_V")
 
 
-def check_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
+def check_spec(spec: Union[str, "os.PathLike[str]"], **options: OptionValue) -> str:
     """Merge keyword options into a spec and have the library check the
     result (client_config_new(), then client_config_free()), without
     opening the port.  Returns the merged spec.
@@ -86,13 +98,14 @@ class Client:
     def __init__(
         self,
         spec: Union[str, "os.PathLike[str]"],
-        on_unsolicited: Optional[Callable[[str], Any]] = None,
-        **options: Any,
+        on_unsolicited: Optional[Callable[[str], object]] = None,
+        **options: OptionValue,
     ) -> None:
         if on_unsolicited is not None and not callable(on_unsolicited):
             raise OptionError(f"on_unsolicited: expected a callable, not {type(on_unsolicited).__name__}")
-        if isinstance(options.get("unsolicited"), (list, tuple)):
-            options["unsolicited"] = ",".join(options["unsolicited"])
+        prefixes = options.get("unsolicited")
+        if isinstance(prefixes, (list, tuple)):
+            options["unsolicited"] = ",".join(prefixes)
         spec_opts, py_opts = split_options(options)
         encoding = py_opts.get("encoding") or "ascii"
         errors = py_opts.get("errors") or "strict"
@@ -123,7 +136,7 @@ class Client:
             self._unsolicited_cb = UnsolicitedFn(self._unsolicited_trampoline(on_unsolicited))
             lib.client_set_unsolicited(self._handle, self._unsolicited_cb, None)
 
-    def _unsolicited_trampoline(self, fn: Callable[[str], Any]) -> Callable[[Any, Any, int], None]:
+    def _unsolicited_trampoline(self, fn: Callable[[str], object]) -> Callable[[Any, Any, int], None]:
         encoding, errors = self.encoding, self.errors
 
         def call(user: Any, line: Any, length: int) -> None:
@@ -153,7 +166,8 @@ class Client:
         self._check_open()
         return self
 
-    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Any) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
         self.close()
         # Returning None: an exception from the with-block goes on.
 
@@ -219,7 +233,19 @@ class Client:
             ms = self._lib_().client_get_timeout(handle)
         finally:
             self._leave()
-        return ms / 1000.0
+        return int(ms) / 1000.0
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        try:
+            ms = seconds_to_ms(seconds)
+        except OptionError as e:
+            raise OptionError(f"{self._port}: {e}") from None
+        handle = self._enter()
+        try:
+            self._lib_().client_set_timeout(handle, ms)
+        finally:
+            self._leave()
 
     @property
     def stale_errors(self) -> List[str]:
@@ -237,18 +263,6 @@ class Client:
         finally:
             self._leave()
         return buf.value.decode("utf-8", "replace").split("\n") if n else []
-
-    @timeout.setter
-    def timeout(self, seconds: float) -> None:
-        try:
-            ms = seconds_to_ms(seconds)
-        except OptionError as e:
-            raise OptionError(f"{self._port}: {e}") from None
-        handle = self._enter()
-        try:
-            self._lib_().client_set_timeout(handle, ms)
-        finally:
-            self._leave()
 
     # -- commands ------------------------------------------------------
 
@@ -366,15 +380,82 @@ class Client:
             self._leave()
         return self._take(ret)
 
+    # The container decides the type: list and tuple of float or int by
+    # ``datatype``; bytes for "s"/"p"; any other callable (numpy.array,
+    # numpy.ndarray) gives what it returns.
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: FloatCode = ..., is_big_endian: bool = ...,
+                            container: Type[List[Any]] = ..., header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> List[float]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: IntCode, is_big_endian: bool = ...,
+                            container: Type[List[Any]] = ..., header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> List[int]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: FloatCode, is_big_endian: bool,
+                            container: Type[Tuple[Any, ...]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> Tuple[float, ...]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: FloatCode = ..., is_big_endian: bool = ..., *,
+                            container: Type[Tuple[Any, ...]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> Tuple[float, ...]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: IntCode, is_big_endian: bool = ..., *,
+                            container: Type[Tuple[Any, ...]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> Tuple[int, ...]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: BytesCode, is_big_endian: bool = ..., *,
+                            container: Type[bytes], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> bytes: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: BytesCode, is_big_endian: bool = ...,
+                            container: Type[List[Any]] = ..., header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> List[int]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: IntCode, is_big_endian: bool,
+                            container: Type[Tuple[Any, ...]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> Tuple[int, ...]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: str = ..., is_big_endian: bool = ..., *,
+                            container: Callable[..., NDArray[Any]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> NDArray[Any]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: str, is_big_endian: bool,
+                            container: Callable[..., NDArray[Any]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> NDArray[Any]: ...
+
     def query_binary_values(self, cmd: Command, datatype: str = "f", is_big_endian: bool = False,
-                            container: Any = list, header_fmt: str = "ieee", expect_termination: bool = True,
-                            data_points: Optional[int] = None, chunk_size: Optional[int] = None) -> Any:
+                            container: Callable[..., Any] = list, header_fmt: str = "ieee",
+                            expect_termination: bool = True, data_points: Optional[int] = None,
+                            chunk_size: Optional[int] = None) -> Any:
         """Query a block and unpack it as values of a ``struct`` type code
-        (``datatype``: b B h H i I l L q Q f d, or s/p for raw bytes), as
+        (``datatype``: b B h H i I l L q Q e f d, or s/p for raw bytes), as
         PyVISA's method of the same name does. ``container`` is list, tuple,
-        or a numpy array type (``numpy.array``/``numpy.ndarray``, numpy being
-        optional). ``header_fmt`` must be "ieee"; ``chunk_size`` is accepted
-        and ignored (the library reads in large chunks by itself).
+        bytes (with s/p), or a numpy array type (``numpy.array``/
+        ``numpy.ndarray``, numpy being optional); the declared return type
+        follows it (``List[float]`` for "f" in a list, ``Tuple[int, ...]``
+        for "h" in a tuple, ...). ``header_fmt`` must be "ieee";
+        ``chunk_size`` is accepted and ignored (the library reads in large
+        chunks by itself).
 
         Raises:
             ValueError: the block's length is not a multiple of the type's
@@ -387,19 +468,48 @@ class Client:
         data = self.query_block(cmd)
         return _unpack(data, datatype, is_big_endian, container, data_points)
 
-    def query_ascii_values(self, cmd: Command, converter: Any = "f", separator: Any = ",",
-                           container: Any = list) -> Any:
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: FloatConv = ..., separator: Separator = ...,
+                           container: Type[List[Any]] = ...) -> List[float]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: IntConv, separator: Separator = ...,
+                           container: Type[List[Any]] = ...) -> List[int]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: Literal["s"], separator: Separator = ...,
+                           container: Type[List[Any]] = ...) -> List[str]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: Callable[[str], _V], separator: Separator = ...,
+                           container: Type[List[Any]] = ...) -> List[_V]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: FloatConv = ..., separator: Separator = ..., *,
+                           container: Type[Tuple[Any, ...]]) -> Tuple[float, ...]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: IntConv, separator: Separator = ..., *,
+                           container: Type[Tuple[Any, ...]]) -> Tuple[int, ...]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: Union[str, Callable[[str], object]] = ...,
+                           separator: Separator = ..., *, container: Callable[..., NDArray[Any]]) -> NDArray[Any]: ...
+
+    def query_ascii_values(self, cmd: Command, converter: Union[str, Callable[[str], object]] = "f",
+                           separator: Separator = ",", container: Callable[..., Any] = list) -> Any:
         """Query and split the reply into values, as PyVISA's method of the
         same name does: ``converter`` is a format letter (d, i, b, o, x, X,
         e, E, f, F, g, G, s) or a callable; ``separator`` a string or a
-        callable that splits the text.
+        callable that splits the text. The declared return type follows
+        converter and container (``List[float]`` by default).
 
         Raises:
             ValueError: a field does not convert (its index is named).
         """
         return _split_values(self.query(cmd), converter, separator, container)
 
-    def write_binary_values(self, message: Command, values: Any, datatype: str = "f",
+    def write_binary_values(self, message: Command, values: PackValues, datatype: str = "f",
                             is_big_endian: bool = False, termination: Optional[str] = None,
                             encoding: Optional[str] = None, header_fmt: str = "ieee") -> int:
         """Send ``message`` followed by the values packed as an IEEE 488.2

@@ -15,7 +15,7 @@ also derives from the closest builtin exception, so callers can write
 from __future__ import annotations
 
 import builtins
-from typing import Dict, Optional, Type
+from typing import Dict, Optional, Tuple, Type
 
 __all__ = [
     "Error",
@@ -89,7 +89,7 @@ class Error(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> Tuple[Type["Error"], Tuple[object, ...]]:
         # Keep code and name across pickling (multiprocessing, logging).
         return (type(self), (self.message, self.code, self.name))
 
@@ -259,34 +259,31 @@ class InstrumentError(Error):
         super().__init__(message, code, name)
         self.instrument_code: int = instrument_code
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> Tuple[Type["Error"], Tuple[object, ...]]:
         return (type(self), (self.message, self.code, self.name, self.instrument_code))
 
 
-_BY_CODE: Dict[int, Type[Error]] = {
-    cls.default_code: cls
-    for cls in (
-        ArgumentError,
-        OptionError,
-        PortNotFoundError,
-        PermissionDeniedError,
-        PortBusyError,
-        CommandError,
-        TimeoutError,
-        ReplyTooLongError,
-        DeviceGoneError,
-        PortIOError,
-        OutOfMemoryError,
-        ConnectionRefusedByServerError,
-        HostNotFoundError,
-        ConnectionClosedError,
-        ProtocolError,
-        EchoMismatchError,
-        BlockError,
-        InstrumentError,
-    )
-    if cls.default_code is not None
-}
+_CLASSES: Tuple[Type[Error], ...] = (
+    ArgumentError,
+    OptionError,
+    PortNotFoundError,
+    PermissionDeniedError,
+    PortBusyError,
+    CommandError,
+    TimeoutError,
+    ReplyTooLongError,
+    DeviceGoneError,
+    PortIOError,
+    OutOfMemoryError,
+    ConnectionRefusedByServerError,
+    HostNotFoundError,
+    ConnectionClosedError,
+    ProtocolError,
+    EchoMismatchError,
+    BlockError,
+    InstrumentError,
+)
+_BY_CODE: Dict[int, Type[Error]] = {cls.default_code: cls for cls in _CLASSES if cls.default_code is not None}
 
 
 def error_class(code: int) -> Type[Error]:
