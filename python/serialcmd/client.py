@@ -14,7 +14,7 @@ from typing import (TYPE_CHECKING, Any, Callable, List, Literal, Optional, Seque
                     overload)
 
 from ._lib import Library, UnsolicitedFn, get_library
-from ._spec import make_spec, seconds_to_ms, split_options
+from ._spec import UINT_MAX, make_spec, seconds_to_ms, split_options, unescape_eol
 from ._values import (BytesCode, FloatCode, FloatConv, IntCode, IntConv, PackValues, _pack, _split_values,
                       _unpack)
 from .errors import ArgumentError, ClosedError, CommandError, OptionError
@@ -60,7 +60,9 @@ class Client:
 
     Options: baud, bits, parity, stop, flow, eol, read_eol, write_eol,
     max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,
-    profile, unsolicited, timeout (seconds) or timeout_ms -- see
+    profile, unsolicited, timeout (SECONDS; None is refused, as by the
+    :attr:`timeout` property; 1000 or more draws a LongTimeoutWarning) or
+    timeout_ms -- see
     :func:`serialcmd.make_spec` -- and, on the Python side only, encoding
     (how replies are decoded and str commands encoded; default ``"ascii"``)
     and errors (the codec error handler; default ``"strict"``).  The
@@ -116,7 +118,8 @@ class Client:
             raise OptionError(f"option 'encoding'/'errors': {e}") from None
         merged = make_spec(spec, **spec_opts)
         lib = get_library()
-        lib.validate_spec(merged)
+        # Checks the spec too (client_config_new()), nothing opened yet.
+        settings = lib.spec_values(merged, _SETTINGS)
 
         #: The codec replies are decoded with (and str commands encoded with).
         self.encoding: str = encoding
@@ -128,6 +131,11 @@ class Client:
         self._active = 0
         self._lib = lib
         self._handle = lib.client_init_py(merged.encode("utf-8", "surrogateescape"))
+        # Kept in Python for write()'s count and the repr: neither may wait
+        # for the handle's lock (a command in progress holds it).
+        self._write_eol_len = len(unescape_eol(settings["write_eol"]))
+        self._settings = settings
+        self._timeout_s = int(settings["timeout_ms"]) / 1000.0
         port = lib.client_port(self._handle)
         self._port = (port or b"").decode("utf-8", "backslashreplace")
         if on_unsolicited is not None:
@@ -208,7 +216,14 @@ class Client:
 
     def __repr__(self) -> str:
         state = "closed" if self._handle is None else "open"
-        return f"<serialcmd.Client {self._port!r} {state}>"
+        settings = getattr(self, "_settings", None)
+        if settings is None:  # __init__ failed before the spec was read
+            return f"<serialcmd.Client {self._port!r} {state}>"
+        frame = f"{settings['bits']}{settings['parity'][:1].upper()}{settings['stop']}"
+        eol = settings["read_eol"] if settings["read_eol"] == settings["write_eol"] else (
+            f"{settings['read_eol']}/{settings['write_eol']}")
+        return (f"<serialcmd.Client {self._port!r} baud={settings['baud']} {frame} eol={eol}"
+                f" timeout={self._timeout_s:g}s {state}>")
 
     # -- properties ----------------------------------------------------
 
@@ -227,7 +242,10 @@ class Client:
     def timeout(self) -> float:
         """The deadline of each command, in seconds (client_get_timeout());
         setting it (client_set_timeout()) affects the commands after it.
-        The library accepts 0.001 to 86400 s; others raise OptionError."""
+        The library accepts 0.001 to 86400 s; others raise OptionError, and
+        so does None, as in the constructor: there is no endless deadline.
+        Timeouts are SECONDS: 1000 or more is accepted with a
+        :class:`serialcmd.LongTimeoutWarning`."""
         handle = self._enter()
         try:
             ms = self._lib_().client_get_timeout(handle)
@@ -241,9 +259,25 @@ class Client:
             ms = seconds_to_ms(seconds)
         except OptionError as e:
             raise OptionError(f"{self._port}: {e}") from None
+        self.timeout_ms = ms
+
+    @property
+    def timeout_ms(self) -> int:
+        """The same deadline in whole milliseconds, for code that counts in
+        them (a VISA timeout): 1 to 86400000, no warning for large values;
+        None and other types raise OptionError."""
+        return round(self.timeout * 1000)
+
+    @timeout_ms.setter
+    def timeout_ms(self, ms: int) -> None:
+        if isinstance(ms, bool) or not isinstance(ms, int):
+            raise OptionError(f"{self._port}: timeout_ms: expected an int, not {type(ms).__name__}")
+        if not 0 <= ms <= UINT_MAX:
+            raise OptionError(f"{self._port}: timeout_ms: bad value {ms} (accepted: 1 to 86400000)")
         handle = self._enter()
         try:
             self._lib_().client_set_timeout(handle, ms)
+            self._timeout_s = ms / 1000.0
         finally:
             self._leave()
 
@@ -292,29 +326,47 @@ class Client:
             self._leave()
         return self._take(ret)
 
-    def write(self, cmd: Command) -> None:
+    def write(self, cmd: Command) -> int:
         """Send a command that has no reply (client_send_cmd_n()).  Stale
-        input is discarded first."""
+        input is discarded first.  Returns the number of bytes written: the
+        command's plus the write terminator's (as pyserial and PyVISA do)."""
         data = self._encode(cmd)
         handle = self._enter()
         try:
             self._lib_().client_send_cmd_n(handle, data, len(data))
         finally:
             self._leave()
+        return len(data) + self._write_eol_len
 
     def read(self) -> str:
         """Read one more reply without sending anything (the next line of a
         multi-line answer), decoded; under a fresh timeout."""
         return self._decode(self.read_bytes())
 
-    def read_bytes(self) -> bytes:
-        """Like :meth:`read`, but return raw bytes."""
+    def read_bytes(self, n: Optional[int] = None) -> bytes:
+        """``read_bytes(n)``: exactly ``n`` bytes (1 to 999999999) as they
+        come, terminators and all, within the timeout (client_read_n());
+        on a timeout (TimeoutError, whose message says how many came) the
+        bytes that came stay for the next read.  Nothing is written and no
+        input dropped.  ``read_bytes()``: like :meth:`read`, but the reply's
+        raw bytes."""
+        if n is not None:
+            return self.read_n(n)
         handle = self._enter()
         try:
             ret = self._lib_().client_read_reply(handle)
         finally:
             self._leave()
         return self._take(ret)
+
+    def clear(self) -> int:
+        """Drop every byte received and not yet read, without waiting
+        (what is left in the handle and what the system holds now; bytes
+        still on their way are not waited for), and return how many were
+        dropped.  The next command drops stale input by itself: this is
+        for a caller that wants to know, or to start :meth:`read_bytes`
+        from a clean line."""
+        return len(self.read_available())
 
     def read_available(self) -> bytes:
         """Return every byte received and not yet read, without waiting
@@ -592,6 +644,11 @@ class Client:
         else:
             raise TypeError(f"command must be str or bytes, not {type(cmd).__name__}")
         return data
+
+
+# What the repr shows, read once at open through the library's own reading
+# of the spec (defaults and profile settings included).
+_SETTINGS = ("baud", "bits", "parity", "stop", "read_eol", "write_eol", "timeout_ms")
 
 
 class _Unraisable:

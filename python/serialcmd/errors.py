@@ -19,6 +19,7 @@ from typing import Dict, Optional, Tuple, Type
 
 __all__ = [
     "Error",
+    "LongTimeoutWarning",
     "LibraryNotFoundError",
     "ArgumentError",
     "ClosedError",
@@ -92,6 +93,13 @@ class Error(Exception):
     def __reduce__(self) -> Tuple[Type["Error"], Tuple[object, ...]]:
         # Keep code and name across pickling (multiprocessing, logging).
         return (type(self), (self.message, self.code, self.name))
+
+
+class LongTimeoutWarning(UserWarning):
+    """A timeout of 1000 s or more was given: it is accepted, but timeouts
+    are SECONDS, and such a value usually is milliseconds given by mistake
+    (``timeout=2000`` waits 33 minutes).  Silence it with
+    :func:`warnings.filterwarnings` if the long deadline is meant."""
 
 
 class LibraryNotFoundError(Error, OSError):

@@ -16,7 +16,11 @@ import serialcmd
 def sync_api(dev: serialcmd.Client) -> None:
     assert_type(dev.query("*IDN?"), str)
     assert_type(dev.query_bytes(b"*IDN?"), bytes)
+    assert_type(dev.write("*RST"), int)
     assert_type(dev.read(), str)
+    assert_type(dev.read_bytes(4), bytes)
+    assert_type(dev.clear(), int)
+    assert_type(dev.timeout_ms, int)
     assert_type(dev.timeout, float)
     assert_type(dev.query_binary_values("D?"), List[float])
     assert_type(dev.query_binary_values("D?", "d"), List[float])
