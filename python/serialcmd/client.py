@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import logging
 import os
 import sys
 import threading
@@ -13,7 +14,7 @@ from types import TracebackType
 from typing import (TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Type, TypeVar, Union,
                     overload)
 
-from ._lib import Library, UnsolicitedFn, get_library
+from ._lib import Library, TraceFn, UnsolicitedFn, get_library
 from ._spec import UINT_MAX, make_spec, seconds_to_ms, split_options, unescape_eol
 from ._values import (BytesCode, FloatCode, FloatConv, IntCode, IntConv, PackValues, _pack, _split_values,
                       _unpack)
@@ -22,7 +23,16 @@ from .errors import ArgumentError, ClosedError, CommandError, OptionError
 if TYPE_CHECKING:  # numpy is optional: only its types, only for checkers
     from numpy.typing import NDArray
 
-__all__ = ["Client", "check_spec"]
+__all__ = ["Client", "check_spec", "logger_for_port"]
+
+#: The package's logger; each port logs to a child of it (logger_for_port()).
+LOGGER = logging.getLogger("serialcmd")
+#: The parent of the ports' loggers (a real logger, so that a level or a
+#: handler set on it applies to every port).
+PORT_LOGGER = LOGGER.getChild("port")
+_DEBUG = logging.DEBUG
+#: A NULL client_trace_fn: removes the callback.
+_NO_TRACE = ctypes.cast(0, TraceFn)
 
 Command = Union[str, bytes, bytearray]
 #: A keyword option's value: str, number or bool, or for ``unsolicited`` a
@@ -46,6 +56,15 @@ def check_spec(spec: Union[str, "os.PathLike[str]"], **options: OptionValue) -> 
     merged = make_spec(spec, **options)
     get_library().validate_spec(merged)
     return merged
+
+
+def logger_for_port(port: str) -> logging.Logger:
+    """The logger a port's trace goes to: ``serialcmd.port.<port>``, the
+    port as given in the spec with each "." made "_" (a dot would split
+    the name into levels of logging's hierarchy):
+    ``serialcmd.port./dev/ttyUSB0``, ``serialcmd.port.tcp://10_0_0_5:5025``.
+    """
+    return PORT_LOGGER.getChild(port.replace(".", "_"))
 
 
 class Client:
@@ -77,6 +96,16 @@ class Client:
     command; it is reported through :func:`sys.unraisablehook`.  They are
     counted in :attr:`unsolicited_count`.
 
+    Logging: the library's trace of the port (bytes sent, read, replies,
+    input dropped and why, unsolicited lines, echoes) and the errors of its
+    commands go to the logger :attr:`logger` (``serialcmd.port.<port>``,
+    see :func:`logger_for_port`) at DEBUG, through a C trace callback
+    (client_set_trace()) that is installed only while that logger is
+    enabled for DEBUG: checked at open and at the start of each call, so
+    logging can be switched on and off at any time, and costs nothing when
+    it is off.  It replaces SERIALCMD_TRACE's output on stderr once
+    installed.
+
     A client may be shared between threads: each command and its reply is
     one transaction, and the GIL is released while the library waits.
     Close it with :meth:`close` or a ``with`` block; a client that is
@@ -96,6 +125,8 @@ class Client:
     _port: str = "?"
 
     _unsolicited_cb: Any = None
+    _trace_cb: Any = None
+    _tracing: bool = False
 
     def __init__(
         self,
@@ -138,11 +169,35 @@ class Client:
         self._timeout_s = int(settings["timeout_ms"]) / 1000.0
         port = lib.client_port(self._handle)
         self._port = (port or b"").decode("utf-8", "backslashreplace")
+        #: Where this port's trace and errors are logged, at DEBUG.
+        self.logger: logging.Logger = logger_for_port(self._port)
+        self._trace_lock = threading.Lock()
+        if self.logger.isEnabledFor(_DEBUG):
+            self._retrace(self._handle)
         if on_unsolicited is not None:
             # Kept on the client for the handle's life: the library calls
             # it until client_destroy().
             self._unsolicited_cb = UnsolicitedFn(self._unsolicited_trampoline(on_unsolicited))
             lib.client_set_unsolicited(self._handle, self._unsolicited_cb, None)
+
+    def _retrace(self, handle: Any) -> None:
+        """Install the trace callback if the logger is enabled for DEBUG,
+        remove it if not (the handle is counted or not yet shared)."""
+        with self._trace_lock:
+            want = self.logger.isEnabledFor(_DEBUG)
+            if want is self._tracing:
+                return
+            lib = self._lib_()
+            if want and self._trace_cb is None:
+                # Kept on the client for the handle's life: C calls it.
+                self._trace_cb = TraceFn(_trace_trampoline(self.logger, self._port))
+            lib.client_set_trace(handle, self._trace_cb if want else _NO_TRACE, None)
+            key = ctypes.cast(handle, ctypes.c_void_p).value or 0
+            if want:
+                lib.trace_loggers[key] = self.logger
+            else:
+                lib.trace_loggers.pop(key, None)
+            self._tracing = want
 
     def _unsolicited_trampoline(self, fn: Callable[[str], object]) -> Callable[[Any, Any, int], None]:
         encoding, errors = self.encoding, self.errors
@@ -193,6 +248,8 @@ class Client:
                 cond.wait()
         lib = self._lib
         if lib is not None:
+            if self._tracing:
+                lib.trace_loggers.pop(ctypes.cast(handle, ctypes.c_void_p).value or 0, None)
             lib.client_destroy(handle)
 
     @property
@@ -608,7 +665,14 @@ class Client:
             if handle is None:
                 raise ClosedError(f"{self._port}: the client is closed")
             self._active += 1
-            return handle
+        # One cached lookup per call: the trace follows the logger's level.
+        if self.logger.isEnabledFor(_DEBUG) is not self._tracing:
+            try:
+                self._retrace(handle)
+            except BaseException:
+                self._leave()
+                raise
+        return handle
 
     def _leave(self) -> None:
         with self._cond:
@@ -649,6 +713,24 @@ class Client:
 # What the repr shows, read once at open through the library's own reading
 # of the spec (defaults and profile settings included).
 _SETTINGS = ("baud", "bits", "parity", "stop", "read_eol", "write_eol", "timeout_ms")
+
+
+def _trace_trampoline(logger: logging.Logger, port: str) -> Callable[[Any, Optional[bytes]], None]:
+    prefix = port.encode("utf-8", "surrogateescape") + b": "
+
+    def call(user: Any, line: Optional[bytes]) -> None:
+        # Nothing may propagate into C: report, and go on.
+        try:
+            raw = line or b""
+            if raw.startswith(prefix):  # the logger's name says the port
+                raw = raw[len(prefix):]
+            logger.debug("%s", raw.decode("utf-8", "backslashreplace"))
+        except BaseException as e:  # noqa: BLE001 - must not cross into C
+            hook = getattr(sys, "unraisablehook", None)
+            if hook is not None:
+                hook(_Unraisable(e, "serialcmd trace callback (logging)", logger))
+
+    return call
 
 
 class _Unraisable:
