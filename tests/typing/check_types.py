@@ -5,12 +5,14 @@ fails the check if a return type turns into Any or another type."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, List, Tuple, assert_type
 
 import numpy
 import numpy.typing
 
 import serialcmd
+import serialcmd.aio
 
 
 def sync_api(dev: serialcmd.Client) -> None:
@@ -36,3 +38,19 @@ def sync_api(dev: serialcmd.Client) -> None:
     assert_type(dev.query_ascii_values("V?", container=tuple), Tuple[float, ...])
     assert_type(dev.query_ascii_values("V?", container=numpy.array), numpy.typing.NDArray[Any])
     assert_type(dev.write_binary_values("W ", [1.0, 2.0]), int)
+
+
+async def async_api(dev: serialcmd.aio.AsyncClient) -> None:
+    assert_type(await dev.query("*IDN?"), str)
+    assert_type(await dev.query_bytes("*IDN?"), bytes)
+    assert_type(await dev.write("*RST"), int)
+    assert_type(await dev.read(), str)
+    assert_type(await dev.read_bytes(4), bytes)
+    assert_type(await dev.clear(), int)
+    assert_type(await dev.query_binary_values("D?", "h"), List[int])
+    assert_type(await dev.query_ascii_values("V?"), List[float])
+
+
+async def many(specs: List[str]) -> List[str]:
+    async with serialcmd.aio.AsyncClient(specs[0]) as dev:
+        return list(await asyncio.gather(*(dev.query(s) for s in specs)))
