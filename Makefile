@@ -211,6 +211,7 @@ BENCH_PROGS := bench/bench-device bench/bench-bare bench/bench-serialcmd bench/b
 bench: deps
 	$(MAKE) $(SO) lib/libserialcmd.so $(BENCH_PROGS)
 	$(PY) bench/run.py
+	$(PY) bench/bench_logging.py
 
 bench/bench-device: bench/bench-device.c
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
