@@ -422,8 +422,17 @@ class Client:
         still on their way are not waited for), and return how many were
         dropped.  The next command drops stale input by itself: this is
         for a caller that wants to know, or to start :meth:`read_bytes`
-        from a clean line."""
-        return len(self.read_available())
+        from a clean line.  The library hands over at most max_reply bytes
+        at a time: asked again until nothing is left (at most
+        CLEAR_ROUNDS times, so a device that never stops sending cannot
+        keep it here)."""
+        dropped = 0
+        for _ in range(CLEAR_ROUNDS):
+            chunk = len(self.read_available())
+            if not chunk:
+                break
+            dropped += chunk
+        return dropped
 
     def read_available(self) -> bytes:
         """Return every byte received and not yet read, without waiting
@@ -709,6 +718,9 @@ class Client:
             raise TypeError(f"command must be str or bytes, not {type(cmd).__name__}")
         return data
 
+
+#: clear() asks the library for unread bytes at most this many times.
+CLEAR_ROUNDS = 1024
 
 # What the repr shows, read once at open through the library's own reading
 # of the spec (defaults and profile settings included).

@@ -64,8 +64,9 @@ def test_repr_shows_port_settings_units_and_state(loopback):
 def test_write_counts_command_and_terminator(loopback):
     with serialcmd.Client(loopback, write_eol="\r\n", read_eol="\r\n") as dev:
         assert dev.write("abc") == 5
-        assert dev.write(b"") == 2
         assert dev.read() == "abc"
+        assert dev.write(b"") == 2
+        assert dev.read() == ""
 
 
 def test_read_bytes_n_exact(faulty):
@@ -107,3 +108,20 @@ def test_clear_drops_pending_input_and_counts(faulty):
         dev.close()
         with pytest.raises(serialcmd.ClosedError):
             dev.clear()
+
+
+def test_clear_drops_more_than_max_reply(faulty):
+    # The library hands unread bytes over max_reply at a time: clear()
+    # asks until none is left.
+    with serialcmd.Client(faulty, timeout=2, max_reply=32) as dev:
+        dev.write("SIZE 200")  # the simulator writes its 201 bytes at once
+        counts = []
+        for _ in range(100):
+            counts.append(dev.clear())
+            if sum(counts) >= 201:
+                break
+            time.sleep(0.02)
+        assert sum(counts) == 201
+        # One clear() took them all, not max_reply + 1 (33) of them.
+        assert [c for c in counts if c] == [201]
+        assert dev.query("*IDN?") == SIM_IDN
