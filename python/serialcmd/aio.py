@@ -42,7 +42,8 @@ from typing import Any, Callable, List, Optional, Type, TypeVar, Union, overload
 
 from ._values import FloatCode, FloatConv, IntCode, IntConv, PackValues
 from .client import Client, Command, OptionValue, Separator
-from .errors import ClosedError
+from ._spec import seconds_to_ms
+from .errors import ClosedError, OptionError
 
 __all__ = ["AsyncClient", "MAX_WORKERS", "default_executor"]
 
@@ -74,13 +75,23 @@ class AsyncClient:
     ``AsyncClient(spec, **options)`` takes what Client takes (``timeout`` in
     seconds, ``on_unsolicited`` ...) and opens the port on ``async with`` or
     ``await client.open()``.  ``executor``: where the blocking calls run
-    (default: :func:`default_executor`).
+    (default: :func:`default_executor`).  ``on_unsolicited`` is called on
+    the worker thread of the call that read the line: to reach the event
+    loop from it, use ``loop.call_soon_threadsafe``.  The trace (see
+    Client's logging) is logged from the workers too.
     """
 
     def __init__(self, spec: Union[str, "os.PathLike[str]"], *,
                  executor: Optional[concurrent.futures.Executor] = None,
                  on_unsolicited: Optional[Callable[[str], object]] = None,
                  **options: OptionValue) -> None:
+        if "timeout" in options:
+            # Checked here, on the caller's line (None refused, a
+            # LongTimeoutWarning pointed at it), not later on a worker.
+            if options.get("timeout_ms") is not None:
+                raise OptionError("options 'timeout' and 'timeout_ms' given together; use one")
+            options = dict(options)
+            options["timeout_ms"] = seconds_to_ms(options.pop("timeout"))
         self._spec = spec
         self._options = options
         self._on_unsolicited = on_unsolicited

@@ -150,8 +150,37 @@ def test_open_errors_and_executor(tmp_path):
     async def main():
         with pytest.raises(serialcmd.PortNotFoundError):
             await AsyncClient(str(tmp_path / "nothing")).open()
-        with pytest.raises(serialcmd.OptionError):
-            await AsyncClient("/dev/null", timeout=None).open()
+        # Checked when made, on the caller's line.
+        with pytest.raises(serialcmd.OptionError, match="None is not a timeout"):
+            AsyncClient("/dev/null", timeout=None)
+        with pytest.raises(serialcmd.OptionError, match="given together"):
+            AsyncClient("/dev/null", timeout=1, timeout_ms=1000)
+        with pytest.warns(serialcmd.LongTimeoutWarning) as got:
+            AsyncClient("/dev/null", timeout=5000)
+        assert got[0].filename == __file__
         assert serialcmd.aio.default_executor() is serialcmd.aio.default_executor()
 
     run(main())
+
+
+def test_fewer_threads_than_instruments(sim):
+    """Threads serve calls in flight, not instruments: one worker serves
+    three instruments (their calls then take turns on it)."""
+    import concurrent.futures
+
+    paths = [sim("faulty").path for _ in range(3)]
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+
+    async def main():
+        devs = [await AsyncClient(p, timeout=5, executor=pool).open() for p in paths]
+        try:
+            replies = await asyncio.gather(*(d.query(f"TAG t{i} *IDN?") for i, d in enumerate(devs)))
+            assert replies == [f"t{i}:{SIM_IDN}" for i in range(3)]
+        finally:
+            for d in devs:
+                await d.close()
+
+    try:
+        run(main())
+    finally:
+        pool.shutdown()
