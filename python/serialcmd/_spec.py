@@ -24,7 +24,7 @@ import sys
 import threading
 import warnings
 from types import FrameType
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .errors import LibraryNotFoundError, LongTimeoutWarning, OptionError
 
@@ -257,7 +257,12 @@ def split_options(options: Mapping[str, Any]) -> Tuple[Dict[str, Any], Dict[str,
     return spec_opts, py_opts
 
 
-def make_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
+#: A keyword option's value: str, number or bool (bool is an int), None
+#: (left out), or for ``unsolicited`` a list of prefixes.
+OptionValue = Union[str, float, Sequence[str], None]
+
+
+def make_spec(spec: Union[str, "os.PathLike[str]"], **options: OptionValue) -> str:
     """Merge keyword options into a spec string.
 
     ``make_spec("/dev/ttyUSB0", baud=115200, eol="\\r\\n", timeout=0.5)``

@@ -40,9 +40,9 @@ import threading
 from types import TracebackType
 from typing import Any, Callable, List, Optional, Type, TypeVar, Union, overload
 
+from ._spec import OptionValue, seconds_to_ms
 from ._values import FloatCode, FloatConv, IntCode, IntConv, PackValues
-from .client import Client, Command, OptionValue, Separator
-from ._spec import seconds_to_ms
+from .client import Client, Command, Separator
 from .errors import ClosedError, OptionError
 
 __all__ = ["AsyncClient", "MAX_WORKERS", "default_executor"]
@@ -191,27 +191,35 @@ class AsyncClient:
         """Client.query_block(), awaited."""
         return await self._run(self.client.query_block, cmd)
 
+    # The rest of PyVISA's arguments, keyword-only here.
     @overload
-    async def query_binary_values(self, cmd: Command, datatype: FloatCode = ..., is_big_endian: bool = ...,
-                                  **kwargs: Any) -> List[float]: ...
+    async def query_binary_values(self, cmd: Command, datatype: FloatCode = ..., is_big_endian: bool = ..., *,
+                                  header_fmt: str = ..., expect_termination: bool = ...,
+                                  data_points: Optional[int] = ..., chunk_size: Optional[int] = ...) -> List[float]: ...
 
     @overload
-    async def query_binary_values(self, cmd: Command, datatype: IntCode, is_big_endian: bool = ...,
-                                  **kwargs: Any) -> List[int]: ...
+    async def query_binary_values(self, cmd: Command, datatype: IntCode, is_big_endian: bool = ..., *,
+                                  header_fmt: str = ..., expect_termination: bool = ...,
+                                  data_points: Optional[int] = ..., chunk_size: Optional[int] = ...) -> List[int]: ...
 
     @overload
     async def query_binary_values(self, cmd: Command, datatype: str = ..., is_big_endian: bool = ..., *,
-                                  container: Callable[..., _T], **kwargs: Any) -> _T: ...
+                                  container: Callable[..., _T], header_fmt: str = ...,
+                                  expect_termination: bool = ..., data_points: Optional[int] = ...,
+                                  chunk_size: Optional[int] = ...) -> _T: ...
 
-    async def query_binary_values(self, cmd: Command, datatype: str = "f", is_big_endian: bool = False,
-                                  **kwargs: Any) -> Any:
-        """Client.query_binary_values(), awaited (same arguments; the
-        declared type: List[float] or List[int] by datatype, or what
-        ``container=`` returns)."""
+    async def query_binary_values(self, cmd: Command, datatype: str = "f", is_big_endian: bool = False, *,
+                                  container: Callable[..., Any] = list, header_fmt: str = "ieee",
+                                  expect_termination: bool = True, data_points: Optional[int] = None,
+                                  chunk_size: Optional[int] = None) -> Any:
+        """Client.query_binary_values(), awaited (the same arguments, those
+        after is_big_endian by keyword; the declared type: List[float] or
+        List[int] by datatype, or what ``container=`` returns)."""
         # The implementation's signature, not its overloads: the arguments
         # are passed on as they came.
         call: Callable[..., Any] = self.client.query_binary_values
-        return await self._run(lambda: call(cmd, datatype, is_big_endian, **kwargs))
+        return await self._run(call, cmd, datatype, is_big_endian, container, header_fmt, expect_termination,
+                               data_points, chunk_size)
 
     @overload
     async def query_ascii_values(self, cmd: Command, converter: FloatConv = ...,

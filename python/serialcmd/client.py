@@ -15,7 +15,7 @@ from typing import (TYPE_CHECKING, Any, Callable, List, Literal, Optional, Seque
                     overload)
 
 from ._lib import Library, TraceFn, UnsolicitedFn, get_library
-from ._spec import UINT_MAX, make_spec, seconds_to_ms, split_options, unescape_eol
+from ._spec import UINT_MAX, OptionValue, make_spec, seconds_to_ms, split_options, unescape_eol
 from ._values import (BytesCode, FloatCode, FloatConv, IntCode, IntConv, PackValues, _pack, _split_values,
                       _unpack)
 from .errors import ArgumentError, ClosedError, CommandError, OptionError
@@ -35,9 +35,6 @@ _DEBUG = logging.DEBUG
 _NO_TRACE = ctypes.cast(0, TraceFn)
 
 Command = Union[str, bytes, bytearray]
-#: A keyword option's value: str, number or bool, or for ``unsolicited`` a
-#: list of prefixes.
-OptionValue = Union[str, float, Sequence[str], None]
 #: A separator for query_ascii_values(): a str, or a callable that splits.
 Separator = Union[str, Callable[[str], Sequence[str]]]
 _V = TypeVar("_V")
