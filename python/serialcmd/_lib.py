@@ -111,7 +111,10 @@ def _errcheck(result: Any, func: Any, args: Any) -> Any:
     if lib.trace_loggers and args:
         # A client that logs its trace logs its errors too (only here, on
         # the failure path, is the handle looked up).
-        logger = lib.trace_loggers.get(ctypes.cast(args[0], c_void_p).value or 0)
+        try:
+            logger = lib.trace_loggers.get(ctypes.cast(args[0], c_void_p).value or 0)
+        except (ctypes.ArgumentError, TypeError):  # not a pointer: not a handle
+            logger = None
         if logger is not None:
             logger.debug("error %s: %s", err.name, err)
     raise err
