@@ -53,21 +53,22 @@ def _package_blocks():
     return blocks
 
 
-def _two_meters(sim):
-    for link in (LINK, LINK2):
-        if os.path.lexists(link):
-            os.unlink(link)
-        sim("keithley2000", "--link", link)
+def _on_two_meters(block, sim):
+    """The block with its two meters' paths made this test's own simulators'
+    ptys: other checkouts may run these tests at the same time, and the
+    fixed /tmp links would be shared between them."""
+    dmm, dmm2 = sim("keithley2000").path, sim("keithley2000").path
+    return block.replace(LINK2, dmm2).replace(LINK, dmm), dmm
 
 
 def test_package_readme_logging_example_runs(sim):
     block = _package_blocks()[0]
     assert "logging.getLogger(\"serialcmd\").setLevel(logging.DEBUG)" in block
-    _two_meters(sim)
+    block, dmm = _on_two_meters(block, sim)
     r = subprocess.run([sys.executable, "-c", block], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    name = f"serialcmd.port.{LINK} "
+    name = f"serialcmd.port.{dmm} "
     assert lines[0] == name + 'sent 6 bytes "*IDN?\\n"'
     assert any(line.startswith(name + "read ") and "KEITHLEY" in line for line in lines)
     assert any(line.startswith(name + "reply ") and "KEITHLEY" in line for line in lines)
@@ -78,7 +79,7 @@ def test_package_readme_logging_example_runs(sim):
 def test_package_readme_asyncio_example_runs(sim):
     block = _package_blocks()[1]
     assert "asyncio.gather" in block and "wait_for" in block
-    _two_meters(sim)
+    block, _ = _on_two_meters(block, sim)
     r = subprocess.run([sys.executable, "-c", block], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
