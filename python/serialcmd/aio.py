@@ -108,7 +108,19 @@ class AsyncClient:
             return self
         loop = asyncio.get_running_loop()
         spec, options, callback = self._spec, self._options, self._on_unsolicited
-        client = await loop.run_in_executor(self._pool(), lambda: Client(spec, on_unsolicited=callback, **options))
+        pool = self._pool()
+        opening = loop.run_in_executor(pool, lambda: Client(spec, on_unsolicited=callback, **options))
+        try:
+            # Shielded: a cancelled open() still gets the client it made...
+            client = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            # ... and closes it, so the port is not left held.
+            def close_it(done: "asyncio.Future[Client]") -> None:
+                if not done.cancelled() and done.exception() is None:
+                    pool.submit(done.result().close)
+
+            opening.add_done_callback(close_it)
+            raise
         self._client = client
         return self
 
@@ -120,8 +132,9 @@ class AsyncClient:
             return
         lock = self._lock_()
         async with lock:
-            # No call is in flight: client.close() does not wait.
-            client.close()
+            # No call is in flight; closing a port may still wait for its
+            # output to drain, so not on the loop either.
+            await asyncio.get_running_loop().run_in_executor(self._pool(), client.close)
 
     async def __aenter__(self) -> "AsyncClient":
         return await self.open()

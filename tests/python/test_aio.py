@@ -5,6 +5,8 @@ loop, cancellation and timeouts leaving each handle consistent."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 
 import pytest
 
@@ -184,3 +186,25 @@ def test_fewer_threads_than_instruments(sim):
         run(main())
     finally:
         pool.shutdown()
+
+
+def test_cancelled_open_releases_the_port(faulty):
+    async def main():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(AsyncClient(faulty, open_delay_ms=500).open(), 0.05)
+        # The client the cancelled open made is closed once made: the port
+        # (exclusive) opens again.
+        for _ in range(100):
+            try:
+                async with AsyncClient(faulty) as dev:
+                    return await dev.query("*IDN?")
+            except serialcmd.PortBusyError:
+                await asyncio.sleep(0.05)
+        raise AssertionError("the port stayed busy")
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert run(main()) == SIM_IDN
+        gc.collect()
+    # Closed by the package, not found unclosed by the garbage collector.
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)], [str(w.message) for w in seen]
