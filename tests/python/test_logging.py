@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
 import pytest
 
@@ -53,6 +54,7 @@ def test_trace_logged_at_debug(faulty, records):
         # Stale input dropped before the next command, then an unasked line.
         dev.write("TWICE stale")
         assert dev.read() == "stale"
+        time.sleep(0.2)  # the second copy is sent right after the first
         assert dev.query("UNASKED 1 hi") == "hi"
         dev.timeout = 0.2
         with pytest.raises(serialcmd.TimeoutError):
