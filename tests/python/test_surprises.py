@@ -76,7 +76,7 @@ def test_read_bytes_n_exact(faulty):
         assert head == SIM_IDN.encode()[:7]
         # Terminators are bytes like any other: the rest and the LF.
         assert dev.read_bytes(len(SIM_IDN) - 7 + 1) == SIM_IDN.encode()[7:] + b"\n"
-        dev.timeout = 0.2
+        dev.timeout = 1.0  # the reply comes at once: a timeout waiting for 10 more bytes
         dev.write("*IDN?")
         with pytest.raises(serialcmd.TimeoutError, match="bytes"):
             dev.read_bytes(len(SIM_IDN) + 10)
