@@ -62,7 +62,7 @@ TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopbac
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
 	devices/sim/sim-profile.c
 
-.PHONY: all clean install deps check check-spdx check-hardening check-install check-deb check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
+.PHONY: all clean install deps check check-spdx check-hardening check-install check-deb check-c check-python check-mypy check-valgrind check-hw check-exports check-layers check-paths demo FORCE
 all: $(REALSO) $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
 
 # ---- one recipe per kind of build --------------------------------------------
@@ -215,6 +215,7 @@ BENCH_PROGS := bench/bench-device bench/bench-bare bench/bench-serialcmd bench/b
 bench: deps
 	$(MAKE) $(SO) lib/libserialcmd.so $(BENCH_PROGS)
 	$(PY) bench/run.py
+	$(PY) bench/bench_logging.py
 
 bench/bench-device: bench/bench-device.c
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
@@ -237,13 +238,18 @@ deps:
 
 check: deps
 	$(MAKE) all $(TESTS)
-	$(MAKE) check-c check-python check-soak check-exports check-layers check-paths check-spdx
+	$(MAKE) check-c check-python check-mypy check-soak check-exports check-layers check-paths check-spdx
 
 check-c: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
 
 check-python: all
 	$(PY) -m pytest -q tests
+
+# The package's declared types, strictly, and the types its users see
+# (tests/typing/check_types.py: assert_type on each public return type).
+check-mypy:
+	MYPYPATH=python $(PY) -m mypy --strict --cache-dir=/dev/null python/serialcmd tests/typing/check_types.py
 
 # Every source file carries an SPDX line (tools/add-spdx.sh adds missing ones).
 check-spdx:

@@ -134,7 +134,7 @@ class _Session:
         try:
             self.client = serialcmd.Client(spec)
             if self.timeout_set is not None:
-                self.client.timeout = self.timeout_set / 1000.0
+                self.client.timeout_ms = self.timeout_set
         except serialcmd.Error as e:
             fail = _from_serialcmd(e)
             self.client = None
@@ -143,7 +143,7 @@ class _Session:
                 try:
                     self.client = serialcmd.Client(self.spec)
                     if self.timeout_set is not None:
-                        self.client.timeout = self.timeout_set / 1000.0
+                        self.client.timeout_ms = self.timeout_set
                 except serialcmd.Error as again:
                     fail = _Fail(fail.status, f"{fail}; reopening with the old settings failed too: {again}")
             raise fail from None
@@ -448,7 +448,7 @@ class SerialcmdVisaLibrary(highlevel.VisaLibraryBase):
             if value < 0:
                 raise bad("a timeout is 0 or more milliseconds")
             ms = min(max(value, 1), MAX_TIMEOUT_MS)
-            self._client(session)[1].timeout = ms / 1000.0
+            self._client(session)[1].timeout_ms = ms
             sess.timeout_value = value
             sess.timeout_set = ms
         elif attr == RA.termchar:

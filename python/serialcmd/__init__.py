@@ -20,7 +20,7 @@ library's code (``.code``), its name (``.name``) and message (``str(exc)``).
 from ._lib import Library, get_library, library_version, load_library
 from ._spec import escape_eol, make_spec
 from ._version import __version__
-from .client import Client, check_spec
+from .client import Client, check_spec, logger_for_port
 from .ports import PortInfo, find, list_ports
 from .errors import (
     ArgumentError,
@@ -35,6 +35,7 @@ from .errors import (
     HostNotFoundError,
     InstrumentError,
     LibraryNotFoundError,
+    LongTimeoutWarning,
     OptionError,
     OutOfMemoryError,
     PermissionDeniedError,
@@ -58,6 +59,7 @@ __all__ = [
     "InstrumentError",
     "Library",
     "check_spec",
+    "logger_for_port",
     "escape_eol",
     "get_library",
     "library_version",
@@ -65,6 +67,7 @@ __all__ = [
     "make_spec",
     "Error",
     "LibraryNotFoundError",
+    "LongTimeoutWarning",
     "ArgumentError",
     "ClosedError",
     "OptionError",

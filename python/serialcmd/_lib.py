@@ -15,6 +15,7 @@ ports wait in parallel.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import threading
 from ctypes import CFUNCTYPE, POINTER, c_char, c_char_p, c_int, c_longlong, c_size_t, c_uint, c_void_p
@@ -28,6 +29,7 @@ CLIENT_PORT_MAX = 4096
 
 __all__ = [
     "ClientRet",
+    "TraceFn",
     "ClientHandle",
     "ConfigHandle",
     "PortListHandle",
@@ -86,6 +88,8 @@ ClientRetPointer = POINTER(ClientRet)
 #: typedef void (*client_unsolicited_fn)(void *user, const char *line, size_t len);
 #: The line is a POINTER(c_char), not c_char_p: it may hold NUL bytes.
 UnsolicitedFn = CFUNCTYPE(None, c_void_p, POINTER(c_char), c_size_t)
+#: typedef void (*client_trace_fn)(void *user, const char *line);
+TraceFn = CFUNCTYPE(None, c_void_p, c_char_p)
 
 
 def _errcheck(result: Any, func: Any, args: Any) -> Any:
@@ -103,7 +107,17 @@ def _errcheck(result: Any, func: Any, args: Any) -> Any:
     if not failed:
         return result
     lib: Library = func.__serialcmd_library__
-    raise lib.last_error(func.__name__)
+    err = lib.last_error(func.__name__)
+    if lib.trace_loggers and args:
+        # A client that logs its trace logs its errors too (only here, on
+        # the failure path, is the handle looked up).
+        try:
+            logger = lib.trace_loggers.get(ctypes.cast(args[0], c_void_p).value or 0)
+        except (ctypes.ArgumentError, TypeError):  # not a pointer: not a handle
+            logger = None
+        if logger is not None:
+            logger.debug("error %s: %s", err.name, err)
+    raise err
 
 
 def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
@@ -231,6 +245,9 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # int client_set_unsolicited(struct client *c, client_unsolicited_fn fn, void *user);
     fn("client_set_unsolicited", c_int, [ClientHandle, UnsolicitedFn, c_void_p], True)
 
+    # int client_set_trace(struct client *c, client_trace_fn fn, void *user);
+    fn("client_set_trace", c_int, [ClientHandle, TraceFn, c_void_p], True)
+
     # long long client_unsolicited_count(struct client *c);
     fn("client_unsolicited_count", c_longlong, [ClientHandle], False)
 
@@ -316,6 +333,7 @@ class Library:
     client_send_break: Callable[..., Any]
     client_port: Callable[..., Any]
     client_set_unsolicited: Callable[..., Any]
+    client_set_trace: Callable[..., Any]
     client_unsolicited_count: Callable[..., Any]
     client_config_new: Callable[..., Any]
     client_config_free: Callable[..., Any]
@@ -332,6 +350,9 @@ class Library:
         self.dll = dll
         #: The file (or soname) the library was loaded from.
         self.path = path
+        #: Handle address -> the logger of a client that logs its trace:
+        #: its errors are logged there too (see _errcheck).
+        self.trace_loggers: Dict[int, logging.Logger] = {}
         self.functions: Dict[str, Any] = _declare(dll, self)
         for name, f in self.functions.items():
             setattr(self, name, f)

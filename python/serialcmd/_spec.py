@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+import warnings
+from types import FrameType
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .errors import LibraryNotFoundError, OptionError
+from .errors import LibraryNotFoundError, LongTimeoutWarning, OptionError
 
 __all__ = ["SPEC_KEYS", "KEYWORDS", "PYTHON_OPTIONS", "escape_eol", "make_spec", "seconds_to_ms", "key_types"]
 
@@ -125,13 +128,26 @@ def escape_eol(value: Union[str, bytes]) -> str:
     return text
 
 
-def seconds_to_ms(value: Any, what: str = "timeout") -> int:
+#: From this many seconds on, a timeout draws a LongTimeoutWarning: it
+#: reads like milliseconds given where seconds are expected.
+LONG_TIMEOUT_S = 1000
+
+
+def seconds_to_ms(value: object, what: str = "timeout") -> int:
     """Seconds (int or float) to whole milliseconds, rounded to nearest.
 
-    Raises OptionError for a value that is not a finite number >= 0 or
-    does not fit an unsigned int; the range 1 to 86400000 ms is left for
-    the library to check, so its message tells the accepted values.
+    Raises OptionError for None (there is no endless deadline: each
+    command has one, at most 86400 s), and for a value that is not a finite
+    number >= 0 or does not fit an unsigned int; the range 1 to 86400000 ms
+    is left for the library to check, so its message tells the accepted
+    values.  A value of LONG_TIMEOUT_S or more is accepted with a
+    :class:`serialcmd.LongTimeoutWarning`, pointed at the user's line.
     """
+    if value is None:
+        raise OptionError(
+            f"{what}: None is not a timeout (timeouts are seconds; leave the option out for the"
+            " default of 2 s, or give the longest, 86400 s)"
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise OptionError(f"{what}: expected seconds as int or float, not {type(value).__name__}")
     if not math.isfinite(value) or value < 0:
@@ -139,7 +155,51 @@ def seconds_to_ms(value: Any, what: str = "timeout") -> int:
     ms = round(value * 1000)
     if ms > UINT_MAX:
         raise OptionError(f"{what}: bad value {value!r} s (accepted: 0.001 to 86400 s)")
+    if value >= LONG_TIMEOUT_S:
+        warnings.warn(
+            f"{what}={value!r} is {value / 60:.1f} minutes: timeouts are SECONDS"
+            f" (for {value!r} ms give {value / 1000!r})",
+            LongTimeoutWarning, stacklevel=_outside_package(),
+        )
     return int(ms)
+
+
+def _outside_package() -> int:
+    """The stacklevel of the first caller outside this package, for a
+    warning about what that caller gave (the package's own frames, from
+    Client() or make_spec(), are skipped)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    level = 1
+    frame: Optional[FrameType] = sys._getframe(1)
+    while frame is not None and level < 50:
+        if os.path.dirname(os.path.abspath(frame.f_code.co_filename)) != here:
+            break
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def unescape_eol(text: str) -> bytes:
+    """The bytes of a terminator as client_config_get() writes it: one of
+    the names CR, LF, CRLF, LFCR, or characters with \\xHH escapes."""
+    named = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "LFCR": b"\n\r"}
+    if text.upper() in named:
+        return named[text.upper()]
+    out = bytearray()
+    i = 0
+    simple = {"r": 13, "n": 10, "t": 9, "\\": 92}
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and text[i + 1:i + 2] == "x" and i + 4 <= len(text):
+            out.append(int(text[i + 2:i + 4], 16))
+            i += 4
+        elif ch == "\\" and text[i + 1:i + 2] in simple:
+            out.append(simple[text[i + 1]])
+            i += 2
+        else:
+            out += ch.encode("latin-1")
+            i += 1
+    return bytes(out)
 
 
 def _plain_value(key: str, value: Any) -> str:
@@ -197,14 +257,21 @@ def split_options(options: Mapping[str, Any]) -> Tuple[Dict[str, Any], Dict[str,
     return spec_opts, py_opts
 
 
-def make_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
+#: A keyword option's value: str, number or bool (bool is an int), None
+#: (left out), or for ``unsolicited`` a list of prefixes.
+OptionValue = Union[str, float, Sequence[str], None]
+
+
+def make_spec(spec: Union[str, "os.PathLike[str]"], **options: OptionValue) -> str:
     """Merge keyword options into a spec string.
 
     ``make_spec("/dev/ttyUSB0", baud=115200, eol="\\r\\n", timeout=0.5)``
     gives ``"/dev/ttyUSB0?baud=115200&eol=\\r\\n&timeout_ms=500"``.
 
-    Options set to None are left out.  ``timeout`` is in seconds and becomes
-    ``timeout_ms``; ``exclusive`` takes a bool; eol, read_eol and write_eol
+    Options set to None are left out, except ``timeout``: it is in SECONDS
+    and becomes ``timeout_ms``; None is refused there (OptionError: there is
+    no endless deadline), and 1000 s or more draws a
+    :class:`serialcmd.LongTimeoutWarning` (milliseconds given by mistake?); ``exclusive`` takes a bool; eol, read_eol and write_eol
     take str or bytes and are escaped; exclusive and echo take a bool.  A keyword for a key the spec already
     has, an unknown keyword, or a value that cannot be written raise
     :class:`OptionError` (a ValueError).  The result is not checked by the
@@ -221,7 +288,7 @@ def make_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
     pairs: List[str] = []
     given: List[str] = []
     for key, value in spec_opts.items():
-        if value is None:
+        if value is None and key != "timeout":
             continue
         if key == "timeout":
             key, value = "timeout_ms", seconds_to_ms(value)

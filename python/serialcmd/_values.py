@@ -5,9 +5,20 @@ code, and separated ASCII numbers, with PyVISA's conventions."""
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Union
 
-_CONVERTERS = {
+#: struct codes unpacked as floats, as ints, and as raw bytes.
+FloatCode = Literal["e", "f", "d"]
+IntCode = Literal["b", "B", "h", "H", "i", "I", "l", "L", "q", "Q"]
+BytesCode = Literal["s", "p"]
+#: Format letters of query_ascii_values() that give floats, ints, str.
+FloatConv = Literal["e", "E", "f", "F", "g", "G"]
+IntConv = Literal["d", "i", "u", "b", "o", "x", "X"]
+#: What write_binary_values() packs: numbers (a numpy array is iterable)
+#: or, for byte types, bytes as they are.
+PackValues = Union[bytes, bytearray, Iterable[float]]
+
+_CONVERTERS: Dict[str, Callable[[str], Union[int, float, str]]] = {
     "d": int, "i": int, "u": int,
     "b": lambda s: int(s, 2), "o": lambda s: int(s, 8),
     "x": lambda s: int(s, 16), "X": lambda s: int(s, 16),
@@ -43,21 +54,22 @@ def _unpack(data: bytes, datatype: str, big_endian: bool, container: Any, data_p
     return container(struct.unpack(f"{endian}{count}{datatype}", data))
 
 
-def _pack(values: Any, datatype: str, big_endian: bool) -> bytes:
+def _pack(values: PackValues, datatype: str, big_endian: bool) -> bytes:
     if isinstance(values, (bytes, bytearray)) and datatype in ("s", "p", "b", "B"):
         return bytes(values)
     endian = ">" if big_endian else "<"
-    if hasattr(values, "dtype") and hasattr(values, "astype"):  # a numpy array
-        return values.astype(endian + datatype).tobytes()
-    values = list(values)
-    return struct.pack(f"{endian}{len(values)}{datatype}", *values)
+    astype = getattr(values, "astype", None)
+    if astype is not None and hasattr(values, "dtype"):  # a numpy array
+        return bytes(astype(endian + datatype).tobytes())
+    numbers = list(values)
+    return struct.pack(f"{endian}{len(numbers)}{datatype}", *numbers)
 
 
 def _split_values(text: str, converter: Any, separator: Any, container: Any) -> Any:
     conv: Callable[[str], Any]
     if callable(converter):
         conv = converter
-    elif converter in _CONVERTERS:
+    elif isinstance(converter, str) and converter in _CONVERTERS:
         conv = _CONVERTERS[converter]
     else:
         raise ValueError(f"converter {converter!r}: expected a callable or one of {''.join(_CONVERTERS)}")

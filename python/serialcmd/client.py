@@ -5,23 +5,42 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import logging
 import os
 import sys
 import threading
 import warnings
-from typing import Any, Callable, List, Optional, Type, Union
+from types import TracebackType
+from typing import (TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Type, TypeVar, Union,
+                    overload)
 
-from ._lib import Library, UnsolicitedFn, get_library
-from ._spec import make_spec, seconds_to_ms, split_options
-from ._values import _pack, _split_values, _unpack
+from ._lib import Library, TraceFn, UnsolicitedFn, get_library
+from ._spec import UINT_MAX, OptionValue, make_spec, seconds_to_ms, split_options, unescape_eol
+from ._values import (BytesCode, FloatCode, FloatConv, IntCode, IntConv, PackValues, _pack, _split_values,
+                      _unpack)
 from .errors import ArgumentError, ClosedError, CommandError, OptionError
 
-__all__ = ["Client", "check_spec"]
+if TYPE_CHECKING:  # numpy is optional: only its types, only for checkers
+    from numpy.typing import NDArray
+
+__all__ = ["Client", "check_spec", "logger_for_port"]
+
+#: The package's logger; each port logs to a child of it (logger_for_port()).
+LOGGER = logging.getLogger("serialcmd")
+#: The parent of the ports' loggers (a real logger, so that a level or a
+#: handler set on it applies to every port).
+PORT_LOGGER = LOGGER.getChild("port")
+_DEBUG = logging.DEBUG
+#: A NULL client_trace_fn: removes the callback.
+_NO_TRACE = ctypes.cast(0, TraceFn)
 
 Command = Union[str, bytes, bytearray]
+#: A separator for query_ascii_values(): a str, or a callable that splits.
+Separator = Union[str, Callable[[str], Sequence[str]]]
+_V = TypeVar("_V")
 
 
-def check_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
+def check_spec(spec: Union[str, "os.PathLike[str]"], **options: OptionValue) -> str:
     """Merge keyword options into a spec and have the library check the
     result (client_config_new(), then client_config_free()), without
     opening the port.  Returns the merged spec.
@@ -36,6 +55,15 @@ def check_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
     return merged
 
 
+def logger_for_port(port: str) -> logging.Logger:
+    """The logger a port's trace goes to: ``serialcmd.port.<port>``, the
+    port as given in the spec with each "." made "_" (a dot would split
+    the name into levels of logging's hierarchy):
+    ``serialcmd.port./dev/ttyUSB0``, ``serialcmd.port.tcp://10_0_0_5:5025``.
+    """
+    return PORT_LOGGER.getChild(port.replace(".", "_"))
+
+
 class Client:
     """An open port: send commands, read replies.
 
@@ -48,7 +76,9 @@ class Client:
 
     Options: baud, bits, parity, stop, flow, eol, read_eol, write_eol,
     max_reply, exclusive, echo, query_delay_ms, min_gap_ms, open_delay_ms,
-    dtr, rts, hupcl, low_latency (bool, or "keep"), profile, unsolicited, timeout (seconds) or timeout_ms -- see
+    dtr, rts, hupcl, low_latency (bool, or "keep"), profile, unsolicited,
+    timeout (SECONDS; None is refused, as by the :attr:`timeout` property;
+    1000 or more draws a LongTimeoutWarning) or timeout_ms -- see
     :func:`serialcmd.make_spec` -- and, on the Python side only, encoding
     (how replies are decoded and str commands encoded; default ``"ascii"``)
     and errors (the codec error handler; default ``"strict"``).  The
@@ -62,6 +92,16 @@ class Client:
     client.  An exception it raises does not reach the library or the
     command; it is reported through :func:`sys.unraisablehook`.  They are
     counted in :attr:`unsolicited_count`.
+
+    Logging: the library's trace of the port (bytes sent, read, replies,
+    input dropped and why, unsolicited lines, echoes) and the errors of its
+    commands go to the logger :attr:`logger` (``serialcmd.port.<port>``,
+    see :func:`logger_for_port`) at DEBUG, through a C trace callback
+    (client_set_trace()) that is installed only while that logger is
+    enabled for DEBUG: checked at open and at the start of each call, so
+    logging can be switched on and off at any time, and costs nothing when
+    it is off.  It replaces SERIALCMD_TRACE's output on stderr once
+    installed.
 
     A client may be shared between threads: each command and its reply is
     one transaction, and the GIL is released while the library waits.
@@ -84,17 +124,20 @@ class Client:
     _unsolicited_cb: Any = None
     _dtr: Optional[bool] = None
     _rts: Optional[bool] = None
+    _trace_cb: Any = None
+    _tracing: bool = False
 
     def __init__(
         self,
         spec: Union[str, "os.PathLike[str]"],
-        on_unsolicited: Optional[Callable[[str], Any]] = None,
-        **options: Any,
+        on_unsolicited: Optional[Callable[[str], object]] = None,
+        **options: OptionValue,
     ) -> None:
         if on_unsolicited is not None and not callable(on_unsolicited):
             raise OptionError(f"on_unsolicited: expected a callable, not {type(on_unsolicited).__name__}")
-        if isinstance(options.get("unsolicited"), (list, tuple)):
-            options["unsolicited"] = ",".join(options["unsolicited"])
+        prefixes = options.get("unsolicited")
+        if isinstance(prefixes, (list, tuple)):
+            options["unsolicited"] = ",".join(prefixes)
         spec_opts, py_opts = split_options(options)
         encoding = py_opts.get("encoding") or "ascii"
         errors = py_opts.get("errors") or "strict"
@@ -105,7 +148,8 @@ class Client:
             raise OptionError(f"option 'encoding'/'errors': {e}") from None
         merged = make_spec(spec, **spec_opts)
         lib = get_library()
-        lib.validate_spec(merged)
+        # Checks the spec too (client_config_new()), nothing opened yet.
+        settings = lib.spec_values(merged, _SETTINGS)
 
         #: The codec replies are decoded with (and str commands encoded with).
         self.encoding: str = encoding
@@ -120,15 +164,44 @@ class Client:
         lines = lib.spec_values(merged, ("dtr", "rts"))
         self._dtr = _line_option(lines["dtr"])
         self._rts = _line_option(lines["rts"])
+        # Kept in Python for write()'s count and the repr: neither may wait
+        # for the handle's lock (a command in progress holds it).
+        self._write_eol_len = len(unescape_eol(settings["write_eol"]))
+        self._settings = settings
+        self._timeout_s = int(settings["timeout_ms"]) / 1000.0
         port = lib.client_port(self._handle)
         self._port = (port or b"").decode("utf-8", "backslashreplace")
+        #: Where this port's trace and errors are logged, at DEBUG.
+        self.logger: logging.Logger = logger_for_port(self._port)
+        self._trace_lock = threading.Lock()
+        if self.logger.isEnabledFor(_DEBUG):
+            self._retrace(self._handle)
         if on_unsolicited is not None:
             # Kept on the client for the handle's life: the library calls
             # it until client_destroy().
             self._unsolicited_cb = UnsolicitedFn(self._unsolicited_trampoline(on_unsolicited))
             lib.client_set_unsolicited(self._handle, self._unsolicited_cb, None)
 
-    def _unsolicited_trampoline(self, fn: Callable[[str], Any]) -> Callable[[Any, Any, int], None]:
+    def _retrace(self, handle: Any) -> None:
+        """Install the trace callback if the logger is enabled for DEBUG,
+        remove it if not (the handle is counted or not yet shared)."""
+        with self._trace_lock:
+            want = self.logger.isEnabledFor(_DEBUG)
+            if want is self._tracing:
+                return
+            lib = self._lib_()
+            if want and self._trace_cb is None:
+                # Kept on the client for the handle's life: C calls it.
+                self._trace_cb = TraceFn(_trace_trampoline(self.logger, self._port))
+            lib.client_set_trace(handle, self._trace_cb if want else _NO_TRACE, None)
+            key = ctypes.cast(handle, ctypes.c_void_p).value or 0
+            if want:
+                lib.trace_loggers[key] = self.logger
+            else:
+                lib.trace_loggers.pop(key, None)
+            self._tracing = want
+
+    def _unsolicited_trampoline(self, fn: Callable[[str], object]) -> Callable[[Any, Any, int], None]:
         encoding, errors = self.encoding, self.errors
 
         def call(user: Any, line: Any, length: int) -> None:
@@ -158,7 +231,8 @@ class Client:
         self._check_open()
         return self
 
-    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Any) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
         self.close()
         # Returning None: an exception from the with-block goes on.
 
@@ -176,6 +250,8 @@ class Client:
                 cond.wait()
         lib = self._lib
         if lib is not None:
+            if self._tracing:
+                lib.trace_loggers.pop(ctypes.cast(handle, ctypes.c_void_p).value or 0, None)
             lib.client_destroy(handle)
 
     @property
@@ -199,7 +275,14 @@ class Client:
 
     def __repr__(self) -> str:
         state = "closed" if self._handle is None else "open"
-        return f"<serialcmd.Client {self._port!r} {state}>"
+        settings = getattr(self, "_settings", None)
+        if settings is None:  # __init__ failed before the spec was read
+            return f"<serialcmd.Client {self._port!r} {state}>"
+        frame = f"{settings['bits']}{settings['parity'][:1].upper()}{settings['stop']}"
+        eol = settings["read_eol"] if settings["read_eol"] == settings["write_eol"] else (
+            f"{settings['read_eol']}/{settings['write_eol']}")
+        return (f"<serialcmd.Client {self._port!r} baud={settings['baud']} {frame} eol={eol}"
+                f" timeout={self._timeout_s:g}s {state}>")
 
     # -- properties ----------------------------------------------------
 
@@ -218,13 +301,44 @@ class Client:
     def timeout(self) -> float:
         """The deadline of each command, in seconds (client_get_timeout());
         setting it (client_set_timeout()) affects the commands after it.
-        The library accepts 0.001 to 86400 s; others raise OptionError."""
+        The library accepts 0.001 to 86400 s; others raise OptionError, and
+        so does None, as in the constructor: there is no endless deadline.
+        Timeouts are SECONDS: 1000 or more is accepted with a
+        :class:`serialcmd.LongTimeoutWarning`."""
         handle = self._enter()
         try:
             ms = self._lib_().client_get_timeout(handle)
         finally:
             self._leave()
-        return ms / 1000.0
+        return int(ms) / 1000.0
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        try:
+            ms = seconds_to_ms(seconds)
+        except OptionError as e:
+            raise OptionError(f"{self._port}: {e}") from None
+        self.timeout_ms = ms
+
+    @property
+    def timeout_ms(self) -> int:
+        """The same deadline in whole milliseconds, for code that counts in
+        them (a VISA timeout): 1 to 86400000, no warning for large values;
+        None and other types raise OptionError."""
+        return round(self.timeout * 1000)
+
+    @timeout_ms.setter
+    def timeout_ms(self, ms: int) -> None:
+        if isinstance(ms, bool) or not isinstance(ms, int):
+            raise OptionError(f"{self._port}: timeout_ms: expected an int, not {type(ms).__name__}")
+        if not 0 <= ms <= UINT_MAX:
+            raise OptionError(f"{self._port}: timeout_ms: bad value {ms} (accepted: 1 to 86400000)")
+        handle = self._enter()
+        try:
+            self._lib_().client_set_timeout(handle, ms)
+            self._timeout_s = ms / 1000.0
+        finally:
+            self._leave()
 
     @property
     def stale_errors(self) -> List[str]:
@@ -242,18 +356,6 @@ class Client:
         finally:
             self._leave()
         return buf.value.decode("utf-8", "replace").split("\n") if n else []
-
-    @timeout.setter
-    def timeout(self, seconds: float) -> None:
-        try:
-            ms = seconds_to_ms(seconds)
-        except OptionError as e:
-            raise OptionError(f"{self._port}: {e}") from None
-        handle = self._enter()
-        try:
-            self._lib_().client_set_timeout(handle, ms)
-        finally:
-            self._leave()
 
     # -- control lines and break (pyserial's names) ----------------------
 
@@ -347,29 +449,56 @@ class Client:
             self._leave()
         return self._take(ret)
 
-    def write(self, cmd: Command) -> None:
+    def write(self, cmd: Command) -> int:
         """Send a command that has no reply (client_send_cmd_n()).  Stale
-        input is discarded first."""
+        input is discarded first.  Returns the number of bytes written: the
+        command's plus the write terminator's (as pyserial and PyVISA do)."""
         data = self._encode(cmd)
         handle = self._enter()
         try:
             self._lib_().client_send_cmd_n(handle, data, len(data))
         finally:
             self._leave()
+        return len(data) + self._write_eol_len
 
     def read(self) -> str:
         """Read one more reply without sending anything (the next line of a
         multi-line answer), decoded; under a fresh timeout."""
         return self._decode(self.read_bytes())
 
-    def read_bytes(self) -> bytes:
-        """Like :meth:`read`, but return raw bytes."""
+    def read_bytes(self, n: Optional[int] = None) -> bytes:
+        """``read_bytes(n)``: exactly ``n`` bytes (1 to 999999999) as they
+        come, terminators and all, within the timeout (client_read_n());
+        on a timeout (TimeoutError, whose message says how many came) the
+        bytes that came stay for the next read.  Nothing is written and no
+        input dropped.  ``read_bytes()``: like :meth:`read`, but the reply's
+        raw bytes."""
+        if n is not None:
+            return self.read_n(n)
         handle = self._enter()
         try:
             ret = self._lib_().client_read_reply(handle)
         finally:
             self._leave()
         return self._take(ret)
+
+    def clear(self) -> int:
+        """Drop every byte received and not yet read, without waiting
+        (what is left in the handle and what the system holds now; bytes
+        still on their way are not waited for), and return how many were
+        dropped.  The next command drops stale input by itself: this is
+        for a caller that wants to know, or to start :meth:`read_bytes`
+        from a clean line.  The library hands over at most max_reply bytes
+        at a time: asked again until nothing is left (at most
+        CLEAR_ROUNDS times, so a device that never stops sending cannot
+        keep it here)."""
+        dropped = 0
+        for _ in range(CLEAR_ROUNDS):
+            chunk = len(self.read_available())
+            if not chunk:
+                break
+            dropped += chunk
+        return dropped
 
     def read_available(self) -> bytes:
         """Return every byte received and not yet read, without waiting
@@ -435,15 +564,82 @@ class Client:
             self._leave()
         return self._take(ret)
 
+    # The container decides the type: list and tuple of float or int by
+    # ``datatype``; bytes for "s"/"p"; any other callable (numpy.array,
+    # numpy.ndarray) gives what it returns.
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: FloatCode = ..., is_big_endian: bool = ...,
+                            container: Type[List[Any]] = ..., header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> List[float]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: IntCode, is_big_endian: bool = ...,
+                            container: Type[List[Any]] = ..., header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> List[int]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: FloatCode, is_big_endian: bool,
+                            container: Type[Tuple[Any, ...]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> Tuple[float, ...]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: FloatCode = ..., is_big_endian: bool = ..., *,
+                            container: Type[Tuple[Any, ...]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> Tuple[float, ...]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: IntCode, is_big_endian: bool = ..., *,
+                            container: Type[Tuple[Any, ...]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> Tuple[int, ...]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: BytesCode, is_big_endian: bool = ..., *,
+                            container: Type[bytes], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> bytes: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: BytesCode, is_big_endian: bool = ...,
+                            container: Type[List[Any]] = ..., header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> List[int]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: IntCode, is_big_endian: bool,
+                            container: Type[Tuple[Any, ...]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> Tuple[int, ...]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: str = ..., is_big_endian: bool = ..., *,
+                            container: Callable[..., NDArray[Any]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> NDArray[Any]: ...
+
+    @overload
+    def query_binary_values(self, cmd: Command, datatype: str, is_big_endian: bool,
+                            container: Callable[..., NDArray[Any]], header_fmt: str = ...,
+                            expect_termination: bool = ..., data_points: Optional[int] = ...,
+                            chunk_size: Optional[int] = ...) -> NDArray[Any]: ...
+
     def query_binary_values(self, cmd: Command, datatype: str = "f", is_big_endian: bool = False,
-                            container: Any = list, header_fmt: str = "ieee", expect_termination: bool = True,
-                            data_points: Optional[int] = None, chunk_size: Optional[int] = None) -> Any:
+                            container: Callable[..., Any] = list, header_fmt: str = "ieee",
+                            expect_termination: bool = True, data_points: Optional[int] = None,
+                            chunk_size: Optional[int] = None) -> Any:
         """Query a block and unpack it as values of a ``struct`` type code
-        (``datatype``: b B h H i I l L q Q f d, or s/p for raw bytes), as
+        (``datatype``: b B h H i I l L q Q e f d, or s/p for raw bytes), as
         PyVISA's method of the same name does. ``container`` is list, tuple,
-        or a numpy array type (``numpy.array``/``numpy.ndarray``, numpy being
-        optional). ``header_fmt`` must be "ieee"; ``chunk_size`` is accepted
-        and ignored (the library reads in large chunks by itself).
+        bytes (with s/p), or a numpy array type (``numpy.array``/
+        ``numpy.ndarray``, numpy being optional); the declared return type
+        follows it (``List[float]`` for "f" in a list, ``Tuple[int, ...]``
+        for "h" in a tuple, ...). ``header_fmt`` must be "ieee";
+        ``chunk_size`` is accepted and ignored (the library reads in large
+        chunks by itself).
 
         Raises:
             ValueError: the block's length is not a multiple of the type's
@@ -456,19 +652,48 @@ class Client:
         data = self.query_block(cmd)
         return _unpack(data, datatype, is_big_endian, container, data_points)
 
-    def query_ascii_values(self, cmd: Command, converter: Any = "f", separator: Any = ",",
-                           container: Any = list) -> Any:
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: FloatConv = ..., separator: Separator = ...,
+                           container: Type[List[Any]] = ...) -> List[float]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: IntConv, separator: Separator = ...,
+                           container: Type[List[Any]] = ...) -> List[int]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: Literal["s"], separator: Separator = ...,
+                           container: Type[List[Any]] = ...) -> List[str]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: Callable[[str], _V], separator: Separator = ...,
+                           container: Type[List[Any]] = ...) -> List[_V]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: FloatConv = ..., separator: Separator = ..., *,
+                           container: Type[Tuple[Any, ...]]) -> Tuple[float, ...]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: IntConv, separator: Separator = ..., *,
+                           container: Type[Tuple[Any, ...]]) -> Tuple[int, ...]: ...
+
+    @overload
+    def query_ascii_values(self, cmd: Command, converter: Union[str, Callable[[str], object]] = ...,
+                           separator: Separator = ..., *, container: Callable[..., NDArray[Any]]) -> NDArray[Any]: ...
+
+    def query_ascii_values(self, cmd: Command, converter: Union[str, Callable[[str], object]] = "f",
+                           separator: Separator = ",", container: Callable[..., Any] = list) -> Any:
         """Query and split the reply into values, as PyVISA's method of the
         same name does: ``converter`` is a format letter (d, i, b, o, x, X,
         e, E, f, F, g, G, s) or a callable; ``separator`` a string or a
-        callable that splits the text.
+        callable that splits the text. The declared return type follows
+        converter and container (``List[float]`` by default).
 
         Raises:
             ValueError: a field does not convert (its index is named).
         """
         return _split_values(self.query(cmd), converter, separator, container)
 
-    def write_binary_values(self, message: Command, values: Any, datatype: str = "f",
+    def write_binary_values(self, message: Command, values: PackValues, datatype: str = "f",
                             is_big_endian: bool = False, termination: Optional[str] = None,
                             encoding: Optional[str] = None, header_fmt: str = "ieee") -> int:
         """Send ``message`` followed by the values packed as an IEEE 488.2
@@ -515,7 +740,14 @@ class Client:
             if handle is None:
                 raise ClosedError(f"{self._port}: the client is closed")
             self._active += 1
-            return handle
+        # One cached lookup per call: the trace follows the logger's level.
+        if self.logger.isEnabledFor(_DEBUG) is not self._tracing:
+            try:
+                self._retrace(handle)
+            except BaseException:
+                self._leave()
+                raise
+        return handle
 
     def _leave(self) -> None:
         with self._cond:
@@ -564,6 +796,32 @@ def _line_option(value: str) -> Optional[bool]:
     """What a spec's dtr=/rts= (as client_config_get() reads it: "0", "1"
     or "keep") sets the line to at open; None for keep."""
     return None if value == "keep" else value == "1"
+
+
+#: clear() asks the library for unread bytes at most this many times.
+CLEAR_ROUNDS = 1024
+
+# What the repr shows, read once at open through the library's own reading
+# of the spec (defaults and profile settings included).
+_SETTINGS = ("baud", "bits", "parity", "stop", "read_eol", "write_eol", "timeout_ms")
+
+
+def _trace_trampoline(logger: logging.Logger, port: str) -> Callable[[Any, Optional[bytes]], None]:
+    prefix = port.encode("utf-8", "surrogateescape") + b": "
+
+    def call(user: Any, line: Optional[bytes]) -> None:
+        # Nothing may propagate into C: report, and go on.
+        try:
+            raw = line or b""
+            if raw.startswith(prefix):  # the logger's name says the port
+                raw = raw[len(prefix):]
+            logger.debug("%s", raw.decode("utf-8", "backslashreplace"))
+        except BaseException as e:  # noqa: BLE001 - must not cross into C
+            hook = getattr(sys, "unraisablehook", None)
+            if hook is not None:
+                hook(_Unraisable(e, "serialcmd trace callback (logging)", logger))
+
+    return call
 
 
 class _Unraisable:

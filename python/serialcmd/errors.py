@@ -15,10 +15,11 @@ also derives from the closest builtin exception, so callers can write
 from __future__ import annotations
 
 import builtins
-from typing import Dict, Optional, Type
+from typing import Dict, Optional, Tuple, Type
 
 __all__ = [
     "Error",
+    "LongTimeoutWarning",
     "LibraryNotFoundError",
     "ArgumentError",
     "ClosedError",
@@ -91,9 +92,16 @@ class Error(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> Tuple[Type["Error"], Tuple[object, ...]]:
         # Keep code and name across pickling (multiprocessing, logging).
         return (type(self), (self.message, self.code, self.name))
+
+
+class LongTimeoutWarning(UserWarning):
+    """A timeout of 1000 s or more was given: it is accepted, but timeouts
+    are SECONDS, and such a value usually is milliseconds given by mistake
+    (``timeout=2000`` waits 33 minutes).  Silence it with
+    :func:`warnings.filterwarnings` if the long deadline is meant."""
 
 
 class LibraryNotFoundError(Error, OSError):
@@ -261,7 +269,7 @@ class InstrumentError(Error):
         super().__init__(message, code, name)
         self.instrument_code: int = instrument_code
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> Tuple[Type["Error"], Tuple[object, ...]]:
         return (type(self), (self.message, self.code, self.name, self.instrument_code))
 
 
@@ -275,31 +283,28 @@ class UnsupportedError(Error, OSError):
     default_name = "CLIENT_ERR_UNSUPPORTED"
 
 
-_BY_CODE: Dict[int, Type[Error]] = {
-    cls.default_code: cls
-    for cls in (
-        ArgumentError,
-        OptionError,
-        PortNotFoundError,
-        PermissionDeniedError,
-        PortBusyError,
-        CommandError,
-        TimeoutError,
-        ReplyTooLongError,
-        DeviceGoneError,
-        PortIOError,
-        OutOfMemoryError,
-        ConnectionRefusedByServerError,
-        HostNotFoundError,
-        ConnectionClosedError,
-        ProtocolError,
-        EchoMismatchError,
-        BlockError,
-        InstrumentError,
-        UnsupportedError,
-    )
-    if cls.default_code is not None
-}
+_CLASSES: Tuple[Type[Error], ...] = (
+    ArgumentError,
+    OptionError,
+    PortNotFoundError,
+    PermissionDeniedError,
+    PortBusyError,
+    CommandError,
+    TimeoutError,
+    ReplyTooLongError,
+    DeviceGoneError,
+    PortIOError,
+    OutOfMemoryError,
+    ConnectionRefusedByServerError,
+    HostNotFoundError,
+    ConnectionClosedError,
+    ProtocolError,
+    EchoMismatchError,
+    BlockError,
+    InstrumentError,
+    UnsupportedError,
+)
+_BY_CODE: Dict[int, Type[Error]] = {cls.default_code: cls for cls in _CLASSES if cls.default_code is not None}
 
 
 def error_class(code: int) -> Type[Error]:

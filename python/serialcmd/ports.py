@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from ._lib import Library, PortListHandle, get_library
 from ._spec import check_no_nul
@@ -49,7 +49,7 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-def _convert(lib: Library, array, i: int) -> PortInfo:  # type: ignore[no-untyped-def]
+def _convert(lib: Library, array: Any, i: int) -> PortInfo:
     """Port i of a list, read through the library's accessors (the list's
     layout is the library's own)."""
     vid = lib.client_port_usb_vid(array, i)
@@ -71,7 +71,7 @@ def _convert(lib: Library, array, i: int) -> PortInfo:  # type: ignore[no-untype
     )
 
 
-def _collect(count: int, array) -> List[PortInfo]:  # type: ignore[no-untyped-def]
+def _collect(count: int, array: Any) -> List[PortInfo]:
     lib = get_library()
     try:
         return [_convert(lib, array, i) for i in range(count)]

@@ -66,7 +66,8 @@ def test_read_and_read_bytes(faulty):
 
 def test_write_sends_without_reading(faulty):
     with serialcmd.Client(faulty, timeout=2) as dev:
-        assert dev.write("TWICE hello") is None
+        # The command and the write terminator (LF): as pyserial and PyVISA count.
+        assert dev.write("TWICE hello") == len("TWICE hello") + 1
         assert dev.read() == "hello"
         assert dev.read() == "hello"
         # A query discards what a write left unread.
@@ -96,7 +97,7 @@ def test_timeout_setter_errors(loopback):
         assert info.value.code == -2
         assert info.value.name == "CLIENT_ERR_OPTION"
         assert str(info.value) == f"{loopback}: bad value 0 for 'timeout_ms' (accepted: 1 to 86400000)"
-        with pytest.raises(serialcmd.OptionError, match="86400000"):
+        with pytest.raises(serialcmd.OptionError, match="86400000"), pytest.warns(serialcmd.LongTimeoutWarning):
             dev.timeout = 86401
         for bad in (-1, float("nan"), float("inf"), 1e12):
             with pytest.raises(serialcmd.OptionError, match=r"0\.001 to 86400 s"):
@@ -111,13 +112,13 @@ def test_port_spec_repr(loopback):
     try:
         assert dev.port == loopback
         assert dev.spec == f"{loopback}?baud=115200"
-        assert repr(dev) == f"<serialcmd.Client {loopback!r} open>"
+        assert repr(dev) == f"<serialcmd.Client {loopback!r} baud=115200 8N1 eol=LF timeout=2s open>"
         assert dev.closed is False
         assert dev.library is serialcmd.get_library()
     finally:
         dev.close()
     assert dev.closed is True
-    assert repr(dev) == f"<serialcmd.Client {loopback!r} closed>"
+    assert repr(dev) == f"<serialcmd.Client {loopback!r} baud=115200 8N1 eol=LF timeout=2s closed>"
 
 
 def test_context_manager_returns_client_and_closes(loopback):

@@ -11,6 +11,7 @@ and that the package calls every function it declares.
 from __future__ import annotations
 
 import ctypes
+import logging
 import re
 
 import pytest
@@ -64,6 +65,7 @@ C_TYPES = {
     "const struct client_port_info *": _lib.PortListHandle,
     "struct client_port_info **": ctypes.POINTER(_lib.PortListHandle),
     "client_unsolicited_fn": _lib.UnsolicitedFn,
+    "client_trace_fn": _lib.TraceFn,
     "void *": ctypes.c_void_p,
     "long long": ctypes.c_longlong,
 }
@@ -114,6 +116,7 @@ FAILING = {
     "client_port_usb_manufacturer", "client_port_usb_product", "client_port_passive", "client_read_available",
     "client_set_unsolicited", "client_read_n", "client_write_raw", "client_config_get",
     "client_stale_errors", "client_set_dtr", "client_set_rts", "client_get_signals", "client_send_break",
+    "client_set_trace",
 }
 
 
@@ -150,7 +153,7 @@ def test_cdll_releases_the_gil(lib):
         assert not f._flags_ & ctypes._FUNCFLAG_PYTHONAPI
 
 
-def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
+def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path, request):
     """Run the package's whole API on a fresh Library whose functions count
     their calls: every declared function must be called by the package."""
     fresh = _lib.Library(ctypes.CDLL(str(serialcmd.get_library().path)), serialcmd.get_library().path)
@@ -168,6 +171,10 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path):
     assert serialcmd.library_version() == fresh.version
     assert serialcmd.check_spec(faulty, timeout=1) == f"{faulty}?timeout_ms=1000"
     assert fresh.spec_values(f"{faulty}?baud=4800", ["baud", "parity"]) == {"baud": "4800", "parity": "none"}
+    # Logging at DEBUG installs the trace callback (client_set_trace()).
+    top = logging.getLogger("serialcmd")
+    request.addfinalizer(lambda level=top.level: top.setLevel(level))
+    top.setLevel(logging.DEBUG)
     with serialcmd.Client(faulty, timeout=1, unsolicited="!", on_unsolicited=print) as dev:
         assert dev.library is fresh
         assert dev.query("*IDN?") == SIM_IDN

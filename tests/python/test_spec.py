@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import warnings
+
 import pytest
 
 import serialcmd
@@ -43,7 +45,7 @@ def test_every_spec_key():
 
 
 def test_none_is_left_out():
-    assert make_spec("/dev/x", baud=None, timeout=None) == "/dev/x"
+    assert make_spec("/dev/x", baud=None, timeout_ms=None) == "/dev/x"
 
 
 def test_path_like(tmp_path):
@@ -143,7 +145,9 @@ def test_crlf_round_trip(sim):
     "seconds,ms", [(0.5, 500), (0.1, 100), (1, 1000), (2.0004, 2000), (0.0016, 2), (86400, 86400000)]
 )
 def test_timeout_seconds(seconds, ms):
-    assert make_spec("/dev/x", timeout=seconds) == f"/dev/x?timeout_ms={ms}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", serialcmd.LongTimeoutWarning)  # 86400 s: see test_surprises.py
+        assert make_spec("/dev/x", timeout=seconds) == f"/dev/x?timeout_ms={ms}"
 
 
 def test_timeout_bad_values():
