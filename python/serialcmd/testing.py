@@ -155,7 +155,8 @@ class Replay:
             return ""
         self._stderr.seek(0)
         # The simulator escapes every byte it prints; decoding stays safe.
-        return self._stderr.read(1 << 20).decode("utf-8", "backslashreplace")
+        data: bytes = self._stderr.read(1 << 20)
+        return data.decode("utf-8", "backslashreplace")
 
     def stop(self) -> str:
         """Stop the simulator (by PID, bounded waits); returns its report."""
@@ -233,7 +234,7 @@ def _fixture() -> Iterator[Callable[..., str]]:
 try:
     import pytest as _pytest
 except ImportError:  # pytest is only needed for the fixture
-    _pytest = None
+    _pytest = None  # type: ignore[assignment]
 
 if _pytest is not None:
     _fixture.__doc__ = (
