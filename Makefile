@@ -162,7 +162,7 @@ serialcmd.pc: Makefile build/paths.config
 # Internal tools and tests link the internal archive: tests reach internal
 # seams and wrap libserialport's calls, which only works on objects being linked.
 SIM_SRC := devices/sim/sim-main.c devices/sim/sim-io.c devices/sim/sim-scpi.c devices/sim/sim-faulty.c devices/sim/sim-wave.c \
-	devices/sim/sim-replay.c devices/sim/sim-session.c \
+	devices/sim/sim-replay.c devices/sim/sim-session.c devices/sim/sim-to-profile.c \
 	devices/sim/sim-profile.c
 SIM_OBJ := $(SIM_SRC:devices/sim/%.c=build/normal/sim/%.o)
 build/normal/sim/%.o: devices/sim/%.c devices/sim/sim.h devices/sim/sim-profile.h devices/sim/sim-session.h devices/sim/faults.h $(LIB_HDR)

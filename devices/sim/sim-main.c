@@ -184,6 +184,7 @@ static void usage(FILE *f)
 		   "  --order MODE        strict (default): commands in the recorded order;\n"
 		   "                      lookup: the next recorded reply to the same command\n"
 		   "  --timing MODE       fast (default): at once; recorded: the recorded delays\n"
+		   "  --to-profile FILE   print a profile made from the recording FILE, and exit\n"
 		   "  --eol EOL           terminator for commands and replies (CR, LF, CRLF, escapes)\n"
 		   "  --latency MS        wait MS before each reply\n"
 		   "  --split             write replies one byte at a time\n"
@@ -256,11 +257,12 @@ int main(int argc, char **argv)
 		{ "replay", required_argument, NULL, 'R' },
 		{ "order", required_argument, NULL, 'o' },
 		{ "timing", required_argument, NULL, 't' },
+		{ "to-profile", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim s = { .master = -1, .slave = -1 };
-	const char *link_path = NULL, *eol = NULL, *replay = NULL;
+	const char *link_path = NULL, *eol = NULL, *replay = NULL, *to_profile = NULL;
 	struct sim_session session;
 	int strict = 1, fast = 1;
 	char name[256];
@@ -276,6 +278,7 @@ int main(int argc, char **argv)
 		case 'd': s.drop_every = number_arg("--drop-every", optarg, 1000000); break;
 		case 'H': s.hangup_after = number_arg("--hangup-after", optarg, 1000000000); break;
 		case 'R': replay = optarg; break;
+		case 'P': to_profile = optarg; break;
 		case 'o':
 			if (strcmp(optarg, "strict") && strcmp(optarg, "lookup")) {
 				fprintf(stderr, "serialcmd-sim: --order takes strict or lookup\n");
@@ -294,19 +297,25 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - !replay) {
+	if (optind != argc - !(replay || to_profile) || (replay && to_profile)) {
 		usage(stderr);
 		return 2;
 	}
-	if (replay) {
+	if (replay || to_profile) {
 		char err[1024], warn[1024];
 
-		if (sim_session_load(replay, &session, err, sizeof(err), warn, sizeof(warn)) != 0) {
+		if (sim_session_load(replay ? replay : to_profile, &session, err, sizeof(err), warn,
+				     sizeof(warn)) != 0) {
 			fprintf(stderr, "serialcmd-sim: %s\n", err);
 			return 2;
 		}
 		if (warn[0])
 			fprintf(stderr, "serialcmd-sim: %s\n", warn);
+		if (to_profile) {
+			ret = sim_session_to_profile(&session, stdout);
+			sim_session_free(&session);
+			return ret;
+		}
 	} else {
 		if (load_profile(&s, argv[optind]) != 0)
 			return 2;

@@ -5,6 +5,7 @@
 #define SERIALCMD_SIM_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "faults.h"
 #include "internal.h"
@@ -90,5 +91,10 @@ void sim_faulty_answer(struct sim *s, const char *line);
  * asked, else 0. */
 struct sim_session;
 int sim_replay_serve(struct sim *s, const struct sim_session *ss, int strict, int fast);
+
+/* sim-to-profile.c: write a profile made from a recording to f: the first
+ * session's settings, a [dialogue] of its one-line exchanges, the rest as
+ * comments. Returns the exit status (0, or 1 when writing failed). */
+int sim_session_to_profile(const struct sim_session *ss, FILE *f);
 
 #endif
