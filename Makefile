@@ -58,9 +58,10 @@ OBJCOPY ?= objcopy
 TOOLS   := devices/sim/serialcmd-sim examples/serialcmd-query tools/serialcmd
 TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply
 # What every C test links besides its own file (with the simulator's profile
-# sections, which test-profile checks).
+# sections, which test-profile checks, and its recording reader and profile
+# writer, whose fuzz target test-fuzz-corpus replays).
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
-	devices/sim/sim-profile.c
+	devices/sim/sim-profile.c devices/sim/sim-session.c devices/sim/sim-to-profile.c
 
 .PHONY: all clean install deps check check-spdx check-hardening check-install check-deb check-c check-python check-valgrind check-hw check-exports check-layers check-paths demo FORCE
 all: $(REALSO) $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)

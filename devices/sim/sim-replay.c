@@ -25,6 +25,7 @@
  * settle time (settle_ms, 50 by default) in which the client's next command
  * drops them, as the recorded client did. */
 #define AFTER_FAILURE_MS 20
+#define DUE_MAX_MS 86400000.0
 
 enum { WAIT, DONE };
 
@@ -178,6 +179,13 @@ static double max2(double a, double b)
 	return a > b ? a : b;
 }
 
+/* A recorded offset (ms) as a time from t0: a day at most, whatever the
+ * recording says (its numbers are only known to be finite, >= 0). */
+static long long due(long long t0, double ms)
+{
+	return t0 + (long long)(ms < DUE_MAX_MS ? ms * 1e6 : DUE_MAX_MS * 1e6);
+}
+
 /* What follows record r on the line, due from t0: its wire, the wire of
  * the reads right after it, then the bytes the next command's drain found
  * (they came between the two commands). After a failed transaction
@@ -196,7 +204,7 @@ static void schedule(struct replay *rp, size_t r, long long t0)
 		double rel = x->header == ss->recs[r].header ? max2(0, (x->t - base) * 1000) : barrier;
 		double at = rp->fast ? barrier : max2(barrier, rel + max2(0, x->delay_ms));
 
-		add_item(rp, t0 + (long long)(at * 1e6), &x->wire, x->gone);
+		add_item(rp, due(t0, at), &x->wire, x->gone);
 		if (x->gone)
 			return;
 		if (!x->ok)
@@ -209,7 +217,7 @@ static void schedule(struct replay *rp, size_t r, long long t0)
 		i++;
 	} while (i < ss->nrecs && ss->recs[i].kind == SIM_REC_READ);
 	if (i < ss->nrecs)
-		add_item(rp, t0 + (long long)(barrier * 1e6), &ss->recs[i].drained, 0);
+		add_item(rp, due(t0, barrier), &ss->recs[i].drained, 0);
 }
 
 /* The recorded device hung up: let the client read what it was sent

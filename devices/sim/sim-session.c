@@ -591,7 +591,9 @@ int sim_session_load(const char *path, struct sim_session *ss, char *err, size_t
 		goto fail;
 	ss->path = strdup(path);
 	if (!ss->path) {
-		snprintf(err, errsize, "out of memory");
+		j.line = 0;
+		j.p = j.line_start = ss->text;
+		fail(&j, "out of memory");
 		goto fail;
 	}
 	p = ss->text;

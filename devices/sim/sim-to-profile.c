@@ -26,22 +26,50 @@ static void comment_bytes(FILE *f, const unsigned char *b, size_t len)
 }
 
 /* A terminator as the spec reads it back: a name, else \xHH escapes. */
-static void put_eol(FILE *f, const char *key, const unsigned char *eol, size_t len)
+static void eol_text(char *out, size_t size, const unsigned char *eol, size_t len)
 {
 	static const struct {
 		const char *bytes, *name;
 	} names[] = { { "\n", "LF" }, { "\r", "CR" }, { "\r\n", "CRLF" } };
+	size_t o = 0;
 
-	fprintf(f, "%s = ", key);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (len == strlen(names[i].bytes) && memcmp(eol, names[i].bytes, len) == 0) {
-			fprintf(f, "%s\n", names[i].name);
+			snprintf(out, size, "%s", names[i].name);
 			return;
 		}
 	}
-	for (size_t i = 0; i < len; i++)
-		fprintf(f, "\\x%02X", eol[i]);
-	fprintf(f, "\n");
+	out[0] = '\0';
+	for (size_t i = 0; i < len && o + 5 <= size; i++)
+		o += (size_t)snprintf(out + o, size - o, "\\x%02X", eol[i]);
+}
+
+/* One setting, if the option table takes it (a recording may hold any
+ * number): a generated profile always loads. */
+static void put_setting(FILE *f, const char *key, const char *value)
+{
+	struct client_config cfg;
+	char spec[128];
+
+	snprintf(spec, sizeof(spec), "recorded?%s=%s", key, value);
+	if (client_config_parse(&cfg, spec) == CLIENT_OK)
+		fprintf(f, "%s = %s\n", key, value);
+	else
+		fprintf(f, "# %s: the recorded %s is not a valid setting: left out\n", key, value);
+}
+
+static void put_number(FILE *f, const char *key, double v)
+{
+	char text[32];
+
+	if (v < 0)
+		return;
+	/* Whole numbers as digits; anything else (1.5, 1e42) as %g. */
+	if (v <= 1e12 && v == (double)(long long)v)
+		snprintf(text, sizeof(text), "%.0f", v);
+	else
+		snprintf(text, sizeof(text), "%g", v);
+	put_setting(f, key, text);
 }
 
 static int contains(const unsigned char *b, size_t len, const unsigned char *what, size_t n)
@@ -133,24 +161,26 @@ static int same_reply(const struct exchange *a, const struct exchange *b)
 /* Settings of the first session, as profile keys. */
 static void put_settings(FILE *f, const struct sim_header *h)
 {
-	if (h->baud > 0)
-		fprintf(f, "baud = %.0f\n", h->baud);
-	if (h->bits > 0)
-		fprintf(f, "bits = %.0f\n", h->bits);
+	char eol[4 * SIM_SESSION_EOL_MAX + 1];
+
+	put_number(f, "baud", h->baud);
+	put_number(f, "bits", h->bits);
 	if (h->parity[0])
-		fprintf(f, "parity = %s\n", h->parity);
-	if (h->stop > 0)
-		fprintf(f, "stop = %.0f\n", h->stop);
+		put_setting(f, "parity", h->parity);
+	put_number(f, "stop", h->stop);
 	if (h->flow[0])
-		fprintf(f, "flow = %s\n", h->flow);
-	if (h->has_write_eol && h->write_eol_len)
-		put_eol(f, "write_eol", h->write_eol, h->write_eol_len);
-	if (h->has_read_eol && h->read_eol_len)
-		put_eol(f, "read_eol", h->read_eol, h->read_eol_len);
-	if (h->timeout_ms > 0)
-		fprintf(f, "timeout_ms = %.0f\n", h->timeout_ms);
+		put_setting(f, "flow", h->flow);
+	if (h->has_write_eol && h->write_eol_len) {
+		eol_text(eol, sizeof(eol), h->write_eol, h->write_eol_len);
+		put_setting(f, "write_eol", eol);
+	}
+	if (h->has_read_eol && h->read_eol_len) {
+		eol_text(eol, sizeof(eol), h->read_eol, h->read_eol_len);
+		put_setting(f, "read_eol", eol);
+	}
+	put_number(f, "timeout_ms", h->timeout_ms);
 	if (h->echo > 0)
-		fprintf(f, "echo = 1\n");
+		put_setting(f, "echo", "1");
 }
 
 /* identify = *IDN? when it was asked and answered with a line: the answer,

@@ -97,3 +97,24 @@ def test_odd_terminator_is_escaped(tmp_path, monkeypatch):
             assert dev.query("V?") == "5"
     finally:
         sim.stop()
+
+
+def test_settings_a_profile_cannot_take_are_left_out(tmp_path, monkeypatch):
+    """A recording may hold any number: the profile made from it still loads."""
+    rec = tmp_path / "odd.session"
+    rec.write_text('{"format":"serialcmd-session","version":1,"settings":{"baud":2e42,"bits":9,"stop":1.5,'
+                   '"parity":"weird","flow":"none","write_eol":"\\n","read_eol":"\\n","timeout_ms":1e12}}\n'
+                   '{"t":0,"kind":"query","cmd":"V?\\n","wire":"5\\n","outcome":"CLIENT_OK"}\n')
+    text = to_profile(rec)
+    for line in ["# baud: the recorded 2e+42 is not a valid setting: left out",
+                 "# bits: the recorded 9 is not a valid setting: left out",
+                 "# stop: the recorded 1.5 is not a valid setting: left out",
+                 "# parity: the recorded weird is not a valid setting: left out",
+                 "flow = none", "# timeout_ms: the recorded 1000000000000 is not a valid setting: left out"]:
+        assert line + "\n" in text, text
+    sim = serve(tmp_path, text, monkeypatch)
+    try:
+        with serialcmd.Client(sim.path, timeout=2) as dev:
+            assert dev.query("V?") == "5"
+    finally:
+        sim.stop()
