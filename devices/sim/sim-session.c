@@ -172,7 +172,7 @@ static int number(struct jp *j, double *out)
 		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
 			j->p++;
 	else
-		return fail(j, "expected a value (object, array, string, number, true, false or null)");
+		return fail(j, "expected a number");
 	if (j->p < j->end && *j->p == '.') {
 		j->p++;
 		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
@@ -266,6 +266,8 @@ static int value(struct jp *j, int depth)
 			return 0;
 		}
 	}
+	if (*j->p != '-' && (*j->p < '0' || *j->p > '9'))
+		return fail(j, "expected a value (object, array, string, number, true, false or null)");
 	return number(j, &d);
 }
 

@@ -40,6 +40,7 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -197,8 +198,12 @@ class Replay:
             return
         # The test failed already: keep its exception, and add the report.
         report = self.stop()
-        if report and hasattr(exc, "add_note"):
+        if not report:
+            return
+        if hasattr(exc, "add_note"):  # Python 3.11
             exc.add_note(report.rstrip())
+        else:
+            sys.stderr.write(report)
 
 
 @contextlib.contextmanager

@@ -271,6 +271,8 @@ def test_bad_headers_are_refused(tmp_path, line, message):
     ('{"kind":"query","cmd":"A\\n"}', "without \"t\""),
     ('{"t":-1,"kind":"query","cmd":"A\\n"}', "\"t\" must not be negative"),
     ('{"t":01,"kind":"query","cmd":"A\\n"}', "expected ',' or '}'"),
+    ('{"t":"0","kind":"query","cmd":"A\\n"}', ":2:6: expected a number"),
+    ('{"t":0,"kind":"query","cmd":"A\\n","x":nope}', "expected a value (object, array, string"),
     ('{"t":1e999,"kind":"query","cmd":"A\\n"}', "number out of range"),
     ('{"t":0,"kind":"query","cmd":"A\\n","x":' + "[" * 20 + "]" * 20 + "}", "nested more than 16 deep"),
     ('{"t":0,"kind":"query","cmd":"A\\n"} {}', "text after the object"),
