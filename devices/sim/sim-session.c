@@ -514,8 +514,9 @@ static int add_record(struct jp *j, struct sim_session *ss, struct fields *f)
 	r->gone = f->outcome.data && is_key(&f->outcome, "CLIENT_ERR_GONE");
 	if (k != SIM_REC_READ)
 		r->cmd = f->cmd;
-	if (k != SIM_REC_WRITE)
-		r->wire = f->wire;
+	/* A write has no wire in the format, but an echoing device's echo
+	 * is read after one: if a recorder keeps it, it is sent. */
+	r->wire = f->wire;
 	r->drained = f->drained;
 	return 0;
 }
