@@ -311,6 +311,11 @@ int main(int argc, char **argv)
 		}
 		if (warn[0])
 			fprintf(stderr, "serialcmd-sim: %s\n", warn);
+		if (session.lost_line)
+			fprintf(stderr,
+				"serialcmd-sim: line %d: bytes were lost while recording (\"lost\"): this"
+				" session cannot be replayed exactly\n",
+				session.lost_line);
 		if (to_profile) {
 			ret = sim_session_to_profile(&session, stdout);
 			sim_session_free(&session);

@@ -81,6 +81,14 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* A transaction the replay waits for: it wrote bytes. Not a read, nor a
+ * command that failed before writing (no "cmd"), nor a raw write of
+ * nothing (it cannot be told apart from silence). */
+static int is_command(const struct sim_record *r)
+{
+	return r->kind != SIM_REC_READ && r->cmd.len > 0;
+}
+
 static const struct sim_bytes *cmd_of(const struct replay *rp, size_t pos)
 {
 	return &rp->ss->recs[rp->cmds[pos]].cmd;
@@ -151,10 +159,8 @@ static int init(struct replay *rp)
 	rp->items = calloc(ss->nrecs + 2, sizeof(*rp->items));
 	if (!rp->cmds || !rp->asked || !rp->items)
 		return -1;
-	/* A command of no bytes (a raw write of nothing) cannot be told
-	 * apart from silence: it is not waited for. */
 	for (size_t i = 0; i < ss->nrecs; i++) {
-		if (ss->recs[i].kind == SIM_REC_READ || ss->recs[i].cmd.len == 0)
+		if (!is_command(&ss->recs[i]))
 			continue;
 		rp->cmds[rp->ncmds++] = i;
 		if (ss->recs[i].cmd.len > longest)
@@ -186,11 +192,12 @@ static long long due(long long t0, double ms)
 	return t0 + (long long)(ms < DUE_MAX_MS ? ms * 1e6 : DUE_MAX_MS * 1e6);
 }
 
-/* What follows record r on the line, due from t0: its wire, the wire of
- * the reads right after it, then the bytes the next command's drain found
- * (they came between the two commands). After a failed transaction
- * (timeout, too long) nothing more goes out until its recorded duration has
- * passed: bytes sent sooner would complete the reply that failed. */
+/* What follows record r on the line, due from t0: its wire; the wire of
+ * the reads right after it, and what a command that wrote nothing found;
+ * then the bytes the next command's drain found (they came between the two
+ * commands). After a failed transaction (timeout, too long) nothing more
+ * goes out until its recorded duration has passed: bytes sent sooner would
+ * complete the reply that failed. */
 static void schedule(struct replay *rp, size_t r, long long t0)
 {
 	const struct sim_session *ss = rp->ss;
@@ -204,6 +211,15 @@ static void schedule(struct replay *rp, size_t r, long long t0)
 		double rel = x->header == ss->recs[r].header ? max2(0, (x->t - base) * 1000) : barrier;
 		double at = rp->fast ? barrier : max2(barrier, rel + max2(0, x->delay_ms));
 
+		if (i != r && x->kind != SIM_REC_READ) {
+			/* Nothing written: no reply was waited for. */
+			add_item(rp, due(t0, barrier), &x->drained, 0);
+			add_item(rp, due(t0, barrier), &x->wire, x->gone);
+			if (x->gone)
+				return;
+			i++;
+			continue;
+		}
 		add_item(rp, due(t0, at), &x->wire, x->gone);
 		if (x->gone)
 			return;
@@ -215,7 +231,7 @@ static void schedule(struct replay *rp, size_t r, long long t0)
 		if (!rp->fast)
 			barrier = max2(barrier, at);
 		i++;
-	} while (i < ss->nrecs && ss->recs[i].kind == SIM_REC_READ);
+	} while (i < ss->nrecs && !is_command(&ss->recs[i]));
 	if (i < ss->nrecs)
 		add_item(rp, due(t0, barrier), &ss->recs[i].drained, 0);
 }
@@ -411,8 +427,10 @@ static void preamble(struct replay *rp)
 	const struct sim_session *ss = rp->ss;
 	size_t i = 0;
 
-	for (; i < ss->nrecs && ss->recs[i].kind == SIM_REC_READ; i++)
+	for (; i < ss->nrecs && !is_command(&ss->recs[i]); i++) {
+		sim_put(rp->s, ss->recs[i].drained.data, ss->recs[i].drained.len);
 		sim_put(rp->s, ss->recs[i].wire.data, ss->recs[i].wire.len);
+	}
 	if (i < ss->nrecs)
 		sim_put(rp->s, ss->recs[i].drained.data, ss->recs[i].drained.len);
 }

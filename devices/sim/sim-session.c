@@ -400,8 +400,8 @@ static int settings(struct jp *j, struct sim_header *h)
 /* What one line says, before it is sorted into a header or a record. */
 struct fields {
 	struct sim_bytes format, kind, outcome, cmd, wire, drained;
-	int has_format, has_version, has_kind, has_cmd, has_t;
-	double version, t, delay_ms, ms;
+	int has_format, has_version, has_kind, has_t;
+	double version, t, delay_ms, ms, lost;
 	struct sim_header h;
 };
 
@@ -427,8 +427,10 @@ static int line_fields(struct jp *j, struct fields *f)
 			r = nonneg(j, &f->delay_ms, "delay_ms");
 		else if (is_key(&key, "ms"))
 			r = nonneg(j, &f->ms, "ms");
+		else if (is_key(&key, "lost"))
+			r = nonneg(j, &f->lost, "lost");
 		else if (is_key(&key, "cmd"))
-			r = bytes(j, &f->cmd, "cmd"), f->has_cmd = 1;
+			r = bytes(j, &f->cmd, "cmd");
 		else if (is_key(&key, "wire"))
 			r = bytes(j, &f->wire, "wire");
 		else if (is_key(&key, "drained"))
@@ -496,8 +498,8 @@ static int add_record(struct jp *j, struct sim_session *ss, struct fields *f)
 		ss->skipped++; /* "close", or a kind of a later version */
 		return 0;
 	}
-	if (k != SIM_REC_READ && !f->has_cmd)
-		return fail(j, "a %s without \"cmd\"", kinds[k]);
+	/* A query or write without "cmd" failed before it wrote anything
+	 * (the line never went quiet): the replay waits for no command. */
 	if (!f->has_t)
 		return fail(j, "a transaction without \"t\"");
 	if (grow((void **)&ss->recs, ss->nrecs, &ss->recs_cap, sizeof(*ss->recs)))
@@ -518,6 +520,8 @@ static int add_record(struct jp *j, struct sim_session *ss, struct fields *f)
 	 * is read after one: if a recorder keeps it, it is sent. */
 	r->wire = f->wire;
 	r->drained = f->drained;
+	if (f->lost > 0 && !ss->lost_line)
+		ss->lost_line = j->line;
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* sim-session.h - a recorded session (the JSON Lines format of
- * session format, version 1, described in serialcmd-sim(1)) read into memory, for the replay and the
+ * session format, version 1: tools/session-format.md) read into memory, for the replay and the
  * profile writer. Only what they need is kept; unknown keys are skipped. */
 #ifndef SERIALCMD_SIM_SESSION_H
 #define SERIALCMD_SIM_SESSION_H
@@ -36,14 +36,14 @@ struct sim_header {
  * are skipped when loading). */
 struct sim_record {
 	enum sim_rec_kind kind;
-	int line;	 /* in the file, for messages */
-	size_t header;	 /* index of the session header it belongs to */
-	double t;	 /* seconds since its session's open */
-	double delay_ms; /* -1: absent (nothing came) */
-	double ms;	 /* -1: absent */
-	int ok;		 /* outcome CLIENT_OK (or absent) */
-	int gone;	 /* outcome CLIENT_ERR_GONE: the device hung up */
-	struct sim_bytes cmd, wire, drained;
+	int line;			     /* in the file, for messages */
+	size_t header;			     /* index of the session header it belongs to */
+	double t;			     /* seconds since its session's open */
+	double delay_ms;		     /* -1: absent (nothing came) */
+	double ms;			     /* -1: absent */
+	int ok;				     /* outcome CLIENT_OK (or absent) */
+	int gone;			     /* outcome CLIENT_ERR_GONE: the device hung up */
+	struct sim_bytes cmd, wire, drained; /* cmd empty: a command that wrote nothing */
 };
 
 struct sim_session {
@@ -54,6 +54,7 @@ struct sim_session {
 	struct sim_record *recs;
 	size_t nrecs;
 	size_t skipped; /* records of kinds this reader does not know */
+	int lost_line;	/* the first record with "lost" bytes (not recorded): 0 if none */
 	size_t headers_cap, recs_cap;
 };
 

@@ -119,6 +119,8 @@ static const char *exchange_of(const struct sim_session *ss, const struct sim_re
 	    h->read_eol_len != first->read_eol_len || memcmp(h->read_eol, first->read_eol, rl) ||
 	    (h->echo > 0) != (first->echo > 0))
 		return "another session's terminators or echo";
+	if (r->cmd.len == 0)
+		return "nothing was written (the command failed first)";
 	if (!r->ok)
 		return "failed (the outcome is not CLIENT_OK)";
 	if (el == 0 || r->cmd.len < el || memcmp(r->cmd.data + r->cmd.len - el, h->write_eol, el) ||

@@ -273,7 +273,6 @@ def test_bad_headers_are_refused(tmp_path, line, message):
     ('{"t":0,"kind":"query","cmd":"A\\n","wire":"\\x41"}', "unknown escape \\x"),
     ('{"t":0,"kind":"query","cmd":"A\\n","wire":"\\u00g1"}', "four hex digits"),
     ('{"t":0,"kind":"query","cmd":"A\\n","wire":"\x1b"}', "raw control byte 0x1b"),
-    ('{"t":0,"kind":"query"}', "a query without \"cmd\""),
     ('{"kind":"query","cmd":"A\\n"}', "without \"t\""),
     ('{"t":-1,"kind":"query","cmd":"A\\n"}', "\"t\" must not be negative"),
     ('{"t":01,"kind":"query","cmd":"A\\n"}', "expected ',' or '}'"),
@@ -337,3 +336,30 @@ def test_an_unfinished_last_line_is_dropped(tmp_path):
     report = r.stop()
     assert "killed.session:7:26: string not closed" in report and "unfinished last line: ignored" in report
     assert "1 of 5 recorded commands answered" in report
+
+
+def test_a_command_that_wrote_nothing_is_not_waited_for(tmp_path):
+    """A recorded command that failed before writing (no "cmd": the line
+    never went quiet) is no command to wait for; what it found comes after
+    the command before it, and the next command is answered."""
+    rec = (Session(timeout_ms=400)
+           .query("A?\n", "1\n")
+           .raw(record("query", 0.5, drained="noise\n", outcome="CLIENT_ERR_TIMEOUT", ms=400))
+           .query("B?\n", "2\n", drained="more noise\n")
+           .save(tmp_path / "nocmd.session"))
+    r = Replay(rec)
+    with serialcmd.Client(r.start(), timeout=0.4) as dev:
+        assert dev.query("A?") == "1"
+        assert dev.query("B?") == "2"
+    report = r.stop()
+    assert r.returncode == 0, report
+    assert "2 of 2 recorded commands answered" in report
+
+
+def test_lost_bytes_are_named(tmp_path):
+    rec = Session().query("A?\n", "1\n", lost=4096).save(tmp_path / "lost.session")
+    r = Replay(rec)
+    with serialcmd.Client(r.start(), timeout=2) as dev:
+        assert dev.query("A?") == "1"
+    assert ("line 2: bytes were lost while recording (\"lost\"): this session cannot be replayed exactly"
+            in r.stop())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import serialcmd
 from serialcmd_testlib import SIM_BIN, Sim
-from sessionlib import Session
+from sessionlib import Session, record
 
 IDN = "KEITHLEY INSTRUMENTS INC.,MODEL 2000,1234567,A19  /A02"
 
@@ -46,6 +46,7 @@ def test_recorded_keithley_becomes_a_profile(tmp_path, monkeypatch):
            .query("TWO?\n", "one\ntwo\n")
            .read("!ALARM\n")
            .query("\x1b[2J?\n", "\x00\xff\n")
+           .raw(record("query", 9, drained="noise\n", outcome="CLIENT_ERR_TIMEOUT", ms=3000))
            .save(tmp_path / "dmm.session"))
     text = to_profile(rec)
     assert "write_eol = LF\nread_eol = LF\ntimeout_ms = 3000\n" in text
@@ -60,7 +61,8 @@ def test_recorded_keithley_becomes_a_profile(tmp_path, monkeypatch):
                 "starts with '#' or '['",
                 'not one reply line (unsolicited lines, several lines, or a cut reply) "TWO?\\n"',
                 'a read without a command "!ALARM\\n"',
-                'not printable ASCII (binary data) "\\x1B[2J?\\n"']:
+                'not printable ASCII (binary data) "\\x1B[2J?\\n"',
+                '# line 14: nothing was written (the command failed first) "" -> ""']:
         assert why in text, (why, text)
     sim = serve(tmp_path, text, monkeypatch)
     try:
