@@ -61,6 +61,10 @@ struct replay {
 	size_t ngroups;
 	struct item *items;
 	size_t nitems, item_next;
+	struct {
+		unsigned char *data;
+		size_t len; /* allocated */
+	} out;		    /* items due together, joined */
 	unsigned char *in;
 	size_t in_len, in_cap;
 	/* for the report */
@@ -195,9 +199,10 @@ static long long due(long long t0, double ms)
 /* What follows record r on the line, due from t0: its wire; the wire of
  * the reads right after it, and what a command that wrote nothing found;
  * then the bytes the next command's drain found (they came between the two
- * commands). After a failed transaction (timeout, too long) nothing more
- * goes out until its recorded duration has passed: bytes sent sooner would
- * complete the reply that failed. */
+ * commands). After a transaction that did not read its whole reply
+ * (timeout, too long) nothing more goes out until its recorded duration has
+ * passed: bytes sent sooner would complete the reply that failed. Other
+ * failures (an instrument error, a bad block) read what came: no wait. */
 static void schedule(struct replay *rp, size_t r, long long t0)
 {
 	const struct sim_session *ss = rp->ss;
@@ -223,7 +228,7 @@ static void schedule(struct replay *rp, size_t r, long long t0)
 		add_item(rp, due(t0, at), &x->wire, x->gone);
 		if (x->gone)
 			return;
-		if (!x->ok)
+		if (x->cut)
 			barrier = max2(barrier, rel + AFTER_FAILURE_MS +
 							(x->ms >= 0	      ? x->ms
 							 : h->timeout_ms >= 0 ? h->timeout_ms
@@ -250,16 +255,44 @@ static void hang_up(struct sim *s)
 	sim_hang_up(s);
 }
 
+/* Everything due now, in one write: a reply and the unsolicited line
+ * recorded after it reach the client together, so its next command's
+ * drain finds the line as the recorded client's did (two writes would
+ * race that drain). */
 static void send_due(struct replay *rp)
 {
-	while (rp->item_next < rp->nitems && rp->items[rp->item_next].at_ns <= now_ns() &&
-	       rp->s->master >= 0) {
-		const struct item *it = &rp->items[rp->item_next++];
+	long long now = now_ns();
+	size_t first = rp->item_next, end = first, total = 0;
+	int hang = 0;
 
-		sim_put(rp->s, it->data, it->len);
-		if (it->hang_up)
-			hang_up(rp->s);
+	while (end < rp->nitems && rp->items[end].at_ns <= now && !hang) {
+		total += rp->items[end].len;
+		hang = rp->items[end++].hang_up;
 	}
+	rp->item_next = end;
+	if (end - first == 1) {
+		sim_put(rp->s, rp->items[first].data, rp->items[first].len);
+	} else if (end > first) {
+		unsigned char *p = rp->out.data;
+
+		if (total > rp->out.len) {
+			p = realloc(rp->out.data, total);
+			if (!p) {
+				/* Without room to join them: one by one. */
+				for (size_t i = first; i < end; i++)
+					sim_put(rp->s, rp->items[i].data, rp->items[i].len);
+				goto sent;
+			}
+			rp->out.data = p;
+			rp->out.len = total;
+		}
+		for (size_t i = first, o = 0; i < end; o += rp->items[i++].len)
+			memcpy(p + o, rp->items[i].data, rp->items[i].len);
+		sim_put(rp->s, p, total);
+	}
+sent:
+	if (hang)
+		hang_up(rp->s);
 }
 
 /* A command arrived: what was still due for the one before will not come
@@ -493,6 +526,7 @@ static void release(struct replay *rp)
 	free(rp->in);
 	free(rp->by_bytes);
 	free(rp->groups);
+	free(rp->out.data);
 }
 
 /* Milliseconds poll() may wait: until the next bytes are due. */

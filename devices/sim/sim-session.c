@@ -514,6 +514,8 @@ static int add_record(struct jp *j, struct sim_session *ss, struct fields *f)
 	r->ms = f->ms;
 	r->ok = !f->outcome.data || is_key(&f->outcome, "CLIENT_OK");
 	r->gone = f->outcome.data && is_key(&f->outcome, "CLIENT_ERR_GONE");
+	r->cut = f->outcome.data &&
+		 (is_key(&f->outcome, "CLIENT_ERR_TIMEOUT") || is_key(&f->outcome, "CLIENT_ERR_TOOLONG"));
 	if (k != SIM_REC_READ)
 		r->cmd = f->cmd;
 	/* A write has no wire in the format, but an echoing device's echo

@@ -36,13 +36,14 @@ struct sim_header {
  * are skipped when loading). */
 struct sim_record {
 	enum sim_rec_kind kind;
-	int line;			     /* in the file, for messages */
-	size_t header;			     /* index of the session header it belongs to */
-	double t;			     /* seconds since its session's open */
-	double delay_ms;		     /* -1: absent (nothing came) */
-	double ms;			     /* -1: absent */
-	int ok;				     /* outcome CLIENT_OK (or absent) */
-	int gone;			     /* outcome CLIENT_ERR_GONE: the device hung up */
+	int line;	 /* in the file, for messages */
+	size_t header;	 /* index of the session header it belongs to */
+	double t;	 /* seconds since its session's open */
+	double delay_ms; /* -1: absent (nothing came) */
+	double ms;	 /* -1: absent */
+	int ok;		 /* outcome CLIENT_OK (or absent) */
+	int gone;	 /* outcome CLIENT_ERR_GONE: the device hung up */
+	int cut;	 /* outcome CLIENT_ERR_TIMEOUT or _TOOLONG: the reply was not all read */
 	struct sim_bytes cmd, wire, drained; /* cmd empty: a command that wrote nothing */
 };
 
