@@ -160,7 +160,9 @@ static int init(struct replay *rp)
 
 	rp->cmds = calloc(ss->nrecs + 1, sizeof(*rp->cmds));
 	rp->asked = calloc(ss->nrecs + 1, sizeof(*rp->asked));
-	rp->items = calloc(ss->nrecs + 2, sizeof(*rp->items));
+	/* schedule(): a command's wire, two items (drained, wire) for each
+	 * record after it, the next command's drained: never more. */
+	rp->items = calloc(2 * ss->nrecs + 2, sizeof(*rp->items));
 	if (!rp->cmds || !rp->asked || !rp->items)
 		return -1;
 	for (size_t i = 0; i < ss->nrecs; i++) {
@@ -181,6 +183,8 @@ static void add_item(struct replay *rp, long long at_ns, const struct sim_bytes 
 {
 	if (b->len == 0 && !hang_up)
 		return;
+	if (rp->nitems >= 2 * rp->ss->nrecs + 2)
+		abort(); /* init() counted wrong: never write past the array */
 	rp->items[rp->nitems++] = (struct item){ at_ns, b->data, b->len, hang_up };
 }
 

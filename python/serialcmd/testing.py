@@ -224,7 +224,13 @@ def _fixture() -> Iterator[Callable[..., str]]:
         started.append(r)
         return r.start()
 
-    yield start
+    try:
+        yield start
+    except BaseException:
+        # The test's teardown was interrupted: stop them all anyway.
+        for r in started:
+            r.stop()
+        raise
     failures = []
     for r in started:
         r.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import List
+from typing import Any, Callable, Iterator, List
 
 import pytest
 
@@ -26,6 +26,23 @@ def keithley(path: Path) -> Path:
     return (Session().query("*IDN?\n", IDN + "\n").write(":CONF:VOLT:DC\n")
             .query(":READ?\n", "+1.23456700E+00\n").query(":READ?\n", "+1.23458100E+00\n")
             .query(":SYST:ERR?\n", '0,"No error"\n').save(path / "dmm.session"))
+
+
+@pytest.fixture
+def started() -> Iterator[Callable[..., Replay]]:
+    """``started(recording, **options)``: a started Replay, stopped after the
+    test even when it fails half way (no simulator outlives its test)."""
+    replays: List[Replay] = []
+
+    def start(recording: Path, **options: Any) -> Replay:
+        r = Replay(recording, **options)
+        replays.append(r)
+        r.start()
+        return r
+
+    yield start
+    for r in replays:
+        r.stop()
 
 
 def printable(report: str) -> bool:
@@ -48,9 +65,9 @@ def test_keithley_session_strict(tmp_path):
         assert dmm.query(":SYST:ERR?") == '0,"No error"'
 
 
-def test_report_counts(tmp_path):
-    r = Replay(keithley(tmp_path))
-    with serialcmd.Client(r.start(), timeout=2) as dmm:
+def test_report_counts(tmp_path, started):
+    r = started(keithley(tmp_path))
+    with serialcmd.Client(r.port, timeout=2) as dmm:
         dmm.query("*IDN?")
     report = r.stop()
     assert r.returncode == 1
@@ -71,7 +88,7 @@ def test_scope_binary_block(tmp_path):
         assert scope.query(":TIM:SCAL?") == "1.000000E-03"
 
 
-def test_faulty_session_same_errors(tmp_path):
+def test_faulty_session_same_errors(tmp_path, started):
     """Timeouts (with and without partial bytes, the late rest dropped by
     the next command), an unsolicited line inside a reply, a reply too
     long, and the device going away: each gives the recorded outcome."""
@@ -84,8 +101,8 @@ def test_faulty_session_same_errors(tmp_path):
            .query("SPLIT?\n", "one piece\n")
            .query("BYE\n", "", outcome="CLIENT_ERR_GONE", ms=1)
            .save(tmp_path / "faulty.session"))
-    r = Replay(rec)
-    with serialcmd.Client(r.start(), timeout=0.4, max_reply=50, unsolicited="!ALARM") as dev:
+    r = started(rec)
+    with serialcmd.Client(r.port, timeout=0.4, max_reply=50, unsolicited="!ALARM") as dev:
         with pytest.raises(serialcmd.TimeoutError):
             dev.query("LATE")
         assert dev.query("*IDN?") == "SIM"
@@ -160,9 +177,13 @@ def test_fixture_fails_the_test_on_mismatch(tmp_path):
     rec = keithley(tmp_path)
     gen = testing._fixture()
     start = next(gen)
-    with serialcmd.Client(start(rec), timeout=0.3) as dmm:
-        with pytest.raises(serialcmd.TimeoutError):
-            dmm.query(":READ?")
+    try:
+        with serialcmd.Client(start(rec), timeout=0.3) as dmm:
+            with pytest.raises(serialcmd.TimeoutError):
+                dmm.query(":READ?")
+    except BaseException:
+        gen.close()  # stops the simulator
+        raise
     with pytest.raises(pytest.fail.Exception) as info:
         next(gen, None)
     assert 'first difference: expected command 1 (line 2) "*IDN?\\n", received ":READ?\\n"' in str(info.value)
@@ -174,10 +195,10 @@ def test_fixture_passes(tmp_path, serialcmd_replay):
         assert dmm.query(":SYST:ERR?") == '0,"No error"'
 
 
-def test_lookup_answers_a_reordered_script(tmp_path):
+def test_lookup_answers_a_reordered_script(tmp_path, started):
     rec = keithley(tmp_path)
-    r = Replay(rec, order="lookup")
-    with serialcmd.Client(r.start(), timeout=2) as dmm:
+    r = started(rec, order="lookup")
+    with serialcmd.Client(r.port, timeout=2) as dmm:
         assert dmm.query(":SYST:ERR?") == '0,"No error"'
         assert dmm.query(":READ?") == "+1.23456700E+00"
         assert dmm.query("*IDN?") == IDN
@@ -199,14 +220,14 @@ def test_strict_refuses_the_reordered_script(tmp_path):
                 dmm.query(":SYST:ERR?")
 
 
-def test_hostile_recording_replays_exactly_and_reports_safely(tmp_path):
+def test_hostile_recording_replays_exactly_and_reports_safely(tmp_path, started):
     big = bytes((i * 131 + 7) & 0xFF for i in range(1 << 20)).replace(b"\n", b"\x00") + b"\n"
     esc = b"\x1b[2J\x1b]0;pwned\x07\x00\xff\xfe\n"
     hostile_cmd = b"\x1b[31mRED?\x00\xff\n"
     rec = (Session().query("ESC?\n", esc).query("BIG?\n", big, ms=50)
            .query(hostile_cmd, "ok\n").query("\x9b\x1b?\n", "x\n").save(tmp_path / "hostile.session"))
-    r = Replay(rec)
-    with serialcmd.Client(r.start(), timeout=5, max_reply=2 << 20) as dev:
+    r = started(rec)
+    with serialcmd.Client(r.port, timeout=5, max_reply=2 << 20) as dev:
         assert dev.query_bytes("ESC?") == esc[:-1]
         assert dev.query_bytes("BIG?") == big[:-1]
         dev.write_raw(b"\x1b[32mGREEN?\xff\n")  # not what was recorded
@@ -325,20 +346,20 @@ def test_what_the_format_allows_is_read(tmp_path):
         assert dev.query("*IDN?") == "SIM"
 
 
-def test_an_unfinished_last_line_is_dropped(tmp_path):
+def test_an_unfinished_last_line_is_dropped(tmp_path, started):
     """A recorder killed while writing: all but the last transaction."""
     rec = tmp_path / "killed.session"
     text = keithley(tmp_path).read_text()
     rec.write_text(text + record("query", 9, cmd="LAST?\n", wire="x\n")[:25])
-    r = Replay(rec, order="lookup")
-    with serialcmd.Client(r.start(), timeout=2) as dmm:
+    r = started(rec, order="lookup")
+    with serialcmd.Client(r.port, timeout=2) as dmm:
         assert dmm.query("*IDN?") == IDN
     report = r.stop()
     assert "killed.session:7:26: string not closed" in report and "unfinished last line: ignored" in report
     assert "1 of 5 recorded commands answered" in report
 
 
-def test_a_command_that_wrote_nothing_is_not_waited_for(tmp_path):
+def test_a_command_that_wrote_nothing_is_not_waited_for(tmp_path, started):
     """A recorded command that failed before writing (no "cmd": the line
     never went quiet) is no command to wait for; what it found comes after
     the command before it, and the next command is answered."""
@@ -347,8 +368,8 @@ def test_a_command_that_wrote_nothing_is_not_waited_for(tmp_path):
            .raw(record("query", 0.5, drained="noise\n", outcome="CLIENT_ERR_TIMEOUT", ms=400))
            .query("B?\n", "2\n", drained="more noise\n")
            .save(tmp_path / "nocmd.session"))
-    r = Replay(rec)
-    with serialcmd.Client(r.start(), timeout=0.4) as dev:
+    r = started(rec)
+    with serialcmd.Client(r.port, timeout=0.4) as dev:
         assert dev.query("A?") == "1"
         assert dev.query("B?") == "2"
     report = r.stop()
@@ -356,10 +377,26 @@ def test_a_command_that_wrote_nothing_is_not_waited_for(tmp_path):
     assert "2 of 2 recorded commands answered" in report
 
 
-def test_lost_bytes_are_named(tmp_path):
+def test_lost_bytes_are_named(tmp_path, started):
     rec = Session().query("A?\n", "1\n", lost=4096).save(tmp_path / "lost.session")
-    r = Replay(rec)
-    with serialcmd.Client(r.start(), timeout=2) as dev:
+    r = started(rec)
+    with serialcmd.Client(r.port, timeout=2) as dev:
         assert dev.query("A?") == "1"
     assert ("line 2: bytes were lost while recording (\"lost\"): this session cannot be replayed exactly"
             in r.stop())
+
+
+def test_many_records_after_one_command(tmp_path, started):
+    """Ten records that wrote nothing after one command, each with bytes
+    before and after: all of them come, in order (the simulator kept room
+    for one item per record, and wrote past it)."""
+    s = Session().query("A?\n", "1\n")
+    for i in range(10):
+        s.raw(record("query", 1 + i, drained=f"d{i}\n", wire=f"w{i}\n", outcome="CLIENT_ERR_TIMEOUT", ms=1))
+    rec = s.query("B?\n", "2\n").save(tmp_path / "many.session")
+    r = started(rec, order="lookup")
+    with serialcmd.Client(r.port, timeout=2) as dev:
+        assert dev.query("A?") == "1"
+        assert [dev.read() for _ in range(20)] == [x for i in range(10) for x in (f"d{i}", f"w{i}")]
+    report = r.stop()
+    assert r.returncode == 0, report
