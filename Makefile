@@ -58,9 +58,10 @@ OBJCOPY ?= objcopy
 TOOLS   := devices/sim/serialcmd-sim examples/serialcmd-query tools/serialcmd
 TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply tests/test-lines
 # What every C test links besides its own file (with the simulator's profile
-# sections, which test-profile checks).
+# sections, which test-profile checks, and its recording reader and profile
+# writer, whose fuzz target test-fuzz-corpus replays).
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
-	devices/sim/sim-profile.c
+	devices/sim/sim-profile.c devices/sim/sim-session.c devices/sim/sim-to-profile.c
 
 .PHONY: all clean install deps check check-spdx check-hardening check-install check-deb check-c check-python check-mypy check-valgrind check-hw check-exports check-layers check-paths demo FORCE
 all: $(REALSO) $(SO) lib/libserialcmd.so $(AR_LIB) serialcmd.pc $(TOOLS) $(UDEV_OUT)
@@ -162,9 +163,10 @@ serialcmd.pc: Makefile build/paths.config
 # Internal tools and tests link the internal archive: tests reach internal
 # seams and wrap libserialport's calls, which only works on objects being linked.
 SIM_SRC := devices/sim/sim-main.c devices/sim/sim-io.c devices/sim/sim-scpi.c devices/sim/sim-faulty.c devices/sim/sim-wave.c \
+	devices/sim/sim-replay.c devices/sim/sim-session.c devices/sim/sim-to-profile.c \
 	devices/sim/sim-profile.c
 SIM_OBJ := $(SIM_SRC:devices/sim/%.c=build/normal/sim/%.o)
-build/normal/sim/%.o: devices/sim/%.c devices/sim/sim.h devices/sim/sim-profile.h devices/sim/faults.h $(LIB_HDR)
+build/normal/sim/%.o: devices/sim/%.c devices/sim/sim.h devices/sim/sim-profile.h devices/sim/sim-session.h devices/sim/faults.h $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Idevices/sim -c $< -o $@
 

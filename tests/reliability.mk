@@ -37,7 +37,7 @@ WRAP_test-fuzz-corpus := -Wl,--wrap=sc_net_connect -Wl,--wrap=getaddrinfo
 
 # ---- fuzzing -----------------------------------------------------------------
 
-FUZZ_TARGETS := spec reply profile rfc2217 rfc2217-stream block values $(if $(wildcard udev/sanitize.c),sanitize udev-reply)
+FUZZ_TARGETS := spec reply profile session rfc2217 rfc2217-stream block values $(if $(wildcard udev/sanitize.c),sanitize udev-reply)
 FUZZ_PROGS   := $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 # Seconds each target runs in check-fuzz (8 targets: about a minute in all).
 FUZZ_SECONDS ?= 8
@@ -63,6 +63,10 @@ EXTRA_fuzz-udev-reply := udev/sanitize.c
 # The profile target also parses the simulator's sections.
 build/fuzz/fuzz-profile: devices/sim/sim-profile.c devices/sim/sim-profile.h
 EXTRA_fuzz-profile := -Idevices/sim devices/sim/sim-profile.c
+# The recording reader and the profile made from a recording (which must load).
+SESSION_SRC := devices/sim/sim-session.c devices/sim/sim-to-profile.c devices/sim/sim-profile.c
+build/fuzz/fuzz-session: $(SESSION_SRC) devices/sim/sim-session.h devices/sim/sim.h devices/sim/sim-profile.h
+EXTRA_fuzz-session := -Idevices/sim $(SESSION_SRC)
 
 fuzz: $(FUZZ_PROGS)
 

@@ -27,6 +27,9 @@
 #define LLVMFuzzerTestOneInput fuzz_profile_one
 #include "fuzz/fuzz-profile.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_session_one
+#include "fuzz/fuzz-session.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_rfc2217_one
 #include "fuzz/fuzz-rfc2217.c"
 #undef LLVMFuzzerTestOneInput
@@ -114,6 +117,12 @@ static void test_corpus_profile(void **state)
 {
 	(void)state;
 	replay("profile", fuzz_profile_one);
+}
+
+static void test_corpus_session(void **state)
+{
+	(void)state;
+	replay("session", fuzz_session_one);
 }
 
 static void test_corpus_rfc2217(void **state)
@@ -221,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_corpus_spec),
 		cmocka_unit_test(test_corpus_reply),
 		cmocka_unit_test(test_corpus_profile),
+		cmocka_unit_test(test_corpus_session),
 		cmocka_unit_test(test_corpus_rfc2217),
 		cmocka_unit_test(test_corpus_rfc2217_stream),
 		cmocka_unit_test(test_corpus_block),

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim-session.h"
 #include "sim.h"
 
 #define UPLOAD_MAX (16 << 20)
@@ -173,9 +174,17 @@ static int serve(struct sim *s)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: serialcmd-sim [options] PROFILE\n"
+		   "       serialcmd-sim [--link PATH] [--order strict|lookup] [--timing fast|recorded]\n"
+		   "                     --replay RECORDING\n"
 		   "Serve the instrument described by PROFILE (a name from devices/profiles, or a\n"
-		   "path) on a new pseudo-terminal; print its path on the first line of stdout.\n"
+		   "path), or the session recorded in RECORDING, on a new pseudo-terminal; print\n"
+		   "its path on the first line of stdout.\n"
 		   "  --link PATH         also make PATH a symlink to the pty (removed on exit)\n"
+		   "  --replay FILE       answer each command with its recorded reply; report at exit\n"
+		   "  --order MODE        strict (default): commands in the recorded order;\n"
+		   "                      lookup: the next recorded reply to the same command\n"
+		   "  --timing MODE       fast (default): at once; recorded: the recorded delays\n"
+		   "  --to-profile FILE   print a profile made from the recording FILE, and exit\n"
 		   "  --eol EOL           terminator for commands and replies (CR, LF, CRLF, escapes)\n"
 		   "  --latency MS        wait MS before each reply\n"
 		   "  --split             write replies one byte at a time\n"
@@ -245,11 +254,17 @@ int main(int argc, char **argv)
 		{ "garbage", no_argument, NULL, 'g' },
 		{ "drop-every", required_argument, NULL, 'd' },
 		{ "hangup-after", required_argument, NULL, 'H' },
+		{ "replay", required_argument, NULL, 'R' },
+		{ "order", required_argument, NULL, 'o' },
+		{ "timing", required_argument, NULL, 't' },
+		{ "to-profile", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim s = { .master = -1, .slave = -1 };
-	const char *link_path = NULL, *eol = NULL;
+	const char *link_path = NULL, *eol = NULL, *replay = NULL, *to_profile = NULL;
+	struct sim_session session;
+	int strict = 1, fast = 1;
 	char name[256];
 	int opt, ret;
 
@@ -262,28 +277,66 @@ int main(int argc, char **argv)
 		case 'g': s.garbage = 1; break;
 		case 'd': s.drop_every = number_arg("--drop-every", optarg, 1000000); break;
 		case 'H': s.hangup_after = number_arg("--hangup-after", optarg, 1000000000); break;
+		case 'R': replay = optarg; break;
+		case 'P': to_profile = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "strict") && strcmp(optarg, "lookup")) {
+				fprintf(stderr, "serialcmd-sim: --order takes strict or lookup\n");
+				return 2;
+			}
+			strict = optarg[0] == 's';
+			break;
+		case 't':
+			if (strcmp(optarg, "fast") && strcmp(optarg, "recorded")) {
+				fprintf(stderr, "serialcmd-sim: --timing takes fast or recorded\n");
+				return 2;
+			}
+			fast = optarg[0] == 'f';
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - !(replay || to_profile) || (replay && to_profile)) {
 		usage(stderr);
 		return 2;
 	}
-	if (load_profile(&s, argv[optind]) != 0)
-		return 2;
-	if (eol && set_eol(&s, eol) != 0) {
-		fprintf(stderr, "serialcmd-sim: bad --eol '%s'\n", eol);
-		sim_profile_free(&s.prof);
-		return 2;
+	if (replay || to_profile) {
+		char err[1024], warn[1024];
+
+		if (sim_session_load(replay ? replay : to_profile, &session, err, sizeof(err), warn,
+				     sizeof(warn)) != 0) {
+			fprintf(stderr, "serialcmd-sim: %s\n", err);
+			return 2;
+		}
+		if (warn[0])
+			fprintf(stderr, "serialcmd-sim: %s\n", warn);
+		if (session.lost_line)
+			fprintf(stderr,
+				"serialcmd-sim: line %d: bytes were lost while recording (\"lost\"): this"
+				" session cannot be replayed exactly\n",
+				session.lost_line);
+		if (to_profile) {
+			ret = sim_session_to_profile(&session, stdout);
+			sim_session_free(&session);
+			return ret;
+		}
+	} else {
+		if (load_profile(&s, argv[optind]) != 0)
+			return 2;
+		if (eol && set_eol(&s, eol) != 0) {
+			fprintf(stderr, "serialcmd-sim: bad --eol '%s'\n", eol);
+			sim_profile_free(&s.prof);
+			return 2;
+		}
+		s.rng = (unsigned long long)getpid() * 2654435761ull + 1;
+		if (sim_wave_init(&s) != 0) {
+			fprintf(stderr, "serialcmd-sim: out of memory for waveforms\n");
+			return 1;
+		}
+		if (s.prof.unsolicited[0])
+			schedule_unsolicited(&s);
 	}
-	s.rng = (unsigned long long)getpid() * 2654435761ull + 1;
-	if (sim_wave_init(&s) != 0) {
-		fprintf(stderr, "serialcmd-sim: out of memory for waveforms\n");
-		return 1;
-	}
-	if (s.prof.unsolicited[0])
-		schedule_unsolicited(&s);
 	if (sim_open_pty(&s, name, sizeof(name)) != 0)
 		return 1;
 	if (link_path) {
@@ -296,7 +349,12 @@ int main(int argc, char **argv)
 	sim_catch_signals();
 	printf("%s\n", name);
 	fflush(stdout);
-	ret = serve(&s);
+	if (replay) {
+		ret = sim_replay_serve(&s, &session, strict, fast);
+		sim_session_free(&session);
+	} else {
+		ret = serve(&s);
+	}
 	/* Only our own link: a simulator started at the same path since (a
 	 * device "plugged back in") owns it now. */
 	if (link_path) {

@@ -5,6 +5,7 @@
 #define SERIALCMD_SIM_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "faults.h"
 #include "internal.h"
@@ -81,5 +82,19 @@ size_t sim_wave_frame(struct sim *s, const char *buf, size_t len);
 
 /* sim-faulty.c: answer one of devices/sim/faults.h's commands. */
 void sim_faulty_answer(struct sim *s, const char *line);
+
+/* sim-replay.c: serve a recorded session (sim-session.h) on s's pty until
+ * SIGTERM/SIGINT or a recorded hang-up, then report on stderr. strict: the
+ * commands must come in the recorded order; else each is answered with the
+ * next recorded reply to the same bytes. fast: no recorded delays. Returns
+ * the exit status: 1 when strict and a command was unexpected or never
+ * asked, else 0. */
+struct sim_session;
+int sim_replay_serve(struct sim *s, const struct sim_session *ss, int strict, int fast);
+
+/* sim-to-profile.c: write a profile made from a recording to f: the first
+ * session's settings, a [dialogue] of its one-line exchanges, the rest as
+ * comments. Returns the exit status (0, or 1 when writing failed). */
+int sim_session_to_profile(const struct sim_session *ss, FILE *f);
 
 #endif
