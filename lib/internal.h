@@ -158,8 +158,8 @@ struct client {
 	void *open_ctx;
 	pthread_mutex_t lock; /* held for a whole command */
 	/* Calls inside the handle, so destroy can wait for every one of them,
-	 * including those still queued on the lock. */
-	pthread_mutex_t users_lock;
+	 * including those still queued on the lock; guarded by live.c's lock
+	 * of the set of handles. */
 	pthread_cond_t users_done;
 	int users;
 	int closing;
@@ -241,6 +241,20 @@ int sc_read_timeout_error(struct client *c, unsigned int timeout_ms);
 
 /* block.c: an IEEE 488.2 block reply, after any text prefix. */
 struct client_ret *sc_block_read(struct client *c, const struct deadline *dl);
+
+/* live.c: the handles and replies handed out and not yet released. Every
+ * public call taking a handle enters it with sc_live_enter() (CLIENT_ERR_ARG,
+ * the message naming fn, for NULL, a pointer the library never made, or a
+ * destroyed handle) and leaves it with sc_live_leave(); between the two the
+ * handle cannot be freed. sc_live_handle_close() refuses new calls, waits
+ * for those inside, and leaves the freeing to the caller. */
+int sc_live_handle_add(struct client *c);
+int sc_live_enter(struct client *c, const char *fn);
+void sc_live_leave(struct client *c);
+int sc_live_handle_close(struct client *c, const char *fn);
+/* Replies: added when made (CLIENT_ERR_NOMEM, no message), released once. */
+int sc_live_ret_add(struct client_ret *r);
+int sc_live_ret_release(struct client_ret *r, const char *fn);
 
 /* client.c: open with a transport the caller made (tests use a fake one). */
 struct client *sc_client_open_transport(const struct client_config *cfg, struct transport *tp);
