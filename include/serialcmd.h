@@ -21,8 +21,11 @@ extern "C" {
  * ------
  * Every public name starts with `client_` (functions, types) or `CLIENT_`
  * (constants). The four calls made for Python ctypes are client_init_py(),
- * client_send_cmd_reply(), client_free_ret() and client_destroy(); the rest
- * serve C callers and error reporting.
+ * client_send_cmd_reply(), client_free_ret() and client_destroy() (the
+ * seed's ABI, kept as it is: three foreign calls per query, counting the
+ * read of the reply); bindings that count their calls use
+ * client_query_into() instead, one call per query into a buffer they own.
+ * The rest serve C callers and error reporting.
  *
  * Return codes
  * ------------
@@ -336,6 +339,54 @@ SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const
  * @since 1.0.0
  */
 SERIALCMD_API int client_send_cmd_n(struct client *c, const char *cmd, size_t len);
+
+/**
+ * Send a command and read its reply into a buffer the caller owns: for
+ * bindings, one foreign call per query and nothing allocated when the reply
+ * fits (ctypes: `argtypes = [c_void_p, c_char_p, c_size_t, c_char_p,
+ * c_size_t]`, `restype = c_long`, buf from create_string_buffer()).
+ *
+ * Works as client_send_cmd_reply_n(): stale input dropped, the command (len
+ * bytes; a NUL inside is refused) and the write terminator written, the
+ * reply read up to the read terminator, under one deadline. Then:
+ * - the reply fits (its length <= size): its bytes are copied to buf,
+ *   followed by a NUL when there is room for one;
+ * - it does not: nothing is copied and the reply is kept in the handle for
+ *   the calling thread; the return value says how large a buffer it needs.
+ *   Take it with client_take_reply(). A thread's kept reply is dropped by
+ *   its next client_query_into() on the handle, and by client_destroy().
+ *   Each thread's is its own, so threads sharing a handle never take one
+ *   another's reply.
+ *
+ * @param c The handle. Must not be NULL.
+ * @param cmd len bytes of command, printable ASCII and TAB only, without
+ *        terminator. Must not be NULL.
+ * @param len The command's length.
+ * @param buf Where the reply goes. May be NULL when size is 0 (the reply
+ *        is then always kept).
+ * @param size buf's size in bytes.
+ * @return The reply's length (>= 0; larger than size: kept, see above), or
+ *         a negative error code: as client_send_cmd_reply(), and
+ *         CLIENT_ERR_ARG for a NULL buf with size > 0.
+ * @since 1.0.0
+ */
+SERIALCMD_API long client_query_into(struct client *c, const char *cmd, size_t len, char *buf, size_t size);
+
+/**
+ * Take the reply client_query_into() kept for the calling thread because it
+ * did not fit. When it fits this time its bytes are copied to buf (with a
+ * NUL after them if there is room) and it is released; when it still does
+ * not, it stays kept and nothing is copied. Takes nothing from the port:
+ * it does not wait for another thread's command on the handle.
+ * @param c The handle. Must not be NULL.
+ * @param buf Where the reply goes. May be NULL when size is 0.
+ * @param size buf's size in bytes.
+ * @return The reply's length (> size: still kept), or CLIENT_ERR_ARG (c
+ *         not a live handle, buf NULL with size > 0, or no reply kept for
+ *         this thread).
+ * @since 1.0.0
+ */
+SERIALCMD_API long client_take_reply(struct client *c, char *buf, size_t size);
 
 /**
  * @defgroup blocks Binary blocks and numeric values

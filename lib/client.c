@@ -10,6 +10,14 @@
 
 #include "internal.h"
 
+/* A reply client_query_into() could not fit, kept for the thread that asked
+ * (struct client's kept list). */
+struct kept_reply {
+	pthread_t owner;
+	struct client_ret *ret;
+	struct kept_reply *next;
+};
+
 /* Sleep until an absolute CLOCK_MONOTONIC time; signals do not cut it short. */
 static void sleep_until_ns(int64_t when)
 {
@@ -79,6 +87,10 @@ struct client *sc_client_open_transport(const struct client_config *cfg, struct 
 		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's condition", cfg->port);
 		goto err_lock;
 	}
+	if (pthread_mutex_init(&c->kept_lock, NULL) != 0) {
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
+		goto err_cond;
+	}
 	/* Traced from the start, so the transport's set-up is too. */
 	sc_trace_init(c);
 	c->open = tp ? adopt_made : sc_transport_open;
@@ -104,6 +116,8 @@ err_open:
 	sc_rxbuf_free(&c->rx);
 	free(c->tx);
 err_mutex:
+	pthread_mutex_destroy(&c->kept_lock);
+err_cond:
 	pthread_cond_destroy(&c->users_done);
 err_lock:
 	pthread_mutex_destroy(&c->lock);
@@ -156,6 +170,14 @@ SERIALCMD_API void client_destroy(struct client *c)
 		c->tp->ops->close(c->tp);
 	sc_rxbuf_free(&c->rx);
 	free(c->tx);
+	while (c->kept) {
+		struct kept_reply *k = c->kept;
+
+		c->kept = k->next;
+		client_free_ret(k->ret);
+		free(k);
+	}
+	pthread_mutex_destroy(&c->kept_lock);
 	pthread_cond_destroy(&c->users_done);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -438,7 +460,75 @@ struct request {
 	size_t count;
 	const char *stop;
 	size_t stop_len;
+	/* non-NULL: read one reply into the caller's buffer (client_query_into). */
+	struct into *into;
 };
+
+/* The caller's buffer, and the length of the reply read (or kept). */
+struct into {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+/* Take the calling thread's kept reply out of the list (NULL if none). */
+static struct kept_reply *kept_unlink(struct client *c)
+{
+	struct kept_reply **p, *k = NULL;
+	pthread_t self = pthread_self();
+
+	pthread_mutex_lock(&c->kept_lock);
+	for (p = &c->kept; *p; p = &(*p)->next) {
+		if (pthread_equal((*p)->owner, self)) {
+			k = *p;
+			*p = k->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->kept_lock);
+	return k;
+}
+
+static void kept_free(struct kept_reply *k)
+{
+	if (!k)
+		return;
+	client_free_ret(k->ret);
+	free(k);
+}
+
+/* One reply into the caller's buffer: copied when it fits (no allocation),
+ * else handed to a kept reply for client_take_reply(). */
+static int read_into(struct client *c, struct into *into, const struct deadline *dl)
+{
+	ssize_t n = sc_read_line_len(c, dl);
+	struct kept_reply *k;
+
+	if (n < 0)
+		return (int)n;
+	into->len = (size_t)n;
+	if ((size_t)n <= into->size) {
+		memcpy(into->buf, c->rx.data, (size_t)n);
+		if ((size_t)n < into->size)
+			into->buf[n] = '\0';
+		sc_rxbuf_consume(&c->rx, (size_t)n + c->cfg.read_eol_len);
+		return CLIENT_OK;
+	}
+	k = malloc(sizeof(*k));
+	if (!k)
+		return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zd-byte reply", c->cfg.port, n);
+	k->ret = sc_rxbuf_take(&c->rx, (size_t)n, c->cfg.read_eol_len, c->cfg.port);
+	if (!k->ret) {
+		free(k);
+		return client_last_error();
+	}
+	k->owner = pthread_self();
+	pthread_mutex_lock(&c->kept_lock);
+	k->next = c->kept;
+	c->kept = k;
+	pthread_mutex_unlock(&c->kept_lock);
+	return CLIENT_OK;
+}
 
 /* The one transaction behind every command call. */
 static struct client_ret *transact(struct client *c, const struct request *rq, int *code)
@@ -458,6 +548,10 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		leave(c);
 		return NULL;
 	}
+	/* This thread's reply kept by its last client_query_into() is
+	 * dropped by its next one. */
+	if (rq->into)
+		kept_free(kept_unlink(c));
 	pthread_mutex_lock(&c->lock);
 	/* Instruments that drop a command sent too soon get their gap; the
 	 * deadline starts after it. */
@@ -489,6 +583,8 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		goto out;
 	}
 	if (rq->cmd) {
+		const int reply_follows = rq->read || rq->into;
+
 		*code = sc_read_drain_stale(c, c->unsettled, &dl);
 		if (*code)
 			goto out;
@@ -497,19 +593,21 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		if (*code)
 			goto out;
 		if (c->cfg.echo && !rq->block) {
-			*code = check_echo(c, rq->cmd, rq->len, rq->read != NULL, &dl);
+			*code = check_echo(c, rq->cmd, rq->len, reply_follows, &dl);
 			if (*code)
 				goto out;
 		}
 		/* A pause the device needs before its reply can be read;
 		 * it counts against the deadline. */
-		if (rq->read && c->cfg.query_delay_ms)
+		if (reply_follows && c->cfg.query_delay_ms)
 			sleep_until_ns(sc_clock_deadline_ns(c->cfg.query_delay_ms));
 	}
 	if (rq->read) {
 		ret = rq->read(c, &dl);
 		if (!ret)
 			*code = client_last_error();
+	} else if (rq->into) {
+		*code = read_into(c, rq->into, &dl);
 	}
 	/* Instruments do not answer a query they refused: with check_errors,
 	 * ask the error queue why, under a fresh short deadline. */
@@ -535,6 +633,8 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		if (*code) {
 			client_free_ret(ret);
 			ret = NULL;
+			if (rq->into)
+				kept_free(kept_unlink(c));
 		}
 	}
 out:
@@ -574,6 +674,62 @@ SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const
 	int code;
 
 	return command(c, __func__, cmd, len, sc_read_line, &code);
+}
+
+SERIALCMD_API long client_query_into(struct client *c, const char *cmd, size_t len, char *buf, size_t size)
+{
+	struct into into = { .buf = buf, .size = size };
+	struct request rq = { .fn = __func__, .cmd = cmd, .len = len, .into = &into };
+	int code;
+
+	if (!cmd)
+		rq.bad = "command is NULL";
+	else if (!buf && size)
+		rq.bad = "buf is NULL";
+	transact(c, &rq, &code);
+	return code ? code : (long)into.len;
+}
+
+SERIALCMD_API long client_take_reply(struct client *c, char *buf, size_t size)
+{
+	struct kept_reply *k;
+	long n;
+	int code = enter(c, __func__);
+
+	if (code)
+		return code;
+	if (!buf && size) {
+		code = sc_err_set(CLIENT_ERR_ARG, "%s: buf is NULL", c->cfg.port);
+		goto out;
+	}
+	k = kept_unlink(c);
+	if (!k) {
+		code = sc_err_set(
+			CLIENT_ERR_ARG,
+			"%s: no reply kept for this thread (client_query_into's reply fitted, or was"
+			" taken already)",
+			c->cfg.port);
+		goto out;
+	}
+	n = (long)k->ret->len;
+	if (k->ret->len > size) {
+		/* Still too small: kept again, for a larger buffer. */
+		pthread_mutex_lock(&c->kept_lock);
+		k->next = c->kept;
+		c->kept = k;
+		pthread_mutex_unlock(&c->kept_lock);
+	} else {
+		memcpy(buf, k->ret->ret_data, k->ret->len);
+		if (k->ret->len < size)
+			buf[k->ret->len] = '\0';
+		kept_free(k);
+	}
+	leave(c);
+	sc_err_clear();
+	return n;
+out:
+	leave(c);
+	return code;
 }
 
 SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd)
@@ -617,8 +773,8 @@ SERIALCMD_API struct client_ret *client_read_n(struct client *c, size_t n, const
 	if (n == 0 || n > 999999999 || stop_len > CLIENT_EOL_MAX || (!stop && stop_len)) {
 		snprintf(bad, sizeof(bad), "read of %zu bytes up to a %zu-byte terminator: %s", n, stop_len,
 			 n == 0 || n > 999999999 ? "n must be 1 to 999999999"
-			 : stop		 ? "the terminator is longer than CLIENT_EOL_MAX"
-					 : "stop is NULL");
+			 : stop			 ? "the terminator is longer than CLIENT_EOL_MAX"
+						 : "stop is NULL");
 		rq.bad = bad;
 	}
 	return transact(c, &rq, &code);

@@ -182,6 +182,11 @@ struct client {
 	client_unsolicited_fn unsolicited;
 	void *unsolicited_user;
 	unsigned long long unsolicited_count;
+	/* Replies client_query_into() could not fit, one per thread at most,
+	 * until client_take_reply() takes them (kept_lock: not the handle's
+	 * lock, so taking one never waits for another thread's command). */
+	pthread_mutex_t kept_lock;
+	struct kept_reply *kept;
 };
 
 /* Pass an error code on, remembering a hang-up so that later calls fail at
@@ -213,6 +218,9 @@ int sc_read_fill(struct client *c, size_t n, size_t limit, const struct deadline
  * longer than max_reply is dropped up to its terminator (TOOLONG), and a
  * partial one on timeout. */
 struct client_ret *sc_read_line(struct client *c, const struct deadline *dl);
+/* The same, the reply left at the start of rx (its terminator after it):
+ * its length, or a negative code. */
+ssize_t sc_read_line_len(struct client *c, const struct deadline *dl);
 /* A command's echo: up to the first write terminator (what was sent) or
  * read terminator (the device's own line ending), leading CR/LF skipped.
  * With reply_follows, the rest of a read terminator that the write

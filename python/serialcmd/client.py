@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import Any, Callable, List, Optional, Type, Union
+from typing import Any, Callable, List, Literal, Optional, Type, Union, overload
 
 from ._lib import Library, UnsolicitedFn, get_library
 from ._spec import make_spec, seconds_to_ms, split_options
@@ -19,6 +19,12 @@ from .errors import ArgumentError, ClosedError, CommandError, OptionError
 __all__ = ["Client", "check_spec"]
 
 Command = Union[str, bytes, bytearray]
+
+#: The reply buffer each client starts with (client_query_into()); a larger
+#: reply grows it, up to _REPLY_BUF_KEEP, beyond which the larger buffer is
+#: used for that reply only.
+_REPLY_BUF = 4096
+_REPLY_BUF_KEEP = 1 << 20
 
 
 def check_spec(spec: Union[str, "os.PathLike[str]"], **options: Any) -> str:
@@ -113,6 +119,9 @@ class Client:
         self.spec: str = merged
         self._cond = threading.Condition(threading.Lock())
         self._active = 0
+        # Reply buffers, one per thread querying at once (list.pop and
+        # append are atomic): a buffer is never shared by two queries.
+        self._bufs: List[Any] = []
         self._lib = lib
         self._handle = lib.client_init_py(merged.encode("utf-8", "surrogateescape"))
         port = lib.client_port(self._handle)
@@ -262,21 +271,51 @@ class Client:
             CommandError: the command holds bytes that may not be sent.
             TimeoutError, ReplyTooLongError, DeviceGoneError, PortIOError.
             UnicodeDecodeError: the reply does not decode (with
-                errors="strict"); it was freed all the same.
+                errors="strict"); the client goes on working.
         """
-        return self._decode(self.query_bytes(cmd))
+        return self._query(cmd, True)
 
     def query_bytes(self, cmd: Command) -> bytes:
         """Like :meth:`query`, but return the reply's raw bytes (NUL bytes
         kept)."""
+        return self._query(cmd, False)
+
+    @overload
+    def _query(self, cmd: Command, decode: Literal[True]) -> str: ...
+
+    @overload
+    def _query(self, cmd: Command, decode: Literal[False]) -> bytes: ...
+
+    def _query(self, cmd: Command, decode: bool) -> Union[str, bytes]:
+        """One foreign call, client_query_into(), into a reused buffer; a
+        reply larger than the buffer is taken with client_take_reply()
+        into a larger one. Decoded (or copied) once, from the buffer."""
         data = self._encode(cmd)
+        bufs = self._bufs
+        try:
+            buf = bufs.pop()
+        except IndexError:
+            buf = ctypes.create_string_buffer(_REPLY_BUF)
         handle = self._enter()
         try:
+            lib = self._lib_()
+            size = len(buf)
             # Counted: a NUL inside reaches the library, which refuses it.
-            ret = self._lib_().client_send_cmd_reply_n(handle, data, len(data))
+            n = lib.client_query_into(handle, data, len(data), buf, size)
+            reply = buf
+            if n > size:
+                # Larger than the buffer: the library kept it for this thread.
+                reply = ctypes.create_string_buffer(n)
+                n = lib.client_take_reply(handle, reply, n)
+                if len(reply) <= _REPLY_BUF_KEEP:
+                    buf = reply  # grown, for the replies after it
+            if n < 0:
+                raise lib.last_error("client_query_into")
+            view = memoryview(reply)[:n]
+            return str(view, self.encoding, self.errors) if decode else view.tobytes()
         finally:
             self._leave()
-        return self._take(ret)
+            bufs.append(buf)
 
     def write(self, cmd: Command) -> None:
         """Send a command that has no reply (client_send_cmd_n()).  Stale
