@@ -212,6 +212,7 @@ bench: deps
 	$(MAKE) $(SO) lib/libserialcmd.so $(BENCH_PROGS)
 	nice bench/bench-live
 	$(PY) bench/run.py
+	nice $(PY) bench/ctypes_floor.py
 
 bench/bench-device: bench/bench-device.c
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)

@@ -117,7 +117,10 @@ class Client:
         self.errors: str = errors
         #: The full spec the port was opened with.
         self.spec: str = merged
-        self._cond = threading.Condition(threading.Lock())
+        # The condition's lock, held directly by the query path (a C-level
+        # with, without Condition's Python-level __enter__ and __exit__).
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._active = 0
         # Reply buffers, one per thread querying at once (list.pop and
         # append are atomic): a buffer is never shared by two queries.
@@ -290,15 +293,29 @@ class Client:
         """One foreign call, client_query_into(), into a reused buffer; a
         reply larger than the buffer is taken with client_take_reply()
         into a larger one. Decoded (or copied) once, from the buffer."""
-        data = self._encode(cmd)
+        if type(cmd) is str:
+            try:
+                data = cmd.encode(self.encoding)
+            except UnicodeEncodeError:
+                data = self._encode(cmd)  # raises CommandError, naming the character
+        else:
+            data = self._encode(cmd)
         bufs = self._bufs
         try:
             buf = bufs.pop()
         except IndexError:
             buf = ctypes.create_string_buffer(_REPLY_BUF)
-        handle = self._enter()
+        # _enter() and _leave(), inlined on this hot path.
+        lock = self._lock
+        with lock:
+            handle = self._handle
+            if handle is None:
+                bufs.append(buf)
+                raise ClosedError(f"{self._port}: the client is closed")
+            self._active += 1
         try:
-            lib = self._lib_()
+            lib = self._lib
+            assert lib is not None
             size = len(buf)
             # Counted: a NUL inside reaches the library, which refuses it.
             n = lib.client_query_into(handle, data, len(data), buf, size)
@@ -314,7 +331,10 @@ class Client:
             view = memoryview(reply)[:n]
             return str(view, self.encoding, self.errors) if decode else view.tobytes()
         finally:
-            self._leave()
+            with lock:
+                self._active -= 1
+                if not self._active and self._handle is None:
+                    self._cond.notify_all()
             bufs.append(buf)
 
     def write(self, cmd: Command) -> None:
