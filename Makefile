@@ -56,7 +56,7 @@ LD      ?= ld
 OBJCOPY ?= objcopy
 
 TOOLS   := devices/sim/serialcmd-sim examples/serialcmd-query tools/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply tests/test-lines
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply tests/test-lines tests/test-live tests/test-into
 # What every C test links besides its own file (with the simulator's profile
 # sections, which test-profile checks, and its recording reader and profile
 # writer, whose fuzz target test-fuzz-corpus replays).
@@ -212,12 +212,14 @@ WRAP_test-serial := $(foreach f,sp_get_port_by_name sp_open sp_close sp_free_por
 WRAP_test-lines := -Wl,--wrap=ioctl
 
 # Benchmarks (bench/README.md): run by hand with `make bench`, never by check or CI.
-BENCH_PROGS := bench/bench-device bench/bench-bare bench/bench-serialcmd bench/bench-libserialport
+BENCH_PROGS := bench/bench-device bench/bench-bare bench/bench-serialcmd bench/bench-libserialport bench/bench-live
 .PHONY: bench clean-bench
 bench: deps
 	$(MAKE) $(SO) lib/libserialcmd.so $(BENCH_PROGS)
+	nice bench/bench-live
 	$(PY) bench/run.py
 	$(PY) bench/bench_logging.py
+	nice $(PY) bench/ctypes_floor.py
 
 bench/bench-device: bench/bench-device.c
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
@@ -227,6 +229,9 @@ bench/bench-bare: bench/bench-bare.c bench/bench-client.c bench/bench-client.h
 
 bench/bench-libserialport: bench/bench-libserialport.c bench/bench-client.c bench/bench-client.h
 	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -o $@ $(LDFLAGS) -lserialport -lpthread
+
+bench/bench-live: bench/bench-live.c $(normal_LIB)
+	$(CC) $(ALL_CFLAGS) $< $(normal_LIB) -o $@ $(LDFLAGS) $(LIBS)
 
 bench/bench-serialcmd: bench/bench-serialcmd.c bench/bench-client.c bench/bench-client.h $(SO) lib/libserialcmd.so
 	$(CC) $(ALL_CFLAGS) bench/bench-client.c $< -Llib $(LDFLAGS) -lserialcmd -Wl,-rpath,'$$ORIGIN/../lib' -o $@ -lpthread

@@ -8,6 +8,9 @@ as the C harness (bench-client.c).
 CLIENT is one of
   serialcmd-ctypes  libserialcmd's ctypes ABI declared by hand (README "Python")
   serialcmd-py      the serialcmd package: serialcmd.Client(...).query()
+                    (one foreign call per query: client_query_into())
+  serialcmd-py-seed the same Client, its query made as before issue 19:
+                    client_send_cmd_reply_n(), string_at(), client_free_ret()
   pyserial          Debian's python3-serial: write() + read_until(b"\\n")
   pyvisa-py         Debian's python3-pyvisa-py: query() on ASRL<port>::INSTR
   pyvisa-serialcmd  the same PyVISA code on ResourceManager("@serialcmd")
@@ -107,6 +110,38 @@ class PackageClient:
         self.c.close()
 
 
+class SeedPathClient(PackageClient):
+    """serialcmd.Client with the query path it had before client_query_into
+    (issue 19), step for step: encode, enter, client_send_cmd_reply_n (with
+    the package's errcheck), leave, copy the reply out with string_at, free
+    it, decode. The "before" of the same run."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        from serialcmd import _lib
+
+        lib = self.c.library
+        f = ctypes.CFUNCTYPE(_lib.ClientRetPointer, _lib.ClientHandle, ctypes.c_char_p, ctypes.c_size_t)(
+            ("client_send_cmd_reply_n", lib.dll))
+        f.errcheck = _lib._errcheck
+        f.__serialcmd_library__ = lib
+        self.send_n = f
+
+    def prepare(self, cmd):
+        c, send_n = self.c, self.send_n
+
+        def query_bytes(command):
+            data = c._encode(command)
+            handle = c._enter()
+            try:
+                ret = send_n(handle, data, len(data))
+            finally:
+                c._leave()
+            return c._take(ret)
+
+        return lambda: len(c._decode(query_bytes(cmd)))
+
+
 class PyserialClient:
     def __init__(self, path):
         import serial
@@ -167,6 +202,7 @@ class PyvisaSerialcmdClient(PyvisaClient):
 CLIENTS = {
     "serialcmd-ctypes": CtypesClient,
     "serialcmd-py": PackageClient,
+    "serialcmd-py-seed": SeedPathClient,
     "pyserial": PyserialClient,
     "pyvisa-py": PyvisaClient,
     "pyvisa-serialcmd": PyvisaSerialcmdClient,

@@ -39,7 +39,9 @@ CLIENTS = {
     "bare-c#2": ([os.path.join(HERE, "bench-bare")], "the same bare loop again: its ratio to bare-c is the noise"),
     "serialcmd-c": ([os.path.join(HERE, "bench-serialcmd")], "C: client_send_cmd_reply()"),
     "serialcmd-ctypes": ([PY, PYCLIENT, "serialcmd-ctypes"], "Python: the ctypes ABI by hand"),
-    "serialcmd-py": ([PY, PYCLIENT, "serialcmd-py"], "Python: serialcmd.Client.query()"),
+    "serialcmd-py": ([PY, PYCLIENT, "serialcmd-py"], "Python: serialcmd.Client.query() (client_query_into)"),
+    "serialcmd-py-seed": ([PY, PYCLIENT, "serialcmd-py-seed"],
+                          "Python: Client.query as before issue 19 (send_cmd_reply_n + string_at + free)"),
     "libserialport": ([os.path.join(HERE, "bench-libserialport")], "C: sp_blocking_write/sp_blocking_read_next"),
     "pyserial": ([PY, PYCLIENT, "pyserial"], "Python: pyserial write + read_until"),
     "pyvisa-py": ([PY, PYCLIENT, "pyvisa-py"], "Python: pyvisa-py query, ASRL<pty>::INSTR"),
@@ -433,6 +435,9 @@ def paired(rounds, name, ref, path):
     return stats(vals)
 
 
+# What ratios are taken to: the limit, the common Python client, and the
+# package's query path before issue 19 (the "before" of the same run).
+RATIO_REFS = ("bare-c", "pyserial", "serialcmd-py-seed")
 RATIO_METRICS = [("small q/s", ("main", "small", "per_s"))] + [
     (f"{SIZE_NAMES[s]} MB/s", ("main", "sizes", str(s), "mb_per_s")) for s in SIZES] + [
     ("64 threads q/s", ("threads", "per_s"))]
@@ -440,7 +445,7 @@ RATIO_METRICS = [("small q/s", ("main", "small", "per_s"))] + [
 
 def ratios(rounds, names):
     out = {}
-    for ref in ("bare-c", "pyserial"):
+    for ref in RATIO_REFS:
         out[ref] = {name: {label: paired(rounds, name, ref, path) for label, path in RATIO_METRICS}
                     for name in names}
     return out
@@ -458,9 +463,12 @@ def targets(summary, rat):
         t.append({"target": what, "value": value, "op": op, "threshold": threshold, "ok": ok, "note": note})
 
     add("small round trips: serialcmd-c / bare-c", r("serialcmd-c", "bare-c", "small q/s"), ">=", 0.95)
-    add("small round trips: serialcmd-py / bare-c", r("serialcmd-py", "bare-c", "small q/s"), ">=", 0.90)
-    add("small round trips: serialcmd-py / pyserial", r("serialcmd-py", "pyserial", "small q/s"), ">=", 1.6,
-        "'about 1.6x' in the issue")
+    add("small round trips: serialcmd-py / bare-c", r("serialcmd-py", "bare-c", "small q/s"), ">=", 0.85,
+        "issue 19")
+    add("small round trips: serialcmd-py / pyserial", r("serialcmd-py", "pyserial", "small q/s"), ">=", 1.7,
+        "issue 19")
+    add("small round trips: serialcmd-py / serialcmd-py-seed (after / before)",
+        r("serialcmd-py", "serialcmd-py-seed", "small q/s"), ">=", 1.0, "issue 19: one foreign call per query")
     add("1 MiB reply: serialcmd-c / bare-c", r("serialcmd-c", "bare-c", "1 MiB MB/s"), ">=", 0.90)
     add("1 MiB reply: serialcmd-py / bare-c", r("serialcmd-py", "bare-c", "1 MiB MB/s"), ">=", 0.90)
     add("1 MiB reply: serialcmd-c / pyserial", r("serialcmd-c", "pyserial", "1 MiB MB/s"), ">=", 300,
@@ -553,7 +561,7 @@ def report(res):
     out.append("\nReply throughput, MB/s")
     rows = [[n] + [mb_cell(s[n], z) for z in SIZES] for n in names]
     out.append(table(["client"] + [SIZE_NAMES[z] for z in SIZES], rows))
-    for ref in ("bare-c", "pyserial"):
+    for ref in RATIO_REFS:
         if ref not in names:
             continue
         out.append(f"\nRatios to {ref}, higher is faster: median (min-max) over rounds of each round's ratio"
@@ -625,6 +633,21 @@ def markdown(res):
     for n, why in res["unavailable"].items():
         short = "refuses pseudo-terminals" if n == "libserialport" and "pseudo-terminal" in why else why
         lines.append(f"| {n} | not measurable: {short} (bench/README.md) | | | | | |")
+    pair = [n for n in ("serialcmd-py-seed", "serialcmd-py", "serialcmd-ctypes", "serialcmd-c") if n in names]
+    if "serialcmd-py-seed" in names and "serialcmd-py" in names:
+        def spread(ref, n):
+            st = get(rat, ref, n, "small q/s")
+            if not st or st.get("median") is None:
+                return "-"
+            return f"{st['median']:.3g} ({st['min']:.3g}-{st['max']:.3g}, n={st['n']})"
+
+        lines += ["", "Small queries, `Client.query` before (`serialcmd-py-seed`: client_send_cmd_reply_n, "
+                  "string_at, client_free_ret) and after (`serialcmd-py`: one client_query_into call) issue 19, "
+                  "same run, interleaved bursts: median (min-max) over rounds.", "",
+                  "| client | vs bare C | vs pyserial | vs the query before |", "|---|---|---|---|"]
+        for n in pair:
+            lines.append(f"| {n} | {spread('bare-c', n)} | {spread('pyserial', n)} | "
+                         f"{spread('serialcmd-py-seed', n)} |")
     return "\n".join(lines) + "\n"
 
 

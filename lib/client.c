@@ -10,6 +10,14 @@
 
 #include "internal.h"
 
+/* A reply client_query_into() could not fit, kept for the thread that asked
+ * (struct client's kept list). */
+struct kept_reply {
+	pthread_t owner;
+	struct client_ret *ret;
+	struct kept_reply *next;
+};
+
 /* Sleep until an absolute CLOCK_MONOTONIC time; signals do not cut it short. */
 static void sleep_until_ns(int64_t when)
 {
@@ -75,13 +83,13 @@ struct client *sc_client_open_transport(const struct client_config *cfg, struct 
 		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
 		goto err_free;
 	}
-	if (pthread_mutex_init(&c->users_lock, NULL) != 0) {
-		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
-		goto err_lock;
-	}
 	if (pthread_cond_init(&c->users_done, NULL) != 0) {
 		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's condition", cfg->port);
-		goto err_users;
+		goto err_lock;
+	}
+	if (pthread_mutex_init(&c->kept_lock, NULL) != 0) {
+		sc_err_set(CLIENT_ERR_NOMEM, "%s: cannot create the handle's lock", cfg->port);
+		goto err_cond;
 	}
 	/* Traced from the start, so the transport's set-up is too. */
 	sc_trace_init(c);
@@ -97,13 +105,20 @@ struct client *sc_client_open_transport(const struct client_config *cfg, struct 
 	if (c->cfg.open_delay_ms)
 		sleep_until_ns(sc_clock_deadline_ns(c->cfg.open_delay_ms));
 	read_stale_errors(c, sc_clock_deadline_ns(c->cfg.timeout_ms));
+	/* Handed out from here on: every call checks it is in the set. */
+	if (sc_live_handle_add(c))
+		goto err_open;
 	sc_err_clear();
 	return c;
 
+err_open:
+	c->tp->ops->close(c->tp);
+	sc_rxbuf_free(&c->rx);
+	free(c->tx);
 err_mutex:
+	pthread_mutex_destroy(&c->kept_lock);
+err_cond:
 	pthread_cond_destroy(&c->users_done);
-err_users:
-	pthread_mutex_destroy(&c->users_lock);
 err_lock:
 	pthread_mutex_destroy(&c->lock);
 err_free:
@@ -132,46 +147,38 @@ SERIALCMD_API struct client *client_init_py(const char *spec)
 	return sc_client_open_transport(&cfg, NULL);
 }
 
-/* Enter the handle for one call; fails once destroy has begun. */
-static int enter(struct client *c)
+/* Enter the handle for one call (live.c): fails for a pointer that is not
+ * a live handle, and once destroy has begun. fn names the public call. */
+static int enter(struct client *c, const char *fn)
 {
-	int ok;
-
-	pthread_mutex_lock(&c->users_lock);
-	ok = !c->closing;
-	if (ok)
-		c->users++;
-	pthread_mutex_unlock(&c->users_lock);
-	if (!ok)
-		return sc_err_set(CLIENT_ERR_ARG, "%s: the handle is being destroyed", c->cfg.port);
-	return CLIENT_OK;
+	return sc_live_enter(c, fn);
 }
 
 static void leave(struct client *c)
 {
-	pthread_mutex_lock(&c->users_lock);
-	if (--c->users == 0 && c->closing)
-		pthread_cond_broadcast(&c->users_done);
-	pthread_mutex_unlock(&c->users_lock);
+	sc_live_leave(c);
 }
 
 SERIALCMD_API void client_destroy(struct client *c)
 {
-	if (!c)
+	/* Not a live handle: refused, with the last error set; nothing is
+	 * read through the pointer. Else new calls now fail, and calls
+	 * already inside finish first (each within its own deadline). */
+	if (!c || sc_live_handle_close(c, __func__))
 		return;
-	/* New calls now fail; calls already inside, running or queued on the
-	 * lock, finish first (each within its own deadline). */
-	pthread_mutex_lock(&c->users_lock);
-	c->closing = 1;
-	while (c->users > 0)
-		pthread_cond_wait(&c->users_done, &c->users_lock);
-	pthread_mutex_unlock(&c->users_lock);
 	if (c->tp) /* NULL after a failed reconnect */
 		c->tp->ops->close(c->tp);
 	sc_rxbuf_free(&c->rx);
 	free(c->tx);
+	while (c->kept) {
+		struct kept_reply *k = c->kept;
+
+		c->kept = k->next;
+		client_free_ret(k->ret);
+		free(k);
+	}
+	pthread_mutex_destroy(&c->kept_lock);
 	pthread_cond_destroy(&c->users_done);
-	pthread_mutex_destroy(&c->users_lock);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -390,13 +397,14 @@ SERIALCMD_API int client_stale_errors(struct client *c, char *out, size_t size)
 {
 	int n;
 
-	if (!c)
-		return sc_err_set(CLIENT_ERR_ARG, "client_stale_errors: handle is NULL");
-	if (!out && size)
-		return sc_err_set(CLIENT_ERR_ARG, "%s: client_stale_errors: out is NULL", c->cfg.port);
-	n = enter(c);
+	n = enter(c, __func__);
 	if (n)
 		return n;
+	if (!out && size) {
+		n = sc_err_set(CLIENT_ERR_ARG, "%s: client_stale_errors: out is NULL", c->cfg.port);
+		leave(c);
+		return n;
+	}
 	pthread_mutex_lock(&c->lock);
 	if (size)
 		snprintf(out, size, "%s", c->stale_errors);
@@ -438,6 +446,8 @@ static int check_instrument(struct client *c, const char *cmd, size_t len, const
 
 /* What one call asks of the transaction. */
 struct request {
+	const char *fn;	 /* the public call, for messages */
+	const char *bad; /* non-NULL: an argument error, said after the port */
 	const char *cmd; /* NULL: read only */
 	size_t len;
 	const void *block; /* non-NULL: a block follows the command */
@@ -450,7 +460,75 @@ struct request {
 	size_t count;
 	const char *stop;
 	size_t stop_len;
+	/* non-NULL: read one reply into the caller's buffer (client_query_into). */
+	struct into *into;
 };
+
+/* The caller's buffer, and the length of the reply read (or kept). */
+struct into {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+/* Take the calling thread's kept reply out of the list (NULL if none). */
+static struct kept_reply *kept_unlink(struct client *c)
+{
+	struct kept_reply **p, *k = NULL;
+	pthread_t self = pthread_self();
+
+	pthread_mutex_lock(&c->kept_lock);
+	for (p = &c->kept; *p; p = &(*p)->next) {
+		if (pthread_equal((*p)->owner, self)) {
+			k = *p;
+			*p = k->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->kept_lock);
+	return k;
+}
+
+static void kept_free(struct kept_reply *k)
+{
+	if (!k)
+		return;
+	client_free_ret(k->ret);
+	free(k);
+}
+
+/* One reply into the caller's buffer: copied when it fits (no allocation),
+ * else handed to a kept reply for client_take_reply(). */
+static int read_into(struct client *c, struct into *into, const struct deadline *dl)
+{
+	ssize_t n = sc_read_line_len(c, dl);
+	struct kept_reply *k;
+
+	if (n < 0)
+		return (int)n;
+	into->len = (size_t)n;
+	if ((size_t)n <= into->size) {
+		memcpy(into->buf, c->rx.data, (size_t)n);
+		if ((size_t)n < into->size)
+			into->buf[n] = '\0';
+		sc_rxbuf_consume(&c->rx, (size_t)n + c->cfg.read_eol_len);
+		return CLIENT_OK;
+	}
+	k = malloc(sizeof(*k));
+	if (!k)
+		return sc_err_set(CLIENT_ERR_NOMEM, "%s: out of memory for a %zd-byte reply", c->cfg.port, n);
+	k->ret = sc_rxbuf_take(&c->rx, (size_t)n, c->cfg.read_eol_len, c->cfg.port);
+	if (!k->ret) {
+		free(k);
+		return client_last_error();
+	}
+	k->owner = pthread_self();
+	pthread_mutex_lock(&c->kept_lock);
+	k->next = c->kept;
+	c->kept = k;
+	pthread_mutex_unlock(&c->kept_lock);
+	return CLIENT_OK;
+}
 
 /* The one transaction behind every command call. */
 static struct client_ret *transact(struct client *c, const struct request *rq, int *code)
@@ -458,17 +536,22 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 	struct client_ret *ret = NULL;
 	struct deadline dl;
 
-	if (!c) {
-		*code = sc_err_set(CLIENT_ERR_ARG, "serialcmd: handle is NULL");
-		return NULL;
-	}
-	if (rq->cmd && check_command(c, rq->cmd, rq->len)) {
-		*code = client_last_error();
-		return NULL;
-	}
-	*code = enter(c);
+	/* Nothing is read through c before it is known to be a live handle. */
+	*code = enter(c, rq->fn);
 	if (*code)
 		return NULL;
+	if (rq->bad)
+		*code = sc_err_set(CLIENT_ERR_ARG, "%s: %s", c->cfg.port, rq->bad);
+	else if (rq->cmd && check_command(c, rq->cmd, rq->len))
+		*code = client_last_error();
+	if (*code) {
+		leave(c);
+		return NULL;
+	}
+	/* This thread's reply kept by its last client_query_into() is
+	 * dropped by its next one. */
+	if (rq->into)
+		kept_free(kept_unlink(c));
 	pthread_mutex_lock(&c->lock);
 	/* Instruments that drop a command sent too soon get their gap; the
 	 * deadline starts after it. */
@@ -500,6 +583,8 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		goto out;
 	}
 	if (rq->cmd) {
+		const int reply_follows = rq->read || rq->into;
+
 		*code = sc_read_drain_stale(c, c->unsettled, &dl);
 		if (*code)
 			goto out;
@@ -508,19 +593,21 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		if (*code)
 			goto out;
 		if (c->cfg.echo && !rq->block) {
-			*code = check_echo(c, rq->cmd, rq->len, rq->read != NULL, &dl);
+			*code = check_echo(c, rq->cmd, rq->len, reply_follows, &dl);
 			if (*code)
 				goto out;
 		}
 		/* A pause the device needs before its reply can be read;
 		 * it counts against the deadline. */
-		if (rq->read && c->cfg.query_delay_ms)
+		if (reply_follows && c->cfg.query_delay_ms)
 			sleep_until_ns(sc_clock_deadline_ns(c->cfg.query_delay_ms));
 	}
 	if (rq->read) {
 		ret = rq->read(c, &dl);
 		if (!ret)
 			*code = client_last_error();
+	} else if (rq->into) {
+		*code = read_into(c, rq->into, &dl);
 	}
 	/* Instruments do not answer a query they refused: with check_errors,
 	 * ask the error queue why, under a fresh short deadline. */
@@ -546,6 +633,8 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		if (*code) {
 			client_free_ret(ret);
 			ret = NULL;
+			if (rq->into)
+				kept_free(kept_unlink(c));
 		}
 	}
 out:
@@ -561,22 +650,15 @@ out:
 	return ret;
 }
 
-static int null_command(const struct client *c)
-{
-	return sc_err_set(CLIENT_ERR_ARG, "%s: command is NULL", c ? c->cfg.port : "serialcmd");
-}
-
 /* Send len bytes of cmd; read the reply with reader (NULL: none). */
-static struct client_ret *command(struct client *c, const char *cmd, size_t len,
+static struct client_ret *command(struct client *c, const char *fn, const char *cmd, size_t len,
 				  struct client_ret *(*reader)(struct client *, const struct deadline *),
 				  int *code)
 {
-	struct request rq = { .cmd = cmd, .len = len, .read = reader };
+	struct request rq = { .fn = fn, .cmd = cmd, .len = len, .read = reader };
 
-	if (!cmd) {
-		*code = null_command(c);
-		return NULL;
-	}
+	if (!cmd)
+		rq.bad = "command is NULL";
 	return transact(c, &rq, code);
 }
 
@@ -584,21 +666,77 @@ SERIALCMD_API struct client_ret *client_send_cmd_reply(struct client *c, const c
 {
 	int code;
 
-	return command(c, cmd, cmd ? strlen(cmd) : 0, sc_read_line, &code);
+	return command(c, __func__, cmd, cmd ? strlen(cmd) : 0, sc_read_line, &code);
 }
 
 SERIALCMD_API struct client_ret *client_send_cmd_reply_n(struct client *c, const char *cmd, size_t len)
 {
 	int code;
 
-	return command(c, cmd, len, sc_read_line, &code);
+	return command(c, __func__, cmd, len, sc_read_line, &code);
+}
+
+SERIALCMD_API long client_query_into(struct client *c, const char *cmd, size_t len, char *buf, size_t size)
+{
+	struct into into = { .buf = buf, .size = size };
+	struct request rq = { .fn = __func__, .cmd = cmd, .len = len, .into = &into };
+	int code;
+
+	if (!cmd)
+		rq.bad = "command is NULL";
+	else if (!buf && size)
+		rq.bad = "buf is NULL";
+	transact(c, &rq, &code);
+	return code ? code : (long)into.len;
+}
+
+SERIALCMD_API long client_take_reply(struct client *c, char *buf, size_t size)
+{
+	struct kept_reply *k;
+	long n;
+	int code = enter(c, __func__);
+
+	if (code)
+		return code;
+	if (!buf && size) {
+		code = sc_err_set(CLIENT_ERR_ARG, "%s: buf is NULL", c->cfg.port);
+		goto out;
+	}
+	k = kept_unlink(c);
+	if (!k) {
+		code = sc_err_set(
+			CLIENT_ERR_ARG,
+			"%s: no reply kept for this thread (client_query_into's reply fitted, or was"
+			" taken already)",
+			c->cfg.port);
+		goto out;
+	}
+	n = (long)k->ret->len;
+	if (k->ret->len > size) {
+		/* Still too small: kept again, for a larger buffer. */
+		pthread_mutex_lock(&c->kept_lock);
+		k->next = c->kept;
+		c->kept = k;
+		pthread_mutex_unlock(&c->kept_lock);
+	} else {
+		memcpy(buf, k->ret->ret_data, k->ret->len);
+		if (k->ret->len < size)
+			buf[k->ret->len] = '\0';
+		kept_free(k);
+	}
+	leave(c);
+	sc_err_clear();
+	return n;
+out:
+	leave(c);
+	return code;
 }
 
 SERIALCMD_API int client_send_cmd(struct client *c, const char *cmd)
 {
 	int code;
 
-	command(c, cmd, cmd ? strlen(cmd) : 0, NULL, &code);
+	command(c, __func__, cmd, cmd ? strlen(cmd) : 0, NULL, &code);
 	return code;
 }
 
@@ -606,13 +744,13 @@ SERIALCMD_API int client_send_cmd_n(struct client *c, const char *cmd, size_t le
 {
 	int code;
 
-	command(c, cmd, len, NULL, &code);
+	command(c, __func__, cmd, len, NULL, &code);
 	return code;
 }
 
 SERIALCMD_API struct client_ret *client_read_reply(struct client *c)
 {
-	struct request rq = { .read = sc_read_line };
+	struct request rq = { .fn = __func__, .read = sc_read_line };
 	int code;
 
 	return transact(c, &rq, &code);
@@ -620,7 +758,7 @@ SERIALCMD_API struct client_ret *client_read_reply(struct client *c)
 
 SERIALCMD_API struct client_ret *client_read_available(struct client *c)
 {
-	struct request rq = { .read = sc_read_available };
+	struct request rq = { .fn = __func__, .read = sc_read_available };
 	int code;
 
 	return transact(c, &rq, &code);
@@ -628,28 +766,41 @@ SERIALCMD_API struct client_ret *client_read_available(struct client *c)
 
 SERIALCMD_API struct client_ret *client_read_n(struct client *c, size_t n, const char *stop, size_t stop_len)
 {
-	struct request rq = { .count = n, .stop = stop, .stop_len = stop_len };
+	struct request rq = { .fn = __func__, .count = n, .stop = stop, .stop_len = stop_len };
+	char bad[128];
 	int code;
 
 	if (n == 0 || n > 999999999 || stop_len > CLIENT_EOL_MAX || (!stop && stop_len)) {
-		sc_err_set(CLIENT_ERR_ARG, "%s: read of %zu bytes up to a %zu-byte terminator: %s",
-			   c ? c->cfg.port : "serialcmd", n, stop_len,
-			   n == 0 || n > 999999999 ? "n must be 1 to 999999999"
-			   : stop ? "the terminator is longer than CLIENT_EOL_MAX" : "stop is NULL");
-		return NULL;
+		snprintf(bad, sizeof(bad), "read of %zu bytes up to a %zu-byte terminator: %s", n, stop_len,
+			 n == 0 || n > 999999999 ? "n must be 1 to 999999999"
+			 : stop			 ? "the terminator is longer than CLIENT_EOL_MAX"
+						 : "stop is NULL");
+		rq.bad = bad;
 	}
 	return transact(c, &rq, &code);
 }
 
+/* A call that only needs the handle to be live: enter and leave. */
+static int touch(struct client *c, const char *fn)
+{
+	int code = enter(c, fn);
+
+	if (code)
+		return code;
+	leave(c);
+	sc_err_clear();
+	return CLIENT_OK;
+}
+
 SERIALCMD_API int client_write_raw(struct client *c, const void *data, size_t len)
 {
-	struct request rq = { .raw = 1, .block = data, .block_len = len };
+	struct request rq = { .fn = __func__, .raw = 1, .block = data, .block_len = len };
 	int code;
 
 	if (!data && len)
-		return sc_err_set(CLIENT_ERR_ARG, "%s: data is NULL", c ? c->cfg.port : "serialcmd");
-	if (!len && c)
-		return CLIENT_OK;
+		rq.bad = "data is NULL";
+	else if (!len)
+		return touch(c, __func__);
 	transact(c, &rq, &code);
 	return code;
 }
@@ -658,12 +809,12 @@ SERIALCMD_API struct client_ret *client_query_block(struct client *c, const char
 {
 	int code;
 
-	return command(c, cmd, cmd ? strlen(cmd) : 0, sc_block_read, &code);
+	return command(c, __func__, cmd, cmd ? strlen(cmd) : 0, sc_block_read, &code);
 }
 
 SERIALCMD_API struct client_ret *client_read_block(struct client *c)
 {
-	struct request rq = { .read = sc_block_read };
+	struct request rq = { .fn = __func__, .read = sc_block_read };
 	int code;
 
 	return transact(c, &rq, &code);
@@ -672,16 +823,21 @@ SERIALCMD_API struct client_ret *client_read_block(struct client *c)
 SERIALCMD_API int client_write_block(struct client *c, const char *cmd, const void *data, size_t len)
 {
 	static const char nothing;
-	struct request rq = {
-		.cmd = cmd, .len = cmd ? strlen(cmd) : 0, .block = data ? data : &nothing, .block_len = len
-	};
+	struct request rq = { .fn = __func__,
+			      .cmd = cmd,
+			      .len = cmd ? strlen(cmd) : 0,
+			      .block = data ? data : &nothing,
+			      .block_len = len };
+	char bad[96];
 	int code;
 
-	if (!cmd)
-		return null_command(c);
-	if ((!data && len) || len > 999999999)
-		return sc_err_set(CLIENT_ERR_ARG, "%s: block of %zu bytes: %s", c ? c->cfg.port : "serialcmd",
-				  len, data || !len ? "longer than 999999999 bytes" : "data is NULL");
+	if (!cmd) {
+		rq.bad = "command is NULL";
+	} else if ((!data && len) || len > 999999999) {
+		snprintf(bad, sizeof(bad), "block of %zu bytes: %s", len,
+			 data || !len ? "longer than 999999999 bytes" : "data is NULL");
+		rq.bad = bad;
+	}
 	transact(c, &rq, &code);
 	return code;
 }
@@ -689,52 +845,73 @@ SERIALCMD_API int client_write_block(struct client *c, const char *cmd, const vo
 SERIALCMD_API int client_set_timeout(struct client *c, unsigned int timeout_ms)
 {
 	const struct option_def *o = sc_option_find("timeout_ms");
+	int code = enter(c, __func__);
 
-	if (!c)
-		return sc_err_set(CLIENT_ERR_ARG, "client_set_timeout: handle is NULL");
+	if (code)
+		return code;
 	if (!sc_option_uint_ok(o, timeout_ms)) {
 		char accepted[64];
 
-		return sc_err_set(CLIENT_ERR_OPTION, "%s: bad value %u for '%s' (accepted: %s)", c->cfg.port,
+		code = sc_err_set(CLIENT_ERR_OPTION, "%s: bad value %u for '%s' (accepted: %s)", c->cfg.port,
 				  timeout_ms, o->name, sc_option_accepted(o, accepted, sizeof(accepted)));
+	} else {
+		/* Atomic, not locked: a setter must not wait for a running command. */
+		__atomic_store_n(&c->cfg.timeout_ms, timeout_ms, __ATOMIC_RELAXED);
+		sc_err_clear();
 	}
-	/* Atomic, not locked: a setter must not wait for a running command. */
-	__atomic_store_n(&c->cfg.timeout_ms, timeout_ms, __ATOMIC_RELAXED);
-	sc_err_clear();
-	return CLIENT_OK;
+	leave(c);
+	return code;
 }
 
 SERIALCMD_API int client_get_timeout(struct client *c)
 {
-	if (!c)
-		return sc_err_set(CLIENT_ERR_ARG, "client_get_timeout: handle is NULL");
+	int code = enter(c, __func__);
+
+	if (code)
+		return code;
+	code = (int)__atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
+	leave(c);
 	sc_err_clear();
-	return (int)__atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
+	return code;
 }
 
 SERIALCMD_API const char *client_port(const struct client *c)
 {
-	return c ? c->cfg.port : NULL;
+	/* The handle is only read: entering it does not change it. */
+	struct client *h = (struct client *)c;
+
+	if (enter(h, __func__))
+		return NULL;
+	leave(h);
+	return c->cfg.port;
 }
 
 SERIALCMD_API int client_set_unsolicited(struct client *c, client_unsolicited_fn fn, void *user)
 {
-	if (!c)
-		return sc_err_set(CLIENT_ERR_ARG, "client_set_unsolicited: handle is NULL");
+	int code = enter(c, __func__);
+
+	if (code)
+		return code;
 	pthread_mutex_lock(&c->lock);
 	c->unsolicited = fn;
 	c->unsolicited_user = user;
 	pthread_mutex_unlock(&c->lock);
+	leave(c);
 	sc_err_clear();
 	return CLIENT_OK;
 }
 
 SERIALCMD_API long long client_unsolicited_count(struct client *c)
 {
-	if (!c)
-		return sc_err_set(CLIENT_ERR_ARG, "client_unsolicited_count: handle is NULL");
+	long long n;
+	int code = enter(c, __func__);
+
+	if (code)
+		return code;
+	n = (long long)__atomic_load_n(&c->unsolicited_count, __ATOMIC_RELAXED);
+	leave(c);
 	sc_err_clear();
-	return (long long)__atomic_load_n(&c->unsolicited_count, __ATOMIC_RELAXED);
+	return n;
 }
 
 /* ---- control lines and break ---- */
@@ -761,24 +938,29 @@ static int control(struct client *c, enum control_op op, unsigned int value, con
 	unsigned int timeout_ms;
 	int64_t deadline;
 
-	if (!c)
-		return sc_err_set(CLIENT_ERR_ARG, "%s: handle is NULL", fn);
+	/* Nothing is read through c before it is known to be a live handle. */
+	ret = enter(c, fn);
+	if (ret)
+		return ret;
 	/* A line that flow control drives is not the caller's to set:
 	 * libserialport would turn the flow control off to do it. */
 	if ((op == CONTROL_RTS && c->cfg.flow == CLIENT_FLOW_RTSCTS) ||
-	    (op == CONTROL_DTR && c->cfg.flow == CLIENT_FLOW_DTRDSR))
-		return sc_err_set(CLIENT_ERR_ARG, "%s: %s: %s is driven by flow=%s", c->cfg.port, fn,
-				  op == CONTROL_RTS ? "RTS" : "DTR", op == CONTROL_RTS ? "rtscts" : "dtrdsr");
-	timeout_ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
-	if (op == CONTROL_BREAK && (value == 0 || value >= timeout_ms))
-		return sc_err_set(CLIENT_ERR_ARG,
-				  "%s: %s: a break of %u ms %s (it must be at least 1 ms and shorter than the"
-				  " handle's timeout of %u ms)",
-				  c->cfg.port, fn, value, value ? "does not fit the deadline" : "is no break",
-				  timeout_ms);
-	ret = enter(c);
-	if (ret)
+	    (op == CONTROL_DTR && c->cfg.flow == CLIENT_FLOW_DTRDSR)) {
+		ret = sc_err_set(CLIENT_ERR_ARG, "%s: %s: %s is driven by flow=%s", c->cfg.port, fn,
+				 op == CONTROL_RTS ? "RTS" : "DTR", op == CONTROL_RTS ? "rtscts" : "dtrdsr");
+		leave(c);
 		return ret;
+	}
+	timeout_ms = __atomic_load_n(&c->cfg.timeout_ms, __ATOMIC_RELAXED);
+	if (op == CONTROL_BREAK && (value == 0 || value >= timeout_ms)) {
+		ret = sc_err_set(CLIENT_ERR_ARG,
+				 "%s: %s: a break of %u ms %s (it must be at least 1 ms and shorter than the"
+				 " handle's timeout of %u ms)",
+				 c->cfg.port, fn, value, value ? "does not fit the deadline" : "is no break",
+				 timeout_ms);
+		leave(c);
+		return ret;
+	}
 	pthread_mutex_lock(&c->lock);
 	deadline = sc_clock_deadline_ns(timeout_ms);
 	if (c->gone)

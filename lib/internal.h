@@ -165,8 +165,8 @@ struct client {
 	void *open_ctx;
 	pthread_mutex_t lock; /* held for a whole command */
 	/* Calls inside the handle, so destroy can wait for every one of them,
-	 * including those still queued on the lock. */
-	pthread_mutex_t users_lock;
+	 * including those still queued on the lock; guarded by live.c's lock
+	 * of the set of handles. */
 	pthread_cond_t users_done;
 	int users;
 	int closing;
@@ -189,6 +189,11 @@ struct client {
 	client_unsolicited_fn unsolicited;
 	void *unsolicited_user;
 	unsigned long long unsolicited_count;
+	/* Replies client_query_into() could not fit, one per thread at most,
+	 * until client_take_reply() takes them (kept_lock: not the handle's
+	 * lock, so taking one never waits for another thread's command). */
+	pthread_mutex_t kept_lock;
+	struct kept_reply *kept;
 };
 
 /* Pass an error code on, remembering a hang-up so that later calls fail at
@@ -223,6 +228,9 @@ int sc_read_fill(struct client *c, size_t n, size_t limit, const struct deadline
  * longer than max_reply is dropped up to its terminator (TOOLONG), and a
  * partial one on timeout. */
 struct client_ret *sc_read_line(struct client *c, const struct deadline *dl);
+/* The same, the reply left at the start of rx (its terminator after it):
+ * its length, or a negative code. */
+ssize_t sc_read_line_len(struct client *c, const struct deadline *dl);
 /* A command's echo: up to the first write terminator (what was sent) or
  * read terminator (the device's own line ending), leading CR/LF skipped.
  * With reply_follows, the rest of a read terminator that the write
@@ -251,6 +259,20 @@ int sc_read_timeout_error(struct client *c, unsigned int timeout_ms);
 
 /* block.c: an IEEE 488.2 block reply, after any text prefix. */
 struct client_ret *sc_block_read(struct client *c, const struct deadline *dl);
+
+/* live.c: the handles and replies handed out and not yet released. Every
+ * public call taking a handle enters it with sc_live_enter() (CLIENT_ERR_ARG,
+ * the message naming fn, for NULL, a pointer the library never made, or a
+ * destroyed handle) and leaves it with sc_live_leave(); between the two the
+ * handle cannot be freed. sc_live_handle_close() refuses new calls, waits
+ * for those inside, and leaves the freeing to the caller. */
+int sc_live_handle_add(struct client *c);
+int sc_live_enter(struct client *c, const char *fn);
+void sc_live_leave(struct client *c);
+int sc_live_handle_close(struct client *c, const char *fn);
+/* Replies: added when made (CLIENT_ERR_NOMEM, no message), released once. */
+int sc_live_ret_add(struct client_ret *r);
+int sc_live_ret_release(struct client_ret *r, const char *fn);
 
 /* client.c: open with a transport the caller made (tests use a fake one). */
 struct client *sc_client_open_transport(const struct client_config *cfg, struct transport *tp);

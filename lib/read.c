@@ -201,7 +201,7 @@ int sc_read_drop_line(struct client *c, const char *why, const struct deadline *
 	}
 }
 
-struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
+ssize_t sc_read_line_len(struct client *c, const struct deadline *dl)
 {
 	const size_t eol_len = c->cfg.read_eol_len;
 	const size_t limit = c->cfg.max_reply + eol_len;
@@ -210,17 +210,14 @@ struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 		ssize_t pos = sc_rxbuf_find(&c->rx, c->cfg.read_eol, eol_len);
 
 		if (pos >= 0 && (size_t)pos <= c->cfg.max_reply) {
-			struct client_ret *ret;
 			int unasked = take_unsolicited(c, (size_t)pos, eol_len);
 
 			if (unasked < 0)
-				return NULL;
+				return client_last_error();
 			if (unasked)
 				continue;
-			ret = sc_rxbuf_take(&c->rx, (size_t)pos, eol_len, c->cfg.port);
-			if (ret)
-				sc_trace_bytes(c, "reply", ret->ret_data, ret->len);
-			return ret;
+			sc_trace_bytes(c, "reply", c->rx.data, (size_t)pos);
+			return pos;
 		}
 		if (pos >= 0 || c->rx.len >= limit) {
 			/* Too long: drop it up to its terminator (the device is
@@ -229,18 +226,27 @@ struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
 			size_t dropped;
 			int found = sc_read_drop_line(c, "dropped too long", dl, &dropped);
 
-			sc_err_set(CLIENT_ERR_TOOLONG,
-				   "%s: reply longer than max_reply=%zu bytes; %zu bytes discarded%s (raise"
-				   " max_reply, or check the terminator)",
-				   c->cfg.port, c->cfg.max_reply, dropped,
-				   found ? " up to its terminator" : " until the deadline");
-			return NULL;
+			return sc_err_set(
+				CLIENT_ERR_TOOLONG,
+				"%s: reply longer than max_reply=%zu bytes; %zu bytes discarded%s (raise"
+				" max_reply, or check the terminator)",
+				c->cfg.port, c->cfg.max_reply, dropped,
+				found ? " up to its terminator" : " until the deadline");
 		}
 		if (read_more(c, limit, dl) < 0) {
 			drop_partial(c);
-			return NULL;
+			return client_last_error();
 		}
 	}
+}
+
+struct client_ret *sc_read_line(struct client *c, const struct deadline *dl)
+{
+	ssize_t n = sc_read_line_len(c, dl);
+
+	if (n < 0)
+		return NULL;
+	return sc_rxbuf_take(&c->rx, (size_t)n, c->cfg.read_eol_len, c->cfg.port);
 }
 
 /* Where the echo in rx ends: at the first write terminator (what was sent)

@@ -101,6 +101,10 @@ struct client_ret *sc_ret_new_copy(const void *data, size_t n)
 	box = malloc(sizeof(*box) + n + 1);
 	if (!box)
 		return NULL;
+	if (sc_live_ret_add(&box->ret)) {
+		free(box);
+		return NULL;
+	}
 	box->owns_data = 0;
 	box->ret.ret_data = (char *)(box + 1);
 	box->ret.len = n;
@@ -115,6 +119,10 @@ struct client_ret *sc_ret_new_adopt(char *data, size_t n)
 
 	if (!box)
 		return NULL;
+	if (sc_live_ret_add(&box->ret)) {
+		free(box);
+		return NULL;
+	}
 	box->owns_data = 1;
 	box->ret.ret_data = data;
 	box->ret.len = n;
@@ -165,7 +173,9 @@ SERIALCMD_API void client_free_ret(struct client_ret *ret)
 {
 	struct ret_box *box;
 
-	if (!ret)
+	/* A pointer that is not a live reply is refused before it is read:
+	 * only then is the last error set. */
+	if (!ret || sc_live_ret_release(ret, __func__))
 		return;
 	box = (struct ret_box *)((char *)ret - offsetof(struct ret_box, ret));
 	if (box->owns_data)

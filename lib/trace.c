@@ -62,12 +62,15 @@ void sc_trace_bytes(struct client *c, const char *what, const void *data, size_t
 
 SERIALCMD_API int client_set_trace(struct client *c, client_trace_fn fn, void *user)
 {
-	if (!c)
-		return sc_err_set(CLIENT_ERR_ARG, "client_set_trace: handle is NULL");
+	int code = sc_live_enter(c, __func__);
+
+	if (code)
+		return code;
 	pthread_mutex_lock(&c->lock);
 	c->trace = fn;
 	c->trace_user = user;
 	pthread_mutex_unlock(&c->lock);
+	sc_live_leave(c);
 	sc_err_clear();
 	return CLIENT_OK;
 }

@@ -18,7 +18,7 @@ import ctypes
 import logging
 import os
 import threading
-from ctypes import CFUNCTYPE, POINTER, c_char, c_char_p, c_int, c_longlong, c_size_t, c_uint, c_void_p
+from ctypes import CFUNCTYPE, POINTER, c_char, c_char_p, c_int, c_long, c_longlong, c_size_t, c_uint, c_void_p
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
@@ -146,8 +146,15 @@ def _declare(dll: ctypes.CDLL, owner: "Library") -> Dict[str, Any]:
     # void client_destroy(struct client *c);
     fn("client_destroy", None, [ClientHandle], False)
 
-    # struct client_ret *client_send_cmd_reply_n(struct client *c, const char *cmd, size_t len);
-    fn("client_send_cmd_reply_n", ClientRetPointer, [ClientHandle, c_char_p, c_size_t], True)
+    # Client.query's one foreign call: the reply lands in a buffer the
+    # client reuses (a c_char array passes as char *). No errcheck: a Python
+    # function per call is a quarter of the query's Python cost; the
+    # caller checks for a negative return itself.
+    # long client_query_into(struct client *c, const char *cmd, size_t len, char *buf, size_t size);
+    fn("client_query_into", c_long, [ClientHandle, c_char_p, c_size_t, c_char_p, c_size_t], False)
+
+    # long client_take_reply(struct client *c, char *buf, size_t size);
+    fn("client_take_reply", c_long, [ClientHandle, c_char_p, c_size_t], False)
 
     # int client_send_cmd_n(struct client *c, const char *cmd, size_t len);
     fn("client_send_cmd_n", c_int, [ClientHandle, c_char_p, c_size_t], True)
@@ -293,14 +300,15 @@ class Library:
     """One loaded libserialcmd with its functions declared.
 
     The declared functions are attributes of the same names
-    (``lib.client_send_cmd_reply_n`` ...); ``lib.functions`` maps every name
+    (``lib.client_query_into`` ...); ``lib.functions`` maps every name
     to its ctypes function.
     """
 
     client_init_py: Callable[..., Any]
     client_free_ret: Callable[..., Any]
     client_destroy: Callable[..., Any]
-    client_send_cmd_reply_n: Callable[..., Any]
+    client_query_into: Callable[..., Any]
+    client_take_reply: Callable[..., Any]
     client_send_cmd_n: Callable[..., Any]
     client_read_reply: Callable[..., Any]
     client_read_available: Callable[..., Any]

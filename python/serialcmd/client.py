@@ -39,6 +39,12 @@ Command = Union[str, bytes, bytearray]
 Separator = Union[str, Callable[[str], Sequence[str]]]
 _V = TypeVar("_V")
 
+#: The reply buffer each client starts with (client_query_into()); a larger
+#: reply grows it, up to _REPLY_BUF_KEEP, beyond which the larger buffer is
+#: used for that reply only.
+_REPLY_BUF = 4096
+_REPLY_BUF_KEEP = 1 << 20
+
 
 def check_spec(spec: Union[str, "os.PathLike[str]"], **options: OptionValue) -> str:
     """Merge keyword options into a spec and have the library check the
@@ -157,8 +163,14 @@ class Client:
         self.errors: str = errors
         #: The full spec the port was opened with.
         self.spec: str = merged
-        self._cond = threading.Condition(threading.Lock())
+        # The condition's lock, held directly by the query path (a C-level
+        # with, without Condition's Python-level __enter__ and __exit__).
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._active = 0
+        # Reply buffers, one per thread querying at once (list.pop and
+        # append are atomic): a buffer is never shared by two queries.
+        self._bufs: List[Any] = []
         self._lib = lib
         self._handle = lib.client_init_py(merged.encode("utf-8", "surrogateescape"))
         lines = lib.spec_values(merged, ("dtr", "rts"))
@@ -433,21 +445,74 @@ class Client:
             CommandError: the command holds bytes that may not be sent.
             TimeoutError, ReplyTooLongError, DeviceGoneError, PortIOError.
             UnicodeDecodeError: the reply does not decode (with
-                errors="strict"); it was freed all the same.
+                errors="strict"); the client goes on working.
         """
-        return self._decode(self.query_bytes(cmd))
+        return self._query(cmd, True)
 
     def query_bytes(self, cmd: Command) -> bytes:
         """Like :meth:`query`, but return the reply's raw bytes (NUL bytes
         kept)."""
-        data = self._encode(cmd)
-        handle = self._enter()
+        return self._query(cmd, False)
+
+    @overload
+    def _query(self, cmd: Command, decode: Literal[True]) -> str: ...
+
+    @overload
+    def _query(self, cmd: Command, decode: Literal[False]) -> bytes: ...
+
+    def _query(self, cmd: Command, decode: bool) -> Union[str, bytes]:
+        """One foreign call, client_query_into(), into a reused buffer; a
+        reply larger than the buffer is taken with client_take_reply()
+        into a larger one. Decoded (or copied) once, from the buffer."""
+        if type(cmd) is str:
+            try:
+                data = cmd.encode(self.encoding)
+            except UnicodeEncodeError:
+                data = self._encode(cmd)  # raises CommandError, naming the character
+        else:
+            data = self._encode(cmd)
+        bufs = self._bufs
         try:
+            buf = bufs.pop()
+        except IndexError:
+            buf = ctypes.create_string_buffer(_REPLY_BUF)
+        # _enter() and _leave(), inlined on this hot path.
+        lock = self._lock
+        with lock:
+            handle = self._handle
+            if handle is None:
+                bufs.append(buf)
+                raise ClosedError(f"{self._port}: the client is closed")
+            self._active += 1
+        try:
+            # The trace follows the logger's level (as in _enter()).
+            if self.logger.isEnabledFor(_DEBUG) is not self._tracing:
+                self._retrace(handle)
+            lib = self._lib
+            assert lib is not None
+            size = len(buf)
             # Counted: a NUL inside reaches the library, which refuses it.
-            ret = self._lib_().client_send_cmd_reply_n(handle, data, len(data))
+            n = lib.client_query_into(handle, data, len(data), buf, size)
+            reply = buf
+            if n > size:
+                # Larger than the buffer: the library kept it for this thread.
+                reply = ctypes.create_string_buffer(n)
+                n = lib.client_take_reply(handle, reply, n)
+                if len(reply) <= _REPLY_BUF_KEEP:
+                    buf = reply  # grown, for the replies after it
+            if n < 0:
+                err = lib.last_error("client_query_into")
+                if self._tracing:  # logged as _errcheck logs the other calls' errors
+                    self.logger.debug("error %s: %s", err.name, err)
+                raise err
+            view = memoryview(reply)[:n]
+            return str(view, self.encoding, self.errors) if decode else view.tobytes()
         finally:
-            self._leave()
-        return self._take(ret)
+            with lock:
+                self._active -= 1
+                if not self._active and self._handle is None:
+                    self._cond.notify_all()
+            bufs.append(buf)
 
     def write(self, cmd: Command) -> int:
         """Send a command that has no reply (client_send_cmd_n()).  Stale

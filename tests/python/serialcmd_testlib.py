@@ -117,3 +117,24 @@ def fake_usb_port(root: Path) -> None:
     (tty / "device").symlink_to(usb / "1-1:1.0")
     (root / "class/tty").mkdir(parents=True)
     (root / "class/tty/ttyUSB9").symlink_to(tty)
+
+
+def counting_library(monkeypatch):
+    """A fresh Library, made the one new clients use, whose functions count
+    their calls: returns it and the counts by function name."""
+    import ctypes
+
+    import serialcmd
+    from serialcmd import _lib
+
+    path = serialcmd.get_library().path
+    fresh = _lib.Library(ctypes.CDLL(str(path)), path)
+    counts = dict.fromkeys(fresh.functions, 0)
+    for name, f in fresh.functions.items():
+        def counted(*args, _f=f, _name=name):
+            counts[_name] += 1
+            return _f(*args)
+
+        monkeypatch.setattr(fresh, name, counted)
+    monkeypatch.setattr(_lib, "_default", fresh)
+    return fresh, counts

@@ -234,8 +234,15 @@ def test_decode_failure_frees_reply(faulty, lib, monkeypatch):
 
     monkeypatch.setattr(lib, "client_free_ret", counting_free)
     with serialcmd.Client(faulty, timeout=2) as dev:
+        # query() reads into the client's buffer (client_query_into): no
+        # reply is made, none is left to free, whatever the decoding does.
         with pytest.raises(UnicodeDecodeError):
             dev.query("BIN 256")  # bytes above 0x7f are not ASCII
+        assert len(calls) == 0
+        # read() still gets a reply, and frees it when decoding fails.
+        dev.write("BIN 256")
+        with pytest.raises(UnicodeDecodeError):
+            dev.read()
         assert len(calls) == 1
         # A failing command gives no reply and frees nothing.
         dev.timeout = 0.2
@@ -249,7 +256,7 @@ def test_decode_failure_frees_reply(faulty, lib, monkeypatch):
             dev.encoding = "utf-16"  # odd length: cannot decode
             dev.read()
         assert dev.read_bytes() == b"line2"
-        assert len(calls) == 4
+        assert len(calls) == 3
 
 
 def test_encoding_option(faulty):

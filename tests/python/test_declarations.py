@@ -18,7 +18,7 @@ import pytest
 
 import serialcmd
 from serialcmd import _lib
-from serialcmd_testlib import HEADER, SIM_IDN, fake_usb_port
+from serialcmd_testlib import HEADER, SIM_IDN, counting_library, fake_usb_port
 
 DECL_RE = re.compile(r"^\s*# ((?:const )?[\w ]+?\s*\*?\s*(client_\w+)\((.*)\));\s*$")
 
@@ -68,6 +68,7 @@ C_TYPES = {
     "client_trace_fn": _lib.TraceFn,
     "void *": ctypes.c_void_p,
     "long long": ctypes.c_longlong,
+    "long": ctypes.c_long,
 }
 C_TYPES = {_norm(k): v for k, v in C_TYPES.items()}
 
@@ -156,15 +157,7 @@ def test_cdll_releases_the_gil(lib):
 def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path, request):
     """Run the package's whole API on a fresh Library whose functions count
     their calls: every declared function must be called by the package."""
-    fresh = _lib.Library(ctypes.CDLL(str(serialcmd.get_library().path)), serialcmd.get_library().path)
-    counts = dict.fromkeys(fresh.functions, 0)
-    for name, f in fresh.functions.items():
-        def counted(*args, _f=f, _name=name):
-            counts[_name] += 1
-            return _f(*args)
-
-        monkeypatch.setattr(fresh, name, counted)
-    monkeypatch.setattr(_lib, "_default", fresh)
+    fresh, counts = counting_library(monkeypatch)
     # The key list is read once per process: read it again from fresh.
     monkeypatch.setattr(serialcmd._spec, "_types", None)
 
@@ -178,6 +171,7 @@ def test_every_declared_function_is_used(faulty, sim, monkeypatch, tmp_path, req
     with serialcmd.Client(faulty, timeout=1, unsolicited="!", on_unsolicited=print) as dev:
         assert dev.library is fresh
         assert dev.query("*IDN?") == SIM_IDN
+        assert dev.query_bytes("SIZE 5000") == b"x" * 5000  # larger than the reply buffer
         assert dev.unsolicited_count == 0
         dev.write("LINES 2")
         assert dev.read() == "line1"
