@@ -51,7 +51,27 @@ STATUS_OF_ERROR = {
     "CLIENT_ERR_NOMEM": SC.error_allocation,
     "CLIENT_ERR_OPTION": SC.error_invalid_resource_name,
     "CLIENT_ERR_ARG": SC.error_invalid_parameter,
+    "CLIENT_ERR_UNSUPPORTED": SC.error_nonsupported_attribute_state,
 }
+
+#: VISA line-state attributes read from the port (serialcmd.Client's
+#: properties of the same meaning).
+_INPUT_LINES = {
+    RA.asrl_cts_state: "cts",
+    RA.asrl_dsr_state: "dsr",
+    RA.asrl_dcd_state: "cd",
+    RA.asrl_ri_state: "ri",
+}
+#: ... and those the program drives.
+_OUTPUT_LINES = {RA.asrl_dtr_state: "dtr", RA.asrl_rts_state: "rts"}
+#: VISA's range for VI_ATTR_ASRL_BREAK_LEN, in ms (default 250).
+_BREAK_LEN_RANGE = (1, 500)
+
+
+def _line_state(on: Optional[bool]) -> constants.LineState:
+    if on is None:
+        return constants.LineState.unknown
+    return constants.LineState.asserted if on else constants.LineState.unasserted
 
 _PARITY = {"none": constants.Parity.none, "odd": constants.Parity.odd, "even": constants.Parity.even,
            "mark": constants.Parity.mark, "space": constants.Parity.space}
@@ -107,6 +127,7 @@ class _Session:
             RA.send_end_enabled: True,
             RA.asrl_end_in: constants.SerialTermination.termination_char,
             RA.asrl_end_out: constants.SerialTermination.none,
+            RA.asrl_break_length: 250,
         }
         self.timeout_value = 2000
         #: The deadline set through timeout_value (ms), kept across reopens.
@@ -409,8 +430,21 @@ class SerialcmdVisaLibrary(highlevel.VisaLibraryBase):
             value = "serialcmd"
         elif attr == RA.resource_lock_state:
             value = constants.AccessModes.exclusive_lock if sess.locks else constants.AccessModes.no_lock
-        elif sess.asrl and attr in (RA.asrl_end_in, RA.asrl_end_out):
+        elif sess.asrl and attr in (RA.asrl_end_in, RA.asrl_end_out, RA.asrl_break_length):
             value = sess.attrs[attr]
+        elif sess.asrl and attr == RA.asrl_break_state:
+            value = constants.LineState.unasserted  # a break is sent whole, never held
+        elif sess.asrl and attr in _OUTPUT_LINES:
+            # As this session last set it; unknown when it never did.
+            value = _line_state(getattr(self._client(session)[1], _OUTPUT_LINES[attr]))
+        elif sess.asrl and attr in _INPUT_LINES:
+            try:
+                value = _line_state(getattr(self._client(session)[1], _INPUT_LINES[attr]))
+            except serialcmd.UnsupportedError:
+                # A pty or tcp:// port has no such line: VISA's "cannot tell".
+                value = constants.LineState.unknown
+            except serialcmd.Error as e:
+                raise self._raise(session, _from_serialcmd(e).status, str(e)) from None
         elif sess.asrl and attr in _SERIAL:
             key, words = _SERIAL[attr]
             if sess.network and sess.port.startswith("tcp://"):
@@ -464,6 +498,24 @@ class SerialcmdVisaLibrary(highlevel.VisaLibraryBase):
             if value not in (constants.SerialTermination.none, constants.SerialTermination.termination_char):
                 raise bad("end_input may be none or termination_char")
             sess.attrs[attr] = constants.SerialTermination(value)
+        elif sess.asrl and attr == RA.asrl_break_length:
+            low, high = _BREAK_LEN_RANGE
+            if not low <= int(value) <= high:
+                raise bad(f"a break lasts {low} to {high} ms")
+            sess.attrs[attr] = int(value)
+        elif sess.asrl and (attr in _OUTPUT_LINES or attr == RA.asrl_break_state):
+            if value not in (constants.LineState.asserted, constants.LineState.unasserted):
+                raise bad("asserted or unasserted")
+            client = self._client(session)[1]
+            try:
+                if attr in _OUTPUT_LINES:
+                    setattr(client, _OUTPUT_LINES[attr], value == constants.LineState.asserted)
+                elif value == constants.LineState.asserted:
+                    # Sent whole, break_length long: the line is never
+                    # left in a break between two calls.
+                    client.send_break(sess.attrs[RA.asrl_break_length] / 1000)
+            except serialcmd.Error as e:
+                raise self._raise(session, _from_serialcmd(e).status, str(e)) from None
         elif sess.asrl and attr == RA.asrl_end_out:
             if value not in (constants.SerialTermination.none, constants.SerialTermination.termination_char):
                 raise bad("end_output may be none or termination_char")

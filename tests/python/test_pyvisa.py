@@ -242,7 +242,8 @@ def test_attributes(rm, sim):
             ("end_input", constants.SerialTermination.last_bit, SC.error_nonsupported_attribute_state),
             ("end_output", constants.SerialTermination.termination_break, SC.error_nonsupported_attribute_state),
             ("discard_null", True, SC.error_nonsupported_attribute),
-            ("break_length", 250, SC.error_nonsupported_attribute),
+            ("break_length", 0, SC.error_nonsupported_attribute_state),
+            ("break_length", 501, SC.error_nonsupported_attribute_state),
         ]:
             with pytest.raises(errors.VisaIOError) as info:
                 setattr(r, attr, value)
@@ -266,6 +267,33 @@ def test_attributes(rm, sim):
         assert "12345" in str(info.value)
         assert r.baud_rate == 115200
         assert r.query("*IDN?").startswith("SERIALCMD,GENERIC-SCPI")
+    finally:
+        r.close()
+
+
+def test_line_states(rm, faulty):
+    """VISA's control-line and break attributes go to serialcmd's calls. A
+    pty has no modem lines: the driven ones refuse to change, with
+    serialcmd's reason, and the read ones are VISA's "unknown"."""
+    r = rm.open_resource(f"ASRL{faulty}::INSTR", read_termination="\n", write_termination="\n")
+    try:
+        assert r.get_visa_attribute(RA.asrl_dtr_state) == constants.LineState.unknown  # never set
+        for attr in (RA.asrl_dtr_state, RA.asrl_rts_state):
+            with pytest.raises(errors.VisaIOError) as info:
+                r.set_visa_attribute(attr, constants.LineState.asserted)
+            assert info.value.error_code == SC.error_nonsupported_attribute_state
+            assert "pseudo-terminal" in str(info.value)
+            with pytest.raises(errors.VisaIOError):
+                r.set_visa_attribute(attr, constants.LineState.unknown)
+        for attr in (RA.asrl_cts_state, RA.asrl_dsr_state, RA.asrl_dcd_state, RA.asrl_ri_state):
+            assert r.get_visa_attribute(attr) == constants.LineState.unknown
+        # A break: break_length long, sent whole (a pty takes TIOCSBRK).
+        assert r.break_length == 250
+        r.break_length = 20
+        assert r.break_length == 20
+        r.break_state = constants.LineState.asserted
+        assert r.break_state == constants.LineState.unasserted
+        assert r.query("*IDN?") == SIM_IDN
     finally:
         r.close()
 
