@@ -59,7 +59,7 @@ static int report(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: serialcmd [--trace] SPEC [CMD | -w CMD | -b CMD | -r]...\n"
+	fprintf(f, "usage: serialcmd [--trace] [--record FILE] SPEC [CMD | -w CMD | -b CMD | -r]...\n"
 		   "       serialcmd --list [--all]\n"
 		   "       serialcmd --find PROFILE [--identify]\n"
 		   "Send each CMD to the instrument at SPEC and print its reply on stdout.\n"
@@ -70,6 +70,8 @@ static void usage(FILE *f)
 		   "                  the block's bytes to stdout exactly, with no newline\n"
 		   "  -r, --read      read one more reply without sending\n"
 		   "  -T, --trace     show the bytes sent, received and dropped on stderr\n"
+		   "  -R, --record F  append the session to file F (JSON Lines, 0600), for\n"
+		   "                  serialcmd-sim --replay (the spec key record= does the same)\n"
 		   "  -l, --list      list serial ports (never opening them)\n"
 		   "  -a, --all       with --list: also on-board UARTs that report no hardware\n"
 		   "  -f, --find P    list the ports whose USB ids profile P lists (opening none)\n"
@@ -170,12 +172,25 @@ static int list_ports(const char *profile, int flags)
 }
 
 /* A reply as a line, or a block's bytes exactly as they came (raw). */
+/* A note the library leaves on success (a session recording that stopped:
+ * the command itself went through), shown once. */
+static void show_note(void)
+{
+	static int shown;
+
+	if (!shown && client_last_error() == CLIENT_OK && client_last_message()[0]) {
+		fprintf(stderr, "serialcmd: %s\n", client_last_message());
+		shown = 1;
+	}
+}
+
 static int print_reply(struct client_ret *r, int raw)
 {
 	int ok;
 
 	if (!r)
 		return report();
+	show_note();
 	errno = 0;
 	ok = fwrite(r->ret_data, 1, r->len, stdout) == r->len && (raw || putchar('\n') != EOF) &&
 	     fflush(stdout) == 0;
@@ -253,7 +268,7 @@ struct reading {
 };
 
 /* Open the handle from the spec, and learn the spec's reading rules. */
-static struct client *open_spec(const char *spec, struct reading *rd)
+static struct client *open_spec(const char *spec, const char *record, struct reading *rd)
 {
 	struct client_config *cfg = client_config_new(spec);
 	struct client *c = NULL;
@@ -261,12 +276,15 @@ static struct client *open_spec(const char *spec, struct reading *rd)
 
 	if (!cfg)
 		return NULL;
-	if (client_config_get(cfg, "queries", queries, sizeof(queries)) == CLIENT_OK &&
+	if ((!record || client_config_set(cfg, "record", record) == CLIENT_OK) &&
+	    client_config_get(cfg, "queries", queries, sizeof(queries)) == CLIENT_OK &&
 	    client_config_get(cfg, "blocks", rd->blocks, sizeof(rd->blocks)) == CLIENT_OK) {
 		rd->scpi = strcmp(queries, "scpi") == 0;
 		c = client_open(cfg);
 	}
 	client_config_free(cfg);
+	if (c)
+		show_note();
 	return c;
 }
 
@@ -278,7 +296,7 @@ static int command(struct client *c, const struct reading *rd, const char *cmd)
 	if (rd->blocks[0] && block_query(rd->blocks, cmd))
 		return print_reply(client_query_block(c, cmd), 1);
 	if (rd->scpi && !scpi_query(cmd))
-		return client_send_cmd(c, cmd) == CLIENT_OK ? EXIT_OK : report();
+		return client_send_cmd(c, cmd) == CLIENT_OK ? (show_note(), EXIT_OK) : report();
 	status = print_reply(client_send_cmd_reply(c, cmd), 0);
 	if (status == EXIT_TIMEOUT && !scpi_query(cmd))
 		fprintf(stderr,
@@ -361,24 +379,26 @@ static int check_unread(struct client *c, int status)
 int main(int argc, char **argv)
 {
 	/* '-' keeps commands and options in the order given. */
-	static const char shortopts[] = "-w:b:rTlaf:ihV";
+	static const char shortopts[] = "-w:b:rTR:laf:ihV";
 	static const struct option longopts[] = {
 		{ "write", required_argument, NULL, 'w' }, { "read", no_argument, NULL, 'r' },
 		{ "block", required_argument, NULL, 'b' }, { "trace", no_argument, NULL, 'T' },
 		{ "list", no_argument, NULL, 'l' },	   { "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },	   { "find", required_argument, NULL, 'f' },
 		{ "identify", no_argument, NULL, 'i' },	   { "version", no_argument, NULL, 'V' },
+		{ "record", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client *c = NULL;
 	struct reading rd = { 0 };
-	const char *find = NULL;
+	const char *find = NULL, *record = NULL;
 	int opt, trace = 0, list = 0, all = 0, identify = 0, actions = 0, status = EXIT_OK;
 
 	/* First pass: options that change how everything else runs. */
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'T': trace = 1; break;
+		case 'R': record = optarg; break;
 		case 'l': list = 1; break;
 		case 'a': all = 1; break;
 		case 'f': find = optarg; break;
@@ -408,7 +428,7 @@ int main(int argc, char **argv)
 	optind = 0;
 	while (status == EXIT_OK && (opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (opt == 1 && !c) {
-			c = open_spec(optarg, &rd);
+			c = open_spec(optarg, record, &rd);
 			if (!c)
 				return report();
 			if (trace)
@@ -421,6 +441,8 @@ int main(int argc, char **argv)
 		} else if (opt == 'w') {
 			if (client_send_cmd(c, optarg) != CLIENT_OK)
 				status = report();
+			else
+				show_note();
 		} else if (opt == 'b') {
 			status = print_reply(client_query_block(c, optarg), 1);
 		} else if (opt == 'r') {
