@@ -56,7 +56,7 @@ LD      ?= ld
 OBJCOPY ?= objcopy
 
 TOOLS   := devices/sim/serialcmd-sim examples/serialcmd-query tools/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply tests/test-record
 # What every C test links besides its own file (with the simulator's profile
 # sections, which test-profile checks).
 TEST_HELPER_SRC = $(filter-out tests/test-%.c tests/soak.c,$(wildcard tests/*.c)) \
