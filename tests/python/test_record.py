@@ -263,3 +263,19 @@ def test_recording_survives_sigkill(sim, tmp_path):
     for r in recs[1:]:
         assert r["outcome"] == "CLIENT_OK"
         assert b(r, "wire") == b"1991.0\n"
+
+
+def test_check_errors_queries_are_transactions(sim, tmp_path):
+    """With check_errors=1 the error query after each command (and the one
+    at open) is a query of its own, so a replay answers it too."""
+    port = sim("keithley2000").path
+    rec = tmp_path / "errors.jsonl"
+    with serialcmd.Client(port, profile="keithley2000", check_errors=True, timeout=1, record=rec) as c:
+        c.query("*IDN?")
+        with pytest.raises(serialcmd.InstrumentError):
+            c.query(":BOGUS?")
+    body = transactions(rec)
+    assert [(b(r, "cmd"), r["outcome"]) for r in body] == [
+        (b":SYST:ERR?\n", "CLIENT_OK"), (b"*IDN?\n", "CLIENT_OK"), (b":SYST:ERR?\n", "CLIENT_OK"),
+        (b":BOGUS?\n", "CLIENT_ERR_TIMEOUT"), (b":SYST:ERR?\n", "CLIENT_ERR_INSTRUMENT")]
+    assert b(body[-1], "wire") == b'-113,"Undefined header"\n'
