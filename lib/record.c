@@ -43,8 +43,9 @@ struct recorder {
 	struct linebuf unsolicited; /* the unsolicited list, escaped and quoted */
 };
 
-/* Room for n more bytes; 0, or -1 when memory ran out (the transaction is
- * then lost, recording goes on). */
+/* Room for n more bytes; 0, or -1 when memory ran out (oom set: the
+ * transaction's line is not written, and recording stops, so that a
+ * recording never silently misses a transaction in its middle). */
 static int reserve(struct recorder *r, struct linebuf *b, size_t n)
 {
 	size_t cap;
@@ -217,13 +218,18 @@ void sc_record_open(struct client *c)
 	c->rec = r;
 	r->opened_ns = sc_clock_now_ns();
 	/* 0600: a session may hold passwords and keys typed to the device.
-	 * NOFOLLOW: a planted symlink cannot redirect it. */
-	r->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	 * NOFOLLOW: a planted symlink cannot redirect it. NONBLOCK: a FIFO
+	 * without a reader, or a pipe that does not keep up, stops the
+	 * recording instead of holding a command (no effect on a file).
+	 * NOCTTY: a terminal named as the file never becomes ours. */
+	r->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+		     0600);
 	if (r->fd < 0) {
+		int errnum = errno;
 		char what[600];
 
 		snprintf(what, sizeof(what), "cannot open %s", path);
-		stop(c, what, errno);
+		stop(c, what, errnum);
 		return;
 	}
 	header(c);

@@ -216,6 +216,26 @@ static void test_cannot_open(void **state)
 	client_destroy(c);
 }
 
+/* A FIFO nobody reads: the open neither blocks nor fails; recording
+ * stops at once with a note (it would otherwise hold client_open()
+ * until a reader came). */
+static void test_fifo_without_reader(void **state)
+{
+	struct fixture *fx = *state;
+	char fifo[160], spec[512];
+	struct client *c;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", fx->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(spec, sizeof(spec), "%s?timeout_ms=5000&record=%s", fx->sim.path, fifo);
+	c = open_spec(spec);
+	assert_int_equal(client_last_error(), CLIENT_OK);
+	assert_non_null(strstr(client_last_message(), "recording stopped: cannot open"));
+	expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+	client_destroy(c);
+	assert_int_equal(unlink(fifo), 0);
+}
+
 /* The disk fills mid-session (a file size limit, EFBIG): the command
  * during which it happened succeeds, with the note as its last message;
  * the trace says so once; the commands after it are not recorded. */
@@ -309,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_control_bytes_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_without_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_fails_mid_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_sigkill, setup, teardown),
 	};
