@@ -280,3 +280,26 @@ def test_check_errors_queries_are_transactions(sim, tmp_path):
         (b":SYST:ERR?\n", "CLIENT_OK"), (b"*IDN?\n", "CLIENT_OK"), (b":SYST:ERR?\n", "CLIENT_OK"),
         (b":BOGUS?\n", "CLIENT_ERR_TIMEOUT"), (b":SYST:ERR?\n", "CLIENT_ERR_INSTRUMENT")]
     assert b(body[-1], "wire") == b'-113,"Undefined header"\n'
+
+
+def test_capture_is_bounded(sim, tmp_path):
+    """A reply far over max_reply is read on and dropped by the library; the
+    recording keeps its first max_reply + 2 MiB bytes, exactly, and counts
+    the rest as lost, so memory stays bounded whatever the device sends."""
+    port = sim("faulty").path
+    rec = tmp_path / "flood.jsonl"
+    n, max_reply = 3 << 20, 1000
+    with serialcmd.Client(port, record=rec, timeout=30, max_reply=max_reply) as c:
+        with pytest.raises(serialcmd.ReplyTooLongError):
+            c.query(f"{FAULTS['FAULT_BIN']} {n}")
+        assert c.query(f"{FAULTS['FAULT_TWICE']} ok") == "ok"  # the handle goes on
+    recs = [json.loads(line) for line in rec.read_text().splitlines()]
+    flood, after = recs[1], recs[2]
+    wire = b(flood, "wire")
+    assert flood["outcome"] == "CLIENT_ERR_TOOLONG"
+    assert len(wire) == max_reply + (2 << 20)
+    assert flood["lost"] == n + 1 - len(wire)
+    # The bytes kept are the first ones, exact: 0..255 without the terminator.
+    expect = bytes(v for v in range(256) if v != 0x0A)
+    assert wire[:len(expect) * 3] == expect * 3
+    assert "lost" not in after and b(after, "wire").startswith(b"ok\n")
