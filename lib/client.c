@@ -469,12 +469,13 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 {
 	struct client_ret *ret = NULL;
 	struct deadline dl;
-	char record_note[1024] = "";
+	char record_note[1024];
 
 	if (!c) {
 		*code = sc_err_set(CLIENT_ERR_ARG, "serialcmd: handle is NULL");
 		return NULL;
 	}
+	record_note[0] = '\0';
 	if (rq->cmd && check_command(c, rq->cmd, rq->len)) {
 		*code = client_last_error();
 		return NULL;

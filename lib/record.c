@@ -335,11 +335,12 @@ void sc_record_unsolicited(struct client *c, const void *line, size_t len)
 int sc_record_end(struct client *c, int code)
 {
 	struct recorder *r = c->rec;
-	int64_t end = sc_clock_now_ns();
+	int64_t end;
 	int stopped = 0;
 
 	if (!r || !r->active)
 		return 0;
+	end = sc_clock_now_ns();
 	r->active = 0;
 	if (r->open_field)
 		add_str(r, &r->line, "\"");
