@@ -56,7 +56,7 @@ LD      ?= ld
 OBJCOPY ?= objcopy
 
 TOOLS   := devices/sim/serialcmd-sim examples/serialcmd-query tools/serialcmd
-TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply tests/test-lines tests/test-live tests/test-into
+TESTS   := tests/test-spec tests/test-reply tests/test-serial tests/test-loopback tests/test-profile tests/test-block tests/test-net tests/test-identify tests/test-ownreply tests/test-lines tests/test-live tests/test-into tests/test-record
 # What every C test links besides its own file (with the simulator's profile
 # sections, which test-profile checks, and its recording reader and profile
 # writer, whose fuzz target test-fuzz-corpus replays).

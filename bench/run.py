@@ -38,6 +38,10 @@ CLIENTS = {
     "bare-c": ([os.path.join(HERE, "bench-bare")], "C: write/poll/read on the fd (the limit)"),
     "bare-c#2": ([os.path.join(HERE, "bench-bare")], "the same bare loop again: its ratio to bare-c is the noise"),
     "serialcmd-c": ([os.path.join(HERE, "bench-serialcmd")], "C: client_send_cmd_reply()"),
+    # The same program with SERIALCMD_RECORD: every transaction appended to a
+    # file (main() puts it in a private directory and empties it each round).
+    "serialcmd-c+record": (["/usr/bin/env", "SERIALCMD_RECORD=", os.path.join(HERE, "bench-serialcmd")],
+                           "C: client_send_cmd_reply(), recording the session (SERIALCMD_RECORD)"),
     "serialcmd-ctypes": ([PY, PYCLIENT, "serialcmd-ctypes"], "Python: the ctypes ABI by hand"),
     "serialcmd-py": ([PY, PYCLIENT, "serialcmd-py"], "Python: serialcmd.Client.query() (client_query_into)"),
     "serialcmd-py-seed": ([PY, PYCLIENT, "serialcmd-py-seed"],
@@ -50,6 +54,8 @@ CLIENTS = {
 ORDER = list(CLIENTS)
 SLOW = ("pyserial", "pyvisa-py")  # read one byte per system call
 CONTROL = "bare-c#2"  # an A/A control: only in the interleaved workloads
+RECORD = "serialcmd-c+record"  # only in the interleaved workloads, sizes up to RECORD_MAX_SIZE
+RECORD_MAX_SIZE = 1 << 20  # a recorded 16 MiB reply would only measure the disk
 SIZES = [1, 1024, 65536, 1 << 20, 16 << 20]
 SIZE_NAMES = {1: "1 B", 1024: "1 KiB", 65536: "64 KiB", 1 << 20: "1 MiB", 16 << 20: "16 MiB"}
 SMALL_WIRE_BYTES = 6 + 21  # "*IDN?\n" and "BENCH,DEVICE,0,1.0.0\n"
@@ -262,6 +268,9 @@ def main_round(order, dev1, ports_file, args, cap_for, rng):
                 for name in turn:
                     prev = out[name]["sizes"].get(str(SIZES[i - 1]), {}) if i else {}
                     predicted = prev.get("mean_s", 0) * size / SIZES[i - 1] if i else 0
+                    if name == RECORD and size > RECORD_MAX_SIZE:
+                        out[name]["sizes"][str(size)] = {"skipped": "not measured with recording"}
+                        continue
                     if i and "mean_s" not in prev:
                         out[name]["sizes"][str(size)] = {"skipped": prev.get("skipped", "no result")}
                         continue
@@ -448,6 +457,10 @@ def ratios(rounds, names):
     for ref in RATIO_REFS:
         out[ref] = {name: {label: paired(rounds, name, ref, path) for label, path in RATIO_METRICS}
                     for name in names}
+    # Recording against the same program without it, burst by burst.
+    if RECORD in names and "serialcmd-c" in names:
+        out["serialcmd-c"] = {RECORD: {label: paired(rounds, RECORD, "serialcmd-c", path)
+                                       for label, path in RATIO_METRICS}}
     return out
 
 
@@ -469,6 +482,8 @@ def targets(summary, rat):
         "issue 19")
     add("small round trips: serialcmd-py / serialcmd-py-seed (after / before)",
         r("serialcmd-py", "serialcmd-py-seed", "small q/s"), ">=", 1.0, "issue 19: one foreign call per query")
+    add("small round trips: serialcmd-c+record / serialcmd-c (recording costs a few percent)",
+        get(rat, "serialcmd-c", RECORD, "small q/s", "median"), ">=", 0.95, "issue 20")
     add("1 MiB reply: serialcmd-c / bare-c", r("serialcmd-c", "bare-c", "1 MiB MB/s"), ">=", 0.90)
     add("1 MiB reply: serialcmd-py / bare-c", r("serialcmd-py", "bare-c", "1 MiB MB/s"), ">=", 0.90)
     add("1 MiB reply: serialcmd-c / pyserial", r("serialcmd-c", "pyserial", "1 MiB MB/s"), ">=", 300,
@@ -577,6 +592,11 @@ def report(res):
             row.append(fmt(st and st["median"] / z * 1e9, "{:.2f}"))
         rows.append(row)
     out.append(table(["client"] + [SIZE_NAMES[z] for z in SIZES[2:]], rows))
+    rec = get(rat, "serialcmd-c", RECORD)
+    if rec:
+        out.append(f"\nRecording ({RECORD} against serialcmd-c, side-by-side bursts): small queries "
+                   f"{cell(rec['small q/s'], '{:.3g}')}, 1 KiB {cell(rec['1 KiB MB/s'], '{:.3g}')}, "
+                   f"1 MiB {cell(rec['1 MiB MB/s'], '{:.3g}')}")
     aa = get(rat, "bare-c", CONTROL)
     if aa:
         out.append(f"\nNoise in this run ({CONTROL}, the bare loop again, against bare-c): small queries "
@@ -734,6 +754,12 @@ def main():
     dev1 = dev64 = None
     fd, ports_file = tempfile.mkstemp(prefix="serialcmd-bench-ports-")
     os.close(fd)
+    record_dir = record_file = None
+    if RECORD in names:
+        record_dir = tempfile.mkdtemp(prefix="serialcmd-bench-record-")
+        record_file = os.path.join(record_dir, "session.jsonl")
+        argv = CLIENTS[RECORD][0]
+        argv[1] = "SERIALCMD_RECORD=" + record_file
     rounds = []
     syscalls = {}
     rng = random.Random(args.seed)
@@ -761,7 +787,9 @@ def main():
             r = {"round": i + 1, "order": order}
             r["main"] = main_round(order, dev1, ports_file, args, cap_for, rng)
             t1 = time.monotonic()
-            others = [n for n in order if n != CONTROL]
+            others = [n for n in order if n not in (CONTROL, RECORD)]
+            if record_file:
+                open(record_file, "w").close()  # every writer of the round has exited
             r["cpuwait"] = cpuwait_round(others, dev64, args)
             t2 = time.monotonic()
             r["threads"] = threads_round(others, dev64, ports_file, args)
@@ -774,12 +802,14 @@ def main():
                 break
         if not args.no_strace and shutil.which("strace") and time.monotonic() - start < args.budget - 15:
             log("  counting system calls (strace -f -c)")
-            syscalls = syscall_counts([n for n in measured if n != CONTROL], dev1)
+            syscalls = syscall_counts([n for n in measured if n not in (CONTROL, RECORD)], dev1)
     finally:
         for d in (dev1, dev64):
             if d:
                 d.stop()
         os.unlink(ports_file)
+        if record_dir:
+            shutil.rmtree(record_dir)
 
     summary = summarise(rounds, measured)
     rat = ratios(rounds, measured)

@@ -116,6 +116,17 @@ extern "C" {
  * Set the environment variable SERIALCMD_TRACE=1 before opening a handle to
  * log every byte sent, received and discarded (escaped) on stderr, or install
  * a callback with client_set_trace().
+ *
+ * Recording
+ * ---------
+ * The spec key record=FILE, or the environment variable SERIALCMD_RECORD=FILE
+ * for programs that cannot be changed (the key wins), appends every
+ * transaction of the handle to FILE (JSON Lines, created 0600; the format is
+ * tools/session-format.md of the sources), for serialcmd-sim --replay.
+ * Recording never fails a call: when the file cannot be opened or written,
+ * recording stops, the trace says so, and the call during which it happened
+ * (client_open() included) returns success with the reason in
+ * client_last_message() while client_last_error() is CLIENT_OK.
  */
 
 /** Version of this header; compare with client_version() at run time. */
@@ -1013,7 +1024,8 @@ SERIALCMD_API int client_last_error(void);
  * cause, e.g. "/dev/ttyUSB0: permission denied (add the user to the dialout
  * group)".
  * @return A thread-local string, valid until this thread's next call into the
- *         library; "" if the last call succeeded. Never NULL.
+ *         library; "" if the last call succeeded, except for the note of a
+ *         session recording that stopped (see Recording). Never NULL.
  * @since 1.0.0
  */
 SERIALCMD_API const char *client_last_message(void);

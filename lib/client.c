@@ -101,6 +101,7 @@ struct client *sc_client_open_transport(const struct client_config *cfg, struct 
 	/* A reconnect opens the port itself, even after a made transport. */
 	c->open = sc_transport_open;
 	c->open_ctx = NULL;
+	sc_record_open(c);
 	/* Boards that reset when the port opens (Arduino) need time to boot. */
 	if (c->cfg.open_delay_ms)
 		sleep_until_ns(sc_clock_deadline_ns(c->cfg.open_delay_ms));
@@ -109,6 +110,9 @@ struct client *sc_client_open_transport(const struct client_config *cfg, struct 
 	if (sc_live_handle_add(c))
 		goto err_open;
 	sc_err_clear();
+	/* The open succeeded: a recording that could not start is a note. */
+	if (sc_record_problem(c)[0])
+		sc_err_set(CLIENT_OK, "%s: %s", c->cfg.port, sc_record_problem(c));
 	return c;
 
 err_open:
@@ -166,6 +170,7 @@ SERIALCMD_API void client_destroy(struct client *c)
 	 * already inside finish first (each within its own deadline). */
 	if (!c || sc_live_handle_close(c, __func__))
 		return;
+	sc_record_close(c);
 	if (c->tp) /* NULL after a failed reconnect */
 		c->tp->ops->close(c->tp);
 	sc_rxbuf_free(&c->rx);
@@ -252,12 +257,16 @@ static int write_command(struct client *c, const char *cmd, size_t len, const vo
 		memcpy(c->tx + len, c->cfg.write_eol, c->cfg.write_eol_len);
 	sc_trace_bytes(c, "sent", c->tx, total);
 	ret = c->tp->ops->write(c->tp, c->tx, total, deadline);
+	sc_record_sent(c, c->tx, total);
 	if (block && ret == CLIENT_OK && block_len) {
 		sc_trace_bytes(c, "sent block", block, block_len);
 		ret = c->tp->ops->write(c->tp, block, block_len, deadline);
+		sc_record_sent(c, block, block_len);
 	}
-	if (block && ret == CLIENT_OK && c->cfg.write_eol_len)
+	if (block && ret == CLIENT_OK && c->cfg.write_eol_len) {
 		ret = c->tp->ops->write(c->tp, c->cfg.write_eol, c->cfg.write_eol_len, deadline);
+		sc_record_sent(c, c->cfg.write_eol, c->cfg.write_eol_len);
+	}
 	if (ret == CLIENT_ERR_TIMEOUT)
 		return write_timeout(c);
 	return sc_client_fail(c, ret);
@@ -375,11 +384,14 @@ static void read_stale_errors(struct client *c, int64_t deadline)
 		char *end;
 		size_t used = strlen(c->stale_errors);
 
+		sc_record_begin(c, "query");
 		if (sc_read_drain_stale(c, 0, &dl) || !(r = ask_errors(c, &dl))) {
+			sc_record_end(c, client_last_error());
 			sc_trace_bytes(c, "stale errors: no answer", client_last_message(),
 				       strlen(client_last_message()));
 			break;
 		}
+		sc_record_end(c, CLIENT_OK);
 		if (is_no_error(c, r, &code, &end)) {
 			client_free_ret(r);
 			break;
@@ -535,7 +547,9 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 {
 	struct client_ret *ret = NULL;
 	struct deadline dl;
+	char record_note[1024];
 
+	record_note[0] = '\0';
 	/* Nothing is read through c before it is known to be a live handle. */
 	*code = enter(c, rq->fn);
 	if (*code)
@@ -570,9 +584,12 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 		if (*code)
 			goto out;
 	}
+	/* After a reconnect, which records its own error queries. */
+	sc_record_begin(c, rq->cmd ? (rq->read || rq->into ? "query" : "write") : rq->raw ? "write" : "read");
 	if (rq->raw) {
 		sc_trace_bytes(c, "sent raw", rq->block, rq->block_len);
 		*code = c->tp->ops->write(c->tp, rq->block, rq->block_len, dl.at_ns);
+		sc_record_sent(c, rq->block, rq->block_len);
 		*code = *code == CLIENT_ERR_TIMEOUT ? write_timeout(c) : sc_client_fail(c, *code);
 		goto out;
 	}
@@ -613,6 +630,10 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 	 * ask the error queue why, under a fresh short deadline. */
 	if (*code == CLIENT_ERR_TIMEOUT && rq->cmd && c->cfg.check_errors && c->cfg.error_query[0]) {
 		char timeout_msg[512];
+
+		/* The error query is a transaction of its own in the recording. */
+		sc_record_end(c, *code);
+		sc_record_begin(c, "query");
 		struct deadline short_dl = { .ms = dl.ms < 1000 ? dl.ms : 1000 };
 
 		short_dl.at_ns = sc_clock_deadline_ns(short_dl.ms);
@@ -629,6 +650,8 @@ static struct client_ret *transact(struct client *c, const struct request *rq, i
 			sc_err_set(CLIENT_ERR_TIMEOUT, "%s", timeout_msg);
 		}
 	} else if (*code == CLIENT_OK && rq->cmd && c->cfg.check_errors) {
+		sc_record_end(c, *code);
+		sc_record_begin(c, "query");
 		*code = check_instrument(c, rq->cmd, rq->len, &dl);
 		if (*code) {
 			client_free_ret(ret);
@@ -643,10 +666,17 @@ out:
 	if (*code == CLIENT_ERR_TIMEOUT || *code == CLIENT_ERR_TOOLONG)
 		c->unsettled = 1;
 	c->last_end_ns = sc_clock_now_ns();
+	/* A recording that stopped never fails the command: on success its
+	 * note is the last message (the code stays CLIENT_OK). Copied now:
+	 * after leave() the handle may be gone. */
+	if (sc_record_end(c, *code))
+		snprintf(record_note, sizeof(record_note), "%.200s: %s", c->cfg.port, sc_record_problem(c));
 	pthread_mutex_unlock(&c->lock);
 	leave(c);
 	if (*code == CLIENT_OK)
 		sc_err_clear();
+	if (*code == CLIENT_OK && record_note[0])
+		sc_err_set(CLIENT_OK, "%s", record_note);
 	return ret;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* escape.c - bytes made printable for error messages and traces. */
+/* escape.c - bytes made printable: for error messages and traces, and as
+ * JSON strings for session recordings. */
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -34,4 +36,37 @@ size_t sc_escape_bytes(char *out, size_t size, const void *data, size_t len)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t sc_escape_json(char *out, const void *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = data;
+	char *o = out;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = p[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+			*o++ = (char)ch;
+			continue;
+		}
+		*o++ = '\\';
+		switch (ch) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			/* Code point = byte (latin-1): readers get the bytes back
+			 * with .encode("latin-1"), and no raw control byte or
+			 * invalid UTF-8 ever reaches the file. */
+			memcpy(o, "u00", 3);
+			o[3] = hex[ch >> 4];
+			o[4] = hex[ch & 15];
+			o += 5;
+		}
+	}
+	return (size_t)(o - out);
 }

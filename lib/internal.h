@@ -49,6 +49,7 @@ struct client_config {
 	int low_latency; /**< The driver's ASYNC_LOW_LATENCY flag. */
 	int dtr;	 /**< DTR. */
 	int rts;	 /**< RTS. */
+	char record[512];	/**< Session recording file, "" for none (then SERIALCMD_RECORD). */
 };
 
 /* One port of a list from client_list_ports() (opaque to callers, who use
@@ -81,6 +82,10 @@ void sc_err_set_instrument(int code);
 /* escape.c: bytes made printable for messages and traces. Writes at most
  * size-1 characters plus a NUL into out; returns the number written. */
 size_t sc_escape_bytes(char *out, size_t size, const void *data, size_t len);
+/* The bytes as the inside of a JSON string whose code points are the bytes
+ * (see tools/session-format.md); out must hold 6 * len bytes, no NUL is
+ * added. Returns the number written. */
+size_t sc_escape_json(char *out, const void *data, size_t len);
 
 /* clock.c: one monotonic clock for every deadline. */
 int64_t sc_clock_now_ns(void);
@@ -194,6 +199,7 @@ struct client {
 	 * lock, so taking one never waits for another thread's command). */
 	pthread_mutex_t kept_lock;
 	struct kept_reply *kept;
+	struct recorder *rec; /* the session recording (record.c), NULL if none */
 };
 
 /* Pass an error code on, remembering a hang-up so that later calls fail at
@@ -213,6 +219,29 @@ void sc_trace_init(struct client *c);
 void sc_trace_note(const char *line);
 void sc_trace_transport(void *ctx, const char *line);
 void sc_trace_bytes(struct client *c, const char *what, const void *data, size_t len);
+
+/* record.c: the session recording (record=, SERIALCMD_RECORD), format in
+ * tools/session-format.md. Every call is a no-op when the handle does not
+ * record, and none can fail a command: a file error is traced once, noted
+ * in the last message of a call that succeeds, and recording stops.
+ * sc_record_open() after the port opened; sc_record_close() at destroy. */
+void sc_record_open(struct client *c);
+void sc_record_close(struct client *c);
+/* One transaction: kind "query", "write" or "read". */
+void sc_record_begin(struct client *c, const char *kind);
+/* Bytes just written (called after each write of the transaction). */
+void sc_record_sent(struct client *c, const void *data, size_t len);
+/* Bytes just read from the transport: "drained" before the transaction's
+ * first write, "wire" after it (and for a read). */
+void sc_record_received(struct client *c, const void *data, size_t len);
+/* An unsolicited line recognised during the transaction. */
+void sc_record_unsolicited(struct client *c, const void *line, size_t len);
+/* End the transaction with its result code and write its line. Returns 1
+ * when recording stopped because of a file error during this call (the
+ * caller notes it), else 0. */
+int sc_record_end(struct client *c, int code);
+/* The note for a stopped recording, "" if it did not stop. */
+const char *sc_record_problem(const struct client *c);
 
 /* read.c: every read from the transport. Each call ends by the deadline
  * with the message set (a timeout's names what had come); a hang-up marks

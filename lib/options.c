@@ -122,6 +122,13 @@ static const struct option_def options[] = {
 	  .example = "RING,+CREG:",
 	  .help = "Lines starting with one of these prefixes are never taken as a reply: they go to the"
 		  " unsolicited callback and the trace, and are counted." },
+	{ .name = "record",
+	  .type = OPTION_TEXT,
+	  FIELD(record),
+	  .what = "file path",
+	  .example = "/tmp/session.jsonl",
+	  .help = "Append every transaction to this session file (JSON Lines, created 0600; default:"
+		  " $SERIALCMD_RECORD), for serialcmd-sim --replay." },
 };
 
 /* The spec parser marks the keys seen in an unsigned bit mask. */

@@ -19,13 +19,33 @@
 /* The one call of the transport's read: never past the deadline, and a
  * hang-up is remembered so later commands fail at once (or reconnect).
  * A timeout's message is the caller's to write. */
+/* The transport's two reads, and nothing else calls them: whatever comes
+ * is handed to the session recording (a no-op unless it records). */
+static ssize_t tp_read(struct client *c, void *buf, size_t size, int64_t until_ns)
+{
+	ssize_t n = c->tp->ops->read(c->tp, buf, size, until_ns);
+
+	if (n > 0)
+		sc_record_received(c, buf, (size_t)n);
+	return n;
+}
+
+static ssize_t tp_read_now(struct client *c, void *buf, size_t size)
+{
+	ssize_t n = c->tp->ops->read_now(c->tp, buf, size);
+
+	if (n > 0)
+		sc_record_received(c, buf, (size_t)n);
+	return n;
+}
+
 static ssize_t transport_read(struct client *c, void *buf, size_t size, const struct deadline *dl)
 {
 	ssize_t n;
 
 	if (sc_clock_passed(dl->at_ns))
 		return CLIENT_ERR_TIMEOUT;
-	n = c->tp->ops->read(c->tp, buf, size, dl->at_ns);
+	n = tp_read(c, buf, size, dl->at_ns);
 	if (n < 0)
 		sc_client_fail(c, (int)n);
 	else
@@ -152,6 +172,7 @@ static void report_unsolicited(struct client *c, const char *line, size_t len)
 {
 	__atomic_add_fetch(&c->unsolicited_count, 1, __ATOMIC_RELAXED);
 	sc_trace_bytes(c, "unsolicited", line, len);
+	sc_record_unsolicited(c, line, len);
 	if (c->unsolicited)
 		c->unsolicited(c->unsolicited_user, line, len);
 }
@@ -440,7 +461,7 @@ static int settle(struct client *c, struct dropped *d, int after_failure, const 
 
 		if (wait > dl->at_ns)
 			wait = dl->at_ns;
-		n = c->tp->ops->read(c->tp, buf, sizeof(buf), wait);
+		n = tp_read(c, buf, sizeof(buf), wait);
 		if (n == CLIENT_ERR_TIMEOUT && wait < dl->at_ns) {
 			/* Quiet for settle_ms: a line still cut was abandoned. */
 			if (mid_line(c, d))
@@ -500,7 +521,7 @@ int sc_read_drain_stale(struct client *c, int after_failure, const struct deadli
 	 * dropped, and the drain knows whether it ended inside a line. */
 	for (int i = 0; i < DRAIN_MAX_READS; i++) {
 		char buf[DRAIN_CHUNK];
-		ssize_t n = c->tp->ops->read_now(c->tp, buf, sizeof(buf));
+		ssize_t n = tp_read_now(c, buf, sizeof(buf));
 
 		if (n < 0)
 			return sc_client_fail(c, (int)n);
@@ -535,7 +556,7 @@ struct client_ret *sc_read_available(struct client *c, const struct deadline *dl
 				   c->rx.len);
 			return NULL;
 		}
-		n = c->tp->ops->read_now(c->tp, c->rx.data + c->rx.len, (size_t)room);
+		n = tp_read_now(c, c->rx.data + c->rx.len, (size_t)room);
 		if (n < 0) {
 			sc_client_fail(c, (int)n);
 			/* What came before the failure is still handed over. */

@@ -60,8 +60,8 @@ static int report(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: serialcmd [--trace] SPEC [CMD | -w CMD | -b CMD | -r | --dtr=0|1 | --rts=0|1 |\n"
-		   "                 --break=MS | --signals]...\n"
+	fprintf(f, "usage: serialcmd [--trace] [--record FILE] SPEC [CMD | -w CMD | -b CMD | -r |\n"
+		   "                 --dtr=0|1 | --rts=0|1 | --break=MS | --signals]...\n"
 		   "       serialcmd --list [--all]\n"
 		   "       serialcmd [--trace] --find PROFILE [--identify]\n"
 		   "Send each CMD to the instrument at SPEC and print its reply on stdout.\n"
@@ -75,6 +75,8 @@ static void usage(FILE *f)
 		   "  --break=MS      send a break of MS milliseconds\n"
 		   "  --signals       print the input lines: CTS=0|1 DSR=0|1 DCD=0|1 RI=0|1\n"
 		   "  -T, --trace     show the bytes sent, received and dropped on stderr\n"
+		   "  -R, --record F  append the session to file F (JSON Lines, 0600), for\n"
+		   "                  serialcmd-sim --replay (the spec key record= does the same)\n"
 		   "  -l, --list      list serial ports (never opening them)\n"
 		   "  -a, --all       with --list: also on-board UARTs that report no hardware\n"
 		   "  -f, --find P    list the ports whose USB ids profile P lists (opening none)\n"
@@ -179,12 +181,25 @@ static int list_ports(const char *profile, int flags)
 }
 
 /* A reply as a line, or a block's bytes exactly as they came (raw). */
+/* A note the library leaves on success (a session recording that stopped:
+ * the command itself went through), shown once. */
+static void show_note(void)
+{
+	static int shown;
+
+	if (!shown && client_last_error() == CLIENT_OK && client_last_message()[0]) {
+		fprintf(stderr, "serialcmd: %s\n", client_last_message());
+		shown = 1;
+	}
+}
+
 static int print_reply(struct client_ret *r, int raw)
 {
 	int ok;
 
 	if (!r)
 		return report();
+	show_note();
 	errno = 0;
 	ok = fwrite(r->ret_data, 1, r->len, stdout) == r->len && (raw || putchar('\n') != EOF) &&
 	     fflush(stdout) == 0;
@@ -262,7 +277,7 @@ struct reading {
 };
 
 /* Open the handle from the spec, and learn the spec's reading rules. */
-static struct client *open_spec(const char *spec, struct reading *rd)
+static struct client *open_spec(const char *spec, const char *record, struct reading *rd)
 {
 	struct client_config *cfg = client_config_new(spec);
 	struct client *c = NULL;
@@ -270,12 +285,15 @@ static struct client *open_spec(const char *spec, struct reading *rd)
 
 	if (!cfg)
 		return NULL;
-	if (client_config_get(cfg, "queries", queries, sizeof(queries)) == CLIENT_OK &&
+	if ((!record || client_config_set(cfg, "record", record) == CLIENT_OK) &&
+	    client_config_get(cfg, "queries", queries, sizeof(queries)) == CLIENT_OK &&
 	    client_config_get(cfg, "blocks", rd->blocks, sizeof(rd->blocks)) == CLIENT_OK) {
 		rd->scpi = strcmp(queries, "scpi") == 0;
 		c = client_open(cfg);
 	}
 	client_config_free(cfg);
+	if (c)
+		show_note();
 	return c;
 }
 
@@ -287,7 +305,7 @@ static int command(struct client *c, const struct reading *rd, const char *cmd)
 	if (rd->blocks[0] && block_query(rd->blocks, cmd))
 		return print_reply(client_query_block(c, cmd), 1);
 	if (rd->scpi && !scpi_query(cmd))
-		return client_send_cmd(c, cmd) == CLIENT_OK ? EXIT_OK : report();
+		return client_send_cmd(c, cmd) == CLIENT_OK ? (show_note(), EXIT_OK) : report();
 	status = print_reply(client_send_cmd_reply(c, cmd), 0);
 	if (status == EXIT_TIMEOUT && !scpi_query(cmd))
 		fprintf(stderr,
@@ -408,7 +426,7 @@ static int control(struct client *c, int opt, const char *arg)
 int main(int argc, char **argv)
 {
 	/* '-' keeps commands and options in the order given. */
-	static const char shortopts[] = "-w:b:rTlaf:ihV";
+	static const char shortopts[] = "-w:b:rTR:laf:ihV";
 	static const struct option longopts[] = {
 		{ "write", required_argument, NULL, 'w' },
 		{ "read", no_argument, NULL, 'r' },
@@ -424,17 +442,19 @@ int main(int argc, char **argv)
 		{ "rts", required_argument, NULL, OPT_RTS },
 		{ "break", required_argument, NULL, OPT_BREAK },
 		{ "signals", no_argument, NULL, OPT_SIGNALS },
+		{ "record", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client *c = NULL;
 	struct reading rd = { 0 };
-	const char *find = NULL;
+	const char *find = NULL, *record = NULL;
 	int opt, trace = 0, list = 0, all = 0, identify = 0, actions = 0, status = EXIT_OK;
 
 	/* First pass: options that change how everything else runs. */
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'T': trace = 1; break;
+		case 'R': record = optarg; break;
 		case 'l': list = 1; break;
 		case 'a': all = 1; break;
 		case 'f': find = optarg; break;
@@ -474,7 +494,7 @@ int main(int argc, char **argv)
 	optind = 0;
 	while (status == EXIT_OK && (opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (opt == 1 && !c) {
-			c = open_spec(optarg, &rd);
+			c = open_spec(optarg, record, &rd);
 			if (!c)
 				return report();
 			if (trace)
@@ -491,6 +511,8 @@ int main(int argc, char **argv)
 		} else if (opt == 'w') {
 			if (client_send_cmd(c, optarg) != CLIENT_OK)
 				status = report();
+			else
+				show_note();
 		} else if (opt == 'b') {
 			status = print_reply(client_query_block(c, optarg), 1);
 		} else if (opt == 'r') {

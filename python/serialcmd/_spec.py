@@ -214,6 +214,11 @@ def _plain_value(key: str, value: Any) -> str:
         if not all(isinstance(v, str) for v in value):
             raise OptionError(f"option '{key}': expected a list of str, not {value!r}")
         value = ",".join(value)
+    if isinstance(value, os.PathLike) and _type_of(key) in ("text", None):
+        # A file for a text key (record=pathlib.Path(...)).
+        value = os.fspath(value)
+        if not isinstance(value, str):
+            raise OptionError(f"option '{key}': expected a str path, not {value!r}")
     if isinstance(value, str):
         # A value runs to the next '&': '?', '=' and spaces stand for
         # themselves there, as they do in a spec; '&' cannot be written, and

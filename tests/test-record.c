@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/* test-record.c - session recording (record=, SERIALCMD_RECORD; issue 20)
+ * against the simulator on a real pty: the file is created 0600 whatever
+ * the umask; a file that cannot be opened or written never fails a command
+ * and is reported exactly once (trace line, and the last message of the
+ * call, whose code stays CLIENT_OK); a recording whose program is killed
+ * with SIGKILL mid-session holds only whole lines; a device's control
+ * bytes never reach the file raw. The Python tests (test_record.py) read
+ * recordings with json and check every field. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "expect.h"
+#include "faults.h"
+#include "internal.h"
+#include "sim-helper.h"
+
+/* Generous: the machine may be loaded. */
+#define KILL_WAIT_MS 30000
+#define KILL_LINES 20
+
+struct fixture {
+	struct sim_proc sim;
+	char dir[64];	 /* a private directory for the recordings */
+	char file[128];	 /* dir/session.jsonl */
+	char spec[512];	 /* the pty, with record=file */
+	int stopped;	 /* trace lines saying recording stopped */
+};
+
+static int setup(void **state)
+{
+	static const char *const args[] = { "faulty", NULL };
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	*state = fx;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/serialcmd-record-XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->file, sizeof(fx->file), "%s/session.jsonl", fx->dir);
+	if (sim_start(&fx->sim, args) != 0)
+		return -1;
+	snprintf(fx->spec, sizeof(fx->spec), "%s?timeout_ms=5000&record=%s", fx->sim.path, fx->file);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (fx) {
+		sim_stop(&fx->sim);
+		unlink(fx->file);
+		rmdir(fx->dir);
+		free(fx);
+	}
+	return 0;
+}
+
+/* The whole file, NUL-terminated; *len its size. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *data;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	data = malloc((size_t)n + 1);
+	assert_non_null(data);
+	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+	data[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return data;
+}
+
+/* Every line whole ('{' ... "}\n"), only printable ASCII inside; returns
+ * the count of lines. */
+static int whole_lines(const char *data, size_t len)
+{
+	int lines = 0;
+	size_t start = 0;
+
+	assert_true(len > 0 && data[len - 1] == '\n');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)data[i];
+
+		if (ch == '\n') {
+			assert_true(i > start + 1);
+			assert_int_equal(data[start], '{');
+			assert_int_equal(data[i - 1], '}');
+			start = i + 1;
+			lines++;
+			continue;
+		}
+		assert_true(ch >= 0x20 && ch < 0x7f);
+	}
+	return lines;
+}
+
+static void count_stopped(void *user, const char *line)
+{
+	struct fixture *fx = user;
+
+	if (strstr(line, "recording stopped"))
+		fx->stopped++;
+}
+
+static void test_json_escape(void **state)
+{
+	static const char in[] = "A\x1b\x00\xff\"\\\n\r\t~\x7f";
+	static const char want[] = "A\\u001b\\u0000\\u00ff\\\"\\\\\\n\\r\\t~\\u007f";
+	char out[6 * sizeof(in)];
+	size_t n;
+
+	(void)state;
+	n = sc_escape_json(out, in, sizeof(in) - 1);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(out, want, n);
+}
+
+static void test_created_0600(void **state)
+{
+	struct fixture *fx = *state;
+	mode_t old = umask(0);
+	struct client *c = open_spec(fx->spec);
+	struct stat st;
+
+	umask(old);
+	expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+	client_destroy(c);
+	assert_int_equal(stat(fx->file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+/* A device sending ESC, NUL and 0xff: the file has none of them raw. */
+static void test_control_bytes_escaped(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = open_spec(fx->spec);
+	struct client_ret *r = client_send_cmd_reply(c, FAULT_BIN " 255");
+	size_t len;
+	char *data;
+
+	assert_non_null(r);
+	assert_int_equal(r->len, 255); /* 0 to 255 but the terminator */
+	client_free_ret(r);
+	client_destroy(c);
+	data = slurp(fx->file, &len);
+	assert_int_equal(whole_lines(data, len), 3); /* header, query, close */
+	assert_non_null(strstr(data, "\\u0000\\u0001"));
+	assert_non_null(strstr(data, "\\u001b\\u001c"));
+	assert_non_null(strstr(data, "\\u00fe\\u00ff\\n\""));
+	free(data);
+}
+
+/* The record= key wins over SERIALCMD_RECORD; the variable alone records. */
+static void test_environment(void **state)
+{
+	struct fixture *fx = *state;
+	char other[160], spec[512];
+	struct client *c;
+	struct stat st;
+
+	snprintf(other, sizeof(other), "%s/env.jsonl", fx->dir);
+	setenv("SERIALCMD_RECORD", other, 1);
+	c = open_spec(fx->spec);
+	expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+	client_destroy(c);
+	assert_int_equal(stat(other, &st), -1);
+	snprintf(spec, sizeof(spec), "%s?timeout_ms=5000", fx->sim.path);
+	c = open_spec(spec);
+	expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+	client_destroy(c);
+	unsetenv("SERIALCMD_RECORD");
+	assert_int_equal(stat(other, &st), 0);
+	assert_int_equal(unlink(other), 0);
+}
+
+/* A file that cannot be opened: the open succeeds with a note, every
+ * command succeeds, the note is given once. */
+static void test_cannot_open(void **state)
+{
+	struct fixture *fx = *state;
+	char spec[512];
+	struct client *c;
+
+	snprintf(spec, sizeof(spec), "%s?timeout_ms=5000&record=%s/no-such-dir/x.jsonl", fx->sim.path, fx->dir);
+	c = open_spec(spec);
+	assert_int_equal(client_last_error(), CLIENT_OK);
+	assert_non_null(strstr(client_last_message(), "recording stopped: cannot open"));
+	assert_non_null(strstr(client_last_message(), "No such file or directory"));
+	for (int i = 0; i < 3; i++) {
+		expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+		assert_string_equal(client_last_message(), "");
+	}
+	client_destroy(c);
+}
+
+/* A FIFO nobody reads: the open neither blocks nor fails; recording
+ * stops at once with a note (it would otherwise hold client_open()
+ * until a reader came). */
+static void test_fifo_without_reader(void **state)
+{
+	struct fixture *fx = *state;
+	char fifo[160], spec[512];
+	struct client *c;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", fx->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(spec, sizeof(spec), "%s?timeout_ms=5000&record=%s", fx->sim.path, fifo);
+	c = open_spec(spec);
+	assert_int_equal(client_last_error(), CLIENT_OK);
+	assert_non_null(strstr(client_last_message(), "recording stopped: cannot open"));
+	expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+	client_destroy(c);
+	assert_int_equal(unlink(fifo), 0);
+}
+
+/* The disk fills mid-session (a file size limit, EFBIG): the command
+ * during which it happened succeeds, with the note as its last message;
+ * the trace says so once; the commands after it are not recorded. */
+static void test_write_fails_mid_session(void **state)
+{
+	struct fixture *fx = *state;
+	struct rlimit old, small;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, prev;
+	struct client *c = open_spec(fx->spec);
+	int noted = 0, at = -1;
+	size_t len;
+	char *data;
+	struct stat st;
+
+	client_set_trace(c, count_stopped, fx);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(stat(fx->file, &st), 0);
+	/* Room for the header and a few transactions. */
+	small = old;
+	small.rlim_cur = (rlim_t)st.st_size + 400;
+	assert_int_equal(sigaction(SIGXFSZ, &ign, &prev), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	for (int i = 0; i < 40; i++) {
+		expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+		if (client_last_message()[0]) {
+			assert_non_null(strstr(client_last_message(), "recording stopped: cannot write"));
+			noted++;
+			at = i;
+		}
+	}
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(sigaction(SIGXFSZ, &prev, NULL), 0);
+	client_destroy(c);
+	assert_int_equal(noted, 1);
+	assert_int_equal(fx->stopped, 1);
+	assert_true(at > 0 && at < 20);
+	/* The file ends at the limit, with the whole lines before it. */
+	data = slurp(fx->file, &len);
+	assert_true(len <= (size_t)small.rlim_cur);
+	free(data);
+}
+
+/* SIGKILL in the middle of a session: every line in the file is whole. */
+static void test_survives_sigkill(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len = 0;
+	char *data;
+	int status, lines = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct client *c = client_init_py(fx->spec);
+
+		for (int i = 0; c && i < 1000000; i++) {
+			struct client_ret *r = client_send_cmd_reply(c, FAULT_BIN " 200");
+
+			client_free_ret(r);
+		}
+		_exit(1);
+	}
+	for (int waited = 0; waited < KILL_WAIT_MS && lines < KILL_LINES; waited += 10) {
+		int fd = open(fx->file, O_RDONLY | O_CLOEXEC);
+		char buf[65536];
+		ssize_t n;
+
+		lines = 0;
+		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+			for (ssize_t i = 0; i < n; i++)
+				lines += buf[i] == '\n';
+		if (fd >= 0)
+			close(fd);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	data = slurp(fx->file, &len);
+	assert_true(whole_lines(data, len) >= KILL_LINES);
+	assert_null(strstr(data, "\"kind\":\"close\"")); /* it never closed */
+	assert_null(strstr(data, "CLIENT_ERR"));
+	free(data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test_setup_teardown(test_created_0600, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_bytes_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cannot_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_without_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_fails_mid_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_survives_sigkill, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
