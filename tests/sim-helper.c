@@ -82,3 +82,28 @@ void sim_stop(struct sim_proc *sim)
 	waitpid(sim->pid, &status, 0);
 	sim->pid = 0;
 }
+
+int sim_setup_faulty(void **state)
+{
+	static const char *const args[] = { "faulty", NULL };
+	struct sim_fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	*state = fx;
+	if (sim_start(&fx->sim, args) != 0)
+		return -1;
+	snprintf(fx->spec, sizeof(fx->spec), "%s?timeout_ms=3000", fx->sim.path);
+	return 0;
+}
+
+int sim_teardown(void **state)
+{
+	struct sim_fixture *fx = *state;
+
+	if (fx) {
+		sim_stop(&fx->sim);
+		free(fx);
+	}
+	return 0;
+}

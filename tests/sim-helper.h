@@ -16,4 +16,13 @@ int sim_start(struct sim_proc *sim, const char *const *args);
 /* Stop it by its PID (SIGTERM, then SIGKILL after a bounded wait). */
 void sim_stop(struct sim_proc *sim);
 
+/* The cmocka fixture most tests use: the faulty simulator, and a spec for
+ * it with a 3 s timeout. */
+struct sim_fixture {
+	struct sim_proc sim;
+	char spec[512];
+};
+int sim_setup_faulty(void **state);
+int sim_teardown(void **state);
+
 #endif

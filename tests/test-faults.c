@@ -63,35 +63,6 @@
 #define FLOOD_TIMEOUT_MS 300
 #define FLOOD_MARGIN_MS 200
 
-struct fixture {
-	struct sim_proc sim;
-	char spec[512];
-};
-
-static int setup_faulty(void **state)
-{
-	static const char *const args[] = { "faulty", NULL };
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	*state = fx;
-	if (sim_start(&fx->sim, args) != 0)
-		return -1;
-	snprintf(fx->spec, sizeof(fx->spec), "%s?timeout_ms=3000", fx->sim.path);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	if (fx) {
-		sim_stop(&fx->sim);
-		free(fx);
-	}
-	return 0;
-}
 
 static void expect_text(struct client *c, const char *cmd, const char *want)
 {
@@ -279,7 +250,7 @@ static void server_stop(struct server *s)
  * them: not the pty of a local port, not the socket of a network port. */
 static void test_no_fd_leak_into_exec(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct fdinfo before[MAX_FDS], after[MAX_FDS], mine[MAX_FDS];
 	struct server raw, rfc;
 	struct client *c[3];
@@ -369,7 +340,7 @@ static int fd_of(const char *path)
  * opened the port clears it. */
 static void test_handle_after_fork(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct client *c = open_spec(fx->spec);
 	int status, fd, excl = -1;
 	pid_t pid;
@@ -410,7 +381,7 @@ static void test_handle_after_fork(void **state)
  * bounded by max_reply, not by the reply; the next command is answered. */
 static void test_flood_size(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	char spec[600];
 	struct client *c;
 	long hwm0, rss0;
@@ -437,7 +408,7 @@ static void test_flood_size(void **state)
  * at max_reply, dropped until the deadline, which holds. */
 static void test_flood_trickle(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	char spec[600];
 	struct client *c;
 	struct client_ret *r = NULL;
@@ -731,7 +702,7 @@ static void test_flood_long_lines(void **state)
  * that says so, never a crash. Exit codes name the step that failed. */
 static void test_rlimit_nofile(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	int status;
 	pid_t pid;
 
@@ -812,7 +783,7 @@ static void *reaper_run(void *arg)
 
 static void test_sigchld_during_command(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct sigaction sa = { .sa_handler = count_signal }, old; /* no SA_RESTART */
 	struct reaper rp = { 0 };
 	struct client *c;
@@ -845,7 +816,7 @@ static void test_sigchld_during_command(void **state)
  * them short. */
 static void test_signals_during_pauses(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct sigaction sa = { .sa_handler = count_signal }, old;
 	struct itimerval it = { { 0, 20000 }, { 0, 20000 } }, off = { { 0, 0 }, { 0, 0 } };
 	char spec[600];
@@ -923,7 +894,7 @@ static void *mixer_run(void *arg)
 
 static void test_threads_mixed(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct client *c = open_spec(fx->spec);
 	struct mixer m[6];
 	pthread_t t[6];
@@ -959,7 +930,7 @@ static void test_line_settings(void **state)
 		"bits=5",		"flow=xonxoff",	      "flow=rtscts",	    "flow=dtrdsr",
 		"baud=115200",		"baud=50",
 	};
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	char spec[700];
 	struct client *c;
 
@@ -1017,7 +988,7 @@ static void keep_trace(void *user, const char *line)
 
 static void test_trace_escapes(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct client *c = open_spec(fx->spec);
 	double *v = NULL;
 
@@ -1037,21 +1008,21 @@ static void test_trace_escapes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_fd_leak_into_exec, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_handle_after_fork, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_flood_size, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_flood_trickle, setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(test_no_fd_leak_into_exec, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_handle_after_fork, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_flood_size, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_flood_trickle, sim_setup_faulty, sim_teardown),
 		cmocka_unit_test(test_flood_never_ends),
 		cmocka_unit_test(test_flood_long_lines),
 		cmocka_unit_test(test_flood_net_deadline),
 		cmocka_unit_test(test_too_long_buffered_terminator),
-		cmocka_unit_test_setup_teardown(test_rlimit_nofile, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_sigchld_during_command, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_signals_during_pauses, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_threads_mixed, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_line_settings, setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(test_rlimit_nofile, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_sigchld_during_command, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_signals_during_pauses, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_threads_mixed, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_line_settings, sim_setup_faulty, sim_teardown),
 		cmocka_unit_test(test_config_checks),
-		cmocka_unit_test_setup_teardown(test_trace_escapes, setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_escapes, sim_setup_faulty, sim_teardown),
 	};
 
 	return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

@@ -21,35 +21,6 @@
 #define HINT "not a handle returned by client_init_py: in ctypes, set restype = c_void_p"
 #define DESTROYED "this handle was destroyed (client_destroy); open the port again"
 
-struct fixture {
-	struct sim_proc sim;
-	char spec[512];
-};
-
-static int setup_faulty(void **state)
-{
-	static const char *const args[] = { "faulty", NULL };
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	*state = fx;
-	if (sim_start(&fx->sim, args) != 0)
-		return -1;
-	snprintf(fx->spec, sizeof(fx->spec), "%s?timeout_ms=3000", fx->sim.path);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	if (fx) {
-		sim_stop(&fx->sim);
-		free(fx);
-	}
-	return 0;
-}
 
 /* The last call failed with CLIENT_ERR_ARG and the message "fn: what". */
 static void expect_refused(const char *fn, const char *what)
@@ -157,7 +128,7 @@ static void test_foreign_pointer_is_refused_untouched(void **state)
  * refused, and the real handle still works. */
 static void test_cut_handle_is_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct client *c = open_spec(fx->spec);
 	struct client *cut = (struct client *)(uintptr_t)(uint32_t)(uintptr_t)c;
 
@@ -172,7 +143,7 @@ static void test_cut_handle_is_refused(void **state)
 
 static void test_use_after_destroy_is_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct client *c = open_spec(fx->spec);
 
 	expect_reply(c, "*IDN?", SIM_IDN, strlen(SIM_IDN));
@@ -185,7 +156,7 @@ static void test_use_after_destroy_is_refused(void **state)
 
 static void test_reply_freed_twice_or_foreign(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct client *c = open_spec(fx->spec);
 	struct client_ret *r = client_send_cmd_reply(c, "*IDN?");
 	struct client_ret fake = { .ret_data = NULL, .len = 0 };
@@ -236,9 +207,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_foreign_pointer_is_refused_untouched),
-		cmocka_unit_test_setup_teardown(test_cut_handle_is_refused, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_use_after_destroy_is_refused, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_reply_freed_twice_or_foreign, setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_handle_is_refused, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_use_after_destroy_is_refused, sim_setup_faulty, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_reply_freed_twice_or_foreign, sim_setup_faulty, sim_teardown),
 		cmocka_unit_test(test_many_replies_alive),
 	};
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "sim.h"
@@ -114,4 +115,19 @@ void sim_hang_up(struct sim *s)
 	if (s->slave >= 0)
 		close(s->slave);
 	s->master = s->slave = -1;
+}
+
+/* Closing the master discards what the client has not read yet: wait
+ * (bounded, 1 s) until the slave's queue is empty, as the last bytes of a
+ * device that is unplugged did reach its host. */
+void sim_hang_up_when_read(struct sim *s)
+{
+	for (int i = 0; i < 100 && s->slave >= 0; i++) {
+		int queued = 0;
+
+		if (ioctl(s->slave, FIONREAD, &queued) != 0 || queued == 0)
+			break;
+		sim_sleep_ms(10);
+	}
+	sim_hang_up(s);
 }

@@ -117,18 +117,10 @@ static void serve_line(struct sim *s, const char *line, size_t len)
 		sim_put(s, GARBAGE, sizeof(GARBAGE) - 1);
 	}
 	if (s->hangup_after && s->commands >= s->hangup_after) {
-		/* Closing the master discards what the client has not read
-		 * yet: let it take the last reply first (bounded wait). The
-		 * bytes reach the slave's queue a moment after the write. */
+		/* Let the client take the last reply first. The bytes reach
+		 * the slave's queue a moment after the write. */
 		sim_sleep_ms(20);
-		for (int i = 0; i < 100 && s->slave >= 0; i++) {
-			int queued = 0;
-
-			if (ioctl(s->slave, FIONREAD, &queued) != 0 || queued == 0)
-				break;
-			sim_sleep_ms(10);
-		}
-		sim_hang_up(s);
+		sim_hang_up_when_read(s);
 	}
 }
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,19 +244,6 @@ static void schedule(struct replay *rp, size_t r, long long t0)
 		add_item(rp, due(t0, barrier), &ss->recs[i].drained, 0);
 }
 
-/* The recorded device hung up: let the client read what it was sent
- * (bounded), then close the pty, as a device unplugged does. */
-static void hang_up(struct sim *s)
-{
-	for (int i = 0; i < 100 && s->slave >= 0; i++) {
-		int queued = 0;
-
-		if (ioctl(s->slave, FIONREAD, &queued) != 0 || queued == 0)
-			break;
-		sim_sleep_ms(10);
-	}
-	sim_hang_up(s);
-}
 
 /* Everything due now, in one write: a reply and the unsolicited line
  * recorded after it reach the client together, so its next command's
@@ -296,7 +282,7 @@ static void send_due(struct replay *rp)
 	}
 sent:
 	if (hang)
-		hang_up(rp->s);
+		sim_hang_up_when_read(rp->s);
 }
 
 /* A command arrived: what was still due for the one before will not come

@@ -51,11 +51,13 @@ struct sim {
 };
 
 /* sim-io.c, the bottom layer: output. put() writes raw bytes; reply() adds
- * the terminator (and honours drop_every); hang_up() closes the pty. */
+ * the terminator (and honours drop_every); hang_up() closes the pty;
+ * hang_up_when_read() first lets the client read what it was sent. */
 void sim_put(struct sim *s, const void *buf, size_t len);
 void sim_reply(struct sim *s, const char *text, size_t len);
 void sim_reply_str(struct sim *s, const char *text);
 void sim_hang_up(struct sim *s);
+void sim_hang_up_when_read(struct sim *s);
 void sim_sleep_ms(unsigned ms);
 int sim_stopping(void);
 /* SIGTERM and SIGINT raise the stop flag; SIGPIPE is ignored. */
