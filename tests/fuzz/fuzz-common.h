@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -42,6 +44,27 @@ static inline int fuzz_take(struct fuzz_bytes *b, uint8_t *out)
 	*out = *b->p++;
 	b->n--;
 	return 0;
+}
+
+/* The fuzzer's bytes as a file to load: an anonymous in-memory file
+ * (memfd), whose /proc/self/fd path goes into path. Returns its descriptor
+ * (the caller closes it), or -1 for an input too large (over 1 MiB) or no
+ * file. */
+static inline int fuzz_as_file(const char *name, const uint8_t *data, size_t size, char *path, size_t path_size)
+{
+	int fd;
+
+	if (size > 1 << 20)
+		return -1;
+	fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return -1;
+	}
+	snprintf(path, path_size, "/proc/self/fd/%d", fd);
+	return fd;
 }
 
 /* The last error is consistent with a failed call: a negative code and a

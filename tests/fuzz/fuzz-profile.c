@@ -11,9 +11,6 @@
  * names the file; an accepted profile has its counts within bounds, every
  * string NUL-terminated, and every property a way to reach it and a value;
  * nothing leaks. */
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "fuzz-common.h"
 #include "profile.h"
 #include "sim-profile.h"
@@ -82,16 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64], spec[128];
 	int fd, ret, ret2;
 
-	if (size > 1 << 20)
-		return 0;
-	fd = memfd_create("fuzz.profile", MFD_CLOEXEC);
+	fd = fuzz_as_file("fuzz.profile", data, size, path, sizeof(path));
 	if (fd < 0)
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		return 0;
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 
 	ret = sc_profile_load_file(path, &p);
 	if (ret == CLIENT_OK) {

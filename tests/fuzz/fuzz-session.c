@@ -11,9 +11,6 @@
  * known kind and has its byte strings inside the file's buffer (decoded in
  * place: never longer than their text); the profile made from it is
  * printable ASCII lines and loads in the simulator; nothing leaks. */
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "fuzz-common.h"
 #include "sim-session.h"
 #include "sim.h"
@@ -71,16 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64], err[1024], warn[1024];
 	int fd;
 
-	if (size > 1 << 20)
-		return 0;
-	fd = memfd_create("fuzz.session", MFD_CLOEXEC);
+	fd = fuzz_as_file("fuzz.session", data, size, path, sizeof(path));
 	if (fd < 0)
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		return 0;
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if (sim_session_load(path, &ss, err, sizeof(err), warn, sizeof(warn)) != 0) {
 		FUZZ_CHECK(strstr(err, path) == err);
 		FUZZ_CHECK(fuzz_session_printable(err, strlen(err), 0));
