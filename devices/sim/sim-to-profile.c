@@ -246,7 +246,9 @@ int sim_session_to_profile(const struct sim_session *ss, FILE *f)
 		if (dup)
 			continue;
 		x[n++] = e;
-		if (r->kind == SIM_REC_QUERY && r->delay_ms >= 0)
+		/* A delay the profile cannot hold (a damaged or hostile
+		 * recording) does not count. */
+		if (r->kind == SIM_REC_QUERY && r->delay_ms >= 0 && r->delay_ms <= CONFIG_MAX_DELAY_MS)
 			delays[nd++] = r->delay_ms;
 	}
 	put_identity(f, x, n);
