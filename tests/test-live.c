@@ -132,9 +132,12 @@ static void test_cut_handle_is_refused(void **state)
 	struct client *c = open_spec(fx->spec);
 	struct client *cut = (struct client *)(uintptr_t)(uint32_t)(uintptr_t)c;
 
-	if (cut == c) {
+	/* The heap sits below 4 GiB here (cutting changes nothing), or the
+	 * address has 32 zero low bits (ThreadSanitizer's heap: the cut
+	 * handle is NULL, refused as such). */
+	if (cut == c || !cut) {
 		client_destroy(c);
-		skip(); /* the heap sits below 4 GiB here: cutting changes nothing */
+		skip();
 	}
 	expect_every_call_refuses(cut, HINT);
 	expect_reply(c, "*IDN?", SIM_IDN, strlen(SIM_IDN));
