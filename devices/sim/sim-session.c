@@ -203,11 +203,25 @@ static int number(struct jp *j, double *out)
 
 static int value(struct jp *j, int depth);
 
+/* An object's key and the ':' after it, and the space around them. */
+static int key_colon(struct jp *j, struct sim_bytes *key)
+{
+	int wide;
+
+	if (string(j, key, &wide))
+		return -1;
+	skip_ws(j);
+	if (j->p >= j->end || *j->p != ':')
+		return fail(j, "expected ':' after a key");
+	j->p++;
+	skip_ws(j);
+	return 0;
+}
+
 /* The members of an object or the items of an array, skipped. */
 static int skip_container(struct jp *j, int depth, unsigned char close)
 {
 	struct sim_bytes key;
-	int wide;
 
 	if (depth > DEPTH_MAX)
 		return fail(j, "nested more than %d deep", DEPTH_MAX);
@@ -220,13 +234,8 @@ static int skip_container(struct jp *j, int depth, unsigned char close)
 	for (;;) {
 		skip_ws(j);
 		if (close == '}') {
-			if (string(j, &key, &wide))
+			if (key_colon(j, &key))
 				return -1;
-			skip_ws(j);
-			if (j->p >= j->end || *j->p != ':')
-				return fail(j, "expected ':' after a key");
-			j->p++;
-			skip_ws(j);
 		}
 		if (value(j, depth + 1))
 			return -1;
@@ -275,8 +284,6 @@ static int value(struct jp *j, int depth)
  * its ':' passed), 0 after the closing '}', -1 on error. */
 static int member(struct jp *j, int *first, struct sim_bytes *key)
 {
-	int wide;
-
 	skip_ws(j);
 	if (*first) {
 		if (j->p >= j->end || *j->p != '{')
@@ -297,13 +304,8 @@ static int member(struct jp *j, int *first, struct sim_bytes *key)
 	} else {
 		return fail(j, "expected ',' or '}'");
 	}
-	if (string(j, key, &wide))
+	if (key_colon(j, key))
 		return -1;
-	skip_ws(j);
-	if (j->p >= j->end || *j->p != ':')
-		return fail(j, "expected ':' after a key");
-	j->p++;
-	skip_ws(j);
 	return 1;
 }
 
