@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serialcmd.h"
 #include "sim-helper.h"
 
 #define SIM_PROGRAM "devices/sim/serialcmd-sim"
@@ -97,11 +98,23 @@ int sim_setup_faulty(void **state)
 	return 0;
 }
 
+int sim_setup_faulty_open(void **state)
+{
+	struct sim_fixture *fx;
+
+	if (sim_setup_faulty(state) != 0)
+		return -1;
+	fx = *state;
+	fx->c = client_init_py(fx->spec);
+	return fx->c ? 0 : -1;
+}
+
 int sim_teardown(void **state)
 {
 	struct sim_fixture *fx = *state;
 
 	if (fx) {
+		client_destroy(fx->c);
 		sim_stop(&fx->sim);
 		free(fx);
 	}

@@ -17,12 +17,16 @@ int sim_start(struct sim_proc *sim, const char *const *args);
 void sim_stop(struct sim_proc *sim);
 
 /* The cmocka fixture most tests use: the faulty simulator, and a spec for
- * it with a 3 s timeout. */
+ * it with a 3 s timeout; sim_setup_faulty_open() also opens c on it.
+ * sim_teardown() destroys c (if any) and stops the simulator. */
+struct client;
 struct sim_fixture {
 	struct sim_proc sim;
 	char spec[512];
+	struct client *c;
 };
 int sim_setup_faulty(void **state);
+int sim_setup_faulty_open(void **state);
 int sim_teardown(void **state);
 
 #endif

@@ -18,39 +18,6 @@
 #include "internal.h"
 #include "sim-helper.h"
 
-struct fixture {
-	struct sim_proc sim;
-	struct client *c;
-};
-
-static int setup_faulty(void **state)
-{
-	static const char *const args[] = { "faulty", NULL };
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char spec[512];
-
-	if (!fx)
-		return -1;
-	*state = fx;
-	if (sim_start(&fx->sim, args) != 0)
-		return -1;
-	snprintf(spec, sizeof(spec), "%s?timeout_ms=3000", fx->sim.path);
-	fx->c = client_init_py(spec);
-	return fx->c ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	if (fx) {
-		client_destroy(fx->c);
-		sim_stop(&fx->sim);
-		free(fx);
-	}
-	return 0;
-}
-
 static long query(struct client *c, const char *cmd, char *buf, size_t size)
 {
 	return client_query_into(c, cmd, strlen(cmd), buf, size);
@@ -58,7 +25,7 @@ static long query(struct client *c, const char *cmd, char *buf, size_t size)
 
 static void test_reply_that_fits(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	const long idn = (long)strlen(SIM_IDN);
 	char buf[64];
 
@@ -86,7 +53,7 @@ static void test_reply_that_fits(void **state)
 
 static void test_binary_reply_keeps_nul_bytes(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	char buf[300];
 	int k = 0;
 
@@ -102,7 +69,7 @@ static void test_binary_reply_keeps_nul_bytes(void **state)
  * and it is kept until a buffer large enough takes it. */
 static void test_large_reply_is_kept(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	char small[16], mid[100], *big = malloc(4096);
 
 	assert_non_null(big);
@@ -139,7 +106,7 @@ static void test_large_reply_is_kept(void **state)
  * taken (valgrind runs of this test check for the leak). */
 static void test_kept_reply_dropped(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	char buf[64];
 
 	assert_int_equal(query(fx->c, "SIZE 500", buf, sizeof(buf)), 500);
@@ -148,7 +115,7 @@ static void test_kept_reply_dropped(void **state)
 	assert_int_equal(query(fx->c, "SIZE 500", buf, sizeof(buf)), 500);
 	assert_int_equal(query(fx->c, "SIZE 600", buf, sizeof(buf)), 600);
 	assert_int_equal(client_take_reply(fx->c, buf, sizeof(buf)), 600);
-	/* Kept at teardown's client_destroy. */
+	/* Kept at sim_teardown's client_destroy. */
 	assert_int_equal(query(fx->c, "SIZE 700", buf, sizeof(buf)), 700);
 }
 
@@ -169,7 +136,7 @@ static void *take_elsewhere(void *arg)
 /* A kept reply belongs to the thread that asked. */
 static void test_kept_reply_is_per_thread(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	struct taker t = { .c = fx->c };
 	char buf[2048];
 	pthread_t th;
@@ -183,7 +150,7 @@ static void test_kept_reply_is_per_thread(void **state)
 
 static void test_errors(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	char buf[64];
 
 	assert_int_equal(client_query_into(fx->c, "a\0b", 3, buf, sizeof(buf)), CLIENT_ERR_COMMAND);
@@ -207,7 +174,7 @@ static void test_errors(void **state)
 /* The seed's calls and this one mix on one handle. */
 static void test_mixed_with_seed_calls(void **state)
 {
-	struct fixture *fx = *state;
+	struct sim_fixture *fx = *state;
 	char buf[64];
 	struct client_ret *r;
 
@@ -223,13 +190,13 @@ static void test_mixed_with_seed_calls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reply_that_fits, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_binary_reply_keeps_nul_bytes, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_large_reply_is_kept, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_kept_reply_dropped, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_kept_reply_is_per_thread, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup_faulty, teardown),
-		cmocka_unit_test_setup_teardown(test_mixed_with_seed_calls, setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_that_fits, sim_setup_faulty_open, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_binary_reply_keeps_nul_bytes, sim_setup_faulty_open, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_large_reply_is_kept, sim_setup_faulty_open, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_kept_reply_dropped, sim_setup_faulty_open, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_kept_reply_is_per_thread, sim_setup_faulty_open, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_errors, sim_setup_faulty_open, sim_teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_with_seed_calls, sim_setup_faulty_open, sim_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
