@@ -1208,6 +1208,16 @@ static void fake_spec(char *out, size_t size, const struct fake *f, const char *
 	snprintf(out, size, "rfc2217://127.0.0.1:%d%s", f->port, options);
 }
 
+/* Start the fake server on steps and open a handle on it. */
+static struct client *fake_open(struct fake *f, const struct step *steps, const char *options)
+{
+	char spec[256];
+
+	fake_start(f, steps);
+	fake_spec(spec, sizeof(spec), f, options);
+	return open_spec(spec);
+}
+
 /* Negotiation, NOP and sub-negotiation in the middle of replies, IAC IAC,
  * everything split across segments, the server asking our signature, and a
  * purge before each command. */
@@ -1247,14 +1257,9 @@ static void test_fake_framing(void **state)
 		END,
 	};
 	struct fake *f = *state;
-	char spec[128];
 	struct client *c;
 
-	fake_start(f, steps);
-	fake_spec(spec, sizeof(spec), f, "?timeout_ms=3000");
-	c = client_init_py(spec);
-	if (!c)
-		fail_msg("open %s: %s", spec, client_last_message());
+	c = fake_open(f, steps, "?timeout_ms=3000");
 	expect_reply(c, "ONE", "ONE!", 4);
 	expect_reply(c, "TWO",
 		     "a\xff"
@@ -1287,14 +1292,9 @@ static void test_fake_settings(void **state)
 		END,
 	};
 	struct fake *f = *state;
-	char spec[160];
 	struct client *c;
 
-	fake_start(f, steps);
-	fake_spec(spec, sizeof(spec), f, "?baud=255&bits=7&parity=mark&stop=2&flow=xonxoff&timeout_ms=3000");
-	c = client_init_py(spec);
-	if (!c)
-		fail_msg("open %s: %s", spec, client_last_message());
+	c = fake_open(f, steps, "?baud=255&bits=7&parity=mark&stop=2&flow=xonxoff&timeout_ms=3000");
 	expect_reply(c, "PING", "PONG", 4);
 	client_destroy(c);
 	fake_finish(f);
@@ -1327,14 +1327,9 @@ static void test_fake_lines(void **state)
 		END,
 	};
 	struct fake *f = *state;
-	char spec[160];
 	struct client *c;
 
-	fake_start(f, steps);
-	fake_spec(spec, sizeof(spec), f, "?dtr=0&rts=1&timeout_ms=3000");
-	c = client_init_py(spec);
-	if (!c)
-		fail_msg("open %s: %s", spec, client_last_message());
+	c = fake_open(f, steps, "?dtr=0&rts=1&timeout_ms=3000");
 	expect_reply(c, "PING", "PONG", 4);
 	assert_int_equal(client_get_signals(c), CLIENT_SIG_CTS | CLIENT_SIG_DCD);
 	assert_int_equal(client_set_dtr(c, 1), CLIENT_OK);
@@ -1351,14 +1346,9 @@ static void test_fake_no_modemstate(void **state)
 		SEND(DO_COMPORT), EXPECT(PURGE), EXPECT("PING\n"), SEND("PONG\n"), END,
 	};
 	struct fake *f = *state;
-	char spec[160];
 	struct client *c;
 
-	fake_start(f, steps);
-	fake_spec(spec, sizeof(spec), f, "?timeout_ms=3000");
-	c = client_init_py(spec);
-	if (!c)
-		fail_msg("open %s: %s", spec, client_last_message());
+	c = fake_open(f, steps, "?timeout_ms=3000");
 	expect_reply(c, "PING", "PONG", 4);
 	assert_int_equal(client_get_signals(c), CLIENT_ERR_UNSUPPORTED);
 	assert_non_null(strstr(client_last_message(), "the server has sent no modem state"));
@@ -1487,14 +1477,9 @@ static void test_fake_drop_mid_reply(void **state)
 		SEND(DO_COMPORT), EXPECT("GO\n"), SEND("partial"), SLEEP(50), CLOSE,
 	};
 	struct fake *f = *state;
-	char spec[128];
 	struct client *c;
 
-	fake_start(f, steps);
-	fake_spec(spec, sizeof(spec), f, "?timeout_ms=3000");
-	c = client_init_py(spec);
-	if (!c)
-		fail_msg("open %s: %s", spec, client_last_message());
+	c = fake_open(f, steps, "?timeout_ms=3000");
 	expect_error(c, "GO", CLIENT_ERR_GONE, "connection closed by the server");
 	client_destroy(c);
 	fake_finish(f);
