@@ -735,8 +735,13 @@ def main():
     ap.add_argument("--no-strace", action="store_true")
     ap.add_argument("--clients", default=",".join(ORDER))
     ap.add_argument("--seed", type=int, default=1, help="for the order of the bursts")
-    ap.add_argument("--out", default=HERE)
+    ap.add_argument("--out", default=HERE, help="directory for results.{json,md,png} (created)")
     args = ap.parse_args()
+    # Checked before a minute of measuring, not after it.
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        ap.error(f"--out {args.out}: {e.strerror}")
     if not 1 <= args.rounds <= 50 or args.budget > 3600 or not 1 <= args.bursts <= 100 \
             or not 1 <= args.bursts_size <= 100 or max(args.small_s, args.size_s, args.threads_s) > 30:
         ap.error("1 to 50 rounds, 1 to 100 bursts, at most 30 s per workload, a budget of at most 3600 s")
@@ -846,7 +851,8 @@ def main():
         json.dump(res, f, indent=1)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(markdown(res))
-    print("\nwrote bench/results.json, bench/results.md" + (f"; no plot: {why}" if why else ", bench/results.png")
+    out = os.path.relpath(args.out)
+    print(f"\nwrote {out}/results.json, {out}/results.md" + (f"; no plot: {why}" if why else f", {out}/results.png")
           + f"; {res['meta']['seconds']:.0f} s")
     return 0
 
