@@ -138,6 +138,68 @@ static void test_json_escape(void **state)
 	assert_memory_equal(out, want, n);
 }
 
+/* The format's rule, one byte at a time: what sc_escape_json() must give. */
+static size_t escape_reference(char *out, const unsigned char *in, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = in[i];
+
+		if (ch == '"' || ch == '\\')
+			o += (size_t)sprintf(out + o, "\\%c", ch);
+		else if (ch == '\n')
+			o += (size_t)sprintf(out + o, "\\n");
+		else if (ch == '\r')
+			o += (size_t)sprintf(out + o, "\\r");
+		else if (ch == '\t')
+			o += (size_t)sprintf(out + o, "\\t");
+		else if (ch < 0x20 || ch > 0x7e)
+			o += (size_t)sprintf(out + o, "\\u%04x", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	return o;
+}
+
+static void expect_escape(const unsigned char *in, size_t len)
+{
+	char got[6 * 64 + 1], want[6 * 64 + 1];
+	size_t n = sc_escape_json(got, in, len), m = escape_reference(want, in, len);
+
+	assert_int_equal(n, m);
+	assert_memory_equal(got, want, n);
+}
+
+/* The escape copies plain text eight bytes at a time: every byte value at
+ * every place in a word, next to plain bytes and next to the bytes on
+ * either side of each boundary, and random mixes of those. */
+static void test_json_escape_words(void **state)
+{
+	static const unsigned char edges[] = { 0x00, 0x01, 0x09, 0x0a, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b,
+					       0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0x81, 0xfe, 0xff, 'a', 'Z' };
+	unsigned char buf[64];
+	unsigned seed = 20;
+
+	(void)state;
+	for (int ch = 0; ch < 256; ch++)
+		for (size_t at = 0; at < 24; at++)
+			for (size_t e = 0; e < sizeof(edges); e++) {
+				memset(buf, edges[e], sizeof(buf));
+				buf[at] = (unsigned char)ch;
+				expect_escape(buf, 24);
+				expect_escape(buf + 1, 23);
+			}
+	for (int round = 0; round < 20000; round++) {
+		size_t len = (size_t)(rand_r(&seed) % 65);
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = rand_r(&seed) % 4 ? edges[rand_r(&seed) % sizeof(edges)]
+						   : (unsigned char)rand_r(&seed);
+		expect_escape(buf, len);
+	}
+}
+
 static void test_created_0600(void **state)
 {
 	struct fixture *fx = *state;
@@ -325,6 +387,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_json_escape_words),
 		cmocka_unit_test_setup_teardown(test_created_0600, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_bytes_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
