@@ -123,6 +123,11 @@ extern "C" {
  * for programs that cannot be changed (the key wins), appends every
  * transaction of the handle to FILE (JSON Lines, created 0600; the format is
  * tools/session-format.md of the sources), for serialcmd-sim --replay.
+ * A transaction's line is written as it ends; in a fast run (a transaction
+ * under 1 ms that began within 1 ms of the previous one's end) it may wait
+ * for the next one's, and the two are written together. So a program killed
+ * mid-session loses at most its last transaction, and client_destroy() or
+ * exit() writes everything.
  * Recording never fails a call: when the file cannot be opened or written,
  * recording stops, the trace says so, and the call during which it happened
  * (client_open() included) returns success with the reason in

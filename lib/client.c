@@ -116,6 +116,7 @@ struct client *sc_client_open_transport(const struct client_config *cfg, struct 
 	return c;
 
 err_open:
+	sc_record_close(c);
 	c->tp->ops->close(c->tp);
 	sc_rxbuf_free(&c->rx);
 	free(c->tx);

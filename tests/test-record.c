@@ -4,7 +4,9 @@
  * the umask; a file that cannot be opened or written never fails a command
  * and is reported exactly once (trace line, and the last message of the
  * call, whose code stays CLIENT_OK); a recording whose program is killed
- * with SIGKILL mid-session holds only whole lines; a device's control
+ * with SIGKILL mid-session holds only whole lines, and every transaction
+ * but at most the last; a slow transaction's line is written before its
+ * call returns; a forked child never writes its parent's line again; a device's control
  * bytes never reach the file raw. The Python tests (test_record.py) read
  * recordings with json and check every field. */
 #include <errno.h>
@@ -115,6 +117,19 @@ static int whole_lines(const char *data, size_t len)
 		assert_true(ch >= 0x20 && ch < 0x7f);
 	}
 	return lines;
+}
+
+/* Lines of the file that record a query. */
+static int query_lines(const char *path)
+{
+	size_t len;
+	char *data = slurp(path, &len);
+	int n = 0;
+
+	for (const char *p = data; (p = strstr(p, "\"kind\":\"query\"")); p++)
+		n++;
+	free(data);
+	return n;
 }
 
 static void count_stopped(void *user, const char *line)
@@ -340,26 +355,37 @@ static void test_write_fails_mid_session(void **state)
 	free(data);
 }
 
-/* SIGKILL in the middle of a session: every line in the file is whole. */
+/* SIGKILL in the middle of a session: every line in the file is whole,
+ * and every transaction whose call had returned is there but at most the
+ * last (the child writes a byte to a pipe as each call returns). */
 static void test_survives_sigkill(void **state)
 {
 	struct fixture *fx = *state;
 	size_t len = 0;
-	char *data;
-	int status, lines = 0;
-	pid_t pid = fork();
+	char *data, got[4096];
+	int status, lines = 0, done = 0, fds[2];
+	ssize_t k;
+	pid_t pid;
 
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct client *c = client_init_py(fx->spec);
 
+		close(fds[0]);
 		for (int i = 0; c && i < 1000000; i++) {
 			struct client_ret *r = client_send_cmd_reply(c, FAULT_BIN " 200");
 
 			client_free_ret(r);
+			if (write(fds[1], "", 1) != 1)
+				_exit(2);
 		}
 		_exit(1);
 	}
+	close(fds[1]);
+	/* The pipe must never fill and hold the child: 64 KiB is 65536
+	 * calls, far more than the test waits for. */
 	for (int waited = 0; waited < KILL_WAIT_MS && lines < KILL_LINES; waited += 10) {
 		int fd = open(fx->file, O_RDONLY | O_CLOEXEC);
 		char buf[65536];
@@ -376,6 +402,11 @@ static void test_survives_sigkill(void **state)
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	while ((k = read(fds[0], got, sizeof(got))) > 0)
+		done += (int)k;
+	close(fds[0]);
+	assert_true(done >= KILL_LINES - 1);
+	assert_true(query_lines(fx->file) >= done - 1);
 	data = slurp(fx->file, &len);
 	assert_true(whole_lines(data, len) >= KILL_LINES);
 	assert_null(strstr(data, "\"kind\":\"close\"")); /* it never closed */
@@ -383,7 +414,133 @@ static void test_survives_sigkill(void **state)
 	free(data);
 }
 
-int main(void)
+/* A crash loses at most the last transaction: after each call returns,
+ * the file holds every transaction before it (in a fast run a line may
+ * wait for the next one's write). A slow one (LATE 5 takes 5 ms or more,
+ * over the 1 ms of a fast run) is written before its call returns, with
+ * the line waiting before it; so is the next slow one, which finds none
+ * waiting. client_destroy() writes all. */
+static void test_lines_written_in_time(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = open_spec(fx->spec);
+	size_t len;
+	char *data;
+
+	for (int i = 1; i <= 100; i++) {
+		expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+		assert_true(query_lines(fx->file) >= i - 1);
+	}
+	expect_reply(c, FAULT_LATE " 5 slow", "slow", 4);
+	assert_int_equal(query_lines(fx->file), 101);
+	expect_reply(c, FAULT_LATE " 5 slow", "slow", 4);
+	assert_int_equal(query_lines(fx->file), 102);
+	expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+	client_destroy(c);
+	data = slurp(fx->file, &len);
+	assert_int_equal(whole_lines(data, len), 105); /* header, 103 queries, close */
+	assert_non_null(strstr(data, "\"wire\":\"slow\\n\""));
+	free(data);
+}
+
+/* Large replies then small ones, fast and slow: the buffers kept between
+ * transactions, and given back after a large line, leave every line whole
+ * and in order (asan and valgrind run this too). */
+static void test_large_then_small(void **state)
+{
+	static const char *const cmds[] = { FAULT_SIZE " 2000000", FAULT_SIZE " 3000000", FAULT_IDN, FAULT_IDN,
+					    FAULT_SIZE " 100000",  FAULT_IDN,		  FAULT_LATE " 5 slow", FAULT_IDN };
+	struct fixture *fx = *state;
+	struct client *c = open_spec(fx->spec);
+	const char *p;
+	size_t len;
+	char *data;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		struct client_ret *r = client_send_cmd_reply(c, cmds[i]);
+
+		assert_non_null(r);
+		client_free_ret(r);
+	}
+	client_destroy(c);
+	data = slurp(fx->file, &len);
+	assert_int_equal(whole_lines(data, len), 10);
+	p = data;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\"cmd\":\"%s\\n\"", cmds[i]);
+		p = strstr(p, want);
+		assert_non_null(p);
+	}
+	assert_true(len > 5100000);
+	free(data);
+}
+
+/* The program of test_exit_without_destroy(), run as this test binary
+ * with "--exit-without-destroy SPEC": a fresh process (a forked one would
+ * inherit the parent's exit handlers). */
+static const char *self;
+
+static int exit_without_destroy(const char *spec)
+{
+	struct client *c = client_init_py(spec);
+
+	for (int i = 0; c && i < 4; i++)
+		client_free_ret(client_send_cmd_reply(c, FAULT_IDN));
+	exit(c ? 0 : 3);
+}
+
+/* A program that ends with exit() without client_destroy(): every
+ * transaction is in the file all the same (a fast run's last line was
+ * waiting; exit() writes it). */
+static void test_exit_without_destroy(void **state)
+{
+	struct fixture *fx = *state;
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(self, self, "--exit-without-destroy", fx->spec, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(query_lines(fx->file), 4);
+}
+
+/* fork() while a fast run's line waits: the child going on with the handle
+ * (here: destroying it) writes its own close line but not the parent's
+ * waiting line; the parent writes that one, once. */
+static void test_fork_writes_no_line_twice(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = open_spec(fx->spec);
+	int status;
+	size_t len;
+	char *data;
+	pid_t pid;
+
+	for (int i = 0; i < 4; i++)
+		expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		client_destroy(c);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	expect_reply(c, FAULT_IDN, SIM_IDN, strlen(SIM_IDN));
+	client_destroy(c);
+	assert_int_equal(query_lines(fx->file), 5);
+	data = slurp(fx->file, &len);
+	assert_int_equal(whole_lines(data, len), 8); /* header, 5 queries, 2 close */
+	free(data);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_escape),
@@ -395,7 +552,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fifo_without_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_fails_mid_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_sigkill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lines_written_in_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_then_small, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_writes_no_line_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_without_destroy, setup, teardown),
 	};
 
+	self = argv[0];
+	if (argc == 3 && strcmp(argv[1], "--exit-without-destroy") == 0)
+		return exit_without_destroy(argv[2]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
